@@ -1,0 +1,220 @@
+//! Command-line interface (clap derive). Each `///` doc is the help text.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use gitops_guard::finding::{Category, Severity};
+use gitops_guard::report::Format;
+use std::path::PathBuf;
+
+/// Guard GitOps repositories: secrets, plaintext Kubernetes Secrets,
+/// unencrypted SOPS/SealedSecrets/age files and unsafe pod specs, in the
+/// working tree, the whole Git history, or the commits being pushed.
+///
+/// Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or config
+/// error, 3 scan error (the scan is incomplete).
+#[derive(Debug, Parser)]
+#[command(name = "gitops-guard", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan a directory or file (the working tree) for findings.
+    Scan(ScanArgs),
+    /// Write a baseline: a JSON report whose findings later scans suppress (--baseline).
+    Baseline(BaselineArgs),
+    /// List or explain the rules and checks.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List every rule and check with its category and severity.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+        /// Only rules of this category.
+        #[arg(long, value_parser = parse_category)]
+        category: Option<Category>,
+    },
+    /// Explain one rule or check: what it finds, why it matters, how to fix it.
+    Explain {
+        /// Rule or check id, e.g. github-pat-classic.
+        id: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Groups of categories for `--only`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Only {
+    /// Leaked or unprotected secret material: secret, plaintext-secret-manifest,
+    /// secret-env-var, kustomize-secret-literal, unencrypted-sops/sealed-secret/age.
+    Secrets,
+    /// Pod-security and supply-chain checks.
+    Policy,
+    /// hardcoded-ip and plain-http.
+    Network,
+}
+
+impl Only {
+    pub fn categories(self) -> Vec<Category> {
+        Category::ALL
+            .into_iter()
+            .filter(|c| match self {
+                Only::Secrets => c.is_secret_material(),
+                Only::Policy => *c == Category::Policy,
+                Only::Network => matches!(c, Category::HardcodedIp | Category::PlainHttp),
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Directory or file to scan.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Config file (default: PATH/.gitops-guard.toml if present).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Lowest severity that makes the run fail (exit 1) [default: config's fail-on, else medium].
+    #[arg(long, value_parser = parse_severity, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+
+    /// Skip paths matching GLOB (repeatable; a pattern without `/` matches at any depth).
+    #[arg(long, short = 'e', value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Skip files larger than this (bytes; K, M, G suffixes allowed).
+    #[arg(long, value_parser = parse_size, default_value = "10M", value_name = "SIZE")]
+    pub max_file_size: u64,
+
+    /// Only report these categories (repeatable), e.g. --category secret.
+    #[arg(long, value_parser = parse_category, value_name = "CATEGORY")]
+    pub category: Vec<Category>,
+
+    /// Only report a group of categories (repeatable).
+    #[arg(long, value_enum)]
+    pub only: Vec<Only>,
+
+    /// Suppress the findings listed in a previous JSON report.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Also show suppressed findings (marked as such).
+    #[arg(long)]
+    pub show_suppressed: bool,
+
+    /// Print secrets in full. For local triage only: never in CI logs.
+    #[arg(long)]
+    pub show_secrets: bool,
+
+    /// Worker threads (default: one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+
+    /// When to use colour in text output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// No progress output on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// Directory or file to scan.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    /// Where to write the baseline.
+    #[arg(long, short = 'o', default_value = ".gitops-guard-baseline.json", value_name = "FILE")]
+    pub output: PathBuf,
+
+    /// Config file (default: PATH/.gitops-guard.toml if present).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Skip paths matching GLOB (repeatable).
+    #[arg(long, short = 'e', value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Skip files larger than this (bytes; K, M, G suffixes allowed).
+    #[arg(long, value_parser = parse_size, default_value = "10M", value_name = "SIZE")]
+    pub max_file_size: u64,
+}
+
+pub fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s).ok_or_else(|| format!("`{s}` is not a severity (info, low, medium, high, critical)"))
+}
+
+pub fn parse_category(s: &str) -> Result<Category, String> {
+    Category::parse(s).ok_or_else(|| {
+        let all: Vec<_> = Category::ALL.iter().map(|c| c.as_str()).collect();
+        format!("`{s}` is not a category ({})", all.join(", "))
+    })
+}
+
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let lower = t.to_ascii_lowercase();
+    let (num, mult) = match lower.trim_end_matches("ib").trim_end_matches('b') {
+        x if x.ends_with('k') => (&x[..x.len() - 1], 1u64 << 10),
+        x if x.ends_with('m') => (&x[..x.len() - 1], 1 << 20),
+        x if x.ends_with('g') => (&x[..x.len() - 1], 1 << 30),
+        x => (x, 1),
+    };
+    num.trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("`{s}` is not a size (e.g. 10M, 512K, 1048576)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("10M").unwrap(), 10 << 20);
+        assert_eq!(parse_size("512KiB").unwrap(), 512 << 10);
+        assert_eq!(parse_size("77").unwrap(), 77);
+        assert!(parse_size("ten").is_err());
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

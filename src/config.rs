@@ -1,0 +1,158 @@
+//! `.gitops-guard.toml`: resolved once, before the scan.
+//!
+//! ```toml
+//! fail-on = "medium"                 # lowest severity that fails the run
+//! exclude = ["fixtures/**"]          # paths never scanned
+//!
+//! [allowlist]
+//! paths = ["docs/**"]                # scanned, but findings there are suppressed
+//! regexes = ['''^dev-only-''']        # findings whose secret matches are suppressed
+//! fingerprints = ["3f2a…"]           # findings with these fingerprints are suppressed
+//!
+//! [rules]
+//! disable = ["generic-secret-assignment"]
+//! severity = { "jwt" = "low" }
+//!
+//! [[rule]]                            # extra rules, in the patterns/*.toml format
+//! id = "acme-token"
+//! …
+//! ```
+
+use crate::error::Error;
+use crate::finding::Severity;
+use crate::rules::RuleSpec;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub const FILE_NAME: &str = ".gitops-guard.toml";
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    #[serde(default)]
+    pub fail_on: Option<Severity>,
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    #[serde(default)]
+    pub allowlist: Allowlist,
+    #[serde(default)]
+    pub rules: RulesConfig,
+    /// Extra secret rules, in the patterns format.
+    #[serde(default)]
+    pub rule: Vec<RuleSpec>,
+    #[serde(default)]
+    pub policy: PolicyConfig,
+    /// Where the config was read from, for messages (`None`: defaults).
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Allowlist {
+    #[serde(default)]
+    pub paths: Vec<String>,
+    #[serde(default)]
+    pub regexes: Vec<String>,
+    #[serde(default)]
+    pub fingerprints: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesConfig {
+    /// Rule and check ids to turn off.
+    #[serde(default)]
+    pub disable: Vec<String>,
+    /// Severity overrides by rule or check id.
+    #[serde(default)]
+    pub severity: BTreeMap<String, Severity>,
+}
+
+/// Settings of the `policy` checks.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PolicyConfig {
+    /// Registries images may come from (`trusted-registries` runs only when set).
+    #[serde(default)]
+    pub trusted_registries: Vec<String>,
+    /// Labels every workload must carry (default: app, owner, env).
+    #[serde(default)]
+    pub required_labels: Option<Vec<String>>,
+}
+
+impl Config {
+    /// Read `explicit`, else `<root>/.gitops-guard.toml` if it exists, else defaults.
+    pub fn discover(explicit: Option<&Path>, root: &Path) -> Result<Config, Error> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None => {
+                let dir = if root.is_dir() { root } else { root.parent().unwrap_or(root) };
+                let candidate = dir.join(FILE_NAME);
+                if !candidate.is_file() {
+                    return Ok(Config::default());
+                }
+                candidate
+            }
+        };
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
+        let mut config = Config::parse(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+        config.source = Some(path);
+        Ok(config)
+    }
+
+    pub fn parse(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e| {
+            let msg = e.message().to_string();
+            match e.span() {
+                Some(span) => {
+                    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                    format!("line {line}: {msg}")
+                }
+                None => msg,
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_full_config() {
+        let c = Config::parse(
+            r#"
+fail-on = "high"
+exclude = ["fixtures/**"]
+[allowlist]
+paths = ["docs/**"]
+regexes = ["^dev-"]
+fingerprints = ["abc"]
+[rules]
+disable = ["jwt"]
+severity = { "generic-secret-assignment" = "low" }
+[policy]
+trusted-registries = ["ghcr.io/acme/"]
+[[rule]]
+id = "acme"
+name = "Acme token"
+keywords = ["acme_"]
+regex = '(acme_[a-z]{8})'
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.fail_on, Some(Severity::High));
+        assert_eq!(c.rule.len(), 1);
+        assert_eq!(c.rules.severity["generic-secret-assignment"], Severity::Low);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_with_a_line() {
+        let e = Config::parse("fail-on = \"high\"\nexclud = []\n").unwrap_err();
+        assert!(e.starts_with("line 2:"), "{e}");
+        assert!(Config::parse("fail-on = \"severe\"").is_err());
+    }
+}

@@ -1,0 +1,149 @@
+//! Detectors: pure functions from a blob's bytes to findings and facts.
+//!
+//! No detector reads files or Git: sources do all I/O and hand each blob to
+//! every detector as an [`Input`]. That keeps detectors testable on byte
+//! strings and lets every source (working tree, history, ranges, staged,
+//! pushed) reuse all of them.
+
+pub mod placeholder;
+pub mod secrets;
+
+use crate::finding::{Finding, Location};
+use crate::rules::RuleSet;
+use std::sync::OnceLock;
+
+/// One blob as detectors see it, with lazily built views (line index, UTF-8
+/// text) so each is computed at most once per blob, and only if some
+/// detector asks.
+pub struct Input<'a> {
+    pub path: &'a str,
+    pub bytes: &'a [u8],
+    line_starts: OnceLock<Vec<usize>>,
+    text: OnceLock<Option<&'a str>>,
+}
+
+impl<'a> Input<'a> {
+    pub fn new(path: &'a str, bytes: &'a [u8]) -> Input<'a> {
+        Input {
+            path,
+            bytes,
+            line_starts: OnceLock::new(),
+            text: OnceLock::new(),
+        }
+    }
+
+    /// The blob as UTF-8 (a leading BOM kept), or `None` when it is not valid UTF-8.
+    pub fn text(&self) -> Option<&'a str> {
+        *self.text.get_or_init(|| std::str::from_utf8(self.bytes).ok())
+    }
+
+    /// The file name (last path component).
+    pub fn file_name(&self) -> &'a str {
+        self.path.rsplit('/').next().unwrap_or(self.path)
+    }
+
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            let mut v = Vec::with_capacity(self.bytes.len() / 40 + 1);
+            v.push(0);
+            v.extend(memchr::memchr_iter(b'\n', self.bytes).map(|i| i + 1));
+            v
+        })
+    }
+
+    /// 1-based line number of a byte offset.
+    pub fn line_of(&self, offset: usize) -> usize {
+        let starts = self.line_starts();
+        match starts.binary_search(&offset) {
+            Ok(i) => i + 1,
+            Err(i) => i,
+        }
+    }
+
+    /// Byte range of the line (without its `\n` or `\r\n`) holding `offset`.
+    pub fn line_bounds(&self, offset: usize) -> (usize, usize) {
+        let starts = self.line_starts();
+        let line = self.line_of(offset.min(self.bytes.len()));
+        let start = starts[line - 1];
+        let mut end = starts.get(line).map(|s| s - 1).unwrap_or(self.bytes.len());
+        if end > start && self.bytes[end - 1] == b'\r' {
+            end -= 1;
+        }
+        (start, end.max(start))
+    }
+
+    /// 1-based (line, column) of a byte offset; the column counts characters.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.bytes.len());
+        let line = self.line_of(offset);
+        let start = self.line_starts()[line - 1];
+        (line, char_count(&self.bytes[start..offset]) + 1)
+    }
+
+    /// The location of the byte range `start..end`.
+    pub fn location(&self, start: usize, end: usize) -> Location {
+        let (line, column) = self.line_col(start);
+        let (end_line, end_column) = self.line_col(end.max(start));
+        Location {
+            path: self.path.to_string(),
+            line,
+            column,
+            end_line,
+            end_column,
+        }
+    }
+}
+
+/// Characters in a byte string that may not be valid UTF-8: every byte that
+/// is not a UTF-8 continuation byte starts a character.
+pub fn char_count(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count()
+}
+
+/// What detectors may consult besides the blob: the compiled rules (so a
+/// manifest detector can run them on decoded Secret data).
+pub struct Context<'a> {
+    pub rules: &'a RuleSet,
+}
+
+/// Small, per-file facts for repo-level checks (`.sops.yaml` rules, Flux
+/// decryption paths, NetworkPolicy coverage). Detector families add variants.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Fact {}
+
+/// Where a detector puts what it found.
+#[derive(Default, Debug)]
+pub struct Output {
+    pub findings: Vec<Finding>,
+    pub facts: Vec<Fact>,
+}
+
+pub trait Detector: Send + Sync {
+    /// Stable name, for stats and errors.
+    fn name(&self) -> &'static str;
+    /// The rules/checks this detector reports, beyond the secret rule set
+    /// (for `rules list`, `rules explain` and SARIF metadata).
+    fn rules(&self) -> Vec<crate::report::RuleInfo> {
+        Vec::new()
+    }
+    fn detect(&self, input: &Input<'_>, cx: &Context<'_>, out: &mut Output);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_and_columns() {
+        let text = "a: 1\r\nbé: xyz\nlast";
+        let input = Input::new("f.yaml", text.as_bytes());
+        let off = text.find("xyz").unwrap();
+        assert_eq!(input.line_col(off), (2, 5));
+        assert_eq!(input.line_bounds(0), (0, 4));
+        let (s, e) = input.line_bounds(off);
+        assert_eq!(&text[s..e], "bé: xyz");
+        assert_eq!(input.line_col(text.len()), (3, 5));
+        assert_eq!(input.line_of(0), 1);
+    }
+}

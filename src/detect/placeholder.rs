@@ -1,0 +1,239 @@
+//! Values that look like a secret's slot, not a secret: template variables,
+//! documentation keys, `changeme`. Every rule's matches pass through
+//! [`is_placeholder`]; the generic secret-named-key rule also passes through
+//! the stricter [`is_generic_non_secret`], since its regex can only see shape.
+
+/// Words that only stand in for a value.
+const PLACEHOLDER_WORDS: &[&str] = &[
+    "example",
+    "changeme",
+    "change_me",
+    "change-me",
+    "changethis",
+    "replace_me",
+    "replace-me",
+    "replaceme",
+    "placeholder",
+    "your_",
+    "your-",
+    "yourtoken",
+    "yourpassword",
+    "yoursecret",
+    "yourkey",
+    "dummy",
+    "redacted",
+    "xxxx",
+    "****",
+    "••••",
+    "...",
+    "…",
+    "notasecret",
+    "not-a-secret",
+    "not_a_secret",
+    "insert_",
+    "insert-",
+    "todo",
+    "fixme",
+];
+
+/// Template and variable syntaxes whose value is filled in elsewhere.
+const TEMPLATE_MARKERS: &[&str] = &["${", "{{", "}}", "$(", "%(", "%{", "#{", "<%", "@@", "[[", "]]"];
+
+/// True when `secret` is a placeholder rather than a value.
+pub fn is_placeholder(secret: &str) -> bool {
+    let lower = secret.to_ascii_lowercase();
+    if PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w)) {
+        return true;
+    }
+    if TEMPLATE_MARKERS.iter().any(|m| secret.contains(m)) {
+        return true;
+    }
+    // <your-token>, <PASSWORD>
+    if let (Some(a), Some(b)) = (secret.find('<'), secret.rfind('>'))
+        && a < b
+    {
+        return true;
+    }
+    // $VAR, $env:VAR, %VAR%
+    if let Some(rest) = secret.strip_prefix('$')
+        && !rest.is_empty()
+        && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
+    {
+        return true;
+    }
+    if secret.len() > 2
+        && secret.starts_with('%')
+        && secret.ends_with('%')
+        && secret[1..secret.len() - 1].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return true;
+    }
+    low_variety(secret)
+}
+
+/// One or two distinct characters repeated (`aaaaaaaa`, `abababab`), or a
+/// run of the keyboard/alphabet (`123456789`, `abcdefgh`).
+fn low_variety(secret: &str) -> bool {
+    let bytes = secret.as_bytes();
+    if bytes.len() < 6 {
+        return false;
+    }
+    let mut distinct = [false; 256];
+    let mut n = 0;
+    for &b in bytes {
+        if !distinct[b as usize] {
+            distinct[b as usize] = true;
+            n += 1;
+        }
+    }
+    if n <= 2 || (bytes.len() >= 12 && n <= 3) {
+        return true;
+    }
+    // the longest run of a character followed by its successor
+    let mut run = 1;
+    let mut best = 1;
+    for w in bytes.windows(2) {
+        if w[1] == w[0].wrapping_add(1) {
+            run += 1;
+            best = best.max(run);
+        } else {
+            run = 1;
+        }
+    }
+    best * 2 >= bytes.len() && best >= 6
+}
+
+/// Stricter filter for the generic rule: values that are references, names
+/// or well-known non-secret formats.
+pub fn is_generic_non_secret(value: &str) -> bool {
+    let v = value.trim_matches(|c| c == '"' || c == '\'');
+    let lower = v.to_ascii_lowercase();
+    if is_placeholder(v) {
+        return true;
+    }
+    // booleans, nulls, numbers
+    if matches!(lower.as_str(), "true" | "false" | "null" | "none" | "nil" | "yes" | "no" | "on" | "off")
+        || v.parse::<f64>().is_ok()
+    {
+        return true;
+    }
+    // well-known non-secret literals
+    const WORDS: &[&str] = &[
+        "password", "secret", "token", "required", "optional", "string", "undefined", "default",
+        "disabled", "enabled", "empty", "sample", "testing", "password123", "p@ssw0rd", "passw0rd",
+        "admin", "root", "guest", "secretkey", "mysecret", "supersecret", "letmein",
+    ];
+    if WORDS.contains(&lower.as_str()) {
+        return true;
+    }
+    // an environment variable's name: DB_PASSWORD, SECRET_KEY
+    if v.len() >= 3
+        && v.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        && v.bytes().any(|b| b == b'_')
+    {
+        return true;
+    }
+    // a path or a URL without credentials
+    if v.starts_with('/') || v.starts_with("./") || v.starts_with("../") || v.starts_with("~/") {
+        return true;
+    }
+    if let Some((scheme, rest)) = v.split_once("://")
+        && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+')
+        && !rest.split('/').next().unwrap_or("").contains('@')
+    {
+        return true;
+    }
+    // hashes with a scheme, digests
+    const HASH_PREFIXES: &[&str] = &[
+        "$2a$", "$2b$", "$2y$", "$argon2", "$pbkdf2", "$scrypt$", "$5$", "$6$", "$1$", "{ssha}",
+        "{sha}", "{bcrypt}", "{noop}", "sha256:", "sha512:", "sha1:", "md5:", "pbkdf2:", "pbkdf2_sha256$",
+    ];
+    if HASH_PREFIXES.iter().any(|p| lower.starts_with(p)) {
+        return true;
+    }
+    if is_uuid(v) {
+        return true;
+    }
+    // a kebab-case or dotted reference (`my-db-secret`, `vault.kv.app`): all
+    // lower-case words, at least two, no digits-only noise
+    let is_wordy = |sep: u8| {
+        v.bytes().any(|b| b == sep)
+            && v.split(sep as char).all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+    };
+    if is_wordy(b'-') || is_wordy(b'.') || is_wordy(b'_') {
+        return true;
+    }
+    // a function call or expression in code: os.getenv("X"), process.env.X
+    if v.contains('(') && v.ends_with(')') {
+        return true;
+    }
+    if lower.starts_with("process.env") || lower.starts_with("os.environ") || lower.starts_with("env.") {
+        return true;
+    }
+    // Kubernetes-style references: secretKeyRef, vault:/path, ref+...
+    if lower.starts_with("vault:") || lower.starts_with("ref+") || lower.starts_with("secretref") {
+        return true;
+    }
+    false
+}
+
+pub fn is_uuid(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, &c)| match i {
+            8 | 13 | 18 | 23 => c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders() {
+        for p in [
+            "changeme",
+            "${DB_PASSWORD}",
+            "{{ .Values.db.password }}",
+            "<your-token>",
+            "xxxxxxxxxxxxxxxxxxxxxxxx",
+            "REPLACE_ME",
+            "AKIAIOSFODNN7EXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "$DB_PASSWORD",
+            "%API_KEY%",
+            "aaaaaaaaaaaaaaaa",
+            "abababababab",
+            "0123456789abcdef",
+            "********",
+        ] {
+            assert!(is_placeholder(p), "{p}");
+        }
+        for s in ["Zx9!qLm2@vR7#tY4", "ghp_Rk3Xw9QpLm2ZtY7vN4sB8cD1eF5gH6jK0aMn", "hunter2hunter"] {
+            assert!(!is_placeholder(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn generic_non_secrets() {
+        for v in [
+            "DB_PASSWORD",
+            "/var/run/secrets/token",
+            "https://vault.internal/v1/secret",
+            "$2b$12$abcdefghijklmnopqrstuv",
+            "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "123e4567-e89b-12d3-a456-426614174000",
+            "my-db-secret",
+            "true",
+            "12345678",
+            "os.getenv(\"PW\")",
+            "password",
+        ] {
+            assert!(is_generic_non_secret(v), "{v}");
+        }
+        for v in ["Tr0ub4dor&3xK9", "q8R2mZ7vLx3nP5", "s3cr3t-V4lue-91x"] {
+            assert!(!is_generic_non_secret(v), "{v}");
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! The secrets engine: keyword prefilter, regex confirmation near the hits,
+//! then structural and statistical validation of group 1.
+
+use super::placeholder::{is_generic_non_secret, is_placeholder};
+use super::{Context, Detector, Input, Output};
+use crate::finding::{Category, Finding};
+use crate::rules::{RuleSet, shannon_entropy};
+use std::ops::Range;
+
+/// How far either side of a keyword hit a regex may look on a long line
+/// (minified JSON, base64 blobs), so one hit never costs a megabyte scan.
+const LINE_CLIP: usize = 1024;
+
+/// One validated match of one rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretMatch {
+    /// Index into [`RuleSet::rules`].
+    pub rule: usize,
+    /// Byte range of the secret (capture group 1).
+    pub secret: Range<usize>,
+}
+
+/// Find every validated secret in `bytes`.
+pub fn find_secrets(rules: &RuleSet, bytes: &[u8]) -> Vec<SecretMatch> {
+    let mut regions: Vec<Vec<Range<usize>>> = vec![Vec::new(); rules.rules.len()];
+    let mut any = false;
+    for hit in rules.automaton().find_overlapping_iter(bytes) {
+        let (line_start, line_end) = line_around(bytes, hit.start(), hit.end());
+        for &r in rules.rules_for_keyword(hit.pattern().as_usize()) {
+            let window = rules.rules[r].spec.window;
+            let start = line_start.max(hit.start().saturating_sub(LINE_CLIP));
+            let mut end = line_end.min(hit.end() + LINE_CLIP);
+            if window > 0 {
+                end = (line_end + window).min(bytes.len());
+            }
+            push_region(&mut regions[r], start..end);
+            any = true;
+        }
+    }
+    if !any {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (r, spans) in regions.iter().enumerate() {
+        if spans.is_empty() {
+            continue;
+        }
+        let rule = &rules.rules[r];
+        for span in merge(spans) {
+            let hay = &bytes[span.clone()];
+            for caps in rule.regex.captures_iter(hay) {
+                let Some(g) = caps.get(1) else { continue };
+                if g.is_empty() {
+                    continue;
+                }
+                let range = span.start + g.start()..span.start + g.end();
+                if out.iter().any(|m: &SecretMatch| m.rule == r && m.secret == range) {
+                    continue;
+                }
+                let value = String::from_utf8_lossy(&bytes[range.clone()]);
+                if accept(rules, r, &value) {
+                    out.push(SecretMatch { rule: r, secret: range });
+                }
+            }
+        }
+    }
+    out.sort_by_key(|m| (m.secret.start, m.rule));
+    out
+}
+
+/// The validation every match passes: placeholder, entropy, checksum, allowlist.
+fn accept(rules: &RuleSet, r: usize, value: &str) -> bool {
+    let rule = &rules.rules[r];
+    if is_placeholder(value) {
+        return false;
+    }
+    if rule.spec.id.starts_with("generic-") && is_generic_non_secret(value) {
+        return false;
+    }
+    if let Some(min) = rule.spec.entropy
+        && shannon_entropy(value.as_bytes()) < min
+    {
+        return false;
+    }
+    if let Some(c) = rule.spec.checksum
+        && !c.validate(value)
+    {
+        return false;
+    }
+    !rule.allowlist.iter().any(|a| a.is_match(value.as_bytes()))
+}
+
+fn line_around(bytes: &[u8], start: usize, end: usize) -> (usize, usize) {
+    let ls = memchr::memrchr(b'\n', &bytes[..start]).map(|i| i + 1).unwrap_or(0);
+    let le = memchr::memchr(b'\n', &bytes[end..]).map(|i| end + i).unwrap_or(bytes.len());
+    (ls, le)
+}
+
+fn push_region(v: &mut Vec<Range<usize>>, r: Range<usize>) {
+    if let Some(last) = v.last_mut()
+        && r.start <= last.end
+        && r.start >= last.start
+    {
+        last.end = last.end.max(r.end);
+        return;
+    }
+    v.push(r);
+}
+
+fn merge(spans: &[Range<usize>]) -> Vec<Range<usize>> {
+    let mut v = spans.to_vec();
+    v.sort_by_key(|r| r.start);
+    let mut out: Vec<Range<usize>> = Vec::with_capacity(v.len());
+    for r in v {
+        match out.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => out.push(r),
+        }
+    }
+    out
+}
+
+/// The `secret` category: every rule of the rule set over the raw bytes.
+pub struct SecretRules;
+
+impl Detector for SecretRules {
+    fn name(&self) -> &'static str {
+        "secrets"
+    }
+
+    fn detect(&self, input: &Input<'_>, cx: &Context<'_>, out: &mut Output) {
+        for m in find_secrets(cx.rules, input.bytes) {
+            let rule = &cx.rules.rules[m.rule];
+            let secret = String::from_utf8_lossy(&input.bytes[m.secret.clone()]).into_owned();
+            let finding = Finding::new(
+                rule.spec.id.clone(),
+                Category::Secret,
+                rule.spec.severity,
+                rule.spec.name.clone(),
+                input.location(m.secret.start, m.secret.end),
+            )
+            .with_secret(secret);
+            out.findings.push(finding);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::parse_rule_file;
+
+    fn set(toml: &str) -> RuleSet {
+        RuleSet::build(parse_rule_file("t.toml", toml).unwrap(), &[]).unwrap()
+    }
+
+    const TOK: &str = r#"
+[[rule]]
+id = "tok"
+name = "Token"
+keywords = ["tok_"]
+regex = '''\b(tok_[a-zA-Z0-9]{12})\b'''
+entropy = 2.5
+"#;
+
+    #[test]
+    fn finds_near_keywords_and_validates() {
+        let rs = set(TOK);
+        let text = b"a: tok_Ab3dE5fG7hJ9\nb: tok_aaaaaaaaaaaa\nc: tok_<your-token>\nd: tok_Zz9yX8wV7uT6";
+        let found = find_secrets(&rs, text);
+        let values: Vec<_> = found.iter().map(|m| &text[m.secret.clone()]).collect();
+        assert_eq!(values, vec![&b"tok_Ab3dE5fG7hJ9"[..], &b"tok_Zz9yX8wV7uT6"[..]]);
+    }
+
+    #[test]
+    fn keyword_matching_is_case_insensitive_but_regex_decides() {
+        let rs = set(TOK);
+        assert!(find_secrets(&rs, b"TOK_Ab3dE5fG7hJ9").is_empty());
+        assert_eq!(find_secrets(&rs, b"x tok_Ab3dE5fG7hJ9 y").len(), 1);
+    }
+
+    #[test]
+    fn long_lines_are_clipped_not_scanned_whole() {
+        let rs = set(TOK);
+        let mut text = vec![b'x'; 5000];
+        text.extend_from_slice(b" tok_Ab3dE5fG7hJ9 ");
+        text.extend(vec![b'y'; 5000]);
+        assert_eq!(find_secrets(&rs, &text).len(), 1);
+    }
+
+    #[test]
+    fn windows_let_multiline_rules_span_lines() {
+        let rs = set(
+            r#"
+[[rule]]
+id = "pem"
+name = "Key"
+keywords = ["-----BEGIN KEY"]
+regex = '''-----BEGIN KEY-----\n([A-Za-z0-9+/=\n]{20,})-----END KEY-----'''
+window = 4096
+"#,
+        );
+        let text = b"-----BEGIN KEY-----\nQm9vbXZpcmFsbHlzZWNyZXQ=\nQm9vbXZpcmFsbHlzZWNyZXQ=\n-----END KEY-----\n";
+        assert_eq!(find_secrets(&rs, text).len(), 1);
+    }
+}

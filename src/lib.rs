@@ -1,0 +1,84 @@
+//! gitops-guard: find secrets and unsafe Kubernetes configuration in a
+//! GitOps repository's working tree, history, or pushed commits.
+//!
+//! Data flow (docs/DESIGN.md): a source produces blobs, detectors turn each
+//! blob into findings and facts, repo checks turn facts into more findings,
+//! filters mark what is suppressed, and a report renders the rest. The
+//! library never prints; only `report` writes, to a writer it is given.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod config;
+pub mod detect;
+pub mod error;
+pub mod filter;
+pub mod finding;
+pub mod manifest;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod source;
+
+use config::Config;
+use error::Error;
+use finding::Severity;
+use report::Report;
+use scan::{Collector, ScanOptions, Scanner};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// What to scan.
+#[derive(Clone, Debug)]
+pub enum Mode {
+    /// The files under a path (the default).
+    Worktree,
+}
+
+/// Everything one scan needs, resolved by the caller.
+#[derive(Clone, Debug)]
+pub struct ScanRequest {
+    pub target: PathBuf,
+    pub mode: Mode,
+    pub config: Config,
+    pub options: ScanOptions,
+    /// A previous JSON report whose findings are suppressed.
+    pub baseline: Option<PathBuf>,
+    /// Overrides the config's `fail-on`.
+    pub fail_on: Option<Severity>,
+}
+
+/// Default `--fail-on`: advisory (low, info) findings are shown but do not fail.
+pub const DEFAULT_FAIL_ON: Severity = Severity::Medium;
+
+/// Run one scan to completion. `Err` means the scan could not run at all
+/// (bad config, unreadable target); errors on single files are in
+/// [`Report::errors`] and make the exit code 3.
+pub fn scan(req: ScanRequest) -> Result<Report, Error> {
+    let started = Instant::now();
+    let mut options = req.options.clone();
+    options.exclude.extend(req.config.exclude.iter().cloned());
+    let fail_on = req.fail_on.or(req.config.fail_on).unwrap_or(DEFAULT_FAIL_ON);
+    let baseline = req.baseline.as_deref().map(filter::Baseline::load).transpose()?;
+    let scanner = Scanner::new(req.config.clone(), options)?;
+    let collector = Collector::new();
+    match &req.mode {
+        Mode::Worktree => source::worktree::scan(&req.target, &scanner, &collector)?,
+    }
+    let (mut findings, mut stats, errors) = collector.finish(&scanner);
+    filter::apply_config(&scanner.config, &mut findings)?;
+    if let Some(b) = &baseline {
+        stats.baseline_stale = Some(b.apply(&mut findings));
+    }
+    stats.findings = findings.iter().filter(|f| f.suppressed.is_none()).count() as u64;
+    stats.suppressed = findings.len() as u64 - stats.findings;
+    stats.errors = errors.len() as u64;
+    stats.elapsed_ms = started.elapsed().as_millis() as u64;
+    let mut report = Report {
+        findings,
+        stats,
+        errors,
+        rules: scanner.rule_infos(),
+        fail_on,
+    };
+    report.sort();
+    Ok(report)
+}

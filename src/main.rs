@@ -1,0 +1,193 @@
+//! Thin: parse the command line, call the library, map the result to an exit
+//! code in one place.
+
+mod cli;
+
+use clap::Parser;
+use cli::{BaselineArgs, Cli, ColorChoice, Command, ListFormat, RulesCommand, ScanArgs};
+use gitops_guard::config::Config;
+use gitops_guard::error::{Error, exit};
+use gitops_guard::report::{self, Format, RenderOptions, RuleInfo};
+use gitops_guard::scan::{ScanOptions, Scanner};
+use gitops_guard::{Mode, ScanRequest};
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::USAGE } else { exit::CLEAN };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("gitops-guard: error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<u8, Error> {
+    match cli.command {
+        Command::Scan(args) => scan(args),
+        Command::Baseline(args) => baseline(args),
+        Command::Rules { command } => rules(command),
+    }
+}
+
+fn scan(args: ScanArgs) -> Result<u8, Error> {
+    let config = Config::discover(args.config.as_deref(), &args.path)?;
+    let mut categories = args.category.clone();
+    for o in &args.only {
+        categories.extend(o.categories());
+    }
+    let options = ScanOptions {
+        max_file_size: args.max_file_size,
+        show_secrets: args.show_secrets,
+        categories,
+        exclude: args.exclude.clone(),
+        threads: args.threads,
+    };
+    let report = gitops_guard::scan(ScanRequest {
+        target: args.path.clone(),
+        mode: Mode::Worktree,
+        config,
+        options,
+        baseline: args.baseline.clone(),
+        fail_on: args.fail_on,
+    })?;
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let opts = RenderOptions {
+        show_suppressed: args.show_suppressed,
+        show_secrets: args.show_secrets,
+        color,
+    };
+    write_report(&report, args.format, &opts, args.output.as_deref())?;
+    if args.output.is_some() && !args.quiet {
+        // The report went to a file: still tell the terminal how it went.
+        let _ = report::text::render_summary(&report, false, &mut std::io::stderr());
+    }
+    Ok(report.exit_code())
+}
+
+fn write_report(
+    report: &report::Report,
+    format: Format,
+    opts: &RenderOptions,
+    output: Option<&std::path::Path>,
+) -> Result<(), Error> {
+    let result = match output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .map_err(|e| Error::Usage(format!("cannot write {}: {e}", path.display())))?;
+            let mut w = std::io::BufWriter::new(file);
+            report::render(report, format, opts, &mut w).and_then(|_| w.flush())
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            report::render(report, format, opts, &mut w).and_then(|_| w.flush())
+        }
+    };
+    match result {
+        Ok(()) => Ok(()),
+        // `gitops-guard scan | head` is not an error
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::Scan(format!("cannot write the report: {e}"))),
+    }
+}
+
+fn baseline(args: BaselineArgs) -> Result<u8, Error> {
+    let config = Config::discover(args.config.as_deref(), &args.path)?;
+    let options = ScanOptions {
+        max_file_size: args.max_file_size,
+        exclude: args.exclude.clone(),
+        ..ScanOptions::default()
+    };
+    let report = gitops_guard::scan(ScanRequest {
+        target: args.path.clone(),
+        mode: Mode::Worktree,
+        config,
+        options,
+        baseline: None,
+        fail_on: None,
+    })?;
+    write_report(&report, Format::Json, &RenderOptions::default(), Some(&args.output))?;
+    eprintln!(
+        "gitops-guard: wrote {} finding(s) to {}",
+        report.active().count(),
+        args.output.display()
+    );
+    // A baseline that could not see everything is not a baseline.
+    Ok(if report.errors.is_empty() { exit::CLEAN } else { exit::SCAN_ERROR })
+}
+
+fn all_rules() -> Result<Vec<RuleInfo>, Error> {
+    let scanner = Scanner::new(Config::default(), ScanOptions::default())?;
+    let mut infos = scanner.rule_infos();
+    infos.sort_by(|a, b| (a.category, &a.id).cmp(&(b.category, &b.id)));
+    Ok(infos)
+}
+
+fn rules(command: RulesCommand) -> Result<u8, Error> {
+    let infos = all_rules()?;
+    let stdout = std::io::stdout();
+    let mut w = stdout.lock();
+    let res = match command {
+        RulesCommand::List { format, category } => {
+            let infos: Vec<_> = infos.iter().filter(|i| category.is_none_or(|c| i.category == c)).collect();
+            match format {
+                ListFormat::Text => {
+                    let width = infos.iter().map(|i| i.id.len()).max().unwrap_or(10);
+                    let mut r = Ok(());
+                    for i in &infos {
+                        r = r.and_then(|_| {
+                            writeln!(w, "{:<width$}  {:<26}  {:<8}  {}", i.id, i.category.as_str(), i.severity.as_str(), i.name)
+                        });
+                    }
+                    r.and_then(|_| writeln!(w, "{} rules and checks", infos.len()))
+                }
+                ListFormat::Json => {
+                    let v: Vec<_> = infos
+                        .iter()
+                        .map(|i| {
+                            serde_json::json!({
+                                "id": i.id, "name": i.name, "category": i.category,
+                                "severity": i.severity, "description": i.description,
+                                "remediation": i.remediation,
+                            })
+                        })
+                        .collect();
+                    serde_json::to_writer_pretty(&mut w, &v)
+                        .map_err(std::io::Error::other)
+                        .and_then(|_| writeln!(w))
+                }
+            }
+        }
+        RulesCommand::Explain { id } => {
+            let Some(i) = infos.iter().find(|i| i.id == id) else {
+                let close: Vec<_> = infos.iter().filter(|i| i.id.contains(&id)).map(|i| i.id.as_str()).take(5).collect();
+                let hint = if close.is_empty() { String::new() } else { format!(" (did you mean: {})", close.join(", ")) };
+                return Err(Error::Usage(format!("no rule or check `{id}`{hint}; see `gitops-guard rules list`")));
+            };
+            writeln!(w, "{} — {}\n", i.id, i.name)
+                .and_then(|_| writeln!(w, "category: {}\nseverity: {}\n", i.category, i.severity))
+                .and_then(|_| writeln!(w, "{}\n", if i.description.is_empty() { &i.name } else { &i.description }))
+                .and_then(|_| if i.remediation.is_empty() { Ok(()) } else { writeln!(w, "How to fix: {}", i.remediation) })
+        }
+    };
+    match res {
+        Ok(()) => Ok(exit::CLEAN),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(exit::CLEAN),
+        Err(e) => Err(Error::Scan(e.to_string())),
+    }
+}

@@ -1,0 +1,70 @@
+//! `--format github`: workflow-command annotations
+//! (`::error file=…,line=…::message`), escaped as the runner expects.
+
+use super::{RenderOptions, Report, shown_match};
+use crate::finding::Severity;
+use std::io::{self, Write};
+
+/// Escape a command's message: `%`, CR, LF.
+pub fn escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Escape a property value: also `:` and `,`.
+pub fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+pub fn render(report: &Report, opts: &RenderOptions, w: &mut dyn Write) -> io::Result<()> {
+    for f in report.shown(opts.show_suppressed) {
+        let level = match f.severity {
+            Severity::Critical | Severity::High => "error",
+            Severity::Medium => "warning",
+            Severity::Low | Severity::Info => "notice",
+        };
+        let l = &f.location;
+        let mut msg = format!("[{}] {}", f.severity, f.message);
+        if let Some(m) = shown_match(f, opts.show_secrets) {
+            msg.push_str(&format!(": {m}"));
+        }
+        if let Some(p) = &f.provenance {
+            msg.push_str(&format!(" (commit {})", &p.commit[..p.commit.len().min(12)]));
+        }
+        if let Some(info) = report.rule_info(&f.rule)
+            && !info.remediation.is_empty()
+        {
+            msg.push_str(&format!("\nFix: {}", info.remediation));
+        }
+        let mut props = format!("file={},line={}", escape_property(&l.path), l.line.max(1));
+        if l.end_line >= l.line {
+            props.push_str(&format!(",endLine={}", l.end_line));
+        }
+        if l.column > 0 {
+            props.push_str(&format!(",col={}", l.column));
+            if l.end_line == l.line && l.end_column > l.column {
+                props.push_str(&format!(",endColumn={}", l.end_column));
+            }
+        }
+        props.push_str(&format!(",title={}", escape_property(&format!("gitops-guard {}", f.rule))));
+        writeln!(w, "::{level} {props}::{}", escape_data(&msg))?;
+    }
+    for e in &report.errors {
+        writeln!(
+            w,
+            "::error title=gitops-guard scan error::{}",
+            escape_data(&format!("{}: {}", e.path, e.message))
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes() {
+        assert_eq!(escape_data("50%\nnext"), "50%25%0Anext");
+        assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
+    }
+}

@@ -1,0 +1,111 @@
+//! Reports: the only code that writes a scan's results. One module per
+//! format; each takes a [`Report`] and a writer.
+
+pub mod github;
+pub mod json;
+pub mod sarif;
+pub mod text;
+
+use crate::finding::{Category, Finding, Severity};
+use crate::scan::{ScanError, Stats};
+use std::io::{self, Write};
+
+/// What a rule or check is, for `rules list`, SARIF rule metadata and `rules explain`.
+#[derive(Clone, Debug)]
+pub struct RuleInfo {
+    pub id: String,
+    pub name: String,
+    pub category: Category,
+    pub severity: Severity,
+    pub description: String,
+    pub remediation: String,
+}
+
+/// A finished scan.
+#[derive(Debug)]
+pub struct Report {
+    /// All findings, suppressed ones included (renderers decide what to show).
+    pub findings: Vec<Finding>,
+    pub stats: Stats,
+    pub errors: Vec<ScanError>,
+    /// Metadata of every rule that could have fired (for SARIF).
+    pub rules: Vec<RuleInfo>,
+    pub fail_on: Severity,
+}
+
+impl Report {
+    /// Findings that count: not suppressed.
+    pub fn active(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.suppressed.is_none())
+    }
+
+    /// Findings to render.
+    pub fn shown(&self, show_suppressed: bool) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(move |f| show_suppressed || f.suppressed.is_none())
+    }
+
+    /// 0 clean, 1 findings at or above `fail_on`, 3 if the scan was incomplete.
+    pub fn exit_code(&self) -> u8 {
+        use crate::error::exit;
+        if !self.errors.is_empty() {
+            exit::SCAN_ERROR
+        } else if self.active().any(|f| f.severity >= self.fail_on) {
+            exit::FINDINGS
+        } else {
+            exit::CLEAN
+        }
+    }
+
+    pub fn rule_info(&self, id: &str) -> Option<&RuleInfo> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// Stable order: path, line, column, rule.
+    pub fn sort(&mut self) {
+        self.findings.sort_by(|a, b| {
+            (&a.location.path, a.location.line, a.location.column, &a.rule).cmp(&(
+                &b.location.path,
+                b.location.line,
+                b.location.column,
+                &b.rule,
+            ))
+        });
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
+    Github,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RenderOptions {
+    pub show_suppressed: bool,
+    pub show_secrets: bool,
+    pub color: bool,
+}
+
+pub fn render(report: &Report, format: Format, opts: &RenderOptions, w: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Text => text::render(report, opts, w),
+        Format::Json => json::render(report, opts, w),
+        Format::Sarif => sarif::render(report, opts, w),
+        Format::Github => github::render(report, opts, w),
+    }
+}
+
+/// The value to print for a finding's secret: redacted unless `--show-secrets`.
+pub fn shown_match(f: &Finding, show_secrets: bool) -> Option<String> {
+    f.secret.as_ref().map(|s| {
+        if show_secrets {
+            s.expose().to_string()
+        } else {
+            s.redacted()
+        }
+    })
+}

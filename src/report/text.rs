@@ -1,0 +1,167 @@
+//! Human output: one code frame per finding (`path:line:col`, the line with
+//! every secret redacted, a caret under the match), then a summary.
+
+use super::{RenderOptions, Report};
+use crate::finding::{Finding, Severity};
+use std::io::{self, Write};
+
+struct Paint(bool);
+
+impl Paint {
+    fn s(&self, code: &str, text: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    fn severity(&self, s: Severity) -> String {
+        let code = match s {
+            Severity::Critical => "1;31",
+            Severity::High => "31",
+            Severity::Medium => "33",
+            Severity::Low => "36",
+            Severity::Info => "2",
+        };
+        self.s(code, s.as_str())
+    }
+}
+
+pub fn render(report: &Report, opts: &RenderOptions, w: &mut dyn Write) -> io::Result<()> {
+    let p = Paint(opts.color);
+    for f in report.shown(opts.show_suppressed) {
+        frame(report, f, &p, w)?;
+    }
+    for e in &report.errors {
+        writeln!(w, "{}: {}: {}", p.s("1;31", "error"), e.path, e.message)?;
+    }
+    summary(report, &p, w)
+}
+
+fn frame(report: &Report, f: &Finding, p: &Paint, w: &mut dyn Write) -> io::Result<()> {
+    let l = &f.location;
+    let suppressed = if f.suppressed.is_some() { " (suppressed)" } else { "" };
+    writeln!(
+        w,
+        "{}:{}:{}: {} [{}] {}: {}{}",
+        p.s("1", &l.path),
+        l.line,
+        l.column,
+        p.severity(f.severity),
+        f.category,
+        p.s("1", &f.rule),
+        f.message,
+        suppressed
+    )?;
+    if let Some(s) = &f.snippet {
+        let num = l.line.to_string();
+        let pad = " ".repeat(num.len());
+        writeln!(w, "{pad} {}", p.s("34", "|"))?;
+        writeln!(w, "{} {} {}", p.s("34", &num), p.s("34", "|"), s.text.replace('\t', " "))?;
+        writeln!(
+            w,
+            "{pad} {} {}{}",
+            p.s("34", "|"),
+            " ".repeat(s.caret_start),
+            p.s("1;31", &"^".repeat(s.caret_len.max(1)))
+        )?;
+    }
+    if let Some(pv) = &f.provenance {
+        let short = &pv.commit[..pv.commit.len().min(12)];
+        let mut line = format!("commit {short}");
+        if !pv.author.is_empty() {
+            line.push_str(&format!(" by {}", pv.author));
+        }
+        if !pv.date.is_empty() {
+            line.push_str(&format!(" on {}", pv.date));
+        }
+        if let Some(r) = &pv.git_ref {
+            line.push_str(&format!(" (ref {r})"));
+        }
+        if pv.occurrences > 0 {
+            line.push_str(&format!("; {} more place(s) carry it", pv.occurrences));
+        }
+        if !pv.at_head {
+            line.push_str("; not at HEAD any more, but still in history");
+        }
+        writeln!(w, "  = {line}")?;
+    }
+    if let Some(info) = report.rule_info(&f.rule)
+        && !info.remediation.is_empty()
+    {
+        writeln!(w, "  = fix: {}", info.remediation)?;
+    }
+    writeln!(w)
+}
+
+/// Only the summary line(s), e.g. on stderr when the report went to a file.
+pub fn render_summary(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()> {
+    summary(report, &Paint(color), w)
+}
+
+fn summary(report: &Report, p: &Paint, w: &mut dyn Write) -> io::Result<()> {
+    let active: Vec<_> = report.active().collect();
+    let mut by_sev = [0usize; 5];
+    for f in &active {
+        by_sev[f.severity as usize] += 1;
+    }
+    let parts: Vec<String> = [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info]
+        .iter()
+        .filter(|s| by_sev[**s as usize] > 0)
+        .map(|s| format!("{} {}", by_sev[*s as usize], s))
+        .collect();
+    let st = &report.stats;
+    let head = if active.is_empty() {
+        p.s("32", "no findings")
+    } else {
+        p.s("1", &format!("{} finding(s) ({})", active.len(), parts.join(", ")))
+    };
+    let suppressed = report.findings.len() - active.len();
+    let mut line = format!("{head}");
+    if suppressed > 0 {
+        line.push_str(&format!(", {suppressed} suppressed"));
+    }
+    line.push_str(&format!(
+        "; {} blob(s), {} scanned",
+        st.blobs_scanned,
+        human_bytes(st.bytes_scanned)
+    ));
+    if let Some(c) = st.commits_scanned {
+        line.push_str(&format!(", {c} commit(s)"));
+    }
+    let skipped: u64 = st.skipped.values().sum();
+    if skipped > 0 {
+        let detail: Vec<String> = st.skipped.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        line.push_str(&format!("; {skipped} skipped ({})", detail.join(", ")));
+    }
+    line.push_str(&format!(" in {:.2}s", st.elapsed_ms as f64 / 1000.0));
+    writeln!(w, "{line}")?;
+    if st.shallow == Some(true) {
+        writeln!(w, "note: shallow clone: history before the shallow boundary was not scanned")?;
+    }
+    if st.uncommitted_changes == Some(true) {
+        writeln!(w, "note: the work tree has uncommitted changes, which a history scan does not see")?;
+    }
+    if let Some(stale) = st.baseline_stale.filter(|s| *s > 0) {
+        writeln!(w, "note: {stale} baseline entr(ies) matched nothing (stale)")?;
+    }
+    if !report.errors.is_empty() {
+        writeln!(
+            w,
+            "{}",
+            p.s("1;31", &format!("{} error(s): the scan is incomplete", report.errors.len()))
+        )?;
+    }
+    Ok(())
+}
+
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
+}

@@ -1,0 +1,254 @@
+//! Secret rules as data: the built-in `patterns/*.toml` files plus user rules
+//! from `.gitops-guard.toml`, compiled once into a [`RuleSet`] with one
+//! Aho-Corasick automaton over every keyword.
+
+pub mod checksum;
+pub mod examples;
+
+use crate::finding::Severity;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use checksum::Checksum;
+use regex::bytes::Regex;
+use serde::Deserialize;
+use std::collections::HashSet;
+
+include!(concat!(env!("OUT_DIR"), "/patterns.rs"));
+
+/// A rule as written in TOML.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub severity: Severity,
+    pub keywords: Vec<String>,
+    pub regex: String,
+    #[serde(default)]
+    pub checksum: Option<Checksum>,
+    #[serde(default)]
+    pub entropy: Option<f64>,
+    #[serde(default)]
+    pub window: usize,
+    #[serde(default)]
+    pub allowlist: Vec<String>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub remediation: String,
+    #[serde(default)]
+    pub references: Vec<String>,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub counter_examples: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    #[serde(default)]
+    rule: Vec<RuleSpec>,
+}
+
+/// A compiled rule.
+#[derive(Debug)]
+pub struct Rule {
+    pub spec: RuleSpec,
+    /// The file it came from (`aws.toml`, or `.gitops-guard.toml`).
+    pub origin: String,
+    pub regex: Regex,
+    pub allowlist: Vec<Regex>,
+}
+
+impl Rule {
+    pub fn id(&self) -> &str {
+        &self.spec.id
+    }
+}
+
+/// Why a rule could not be loaded. Always names the file and rule.
+#[derive(Debug, thiserror::Error)]
+#[error("{origin}: rule `{id}`: {message}")]
+pub struct RuleError {
+    pub origin: String,
+    pub id: String,
+    pub message: String,
+}
+
+/// Every enabled rule, and the keyword automaton that decides which run.
+#[derive(Debug)]
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+    automaton: AhoCorasick,
+    /// Automaton pattern index -> indices of the rules that own the keyword.
+    keyword_rules: Vec<Vec<usize>>,
+    /// Longest `window` over all rules: how far past a hit a regex may read.
+    pub max_window: usize,
+}
+
+impl RuleSet {
+    /// The built-in rules.
+    pub fn builtin() -> Result<RuleSet, RuleError> {
+        RuleSet::build(builtin_specs()?, &[])
+    }
+
+    /// Compile specs, skipping `disabled` ids. Fails on a duplicate id, a
+    /// regex without a capture group, an empty keyword list or a bad regex.
+    pub fn build(specs: Vec<(String, RuleSpec)>, disabled: &[String]) -> Result<RuleSet, RuleError> {
+        let mut seen = HashSet::new();
+        let mut rules = Vec::with_capacity(specs.len());
+        for (origin, spec) in specs {
+            let err = |message: String| RuleError {
+                origin: origin.clone(),
+                id: spec.id.clone(),
+                message,
+            };
+            if !seen.insert(spec.id.clone()) {
+                return Err(err("duplicate rule id".into()));
+            }
+            if disabled.iter().any(|d| d == &spec.id) {
+                continue;
+            }
+            if spec.keywords.is_empty() || spec.keywords.iter().any(|k| k.is_empty()) {
+                return Err(err("needs at least one non-empty keyword".into()));
+            }
+            let regex = regex::bytes::RegexBuilder::new(&spec.regex)
+                .size_limit(1 << 22)
+                .build()
+                .map_err(|e| err(format!("bad regex: {}", first_line(&e.to_string()))))?;
+            if regex.captures_len() < 2 {
+                return Err(err("regex has no capture group (group 1 must be the secret)".into()));
+            }
+            let allowlist = spec
+                .allowlist
+                .iter()
+                .map(|a| Regex::new(a).map_err(|e| err(format!("bad allowlist regex: {}", first_line(&e.to_string())))))
+                .collect::<Result<Vec<_>, _>>()?;
+            rules.push(Rule {
+                spec,
+                origin,
+                regex,
+                allowlist,
+            });
+        }
+        let mut keywords: Vec<String> = Vec::new();
+        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        for (i, rule) in rules.iter().enumerate() {
+            for k in &rule.spec.keywords {
+                let k = k.to_ascii_lowercase();
+                match keywords.iter().position(|x| *x == k) {
+                    Some(p) => {
+                        if !keyword_rules[p].contains(&i) {
+                            keyword_rules[p].push(i)
+                        }
+                    }
+                    None => {
+                        keywords.push(k);
+                        keyword_rules.push(vec![i]);
+                    }
+                }
+            }
+        }
+        let automaton = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&keywords)
+            .map_err(|e| RuleError {
+                origin: "patterns".into(),
+                id: "*".into(),
+                message: e.to_string(),
+            })?;
+        let max_window = rules.iter().map(|r| r.spec.window).max().unwrap_or(0);
+        Ok(RuleSet {
+            rules,
+            automaton,
+            keyword_rules,
+            max_window,
+        })
+    }
+
+    pub fn automaton(&self) -> &AhoCorasick {
+        &self.automaton
+    }
+
+    pub fn rules_for_keyword(&self, pattern: usize) -> &[usize] {
+        &self.keyword_rules[pattern]
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.spec.id == id)
+    }
+}
+
+/// Parse every built-in rule file.
+pub fn builtin_specs() -> Result<Vec<(String, RuleSpec)>, RuleError> {
+    let mut out = Vec::new();
+    for (name, text) in BUILTIN_PATTERNS {
+        out.extend(parse_rule_file(name, text)?);
+    }
+    Ok(out)
+}
+
+/// Parse one file in the patterns format.
+pub fn parse_rule_file(origin: &str, text: &str) -> Result<Vec<(String, RuleSpec)>, RuleError> {
+    let file: RuleFile = toml::from_str(text).map_err(|e| RuleError {
+        origin: origin.to_string(),
+        id: "*".into(),
+        message: first_line(&e.to_string()).to_string(),
+    })?;
+    Ok(file.rule.into_iter().map(|r| (origin.to_string(), r)).collect())
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}
+
+/// Shannon entropy in bits per byte.
+pub fn shannon_entropy(s: &[u8]) -> f64 {
+    if s.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &b in s {
+        counts[b as usize] += 1;
+    }
+    let n = s.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(id: &str, regex: &str) -> (String, RuleSpec) {
+        (
+            "t.toml".into(),
+            toml::from_str(&format!("id = {id:?}\nname = 'n'\nkeywords = ['k']\nregex = '''{regex}'''")).unwrap(),
+        )
+    }
+
+    #[test]
+    fn rejects_duplicates_missing_groups_and_bad_regexes() {
+        assert!(RuleSet::build(vec![spec("a", "(k.)"), spec("a", "(k.)")], &[]).is_err());
+        let e = RuleSet::build(vec![spec("a", "k.")], &[]).unwrap_err();
+        assert!(e.to_string().contains("capture group"), "{e}");
+        let e = RuleSet::build(vec![spec("a", "(k")], &[]).unwrap_err();
+        assert!(e.to_string().starts_with("t.toml: rule `a`: bad regex"), "{e}");
+        let set = RuleSet::build(vec![spec("a", "(k.)"), spec("b", "(k..)")], &["b".into()]).unwrap();
+        assert_eq!(set.rules.len(), 1);
+    }
+
+    #[test]
+    fn entropy() {
+        assert_eq!(shannon_entropy(b"aaaa"), 0.0);
+        assert!((shannon_entropy(b"ab") - 1.0).abs() < 1e-9);
+    }
+}

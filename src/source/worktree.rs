@@ -1,0 +1,126 @@
+//! The working tree: files under a path, walked in parallel with the
+//! `ignore` crate. It honours `.gitignore` but, unlike `ignore`'s defaults,
+//! scans dot-files and dot-directories (`.env`, `.github/`, `.sops.yaml`:
+//! peers that skip them miss real leaks). Symlinks are never followed (so a
+//! link can never lead the scan out of the root); they are counted.
+
+use crate::error::Error;
+use crate::filter::glob_set;
+use crate::scan::{Collector, Scanner, SkipReason};
+use ignore::{WalkBuilder, WalkState};
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+/// Scan every file under `root` (or `root` itself when it is a file).
+pub fn scan(root: &Path, scanner: &Scanner, collector: &Collector) -> Result<(), Error> {
+    let meta = std::fs::symlink_metadata(root)
+        .map_err(|e| Error::Scan(format!("cannot read {}: {e}", root.display())))?;
+    let excludes = glob_set(&scanner.options.exclude)?;
+    if meta.is_file() {
+        let name = root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| root.display().to_string());
+        scan_file(root, &name, meta.len(), scanner, collector);
+        return Ok(());
+    }
+    let threads = match scanner.options.threads {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    let walker = WalkBuilder::new(root)
+        .hidden(false)
+        .git_ignore(true)
+        .git_exclude(true)
+        .git_global(false)
+        .require_git(false)
+        .parents(true)
+        .ignore(false)
+        .follow_links(false)
+        .threads(threads)
+        .filter_entry(|e| e.file_name() != ".git")
+        .build_parallel();
+    walker.run(|| {
+        let excludes = &excludes;
+        Box::new(move |entry| {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(err) => {
+                    // A loop or an unreadable directory makes the scan incomplete.
+                    collector.error(err_path(&err).unwrap_or_default(), err.to_string());
+                    return WalkState::Continue;
+                }
+            };
+            let Some(ft) = entry.file_type() else {
+                return WalkState::Continue;
+            };
+            let rel = relative(root, entry.path());
+            if ft.is_dir() {
+                if entry.depth() > 0 && excludes.is_match(&rel) {
+                    collector.skip(SkipReason::Excluded);
+                    return WalkState::Skip;
+                }
+                return WalkState::Continue;
+            }
+            if ft.is_symlink() {
+                collector.skip(SkipReason::Symlink);
+                return WalkState::Continue;
+            }
+            if !ft.is_file() {
+                return WalkState::Continue;
+            }
+            if excludes.is_match(&rel) {
+                collector.skip(SkipReason::Excluded);
+                return WalkState::Continue;
+            }
+            let len = match entry.metadata() {
+                Ok(m) => m.len(),
+                Err(e) => {
+                    collector.error(rel, e.to_string());
+                    return WalkState::Continue;
+                }
+            };
+            scan_file(entry.path(), &rel, len, scanner, collector);
+            WalkState::Continue
+        })
+    });
+    Ok(())
+}
+
+fn scan_file(path: &Path, rel: &str, len: u64, scanner: &Scanner, collector: &Collector) {
+    if len > scanner.options.max_file_size {
+        collector.skip(SkipReason::TooLarge);
+        return;
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    // `take` bounds the read even if the file grew after `stat`.
+    match File::open(path).and_then(|f| f.take(scanner.options.max_file_size + 1).read_to_end(&mut bytes)) {
+        Ok(_) if bytes.len() as u64 > scanner.options.max_file_size => collector.skip(SkipReason::TooLarge),
+        Ok(_) => {
+            let outcome = scanner.scan_blob(rel, &bytes);
+            collector.add(rel, bytes.len() as u64, outcome, None);
+        }
+        Err(e) => collector.error(rel, format!("cannot read: {e}")),
+    }
+}
+
+/// `path` relative to `root`, with `/` separators.
+fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let s = rel.to_string_lossy();
+    if std::path::MAIN_SEPARATOR == '/' {
+        s.into_owned()
+    } else {
+        s.replace(std::path::MAIN_SEPARATOR, "/")
+    }
+}
+
+fn err_path(err: &ignore::Error) -> Option<String> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(path.display().to_string()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => err_path(err),
+        ignore::Error::Loop { child, .. } => Some(child.display().to_string()),
+        _ => None,
+    }
+}

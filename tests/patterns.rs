@@ -1,0 +1,77 @@
+//! Every built-in rule is checked against its own examples: each example must
+//! produce a match of that rule, each counter-example must not. A rule
+//! without a capture group, examples or counter-examples, or with a
+//! duplicate id, fails here. Failures print the unexpanded template (the
+//! `<<…>>` generators), never a generated token.
+
+use gitops_guard::detect::secrets::find_secrets;
+use gitops_guard::rules::examples::expand;
+use gitops_guard::rules::{RuleSet, builtin_specs};
+use std::collections::HashSet;
+
+fn rule_set() -> RuleSet {
+    RuleSet::build(builtin_specs().expect("rule files parse"), &[]).expect("rules compile")
+}
+
+#[test]
+fn every_rule_matches_its_examples_and_not_its_counter_examples() {
+    let set = rule_set();
+    let mut failures = Vec::new();
+    for (ri, rule) in set.rules.iter().enumerate() {
+        let id = rule.id();
+        if rule.spec.examples.is_empty() {
+            failures.push(format!("{}: {id}: no examples", rule.origin));
+        }
+        if rule.spec.counter_examples.is_empty() {
+            failures.push(format!("{}: {id}: no counter_examples", rule.origin));
+        }
+        if rule.spec.description.trim().is_empty() || rule.spec.remediation.trim().is_empty() {
+            failures.push(format!("{}: {id}: needs a description and a remediation", rule.origin));
+        }
+        for (i, ex) in rule.spec.examples.iter().enumerate() {
+            let text = match expand(ex, &format!("{id}/ex/{i}")) {
+                Ok(t) => t,
+                Err(e) => {
+                    failures.push(format!("{}: {id}: example {i}: {e}", rule.origin));
+                    continue;
+                }
+            };
+            if !find_secrets(&set, text.as_bytes()).iter().any(|m| m.rule == ri) {
+                failures.push(format!("{}: {id}: example {i} does not match: {ex:?}", rule.origin));
+            }
+        }
+        for (i, ex) in rule.spec.counter_examples.iter().enumerate() {
+            let text = match expand(ex, &format!("{id}/cx/{i}")) {
+                Ok(t) => t,
+                Err(e) => {
+                    failures.push(format!("{}: {id}: counter-example {i}: {e}", rule.origin));
+                    continue;
+                }
+            };
+            if find_secrets(&set, text.as_bytes()).iter().any(|m| m.rule == ri) {
+                failures.push(format!("{}: {id}: counter-example {i} matches: {ex:?}", rule.origin));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} rule problem(s):\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn ids_are_unique_and_kebab_case() {
+    let specs = builtin_specs().unwrap();
+    let mut seen = HashSet::new();
+    for (origin, s) in &specs {
+        assert!(seen.insert(s.id.clone()), "{origin}: duplicate id {}", s.id);
+        assert!(
+            s.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+            "{origin}: id `{}` is not kebab-case",
+            s.id
+        );
+    }
+}
+
+#[test]
+fn at_least_120_rules() {
+    let n = builtin_specs().unwrap().len();
+    assert!(n >= 120, "only {n} built-in rules; the core issue asks for at least 120");
+}

@@ -127,6 +127,10 @@ pub struct BlobOutcome {
     pub findings: Vec<Finding>,
     pub facts: Vec<Fact>,
     pub skipped: Option<SkipReason>,
+    /// The YAML parser refused the blob (bomb, deep nesting): the line-based
+    /// rules still ran, the manifest detectors could not. Counted as
+    /// `yaml_refused` in the skips.
+    pub yaml_refused: bool,
 }
 
 /// Repo-level checks work on the facts every blob emitted, never by re-reading.
@@ -148,7 +152,10 @@ pub const INLINE_ALLOW: &[&str] = &[
     "trufflehog:ignore",
 ];
 /// Comments that suppress findings on the next line.
-pub const INLINE_ALLOW_NEXT: &[&str] = &["gitops-guard:allow-next-line", "pragma: allowlist nextline secret"];
+pub const INLINE_ALLOW_NEXT: &[&str] = &[
+    "gitops-guard:allow-next-line",
+    "pragma: allowlist nextline secret",
+];
 
 /// The detectors and rules, compiled once, shared by every worker thread.
 pub struct Scanner {
@@ -169,14 +176,16 @@ impl Scanner {
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| crate::config::FILE_NAME.to_string());
         specs.extend(config.rule.iter().cloned().map(|r| (origin.clone(), r)));
-        let rules = RuleSet::build(specs, &config.rules.disable).map_err(|e| Error::Config(e.to_string()))?;
-        let detectors: Vec<Box<dyn Detector>> = vec![Box::new(detect::secrets::SecretRules)];
+        let rules = RuleSet::build(specs, &config.rules.disable)
+            .map_err(|e| Error::Config(e.to_string()))?;
+        let detectors = detect::all(&config);
+        let repo_checks = detect::all_repo_checks(&config);
         Ok(Scanner {
             rules,
             options,
             config,
             detectors,
-            repo_checks: Vec::new(),
+            repo_checks,
         })
     }
 
@@ -202,7 +211,9 @@ impl Scanner {
             d.detect(&input, &cx, &mut out);
         }
         out.findings.retain(|f| self.wants(f.category));
+        apply_annotation_suppressions(&input, &mut out.findings);
         prepare_findings(&input, &mut out.findings, self.options.show_secrets);
+        outcome.yaml_refused = input.yaml_refused();
         outcome.findings = out.findings;
         outcome.facts = out.facts;
         outcome
@@ -222,7 +233,13 @@ impl Scanner {
                 id: r.spec.id.clone(),
                 name: r.spec.name.clone(),
                 category: Category::Secret,
-                severity: self.config.rules.severity.get(&r.spec.id).copied().unwrap_or(r.spec.severity),
+                severity: self
+                    .config
+                    .rules
+                    .severity
+                    .get(&r.spec.id)
+                    .copied()
+                    .unwrap_or(r.spec.severity),
                 description: r.spec.description.clone(),
                 remediation: r.spec.remediation.clone(),
             })
@@ -239,6 +256,70 @@ impl Scanner {
             }
         }
         out
+    }
+}
+
+/// Annotation on a Kubernetes object that suppresses findings inside it:
+/// `gitops-guard.io/ignore: "rule-id[=reason][,rule-id[=reason]…]"` (a
+/// category id, or `all`, works too).
+pub const IGNORE_ANNOTATION: &str = "gitops-guard.io/ignore";
+/// kube-linter's per-check annotation prefix, honoured where the meaning is
+/// the same (see `detect::policy::KUBE_LINTER_EQUIVALENTS`).
+pub const KUBE_LINTER_IGNORE_PREFIX: &str = "ignore-check.kube-linter.io/";
+
+/// Mark findings that fall inside an object whose annotations ignore their
+/// rule. Done here, once, for every manifest detector; only when the blob
+/// was parsed anyway (a detector asked for its documents).
+fn apply_annotation_suppressions(input: &Input<'_>, findings: &mut [Finding]) {
+    if findings.is_empty() || !input.documents_parsed() {
+        return;
+    }
+    let Some(docs) = input.documents() else {
+        return;
+    };
+    for obj in crate::manifest::objects(docs) {
+        let mut ignored: Vec<(String, Option<String>)> = Vec::new();
+        for a in obj.annotations() {
+            let Some(value) = a.value_str() else { continue };
+            if a.key == IGNORE_ANNOTATION {
+                for item in value.split(',') {
+                    let (id, reason) = match item.split_once('=') {
+                        Some((id, r)) => (id.trim(), Some(r.trim().to_string())),
+                        None => (item.trim(), None),
+                    };
+                    if !id.is_empty() {
+                        ignored.push((id.to_string(), reason));
+                    }
+                }
+            } else if let Some(check) = a.key.strip_prefix(KUBE_LINTER_IGNORE_PREFIX) {
+                for (kl, ours) in detect::policy::KUBE_LINTER_EQUIVALENTS {
+                    if *kl == check {
+                        ignored.push((ours.to_string(), Some(format!("kube-linter: {value}"))));
+                    }
+                }
+            }
+        }
+        if ignored.is_empty() {
+            continue;
+        }
+        let span = obj.node.span;
+        let (first, last) = (
+            input.line_of(span.start),
+            input.line_of(span.end.saturating_sub(1).max(span.start)),
+        );
+        for f in findings.iter_mut() {
+            if f.suppressed.is_some() || f.location.line < first || f.location.line > last {
+                continue;
+            }
+            if let Some((_, reason)) = ignored
+                .iter()
+                .find(|(id, _)| id == &f.rule || id == f.category.as_str() || id == "all")
+            {
+                f.suppressed = Some(Suppression::Annotation {
+                    reason: reason.clone(),
+                });
+            }
+        }
     }
 }
 
@@ -270,7 +351,11 @@ fn prepare_findings(input: &Input<'_>, findings: &mut [Finding], show_secrets: b
         .filter(|f| f.location.line > 0)
         .map(|f| {
             let l = &f.location;
-            let end = if l.end_line == l.line { l.end_column.saturating_sub(1) } else { usize::MAX };
+            let end = if l.end_line == l.line {
+                l.end_column.saturating_sub(1)
+            } else {
+                usize::MAX
+            };
             (l.line, l.column.saturating_sub(1), end)
         })
         .collect();
@@ -282,12 +367,16 @@ fn prepare_findings(input: &Input<'_>, findings: &mut [Finding], show_secrets: b
         let raw = String::from_utf8_lossy(&input.bytes[line_start..line_end]).into_owned();
         if f.suppressed.is_none() {
             if let Some(tok) = INLINE_ALLOW.iter().find(|t| raw.contains(*t)) {
-                f.suppressed = Some(Suppression::Inline { token: tok.to_string() });
+                f.suppressed = Some(Suppression::Inline {
+                    token: tok.to_string(),
+                });
             } else if f.location.line > 1 {
                 let (ps, pe) = line_range(input, f.location.line - 1);
                 let prev = String::from_utf8_lossy(&input.bytes[ps..pe]);
                 if let Some(tok) = INLINE_ALLOW_NEXT.iter().find(|t| prev.contains(*t)) {
-                    f.suppressed = Some(Suppression::Inline { token: tok.to_string() });
+                    f.suppressed = Some(Suppression::Inline {
+                        token: tok.to_string(),
+                    });
                 }
             }
         }
@@ -384,7 +473,12 @@ fn build_snippet(raw: &str, caret: (usize, usize), ranges: &mut Vec<(usize, usiz
         let last = caret.1.min(n).max(1) - 1;
         let inside = merged.iter().find(|&&(s, e)| last >= s && last < e);
         match inside {
-            Some(&(s, e)) => map[s] + redact(&chars[s..e].iter().collect::<String>()).chars().count(),
+            Some(&(s, e)) => {
+                map[s]
+                    + redact(&chars[s..e].iter().collect::<String>())
+                        .chars()
+                        .count()
+            }
             None => map[last] + 1,
         }
     } else {
@@ -434,7 +528,13 @@ impl Collector {
     }
 
     /// Record one scanned (or skipped) blob.
-    pub fn add(&self, path: &str, bytes: u64, outcome: BlobOutcome, provenance: Option<&Provenance>) {
+    pub fn add(
+        &self,
+        path: &str,
+        bytes: u64,
+        outcome: BlobOutcome,
+        provenance: Option<&Provenance>,
+    ) {
         {
             let mut stats = self.stats.lock().expect("stats lock");
             match outcome.skipped {
@@ -443,6 +543,9 @@ impl Collector {
                     stats.blobs_scanned += 1;
                     stats.bytes_scanned += bytes;
                 }
+            }
+            if outcome.yaml_refused {
+                stats.skip(SkipReason::YamlRefused);
             }
         }
         if !outcome.facts.is_empty() {
@@ -508,7 +611,12 @@ mod tests {
         let s = build_snippet(raw, (36, 56), &mut ranges);
         assert!(!s.text.contains("ghijklmnop"));
         assert!(!s.text.contains("1234567890"));
-        let shown: String = s.text.chars().skip(s.caret_start).take(s.caret_len).collect();
+        let shown: String = s
+            .text
+            .chars()
+            .skip(s.caret_start)
+            .take(s.caret_len)
+            .collect();
         assert_eq!(shown, redact("AKIA1234567890ABCDEF"));
     }
 
@@ -523,6 +631,8 @@ mod tests {
     fn binary_and_lfs() {
         assert!(is_binary(b"abc\0def"));
         assert!(!is_binary(b"abc"));
-        assert!(is_lfs_pointer(b"version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 12\n"));
+        assert!(is_lfs_pointer(
+            b"version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 12\n"
+        ));
     }
 }

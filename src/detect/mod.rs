@@ -5,10 +5,14 @@
 //! strings and lets every source (working tree, history, ranges, staged,
 //! pushed) reuse all of them.
 
+pub mod encryption;
+pub mod k8s;
 pub mod placeholder;
+pub mod policy;
 pub mod secrets;
 
 use crate::finding::{Finding, Location};
+use crate::manifest::{Document, Limits, Span, YamlError, parse_documents};
 use crate::rules::RuleSet;
 use std::sync::OnceLock;
 
@@ -20,6 +24,7 @@ pub struct Input<'a> {
     pub bytes: &'a [u8],
     line_starts: OnceLock<Vec<usize>>,
     text: OnceLock<Option<&'a str>>,
+    documents: OnceLock<Result<Vec<Document>, YamlError>>,
 }
 
 impl<'a> Input<'a> {
@@ -29,12 +34,50 @@ impl<'a> Input<'a> {
             bytes,
             line_starts: OnceLock::new(),
             text: OnceLock::new(),
+            documents: OnceLock::new(),
         }
+    }
+
+    /// Whether the file is YAML or JSON by name (`.yaml`, `.yml`, `.json`).
+    pub fn is_yaml_or_json(&self) -> bool {
+        let name = self.file_name().to_ascii_lowercase();
+        name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json")
+    }
+
+    /// The blob parsed as (multi-document) YAML or JSON, at most once per
+    /// blob however many detectors ask. `None` when it is not valid UTF-8,
+    /// not YAML (a Helm template: detectors fall back to line rules
+    /// silently), or refused by the parser's limits (see [`Input::yaml_refused`]).
+    pub fn documents(&self) -> Option<&[Document]> {
+        let text = self.text()?;
+        self.documents
+            .get_or_init(|| parse_documents(text, &Limits::default()))
+            .as_ref()
+            .ok()
+            .map(Vec::as_slice)
+    }
+
+    /// Whether some detector already parsed the documents (so using them is free).
+    pub fn documents_parsed(&self) -> bool {
+        self.documents.get().is_some()
+    }
+
+    /// Whether parsing was attempted and refused as hostile or too costly
+    /// (a YAML bomb, 1,000-level nesting): the scan counts it as a skip.
+    pub fn yaml_refused(&self) -> bool {
+        matches!(self.documents.get(), Some(Err(e)) if e.is_limit())
+    }
+
+    /// The location of a YAML node's span.
+    pub fn span_location(&self, span: &Span) -> Location {
+        self.location(span.start, span.end)
     }
 
     /// The blob as UTF-8 (a leading BOM kept), or `None` when it is not valid UTF-8.
     pub fn text(&self) -> Option<&'a str> {
-        *self.text.get_or_init(|| std::str::from_utf8(self.bytes).ok())
+        *self
+            .text
+            .get_or_init(|| std::str::from_utf8(self.bytes).ok())
     }
 
     /// The file name (last path component).
@@ -109,8 +152,28 @@ pub struct Context<'a> {
 /// Small, per-file facts for repo-level checks (`.sops.yaml` rules, Flux
 /// decryption paths, NetworkPolicy coverage). Detector families add variants.
 #[derive(Clone, Debug)]
-#[non_exhaustive]
-pub enum Fact {}
+pub enum Fact {
+    K8s(k8s::K8sFact),
+    Encryption(encryption::EncryptionFact),
+    Policy(policy::PolicyFact),
+}
+
+/// Every detector, configured: the secret rules first, then each family.
+pub fn all(config: &crate::config::Config) -> Vec<Box<dyn Detector>> {
+    let mut v: Vec<Box<dyn Detector>> = vec![Box::new(secrets::SecretRules)];
+    v.extend(k8s::detectors(config));
+    v.extend(encryption::detectors(config));
+    v.extend(policy::detectors(config));
+    v
+}
+
+/// Every repo-level check, configured.
+pub fn all_repo_checks(config: &crate::config::Config) -> Vec<Box<dyn crate::scan::RepoCheck>> {
+    let mut v = k8s::repo_checks(config);
+    v.extend(encryption::repo_checks(config));
+    v.extend(policy::repo_checks(config));
+    v
+}
 
 /// Where a detector puts what it found.
 #[derive(Default, Debug)]

@@ -37,7 +37,9 @@ const PLACEHOLDER_WORDS: &[&str] = &[
 ];
 
 /// Template and variable syntaxes whose value is filled in elsewhere.
-const TEMPLATE_MARKERS: &[&str] = &["${", "{{", "}}", "$(", "%(", "%{", "#{", "<%", "@@", "[[", "]]"];
+const TEMPLATE_MARKERS: &[&str] = &[
+    "${", "{{", "}}", "$(", "%(", "%{", "#{", "<%", "@@", "[[", "]]",
+];
 
 /// True when `secret` is a placeholder rather than a value.
 pub fn is_placeholder(secret: &str) -> bool {
@@ -57,14 +59,18 @@ pub fn is_placeholder(secret: &str) -> bool {
     // $VAR, $env:VAR, %VAR%
     if let Some(rest) = secret.strip_prefix('$')
         && !rest.is_empty()
-        && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
     {
         return true;
     }
     if secret.len() > 2
         && secret.starts_with('%')
         && secret.ends_with('%')
-        && secret[1..secret.len() - 1].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && secret[1..secret.len() - 1]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
     {
         return true;
     }
@@ -112,23 +118,46 @@ pub fn is_generic_non_secret(value: &str) -> bool {
         return true;
     }
     // booleans, nulls, numbers
-    if matches!(lower.as_str(), "true" | "false" | "null" | "none" | "nil" | "yes" | "no" | "on" | "off")
-        || v.parse::<f64>().is_ok()
+    if matches!(
+        lower.as_str(),
+        "true" | "false" | "null" | "none" | "nil" | "yes" | "no" | "on" | "off"
+    ) || v.parse::<f64>().is_ok()
     {
         return true;
     }
     // well-known non-secret literals
     const WORDS: &[&str] = &[
-        "password", "secret", "token", "required", "optional", "string", "undefined", "default",
-        "disabled", "enabled", "empty", "sample", "testing", "password123", "p@ssw0rd", "passw0rd",
-        "admin", "root", "guest", "secretkey", "mysecret", "supersecret", "letmein",
+        "password",
+        "secret",
+        "token",
+        "required",
+        "optional",
+        "string",
+        "undefined",
+        "default",
+        "disabled",
+        "enabled",
+        "empty",
+        "sample",
+        "testing",
+        "password123",
+        "p@ssw0rd",
+        "passw0rd",
+        "admin",
+        "root",
+        "guest",
+        "secretkey",
+        "mysecret",
+        "supersecret",
+        "letmein",
     ];
     if WORDS.contains(&lower.as_str()) {
         return true;
     }
     // an environment variable's name: DB_PASSWORD, SECRET_KEY
     if v.len() >= 3
-        && v.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        && v.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
         && v.bytes().any(|b| b == b'_')
     {
         return true;
@@ -138,15 +167,34 @@ pub fn is_generic_non_secret(value: &str) -> bool {
         return true;
     }
     if let Some((scheme, rest)) = v.split_once("://")
-        && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+')
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+')
         && !rest.split('/').next().unwrap_or("").contains('@')
     {
         return true;
     }
     // hashes with a scheme, digests
     const HASH_PREFIXES: &[&str] = &[
-        "$2a$", "$2b$", "$2y$", "$argon2", "$pbkdf2", "$scrypt$", "$5$", "$6$", "$1$", "{ssha}",
-        "{sha}", "{bcrypt}", "{noop}", "sha256:", "sha512:", "sha1:", "md5:", "pbkdf2:", "pbkdf2_sha256$",
+        "$2a$",
+        "$2b$",
+        "$2y$",
+        "$argon2",
+        "$pbkdf2",
+        "$scrypt$",
+        "$5$",
+        "$6$",
+        "$1$",
+        "{ssha}",
+        "{sha}",
+        "{bcrypt}",
+        "{noop}",
+        "sha256:",
+        "sha512:",
+        "sha1:",
+        "md5:",
+        "pbkdf2:",
+        "pbkdf2_sha256$",
     ];
     if HASH_PREFIXES.iter().any(|p| lower.starts_with(p)) {
         return true;
@@ -158,7 +206,8 @@ pub fn is_generic_non_secret(value: &str) -> bool {
     // lower-case words, at least two, no digits-only noise
     let is_wordy = |sep: u8| {
         v.bytes().any(|b| b == sep)
-            && v.split(sep as char).all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+            && v.split(sep as char)
+                .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
     };
     if is_wordy(b'-') || is_wordy(b'.') || is_wordy(b'_') {
         return true;
@@ -167,7 +216,10 @@ pub fn is_generic_non_secret(value: &str) -> bool {
     if v.contains('(') && v.ends_with(')') {
         return true;
     }
-    if lower.starts_with("process.env") || lower.starts_with("os.environ") || lower.starts_with("env.") {
+    if lower.starts_with("process.env")
+        || lower.starts_with("os.environ")
+        || lower.starts_with("env.")
+    {
         return true;
     }
     // Kubernetes-style references: secretKeyRef, vault:/path, ref+...
@@ -210,7 +262,11 @@ mod tests {
         ] {
             assert!(is_placeholder(p), "{p}");
         }
-        for s in ["Zx9!qLm2@vR7#tY4", "ghp_Rk3Xw9QpLm2ZtY7vN4sB8cD1eF5gH6jK0aMn", "hunter2hunter"] {
+        for s in [
+            "Zx9!qLm2@vR7#tY4",
+            "ghp_Rk3Xw9QpLm2ZtY7vN4sB8cD1eF5gH6jK0aMn",
+            "hunter2hunter",
+        ] {
             assert!(!is_placeholder(s), "{s}");
         }
     }

@@ -54,12 +54,18 @@ pub fn find_secrets(rules: &RuleSet, bytes: &[u8]) -> Vec<SecretMatch> {
                     continue;
                 }
                 let range = span.start + g.start()..span.start + g.end();
-                if out.iter().any(|m: &SecretMatch| m.rule == r && m.secret == range) {
+                if out
+                    .iter()
+                    .any(|m: &SecretMatch| m.rule == r && m.secret == range)
+                {
                     continue;
                 }
                 let value = String::from_utf8_lossy(&bytes[range.clone()]);
                 if accept(rules, r, &value) {
-                    out.push(SecretMatch { rule: r, secret: range });
+                    out.push(SecretMatch {
+                        rule: r,
+                        secret: range,
+                    });
                 }
             }
         }
@@ -91,8 +97,12 @@ fn accept(rules: &RuleSet, r: usize, value: &str) -> bool {
 }
 
 fn line_around(bytes: &[u8], start: usize, end: usize) -> (usize, usize) {
-    let ls = memchr::memrchr(b'\n', &bytes[..start]).map(|i| i + 1).unwrap_or(0);
-    let le = memchr::memchr(b'\n', &bytes[end..]).map(|i| end + i).unwrap_or(bytes.len());
+    let ls = memchr::memrchr(b'\n', &bytes[..start])
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    let le = memchr::memchr(b'\n', &bytes[end..])
+        .map(|i| end + i)
+        .unwrap_or(bytes.len());
     (ls, le)
 }
 
@@ -166,10 +176,14 @@ entropy = 2.5
     #[test]
     fn finds_near_keywords_and_validates() {
         let rs = set(TOK);
-        let text = b"a: tok_Ab3dE5fG7hJ9\nb: tok_aaaaaaaaaaaa\nc: tok_<your-token>\nd: tok_Zz9yX8wV7uT6";
+        let text =
+            b"a: tok_Ab3dE5fG7hJ9\nb: tok_aaaaaaaaaaaa\nc: tok_<your-token>\nd: tok_Zz9yX8wV7uT6";
         let found = find_secrets(&rs, text);
         let values: Vec<_> = found.iter().map(|m| &text[m.secret.clone()]).collect();
-        assert_eq!(values, vec![&b"tok_Ab3dE5fG7hJ9"[..], &b"tok_Zz9yX8wV7uT6"[..]]);
+        assert_eq!(
+            values,
+            vec![&b"tok_Ab3dE5fG7hJ9"[..], &b"tok_Zz9yX8wV7uT6"[..]]
+        );
     }
 
     #[test]
@@ -190,16 +204,14 @@ entropy = 2.5
 
     #[test]
     fn windows_let_multiline_rules_span_lines() {
-        let rs = set(
-            r#"
+        let rs = set(r#"
 [[rule]]
 id = "pem"
 name = "Key"
 keywords = ["-----BEGIN KEY"]
 regex = '''-----BEGIN KEY-----\n([A-Za-z0-9+/=\n]{20,})-----END KEY-----'''
 window = 4096
-"#,
-        );
+"#);
         let text = b"-----BEGIN KEY-----\nQm9vbXZpcmFsbHlzZWNyZXQ=\nQm9vbXZpcmFsbHlzZWNyZXQ=\n-----END KEY-----\n";
         assert_eq!(find_secrets(&rs, text).len(), 1);
     }

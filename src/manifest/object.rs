@@ -535,3 +535,362 @@ impl<'a> EnvVarView<'a> {
         self.node.get_path(&["valueFrom", "secretKeyRef"])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::yaml::{Limits, parse_documents};
+
+    fn docs(text: &str) -> Vec<Document> {
+        parse_documents(text, &Limits::default()).expect("valid YAML")
+    }
+
+    const POD_SPEC: &str = "containers:
+        - name: web
+          image: nginx:1.27
+          env:
+          - name: DB_PASSWORD
+            value: hunter2
+          - name: TOKEN
+            valueFrom:
+              secretKeyRef: {name: s, key: token}
+        initContainers:
+        - name: init
+          image: busybox
+        ephemeralContainers:
+        - name: debug
+          image: alpine";
+
+    /// `POD_SPEC` indented to sit under `prefix` keys.
+    fn workload(api_version: &str, kind: &str, prefix: &[&str]) -> String {
+        let mut out = format!("apiVersion: {api_version}\nkind: {kind}\nmetadata:\n  name: w\n");
+        let mut indent = 0;
+        for key in prefix {
+            out.push_str(&" ".repeat(indent));
+            out.push_str(key);
+            out.push_str(":\n");
+            indent += 2;
+            if *key == "template" {
+                out.push_str(&" ".repeat(indent));
+                out.push_str("metadata: {labels: {app: w}}\n");
+            }
+        }
+        out.push_str(&" ".repeat(indent));
+        out.push_str("spec:\n");
+        for line in POD_SPEC.lines() {
+            out.push_str(&" ".repeat(indent + 2));
+            out.push_str(line.trim_start_matches("        "));
+            out.push('\n');
+        }
+        out
+    }
+
+    #[test]
+    fn every_workload_kind_has_its_pod_spec() {
+        let cases: &[(&str, &str, &[&str], &str)] = &[
+            ("v1", "Pod", &[], "spec"),
+            (
+                "apps/v1",
+                "Deployment",
+                &["spec", "template"],
+                "spec.template.spec",
+            ),
+            (
+                "apps/v1",
+                "StatefulSet",
+                &["spec", "template"],
+                "spec.template.spec",
+            ),
+            (
+                "apps/v1",
+                "DaemonSet",
+                &["spec", "template"],
+                "spec.template.spec",
+            ),
+            (
+                "apps/v1",
+                "ReplicaSet",
+                &["spec", "template"],
+                "spec.template.spec",
+            ),
+            (
+                "v1",
+                "ReplicationController",
+                &["spec", "template"],
+                "spec.template.spec",
+            ),
+            (
+                "batch/v1",
+                "Job",
+                &["spec", "template"],
+                "spec.template.spec",
+            ),
+            (
+                "batch/v1",
+                "CronJob",
+                &["spec", "jobTemplate", "spec", "template"],
+                "spec.jobTemplate.spec.template.spec",
+            ),
+            (
+                "argoproj.io/v1alpha1",
+                "Rollout",
+                &["spec", "template"],
+                "spec.template.spec",
+            ),
+            (
+                "apps.openshift.io/v1",
+                "DeploymentConfig",
+                &["spec", "template"],
+                "spec.template.spec",
+            ),
+            ("v1", "PodTemplate", &["template"], "template.spec"),
+            (
+                "extensions/v1beta1",
+                "Deployment",
+                &["spec", "template"],
+                "spec.template.spec",
+            ),
+        ];
+        for (api, kind, prefix, path) in cases {
+            let text = workload(api, kind, prefix);
+            let d = docs(&text);
+            let objs = objects(&d);
+            assert_eq!(objs.len(), 1);
+            let pod = objs[0]
+                .pod_spec()
+                .unwrap_or_else(|| panic!("{kind}: no pod spec in\n{text}"));
+            assert_eq!(pod.path.to_string(), *path, "{kind}");
+            let names: Vec<_> = pod
+                .containers()
+                .map(|c| (c.kind, c.name().unwrap()))
+                .collect();
+            assert_eq!(
+                names,
+                [
+                    (ContainerKind::Container, "web"),
+                    (ContainerKind::Init, "init"),
+                    (ContainerKind::Ephemeral, "debug")
+                ],
+                "{kind}"
+            );
+            // Pod-level labels: the template's, or the Pod's own metadata.
+            let pod_meta = pod.metadata.expect("pod metadata");
+            if *kind == "Pod" {
+                assert_eq!(pod_meta.get("name").and_then(Node::as_str), Some("w"));
+            } else {
+                assert_eq!(pod.labels().next().map(|e| e.key), Some("app"), "{kind}");
+            }
+            // The image span points at the value in the source.
+            let web = pod.containers().next().unwrap();
+            let image = web.image_node().unwrap();
+            assert_eq!(&text[image.span.range()], "nginx:1.27");
+            let line = text.lines().nth(image.span.line - 1).unwrap();
+            assert!(line.ends_with("image: nginx:1.27"), "{kind}: {line}");
+        }
+    }
+
+    #[test]
+    fn non_workloads_and_foreign_kinds_have_no_pod_spec() {
+        let cases = [
+            "apiVersion: v1\nkind: ConfigMap\ndata: {a: b}\n",
+            // A Rollout that is not Argo's.
+            "apiVersion: example.com/v1\nkind: Rollout\nspec:\n  template:\n    spec: {containers: []}\n",
+            // Argo Rollout referencing a Deployment instead of a template.
+            "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nspec:\n  workloadRef: {kind: Deployment, name: x}\n",
+            // A CRD that reuses the name Job with another shape.
+            "apiVersion: batch.volcano.sh/v1alpha1\nkind: Job\nspec:\n  tasks: []\n",
+            "apiVersion: v1\nkind: Pod\nspec: oops\n",
+            "kind: Deployment\n",
+        ];
+        for text in cases {
+            let d = docs(text);
+            assert!(objects(&d)[0].pod_spec().is_none(), "{text}");
+        }
+    }
+
+    #[test]
+    fn lists_are_flattened() {
+        let text = "\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: a, namespace: ns}
+  spec: {containers: [{name: c, image: x}]}
+- apiVersion: v1
+  kind: ServiceList
+  items:
+  - {apiVersion: v1, kind: Service, metadata: {name: b}}
+---
+# empty
+---
+just a scalar
+---
+replicaCount: 2
+---
+apiVersion: v1
+kind: PodList
+items: []
+";
+        let d = docs(text);
+        let objs = objects(&d);
+        let seen: Vec<_> = objs
+            .iter()
+            .map(|o| (o.doc_index, o.kind, o.name, o.path.to_string()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (0, Some("Pod"), Some("a"), "items[0]".to_string()),
+                (
+                    0,
+                    Some("Service"),
+                    Some("b"),
+                    "items[1].items[0]".to_string()
+                ),
+                (3, None, None, String::new()),
+            ]
+        );
+        assert_eq!(objs[0].namespace, Some("ns"));
+        let pod = objs[0].pod_spec().unwrap();
+        assert_eq!(pod.path.to_string(), "items[0].spec");
+        let c = pod.containers().next().unwrap();
+        assert_eq!(
+            c.path.key("image").to_string(),
+            "items[0].spec.containers[c].image"
+        );
+    }
+
+    #[test]
+    fn a_list_kind_without_items_is_an_object() {
+        let d = docs("apiVersion: example.com/v1\nkind: AllowList\nspec: {cidrs: []}\n");
+        let objs = objects(&d);
+        assert_eq!(objs.len(), 1);
+        assert_eq!(objs[0].kind, Some("AllowList"));
+    }
+
+    #[test]
+    fn env_entries_and_breadcrumbs() {
+        let text = workload("apps/v1", "Deployment", &["spec", "template"]);
+        let d = docs(&text);
+        let objs = objects(&d);
+        let pod = objs[0].pod_spec().unwrap();
+        let web = pod.containers().next().unwrap();
+        let env: Vec<_> = web.env().collect();
+        assert_eq!(env.len(), 2);
+        assert_eq!(env[0].name(), Some("DB_PASSWORD"));
+        let value = env[0].value().unwrap();
+        assert_eq!(&text[value.span.range()], "hunter2");
+        assert_eq!(
+            env[0].path.key("value").to_string(),
+            "spec.template.spec.containers[web].env[DB_PASSWORD].value"
+        );
+        assert!(env[0].secret_key_ref().is_none());
+        assert_eq!(
+            env[1]
+                .secret_key_ref()
+                .and_then(|r| r.get("key"))
+                .and_then(Node::as_str),
+            Some("token")
+        );
+        assert!(env[1].value().is_none());
+        assert!(env[1].value_from().is_some());
+        assert_eq!(web.anchor_span(), web.name_node().unwrap().span);
+    }
+
+    #[test]
+    fn unnamed_containers_and_non_map_items() {
+        let text = "kind: Pod\nspec:\n  containers:\n  - image: a\n  - just-a-string\n  - image: b\n    env: [x, {name: Y, value: '1'}]\n";
+        let d = docs(text);
+        let objs = objects(&d);
+        let pod = objs[0].pod_spec().unwrap();
+        let cs: Vec<_> = pod.containers().collect();
+        assert_eq!(cs.len(), 2, "the string item is skipped");
+        assert_eq!(cs[0].path.to_string(), "spec.containers[0]");
+        assert_eq!(cs[1].path.to_string(), "spec.containers[2]");
+        assert_eq!(cs[1].index, 2);
+        assert_eq!(
+            cs[0].anchor_span(),
+            cs[0].node.span,
+            "no name: point at the container"
+        );
+        let env: Vec<_> = cs[1].env().collect();
+        assert_eq!(env.len(), 1);
+        assert_eq!(env[0].path.to_string(), "spec.containers[2].env[Y]");
+    }
+
+    #[test]
+    fn labels_and_annotations_with_positions() {
+        let text = "\
+apiVersion: v1
+kind: Secret
+metadata:
+  name: repo
+  labels:
+    argocd.argoproj.io/secret-type: repository
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: |
+      {\"kind\":\"Secret\"}
+    note: ~
+";
+        let d = docs(text);
+        let objs = objects(&d);
+        let o = &objs[0];
+        assert_eq!(o.api_group(), Some(""));
+        assert_eq!(
+            o.label("argocd.argoproj.io/secret-type"),
+            Some("repository")
+        );
+        let labels: Vec<_> = o.labels().collect();
+        assert_eq!(labels.len(), 1);
+        assert_eq!(
+            (labels[0].key_node.span.line, labels[0].key_node.span.column),
+            (6, 5)
+        );
+        assert_eq!(labels[0].value_str(), Some("repository"));
+        let ann: Vec<_> = o.annotations().collect();
+        assert_eq!(ann.len(), 2);
+        assert_eq!(ann[0].value.span.line, 8);
+        assert_eq!(ann[1].value_str(), None);
+        assert_eq!(o.annotation("note"), None);
+        let path = KeyPath::new()
+            .keys(&["metadata", "annotations"])
+            .key(ann[0].key);
+        assert_eq!(
+            path.to_string(),
+            "metadata.annotations[\"kubectl.kubernetes.io/last-applied-configuration\"]"
+        );
+        assert_eq!(o.anchor_span(), o.name_node().unwrap().span);
+    }
+
+    #[test]
+    fn api_group_of_versions() {
+        let d = docs("apiVersion: apps/v1\nkind: Deployment\n---\nkind: Thing\n");
+        let objs = objects(&d);
+        assert_eq!(objs[0].api_group(), Some("apps"));
+        assert_eq!(objs[1].api_group(), None);
+        assert_eq!(objs[1].anchor_span(), objs[1].kind_node().unwrap().span);
+    }
+
+    #[test]
+    fn key_path_rendering() {
+        let p = KeyPath::new()
+            .key("data")
+            .key("with space")
+            .index(3)
+            .named("a]b")
+            .named("ok.name");
+        assert_eq!(p.to_string(), "data[\"with space\"][3][\"a]b\"][ok.name]");
+        assert_eq!(
+            KeyPath::new().key("x\"y\n").to_string(),
+            "[\"x\\\"y\\u{a}\"]"
+        );
+        assert_eq!(
+            KeyPath::new().item(None, 1).item(Some(""), 2).to_string(),
+            "[1][2]"
+        );
+        assert!(KeyPath::new().is_empty());
+        assert_eq!(KeyPath::new().key("a").segments().len(), 1);
+    }
+}

@@ -559,6 +559,9 @@ impl<'t> CharToByte<'t> {
 // ---------------------------------------------------------------------------
 // Tree building
 
+/// saphyr-parser counts flow nesting in a `u8`.
+const SAPHYR_MAX_FLOW_DEPTH: usize = 255;
+
 enum Frame {
     Seq {
         items: Vec<Node>,
@@ -695,6 +698,16 @@ impl<'t> Builder<'t> {
 
     fn syntax(&self, e: &ScanError) -> YamlError {
         let m = e.marker();
+        // saphyr refuses more than 255 nested flow collections itself, and
+        // its scanner looks ahead far enough to do so before we see the
+        // first event of `[[[[…`. That is a depth refusal, not bad syntax.
+        if e.info() == "recursion limit exceeded" {
+            return YamlError::TooDeep {
+                limit: self.limits.max_depth.min(SAPHYR_MAX_FLOW_DEPTH),
+                line: m.line(),
+                column: m.col() + 1,
+            };
+        }
         YamlError::Syntax {
             line: m.line(),
             column: m.col() + 1,
@@ -1075,10 +1088,10 @@ fn merge_keys(entries: &mut Vec<(Node, Node)>) {
             if let Value::Map(inner) = source.value {
                 for (ik, iv) in inner {
                     let name = ik.as_scalar().map(|s| s.text.clone());
-                    if let Some(name) = name {
-                        if own.contains(&name) || !seen.insert(name) {
-                            continue;
-                        }
+                    if let Some(name) = name
+                        && (own.contains(&name) || !seen.insert(name))
+                    {
+                        continue;
                     }
                     out.push((ik, iv));
                 }
@@ -1099,5 +1112,487 @@ fn mergeable(v: &Node) -> bool {
 impl fmt::Display for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Vec<Document> {
+        match parse_documents(text, &Limits::default()) {
+            Ok(docs) => docs,
+            Err(e) => panic!("parse failed: {e}"),
+        }
+    }
+
+    fn root(text: &str) -> Node {
+        let mut docs = parse(text);
+        assert_eq!(docs.len(), 1, "expected one document");
+        docs.remove(0).root
+    }
+
+    /// (line, column, source text) of a node.
+    fn at<'t>(text: &'t str, n: &Node) -> (usize, usize, &'t str) {
+        (n.span.line, n.span.column, &text[n.span.range()])
+    }
+
+    fn key<'n>(map: &'n Node, k: &str) -> &'n Node {
+        map.get_entry(k).map(|(k, _)| k).expect("key present")
+    }
+
+    #[test]
+    fn block_positions_of_keys_and_values() {
+        let text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: 'hunter2'\n";
+        let r = root(text);
+        assert_eq!(at(text, key(&r, "kind")), (2, 1, "kind"));
+        assert_eq!(at(text, r.get("kind").unwrap()), (2, 7, "Secret"));
+        let pw = r.get_path(&["stringData", "password"]).unwrap();
+        assert_eq!(at(text, pw), (6, 13, "'hunter2'"));
+        assert_eq!(pw.as_scalar().unwrap().style, ScalarStyle::SingleQuoted);
+        assert_eq!((pw.span.end_line, pw.span.end_column), (6, 22));
+        let meta = r.get("metadata").unwrap();
+        assert_eq!(at(text, meta), (4, 3, "name: db"));
+        assert_eq!(r.span.start, 0);
+        assert_eq!(&text[r.span.range()], text.trim_end());
+    }
+
+    #[test]
+    fn flow_positions() {
+        let text = "a: {k: v, l: [1, \"two\"]}\n";
+        let r = root(text);
+        let a = r.get("a").unwrap();
+        assert_eq!(at(text, a), (1, 4, "{k: v, l: [1, \"two\"]}"));
+        let l = a.get("l").unwrap();
+        assert_eq!(at(text, l), (1, 14, "[1, \"two\"]"));
+        assert_eq!(at(text, &l.as_seq().unwrap()[1]), (1, 18, "\"two\""));
+    }
+
+    #[test]
+    fn multibyte_characters_give_byte_offsets_and_char_columns() {
+        // Three 2-, 3- and 4-byte characters before the value on its line,
+        // and a multi-byte line before it.
+        let text = "note: ünïcødé €\nkey€: é€😀 value\n";
+        let r = root(text);
+        let v = r.get("key€").unwrap();
+        assert_eq!(v.as_str(), Some("é€😀 value"));
+        assert_eq!(&text[v.span.range()], "é€😀 value");
+        assert_eq!((v.span.line, v.span.column), (2, 7));
+        // Columns count characters: "é€😀 value" is 9 chars wide.
+        assert_eq!(v.span.end_column, 16);
+        let k = key(&r, "key€");
+        assert_eq!(&text[k.span.range()], "key€");
+    }
+
+    #[test]
+    fn quoted_scalar_span_stops_at_closing_quote_not_at_comment() {
+        // saphyr ends a quoted scalar after the trailing comment; we must not.
+        let text = "a: \"v€\\\" x\" # comment\nb: 'it''s'   # c\nc: {\"k\" : 1}\n";
+        let r = root(text);
+        assert_eq!(at(text, r.get("a").unwrap()), (1, 4, "\"v€\\\" x\""));
+        assert_eq!(r.get("a").unwrap().as_str(), Some("v€\" x"));
+        assert_eq!(at(text, r.get("b").unwrap()), (2, 4, "'it''s'"));
+        assert_eq!(r.get("b").unwrap().as_str(), Some("it's"));
+        let c = r.get("c").unwrap();
+        assert_eq!(at(text, key(c, "k")), (3, 5, "\"k\""));
+    }
+
+    #[test]
+    fn crlf_line_endings() {
+        let text = "a: 1\r\nb:\r\n  c: \"x\"\r\n";
+        let r = root(text);
+        let c = r.get_path(&["b", "c"]).unwrap();
+        assert_eq!(at(text, c), (3, 6, "\"x\""));
+        assert_eq!(c.span.start, 15);
+    }
+
+    #[test]
+    fn byte_order_mark_is_skipped() {
+        let text = "\u{feff}kind: Pod\nx: y\n";
+        let r = root(text);
+        assert_eq!(at(text, key(&r, "kind")), (1, 1, "kind"));
+        assert_eq!(key(&r, "kind").span.start, 3);
+        assert_eq!(at(text, r.get("x").unwrap()), (2, 4, "y"));
+    }
+
+    #[test]
+    fn block_scalars_span_from_indicator_to_last_character() {
+        let text = "a: |\n  line1\n  line2\n\nb: >- # note\n  folded\n  text\nc:\n- !!str |\n  x\n";
+        let r = root(text);
+        let a = r.get("a").unwrap();
+        assert_eq!(a.as_str(), Some("line1\nline2\n"));
+        assert_eq!(at(text, a), (1, 4, "|\n  line1\n  line2"));
+        assert_eq!((a.span.end_line, a.span.end_column), (3, 8));
+        let b = r.get("b").unwrap();
+        assert_eq!(b.as_str(), Some("folded text"));
+        assert_eq!(at(text, b), (5, 4, ">- # note\n  folded\n  text"));
+        let c0 = &r.get("c").unwrap().as_seq().unwrap()[0];
+        assert_eq!(c0.tag.as_deref(), Some("!!str"));
+        // saphyr starts a tagged block scalar at its tag, like other nodes.
+        assert_eq!(&text[c0.span.range()], "!!str |\n  x");
+    }
+
+    #[test]
+    fn empty_value_is_null_at_end_of_its_key() {
+        let text = "a:\nb: 1\n";
+        let r = root(text);
+        let a = r.get("a").unwrap();
+        assert!(a.is_null());
+        assert_eq!((a.span.line, a.span.start, a.span.end), (1, 1, 1));
+    }
+
+    #[test]
+    fn multi_document_streams() {
+        let text = "# head\na: 1\n...\n---\n---\nplain scalar\n--- \n- x\n";
+        let docs = parse(text);
+        assert_eq!(docs.len(), 4);
+        assert_eq!(
+            docs.iter().map(|d| d.index).collect::<Vec<_>>(),
+            [0, 1, 2, 3]
+        );
+        assert_eq!(docs[0].root.get("a").unwrap().as_i64(), Some(1));
+        assert_eq!(docs[0].span.line, 2);
+        assert!(docs[1].root.is_null(), "empty document has a null root");
+        assert_eq!(docs[1].span.line, 4);
+        assert_eq!(docs[2].root.as_str(), Some("plain scalar"));
+        assert_eq!(docs[2].root.span.line, 6);
+        assert_eq!(docs[3].root.as_seq().unwrap()[0].span.line, 8);
+    }
+
+    #[test]
+    fn empty_and_comment_only_text_has_no_documents() {
+        assert!(parse("").is_empty());
+        assert!(parse("# only a comment\n").is_empty());
+    }
+
+    #[test]
+    fn json_manifest() {
+        let text = "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"ConfigMap\",\n  \"data\": {\"url\": \"http://x\", \"n\": 3, \"on\": true, \"z\": null}\n}\n";
+        let r = root(text);
+        assert_eq!(r.get("kind").unwrap().as_str(), Some("ConfigMap"));
+        let url = r.get_path(&["data", "url"]).unwrap();
+        assert_eq!(at(text, url), (4, 19, "\"http://x\""));
+        let data = r.get("data").unwrap();
+        assert_eq!(data.get("n").unwrap().as_i64(), Some(3));
+        assert_eq!(data.get("on").unwrap().as_bool(), Some(true));
+        assert!(data.get("z").unwrap().is_null());
+        assert_eq!(r.span.end_line, 5);
+    }
+
+    #[test]
+    fn core_schema_helpers_only_resolve_plain_scalars() {
+        let text = "a: true\nb: 'true'\nc: yes\nd: ~\ne: ''\nf: 0x1F\ng: 0o17\nh: -42\ni: '42'\nj: 99999999999999999999\nk: -9223372036854775808\nl: !!str null\nm: 1.5\nn: +7\no: Off\n";
+        let r = root(text);
+        let g = |k: &str| r.get(k).unwrap();
+        assert_eq!(g("a").as_bool(), Some(true));
+        assert_eq!(g("b").as_bool(), None);
+        assert_eq!(g("b").as_str(), Some("true"));
+        assert_eq!(g("c").as_bool(), None, "yes is a string in YAML 1.2");
+        assert_eq!(
+            g("c").as_bool_yaml11(),
+            Some(true),
+            "but true for Kubernetes"
+        );
+        assert_eq!(g("o").as_bool_yaml11(), Some(false));
+        assert!(g("d").is_null());
+        assert_eq!(g("d").as_str(), None);
+        assert!(!g("e").is_null());
+        assert_eq!(g("e").as_str(), Some(""));
+        assert_eq!(g("f").as_i64(), Some(31));
+        assert_eq!(g("g").as_i64(), Some(15));
+        assert_eq!(g("h").as_i64(), Some(-42));
+        assert_eq!(g("i").as_i64(), None);
+        assert_eq!(g("j").as_i64(), None, "overflow is not a number");
+        assert_eq!(g("k").as_i64(), Some(i64::MIN));
+        assert!(!g("l").is_null(), "!!str null is the string null");
+        assert_eq!(g("l").as_str(), Some("null"));
+        assert_eq!(g("m").as_i64(), None);
+        assert_eq!(g("n").as_i64(), Some(7));
+    }
+
+    #[test]
+    fn duplicate_keys_are_kept_and_last_wins() {
+        let text = "privileged: false\nprivileged: true\nother: 1\n";
+        let r = root(text);
+        assert_eq!(r.as_map().unwrap().len(), 3);
+        assert_eq!(r.get("privileged").unwrap().as_bool(), Some(true));
+        let all: Vec<_> = r.get_all("privileged").filter_map(Node::as_bool).collect();
+        assert_eq!(all, [false, true]);
+        let keys: Vec<_> = r.entries().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["privileged", "privileged", "other"]);
+        assert!(r.get("missing").is_none());
+        assert!(r.get_path(&["other", "deeper"]).is_none());
+    }
+
+    #[test]
+    fn anchors_and_aliases_are_copied_and_marked() {
+        let text = "base: &b {image: nginx}\nuse: *b\nlist: [&s one, *s]\n";
+        let r = root(text);
+        let used = r.get("use").unwrap();
+        assert!(used.from_alias);
+        assert_eq!(used.get("image").unwrap().as_str(), Some("nginx"));
+        assert!(used.get("image").unwrap().from_alias);
+        // The copy points at the anchored original.
+        assert_eq!(used.span, r.get("base").unwrap().span);
+        assert!(!r.get("base").unwrap().from_alias);
+        let list = r.get("list").unwrap().as_seq().unwrap();
+        assert_eq!(list[1].as_str(), Some("one"));
+        assert!(list[1].from_alias && !list[0].from_alias);
+    }
+
+    #[test]
+    fn merge_keys_inline_aliased_maps() {
+        let text = "\
+defaults: &defaults
+  adapter: postgres
+  host: localhost
+  port: 5432
+extra: &extra
+  host: extra-host
+  pool: 5
+development:
+  <<: [*defaults, *extra]
+  database: dev
+  port: 6543
+";
+        let r = root(text);
+        let dev = r.get("development").unwrap();
+        let keys: Vec<_> = dev.entries().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["adapter", "host", "pool", "database", "port"]);
+        assert_eq!(
+            dev.get("host").unwrap().as_str(),
+            Some("localhost"),
+            "first merged map wins"
+        );
+        assert_eq!(
+            dev.get("port").unwrap().as_i64(),
+            Some(6543),
+            "own keys win"
+        );
+        assert_eq!(
+            dev.get("adapter").unwrap().span.line,
+            2,
+            "merged value points at its definition"
+        );
+        assert!(dev.get("adapter").unwrap().from_alias);
+        // A single alias merges too; a merge of a scalar is left as written.
+        let r = root("d: &d {a: 1}\ne: {<<: *d, b: 2}\nf: {<<: 3}\n");
+        assert_eq!(r.get("e").unwrap().entries().count(), 2);
+        assert_eq!(r.get_path(&["e", "a"]).unwrap().as_i64(), Some(1));
+        assert_eq!(r.get_path(&["f", "<<"]).unwrap().as_i64(), Some(3));
+    }
+
+    #[test]
+    fn alias_bomb_is_refused() {
+        // "Billion laughs": 9 levels of 9 aliases = 9^9 nodes if expanded.
+        let mut text = String::from("a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+        for w in names.windows(2) {
+            let refs = vec![format!("*{}", w[0]); 9].join(", ");
+            text.push_str(&format!("{}: &{} [{}]\n", w[1], w[1], refs));
+        }
+        let err = parse_documents(&text, &Limits::default()).unwrap_err();
+        assert!(matches!(err, YamlError::AliasBomb { .. }), "got {err:?}");
+        assert!(err.is_limit());
+        assert_eq!(err.kind(), "alias-bomb");
+    }
+
+    #[test]
+    fn alias_expansion_within_budget_is_fine() {
+        let mut text = String::from("a: &a [x, x, x]\n");
+        text.push_str(&"b: [*a, *a, *a]\n".repeat(1).to_string());
+        let r = root(&text);
+        assert_eq!(r.get("b").unwrap().as_seq().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn deep_block_nesting_is_refused() {
+        let mut text = String::new();
+        for i in 0..1000 {
+            text.push_str(&" ".repeat(i));
+            text.push_str("k:\n");
+        }
+        let err = parse_documents(&text, &Limits::default()).unwrap_err();
+        assert!(
+            matches!(err, YamlError::TooDeep { limit: 64, .. }),
+            "got {err:?}"
+        );
+        assert_eq!(err.kind(), "too-deep");
+        let seqs = "- ".repeat(100_000) + "x\n";
+        let err = parse_documents(&seqs, &Limits::default()).unwrap_err();
+        assert!(matches!(err, YamlError::TooDeep { .. }), "got {err:?}");
+    }
+
+    #[test]
+    fn deep_flow_nesting_is_refused_without_stack_overflow() {
+        for open in ["[", "{a: ", "[{x: "] {
+            let text = open.repeat(100_000);
+            let err = parse_documents(&text, &Limits::default()).unwrap_err();
+            assert!(
+                matches!(err, YamlError::TooDeep { .. }),
+                "{open}: got {err:?}"
+            );
+        }
+        // saphyr stops at 255 flow levels on its own; that too is TooDeep.
+        let lax = Limits {
+            max_depth: 100_000,
+            ..Limits::default()
+        };
+        let err = parse_documents(&"[".repeat(100_000), &lax).unwrap_err();
+        assert!(
+            matches!(err, YamlError::TooDeep { limit: 255, .. }),
+            "got {err:?}"
+        );
+    }
+
+    #[test]
+    fn nesting_at_the_limit_is_accepted() {
+        let text = "[".repeat(64) + &"]".repeat(64);
+        assert!(parse_documents(&text, &Limits::default()).is_ok());
+        let text = "[".repeat(65) + &"]".repeat(65);
+        assert!(matches!(
+            parse_documents(&text, &Limits::default()),
+            Err(YamlError::TooDeep { .. })
+        ));
+    }
+
+    #[test]
+    fn alias_that_would_exceed_depth_is_refused() {
+        let inner = "[".repeat(40) + &"]".repeat(40);
+        let text =
+            format!("a: &a {inner}\nb: [[[[[[[[[[[[[[[[[[[[[[[[[[*a]]]]]]]]]]]]]]]]]]]]]]]]]\n");
+        assert!(matches!(
+            parse_documents(&text, &Limits::default()),
+            Err(YamlError::TooDeep { .. })
+        ));
+    }
+
+    #[test]
+    fn node_budget_is_enforced() {
+        let text = "- x\n".repeat(1000);
+        let small = Limits {
+            max_nodes: 100,
+            ..Limits::default()
+        };
+        let err = parse_documents(&text, &small).unwrap_err();
+        assert!(
+            matches!(err, YamlError::TooManyNodes { limit: 100 }),
+            "got {err:?}"
+        );
+        assert_eq!(root(&text).as_seq().unwrap().len(), 1000);
+    }
+
+    #[test]
+    fn recursive_alias_is_an_error() {
+        let err = parse_documents("a: &a [1, *a]\n", &Limits::default()).unwrap_err();
+        assert!(matches!(err, YamlError::Syntax { .. }), "got {err:?}");
+    }
+
+    #[test]
+    fn alias_cannot_reach_into_another_document() {
+        let err = parse_documents("a: &x 1\n---\nb: *x\n", &Limits::default()).unwrap_err();
+        assert!(
+            matches!(err, YamlError::Syntax { line: 3, .. }),
+            "got {err:?}"
+        );
+    }
+
+    #[test]
+    fn helm_templates_are_errors_not_panics() {
+        let templates = [
+            "apiVersion: v1\nkind: Service\nspec:\n  {{- if .Values.x }}\n  type: LoadBalancer\n  {{- end }}\n",
+            "containers:\n- name: app\n  resources:\n    {{ toYaml .Values.resources | nindent 12 }}\n",
+            "image: {{ .Values.image.repository }}:{{ .Values.image.tag }}\n",
+            "{{- include \"chart.labels\" . | nindent 4 }}\n",
+            "metadata:\n  labels:\n{{ include \"x\" . | indent 4 }}\n",
+            "{{ range .Values.items }}\n- {{ . }}\n{{ end }}\n",
+        ];
+        for t in templates {
+            let err = parse_documents(t, &Limits::default()).unwrap_err();
+            assert!(
+                matches!(err, YamlError::Syntax { .. } | YamlError::Template { .. }),
+                "{t:?}: got {err:?}"
+            );
+            assert!(!err.is_limit());
+        }
+        // Quoted templates are ordinary strings.
+        let r = root("image: \"{{ .Values.image }}\"\n");
+        assert_eq!(
+            r.get("image").unwrap().as_str(),
+            Some("{{ .Values.image }}")
+        );
+    }
+
+    #[test]
+    fn syntax_errors_carry_line_and_column() {
+        let err = parse_documents("a: 1\nb: c: d\n", &Limits::default()).unwrap_err();
+        match err {
+            YamlError::Syntax {
+                line,
+                column,
+                message,
+            } => {
+                assert_eq!((line, column), (2, 5));
+                assert!(message.contains("mapping values"), "{message}");
+            }
+            other => panic!("expected a syntax error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bare_scalar_document() {
+        let r = root("just text\n");
+        assert_eq!(r.as_str(), Some("just text"));
+        assert!(r.as_map().is_none() && r.as_seq().is_none());
+        assert_eq!(r.entries().count(), 0);
+    }
+
+    #[test]
+    fn tags_are_kept_in_short_form() {
+        let r = root("a: !!binary aGk=\nb: !vault x\nc: !<tag:example.com,2000:t> y\n");
+        assert_eq!(r.get("a").unwrap().tag.as_deref(), Some("!!binary"));
+        assert_eq!(r.get("b").unwrap().tag.as_deref(), Some("!vault"));
+        assert_eq!(
+            r.get("c").unwrap().tag.as_deref(),
+            Some("tag:example.com,2000:t")
+        );
+    }
+
+    #[test]
+    fn locate_finds_parts_of_a_scalar() {
+        let text = "url: \"postgres://user:s3cr3t@db:5432/app\"\nlit: |\n  first\n  key=abc123\nfold: >\n  one\n  two\n";
+        let r = root(text);
+        let url = r.get("url").unwrap();
+        let s = url.as_str().unwrap();
+        let at_pw = s.find("s3cr3t").unwrap();
+        let span = url.locate(text, at_pw..at_pw + 6).unwrap();
+        assert_eq!(
+            (&text[span.range()], span.line, span.column),
+            ("s3cr3t", 1, 23)
+        );
+        let lit = r.get("lit").unwrap();
+        let s = lit.as_str().unwrap();
+        let at = s.find("abc123").unwrap();
+        let span = lit.locate(text, at..at + 6).unwrap();
+        assert_eq!((span.line, span.column), (4, 7));
+        // Across a folded line break the text is not in the source verbatim.
+        let fold = r.get("fold").unwrap();
+        assert_eq!(fold.as_str(), Some("one two\n"));
+        assert!(fold.locate(text, 0..7).is_none());
+        assert!(
+            fold.locate(text, 0..100).is_none(),
+            "out of range is None, not a panic"
+        );
+    }
+
+    #[test]
+    fn char_to_byte_walks_both_ways() {
+        let text = "aé€😀b";
+        let mut c = CharToByte::new(text);
+        assert_eq!(c.byte(4), 1 + 2 + 3 + 4);
+        assert_eq!(c.byte(1), 1);
+        assert_eq!(c.byte(5), text.len());
+        assert_eq!(c.byte(99), text.len(), "clamped at the end");
+        assert_eq!(c.byte(0), 0);
     }
 }

@@ -446,7 +446,8 @@ struct Pos {
 impl Pos {
     /// Walk forward from `self` to byte offset `to` (clamped, on a char
     /// boundary), counting lines and columns the way saphyr does: `\r\n`, `\n`
-    /// and a lone `\r` each end a line.
+    /// and a lone `\r` each end a line; a BOM at the start of a line takes no
+    /// column.
     fn advance(self, text: &str, to: usize) -> Pos {
         let to = to.min(text.len());
         let mut p = self;
@@ -466,6 +467,8 @@ impl Pos {
                     p.col = 0;
                 }
                 '\r' => {}
+                // saphyr skips a BOM at the start of a line without a column.
+                '\u{feff}' if p.col == 0 => {}
                 _ => p.col += 1,
             }
         }
@@ -510,6 +513,8 @@ struct CharToByte<'t> {
     ascii: bool,
     char_idx: usize,
     byte_idx: usize,
+    /// The position of the end of the text, computed on first use.
+    eof: Option<Pos>,
 }
 
 impl<'t> CharToByte<'t> {
@@ -519,6 +524,7 @@ impl<'t> CharToByte<'t> {
             ascii: text.is_ascii(),
             char_idx: 0,
             byte_idx: 0,
+            eof: None,
         }
     }
 
@@ -548,11 +554,44 @@ impl<'t> CharToByte<'t> {
     }
 
     fn pos(&mut self, m: &Marker) -> Pos {
+        let byte = self.byte(m.index());
+        if byte == self.text.len() {
+            // At the end of a text without a final line break saphyr reports
+            // a line past the last one (column 0); count it ourselves.
+            return self.eof();
+        }
         Pos {
-            byte: self.byte(m.index()),
+            byte,
             line: m.line(),
             col: m.col(),
         }
+    }
+
+    fn eof(&mut self) -> Pos {
+        if let Some(p) = self.eof {
+            return p;
+        }
+        let bytes = self.text.as_bytes();
+        let mut line = 1;
+        let mut line_start = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+                line += 1;
+                line_start = i + 1;
+            }
+        }
+        let tail = &self.text[line_start..];
+        let mut col = tail.chars().count();
+        if tail.starts_with('\u{feff}') {
+            col -= 1;
+        }
+        let p = Pos {
+            byte: self.text.len(),
+            line,
+            col,
+        };
+        self.eof = Some(p);
+        p
     }
 }
 
@@ -577,6 +616,9 @@ enum Frame {
 struct Open {
     frame: Frame,
     start: Pos,
+    /// Where the last entry was *written* (for an alias: the `*name` token,
+    /// not the anchored original its copy points at).
+    last_end: Option<Pos>,
     anchor: usize,
     tag: Option<Box<str>>,
 }
@@ -647,11 +689,12 @@ impl<'t> Builder<'t> {
                 Event::DocumentEnd => self.end_document(start)?,
                 Event::Scalar(text, style, anchor, tag) => {
                     let node = self.scalar(text.into_owned(), style, start, end, tag.as_deref())?;
-                    self.complete(node, anchor)?;
+                    let written = node.span.end_pos();
+                    self.complete(node, anchor, written)?;
                 }
                 Event::Alias(id) => {
                     let node = self.alias(id, start)?;
-                    self.complete(node, 0)?;
+                    self.complete(node, 0, end)?;
                 }
                 Event::SequenceStart(anchor, tag) => {
                     self.open(
@@ -686,7 +729,8 @@ impl<'t> Builder<'t> {
                 Event::SequenceEnd | Event::MappingEnd => {
                     let node = self.close(end)?;
                     let anchor = node.1;
-                    self.complete(node.0, anchor)?;
+                    let written = node.0.span.end_pos();
+                    self.complete(node.0, anchor, written)?;
                 }
             }
             if end.byte >= self.prev_end.byte {
@@ -908,6 +952,7 @@ impl<'t> Builder<'t> {
         self.stack.push(Open {
             frame,
             start,
+            last_end: None,
             anchor,
             tag: tag.map(short_tag),
         });
@@ -918,11 +963,8 @@ impl<'t> Builder<'t> {
         let Some(open) = self.stack.pop() else {
             return Err(YamlError::Internal);
         };
-        let (value, flow, last_end) = match open.frame {
-            Frame::Seq { items, flow } => {
-                let last = items.last().map(|n| n.span.end_pos());
-                (Value::Seq(items), flow, last)
-            }
+        let (value, flow) = match open.frame {
+            Frame::Seq { items, flow } => (Value::Seq(items), flow),
             Frame::Map {
                 mut entries,
                 key,
@@ -931,15 +973,8 @@ impl<'t> Builder<'t> {
                 if key.is_some() {
                     return Err(YamlError::Internal);
                 }
-                let last = entries.last().map(|(k, v)| {
-                    if v.span.end >= k.span.end {
-                        v.span.end_pos()
-                    } else {
-                        k.span.end_pos()
-                    }
-                });
                 merge_keys(&mut entries);
-                (Value::Map(entries), flow, last)
+                (Value::Map(entries), flow)
             }
         };
         // A flow collection ends after its closing bracket; a block one after
@@ -947,7 +982,7 @@ impl<'t> Builder<'t> {
         let stop = if flow {
             end
         } else {
-            last_end.unwrap_or(open.start)
+            open.last_end.unwrap_or(open.start)
         };
         let node = Node {
             span: Span::between(open.start, stop),
@@ -958,7 +993,7 @@ impl<'t> Builder<'t> {
         Ok((node, open.anchor))
     }
 
-    fn complete(&mut self, node: Node, anchor: usize) -> Result<(), YamlError> {
+    fn complete(&mut self, node: Node, anchor: usize, written_end: Pos) -> Result<(), YamlError> {
         if anchor != 0 && self.may_alias {
             let (size, height) = measure(&node);
             // Keeping a copy is work too; it counts against the node budget.
@@ -976,13 +1011,18 @@ impl<'t> Builder<'t> {
             None => {
                 self.root = Some(node);
             }
-            Some(open) => match &mut open.frame {
-                Frame::Seq { items, .. } => items.push(node),
-                Frame::Map { entries, key, .. } => match key.take() {
-                    None => *key = Some(node),
-                    Some(k) => entries.push((k, node)),
-                },
-            },
+            Some(open) => {
+                if open.last_end.is_none_or(|p| p.byte <= written_end.byte) {
+                    open.last_end = Some(written_end);
+                }
+                match &mut open.frame {
+                    Frame::Seq { items, .. } => items.push(node),
+                    Frame::Map { entries, key, .. } => match key.take() {
+                        None => *key = Some(node),
+                        Some(k) => entries.push((k, node)),
+                    },
+                }
+            }
         }
         Ok(())
     }
@@ -1207,6 +1247,17 @@ mod tests {
     }
 
     #[test]
+    fn text_without_final_line_break() {
+        // saphyr puts end-of-stream markers on a line past the last one.
+        let text = "a:\n  b: c\n  ? d";
+        let r = root(text);
+        assert_eq!((r.span.end_line, r.span.end_column), (3, 6));
+        let d = r.get("a").unwrap();
+        assert_eq!((d.span.end_line, d.span.end_column), (3, 6));
+        assert_eq!(r.span.end, text.len());
+    }
+
+    #[test]
     fn byte_order_mark_is_skipped() {
         let text = "\u{feff}kind: Pod\nx: y\n";
         let r = root(text);
@@ -1399,10 +1450,24 @@ development:
 
     #[test]
     fn alias_expansion_within_budget_is_fine() {
-        let mut text = String::from("a: &a [x, x, x]\n");
-        text.push_str(&"b: [*a, *a, *a]\n".repeat(1).to_string());
+        // 100 aliases of a 101-node sequence: about 10,000 copied nodes.
+        let text = format!(
+            "a: &a [{}]\nb: [{}]\n",
+            vec!["x"; 100].join(", "),
+            vec!["*a"; 100].join(", ")
+        );
         let r = root(&text);
-        assert_eq!(r.get("b").unwrap().as_seq().unwrap().len(), 3);
+        let b = r.get("b").unwrap().as_seq().unwrap();
+        assert_eq!(b.len(), 100);
+        assert!(b.iter().all(|n| n.as_seq().is_some_and(|s| s.len() == 100)));
+        let tight = Limits {
+            max_alias_expansion: 5_000,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            parse_documents(&text, &tight),
+            Err(YamlError::AliasBomb { limit: 5_000, .. })
+        ));
     }
 
     #[test]

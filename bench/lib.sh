@@ -41,8 +41,9 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 machine_line() {
 	local cpu
 	cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
-	printf '%s cores (%s), %s GiB RAM, %s' "$(nproc)" "${cpu:-unknown CPU}" \
-		"$(awk '/^MemTotal/ { printf "%d", $2 / 1048576 }' /proc/meminfo)" "$(uname -sr)"
+	printf '%s cores (%s), %s GiB RAM, %s, load average %s' "$(nproc)" "${cpu:-unknown CPU}" \
+		"$(awk '/^MemTotal/ { printf "%d", $2 / 1048576 }' /proc/meminfo)" "$(uname -sr)" \
+		"$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 # --- system tools -----------------------------------------------------------
@@ -183,19 +184,66 @@ check_repo() {
 	git -C "$1" rev-parse --verify -q HEAD >/dev/null || die "$2: '$1' has no HEAD commit"
 }
 
-# worktree_of REPO NAME -> prints a directory holding a checkout of REPO's HEAD
-# (a shallow `git clone`, cached in $BENCH_CACHE/trees/NAME-<HEAD>).
+# missing_objects REPO: print the ids of objects that REPO's refs reach but its object store
+# lacks. The fetched mirrors are partial snapshots: a few large blobs are listed but absent,
+# and `git clone file://…` of such a repository fails in pack-objects.
+missing_objects() {
+	git -C "$1" rev-list --objects --all --missing=print | sed -n 's/^?//p'
+}
+
+# prepared_clone REPO NAME -> prints the directory of a local clone of REPO (objects
+# hard-linked, no pack-objects, so missing objects do not stop it) in which every missing
+# object is mapped to a small placeholder blob through refs/replace/, so that tools that
+# read every diff (trufflehog) do not crash on them. The work tree is not checked out.
+prepared_clone() {
+	local repo=$1 name=$2 head dir ph n=0 oid
+	head=$(git -C "$repo" rev-parse HEAD)
+	dir=$BENCH_CACHE/clones/$name-${head:0:12}
+	if [[ ! -f $dir/.git/bench-complete ]]; then
+		rm -rf "$dir"
+		mkdir -p "$BENCH_CACHE/clones"
+		note "local clone of $name into $dir"
+		git clone --quiet --no-checkout "$(cd "$repo" && pwd)" "$dir" >&2 || die "git clone of $repo failed"
+		ph=$(printf 'object missing from this snapshot\n' | git -C "$dir" hash-object -w --stdin)
+		while read -r oid; do
+			git -C "$dir" update-ref "refs/replace/$oid" "$ph"
+			n=$((n + 1))
+		done < <(missing_objects "$repo")
+		[[ $n -eq 0 ]] || note "$name: $n objects missing from the snapshot, mapped to a placeholder blob (refs/replace)"
+		touch "$dir/.git/bench-complete"
+	fi
+	printf '%s' "$dir"
+}
+
+# worktree_of REPO NAME -> prints a directory holding a checkout of REPO's HEAD, cached in
+# $BENCH_CACHE/trees/NAME-<HEAD>: a shallow `git clone`, or, when REPO lacks objects, a
+# checkout of prepared_clone without the files whose contents are missing.
 worktree_of() {
-	local repo=$1 name=$2 head dir
+	local repo=$1 name=$2 head dir missing
 	check_repo "$repo" "$name"
 	head=$(git -C "$repo" rev-parse HEAD)
 	dir=$BENCH_CACHE/trees/$name-${head:0:12}
 	if [[ ! -f $dir/.git/bench-complete ]]; then
 		rm -rf "$dir"
 		mkdir -p "$BENCH_CACHE/trees"
-		note "checking out $name HEAD ${head:0:12} into $dir"
-		git clone --quiet --depth 1 --no-tags "file://$(cd "$repo" && pwd)" "$dir" >&2 ||
-			die "git clone of $repo failed"
+		missing=$(missing_objects "$repo")
+		if [[ -z $missing ]]; then
+			note "checking out $name HEAD ${head:0:12} into $dir"
+			git clone --quiet --depth 1 --no-tags "file://$(cd "$repo" && pwd)" "$dir" >&2 ||
+				die "git clone of $repo failed"
+		else
+			note "$name lacks $(wc -l <<<"$missing") objects; checking out HEAD ${head:0:12} from a local clone into $dir"
+			git clone --quiet --no-checkout "$(prepared_clone "$repo" "$name")" "$dir" >&2 ||
+				die "git clone of the prepared clone of $repo failed"
+			git -C "$dir" fetch --quiet origin 'refs/replace/*:refs/replace/*' >&2 ||
+				die "could not copy replace refs into $dir"
+			git -C "$dir" reset --quiet --hard HEAD >&2 || die "checkout of $name HEAD failed"
+			local gone
+			gone=$(git -C "$dir" ls-tree -r --format='%(objectname)%x09%(path)' HEAD |
+				awk -F'\t' 'NR == FNR { m[$1]; next } ($1 in m) { print $2 }' <(printf '%s\n' "$missing") - |
+				while IFS= read -r path; do rm -f "$dir/$path" && echo; done | wc -l)
+			note "$name: removed $gone files whose contents the snapshot lacks"
+		fi
 		# The marker sits in .git, where no scanner looks.
 		touch "$dir/.git/bench-complete"
 	fi
@@ -214,9 +262,9 @@ ensure_gen_repo() {
 
 # hyperfine_mean JSON -> "mean ± stddev" in seconds, from hyperfine --export-json.
 hyperfine_mean() {
-	jq -r '.results[0] | if (.times | length) > 1
-		then "\(.mean * 100 | round / 100) ± \(.stddev * 100 | round / 100) s"
-		else "\(.mean * 100 | round / 100) s" end' "$1"
+	jq -r 'def fmt: if . < 1 then "\(. * 1000 | round) ms" else "\(. * 100 | round / 100) s" end;
+		.results[0] | if (.times | length) > 1
+		then "\(.mean | fmt) ± \(.stddev | fmt)" else (.mean | fmt) end' "$1"
 }
 
 # time_limited LIMIT OUTFILE CMD... : run CMD with a wall-clock limit, stdout to OUTFILE.

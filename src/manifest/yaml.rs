@@ -963,8 +963,14 @@ impl<'t> Builder<'t> {
         let Some(open) = self.stack.pop() else {
             return Err(YamlError::Internal);
         };
+        // Vecs grow to at least 4 slots and then double; most Kubernetes
+        // maps have one to three entries of 208 bytes each, so shrinking
+        // saves much of the tree's memory.
         let (value, flow) = match open.frame {
-            Frame::Seq { items, flow } => (Value::Seq(items), flow),
+            Frame::Seq { mut items, flow } => {
+                items.shrink_to_fit();
+                (Value::Seq(items), flow)
+            }
             Frame::Map {
                 mut entries,
                 key,
@@ -974,6 +980,7 @@ impl<'t> Builder<'t> {
                     return Err(YamlError::Internal);
                 }
                 merge_keys(&mut entries);
+                entries.shrink_to_fit();
                 (Value::Map(entries), flow)
             }
         };

@@ -22,12 +22,15 @@
 //! ```
 
 pub mod object;
+pub mod path;
 pub mod yaml;
 
 pub use object::{
-    ContainerKind, ContainerView, EnvVarView, KeyPath, MetaEntry, Object, PodSpecView, Segment,
-    objects,
+    ContainerKind, ContainerView, EnvVarView, MetaEntry, Object, POD_LEVEL_SECURITY_KEYS,
+    PodSpecView, SettingSource, objects,
 };
+pub use path::{KeyPath, Segment};
 pub use yaml::{
-    Document, Limits, Node, Scalar, ScalarStyle, Span, Value, YamlError, parse_documents,
+    Document, Limits, MAX_DEPTH_CAP, Node, Scalar, ScalarStyle, Span, Value, YamlError,
+    parse_documents,
 };

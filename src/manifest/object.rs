@@ -11,126 +11,8 @@
 //! flattening, where each workload kind keeps its pod spec, and the three
 //! container lists.
 
+pub use super::path::{KeyPath, Segment};
 use super::yaml::{Document, Node, Span};
-use std::fmt;
-
-/// One segment of a [`KeyPath`].
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Segment {
-    /// A mapping key: `.spec`.
-    Key(String),
-    /// A sequence position: `[2]`.
-    Index(usize),
-    /// A sequence item named by its `name` field: `[web]` — more useful in a
-    /// message than an index, and stable when items are reordered.
-    Named(String),
-}
-
-/// A human-readable key path such as
-/// `spec.template.spec.containers[web].env[DB_PASSWORD].value`, used in
-/// finding messages. Keys that would be ambiguous (dots, brackets, spaces, as
-/// in annotation keys) are quoted: `metadata.annotations["a.b/c"]`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct KeyPath(Vec<Segment>);
-
-impl KeyPath {
-    pub fn new() -> Self {
-        KeyPath(Vec::new())
-    }
-
-    /// A copy with `key` appended.
-    pub fn key(&self, key: &str) -> KeyPath {
-        self.with(Segment::Key(key.to_string()))
-    }
-
-    /// A copy with `[index]` appended.
-    pub fn index(&self, index: usize) -> KeyPath {
-        self.with(Segment::Index(index))
-    }
-
-    /// A copy with `[name]` appended.
-    pub fn named(&self, name: &str) -> KeyPath {
-        self.with(Segment::Named(name.to_string()))
-    }
-
-    /// A copy with `[name]` appended, or `[index]` when there is no name.
-    pub fn item(&self, name: Option<&str>, index: usize) -> KeyPath {
-        match name {
-            Some(n) if !n.is_empty() => self.named(n),
-            _ => self.index(index),
-        }
-    }
-
-    /// A copy with each key of `keys` appended.
-    pub fn keys(&self, keys: &[&str]) -> KeyPath {
-        let mut p = self.clone();
-        p.0.extend(keys.iter().map(|k| Segment::Key(k.to_string())));
-        p
-    }
-
-    pub fn push(&mut self, segment: Segment) {
-        self.0.push(segment);
-    }
-
-    pub fn segments(&self) -> &[Segment] {
-        &self.0
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    fn with(&self, segment: Segment) -> KeyPath {
-        let mut p = self.clone();
-        p.0.push(segment);
-        p
-    }
-}
-
-fn is_bare_key(k: &str) -> bool {
-    !k.is_empty()
-        && k.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
-
-fn is_bare_name(n: &str) -> bool {
-    !n.is_empty()
-        && n.chars()
-            .all(|c| !c.is_whitespace() && !c.is_control() && !matches!(c, '[' | ']' | '"'))
-}
-
-fn write_quoted(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
-    f.write_str("[\"")?;
-    for c in s.chars() {
-        match c {
-            '"' => f.write_str("\\\"")?,
-            '\\' => f.write_str("\\\\")?,
-            c if c.is_control() => write!(f, "\\u{{{:x}}}", c as u32)?,
-            c => write!(f, "{c}")?,
-        }
-    }
-    f.write_str("\"]")
-}
-
-impl fmt::Display for KeyPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, seg) in self.0.iter().enumerate() {
-            match seg {
-                Segment::Key(k) if is_bare_key(k) => {
-                    if i > 0 {
-                        f.write_str(".")?;
-                    }
-                    f.write_str(k)?;
-                }
-                Segment::Key(k) => write_quoted(f, k)?,
-                Segment::Index(n) => write!(f, "[{n}]")?,
-                Segment::Named(n) if is_bare_name(n) => write!(f, "[{n}]")?,
-                Segment::Named(n) => write_quoted(f, n)?,
-            }
-        }
-        Ok(())
-    }
-}
 
 /// A label or annotation: its key (with the key node, for its span) and value.
 #[derive(Clone, Copy, Debug)]
@@ -361,6 +243,27 @@ impl<'a> PodSpecView<'a> {
         self.node.get("securityContext")
     }
 
+    /// The setting `key` that applies to `container`, and where it comes
+    /// from: the container's `securityContext` when it sets the key (not to
+    /// null), else the pod's `securityContext` for the keys Kubernetes lets
+    /// a pod set for all its containers ([`POD_LEVEL_SECURITY_KEYS`]). A
+    /// container-only key (`privileged`, `capabilities`, ...) never falls
+    /// back to the pod.
+    pub fn effective_security(
+        &self,
+        container: &ContainerView<'a>,
+        key: &str,
+    ) -> Option<(&'a Node, SettingSource)> {
+        let set = |ctx: Option<&'a Node>| ctx.and_then(|c| c.get(key)).filter(|v| !v.is_null());
+        if let Some(v) = set(container.security_context()) {
+            return Some((v, SettingSource::Container));
+        }
+        if POD_LEVEL_SECURITY_KEYS.contains(&key) {
+            return set(self.security_context()).map(|v| (v, SettingSource::Pod));
+        }
+        None
+    }
+
     /// Pod template labels, in order.
     pub fn labels(&self) -> impl Iterator<Item = MetaEntry<'a>> + 'a {
         meta_entries(self.metadata, "labels")
@@ -394,6 +297,26 @@ impl<'a> PodSpecView<'a> {
                 })
         })
     }
+}
+
+/// `securityContext` keys that a pod may set for all its containers (and a
+/// container may override): the fields `PodSecurityContext` shares with
+/// `SecurityContext`.
+pub const POD_LEVEL_SECURITY_KEYS: [&str; 7] = [
+    "runAsUser",
+    "runAsGroup",
+    "runAsNonRoot",
+    "seLinuxOptions",
+    "seccompProfile",
+    "appArmorProfile",
+    "windowsOptions",
+];
+
+/// Which `securityContext` an effective setting was read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SettingSource {
+    Container,
+    Pod,
 }
 
 fn seq_items<'a>(node: Option<&'a Node>) -> std::slice::Iter<'a, Node> {
@@ -865,32 +788,57 @@ metadata:
     }
 
     #[test]
+    fn container_security_context_overrides_the_pods() {
+        let text = "\
+kind: Pod
+spec:
+  securityContext: {runAsNonRoot: true, runAsUser: 1000}
+  containers:
+  - name: a
+    securityContext: {runAsUser: 0, privileged: true}
+  - name: b
+    securityContext: {runAsNonRoot: ~}
+";
+        let d = docs(text);
+        let objs = objects(&d);
+        let pod = objs[0].pod_spec().unwrap();
+        let cs: Vec<_> = pod.containers().collect();
+        let eff = |c: &ContainerView<'_>, k: &str| {
+            pod.effective_security(c, k)
+                .map(|(n, src)| (n.as_scalar().unwrap().text.clone(), src, n.span.line))
+        };
+        assert_eq!(
+            eff(&cs[0], "runAsUser"),
+            Some(("0".into(), SettingSource::Container, 6))
+        );
+        assert_eq!(
+            eff(&cs[0], "runAsNonRoot"),
+            Some(("true".into(), SettingSource::Pod, 3))
+        );
+        assert_eq!(
+            eff(&cs[0], "privileged"),
+            Some(("true".into(), SettingSource::Container, 6))
+        );
+        // Null means unset: the pod's value applies.
+        assert_eq!(
+            eff(&cs[1], "runAsNonRoot"),
+            Some(("true".into(), SettingSource::Pod, 3))
+        );
+        assert_eq!(
+            eff(&cs[1], "runAsUser"),
+            Some(("1000".into(), SettingSource::Pod, 3))
+        );
+        // Container-only keys never come from the pod.
+        assert_eq!(eff(&cs[1], "privileged"), None);
+        assert_eq!(eff(&cs[1], "readOnlyRootFilesystem"), None);
+    }
+
+    #[test]
     fn api_group_of_versions() {
         let d = docs("apiVersion: apps/v1\nkind: Deployment\n---\nkind: Thing\n");
         let objs = objects(&d);
         assert_eq!(objs[0].api_group(), Some("apps"));
         assert_eq!(objs[1].api_group(), None);
         assert_eq!(objs[1].anchor_span(), objs[1].kind_node().unwrap().span);
-    }
-
-    #[test]
-    fn key_path_rendering() {
-        let p = KeyPath::new()
-            .key("data")
-            .key("with space")
-            .index(3)
-            .named("a]b")
-            .named("ok.name");
-        assert_eq!(p.to_string(), "data[\"with space\"][3][\"a]b\"][ok.name]");
-        assert_eq!(
-            KeyPath::new().key("x\"y\n").to_string(),
-            "[\"x\\\"y\\u{a}\"]"
-        );
-        assert_eq!(
-            KeyPath::new().item(None, 1).item(Some(""), 2).to_string(),
-            "[1][2]"
-        );
-        assert!(KeyPath::new().is_empty());
-        assert_eq!(KeyPath::new().key("a").segments().len(), 1);
     }
 }

@@ -337,7 +337,9 @@ pub struct Document {
 /// events stream in, before the work is done.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Most collections open at once. Real CRD schemas reach ~40.
+    /// Most collections open at once. The Prometheus Operator CRDs, among
+    /// the deepest real manifests, reach 27. Capped at [`MAX_DEPTH_CAP`]
+    /// whatever is asked: dropping, cloning and walking a tree recurse.
     pub max_depth: usize,
     /// Most nodes built in one call, aliases expanded and anchor copies
     /// included. Bounds memory: a node is about 100 bytes plus its text.
@@ -345,6 +347,10 @@ pub struct Limits {
     /// Most nodes that alias (and merge key) expansion may copy in one call.
     pub max_alias_expansion: usize,
 }
+
+/// The hard ceiling on [`Limits::max_depth`]: recursion over a tree this deep
+/// stays far below a 2 MiB thread stack.
+pub const MAX_DEPTH_CAP: usize = 1000;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -652,7 +658,10 @@ impl<'t> Builder<'t> {
         Builder {
             text,
             conv: CharToByte::new(text),
-            limits: *limits,
+            limits: Limits {
+                max_depth: limits.max_depth.min(MAX_DEPTH_CAP),
+                ..*limits
+            },
             stack: Vec::new(),
             anchors: HashMap::new(),
             may_alias: text.contains('*'),
@@ -1515,6 +1524,25 @@ development:
             matches!(err, YamlError::TooDeep { limit: 255, .. }),
             "got {err:?}"
         );
+        // Block nesting has no saphyr limit; ours is capped so that dropping
+        // the tree cannot overflow the stack.
+        let err = parse_documents(&("- ".repeat(100_000) + "x"), &lax).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                YamlError::TooDeep {
+                    limit: MAX_DEPTH_CAP,
+                    ..
+                }
+            ),
+            "got {err:?}"
+        );
+        let deep = Limits {
+            max_depth: 950,
+            ..Limits::default()
+        };
+        let docs = parse_documents(&("- ".repeat(900) + "x"), &deep);
+        assert!(docs.is_ok(), "a tree deep within the cap builds and drops");
     }
 
     #[test]

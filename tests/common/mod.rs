@@ -1,0 +1,112 @@
+//! Helpers for integration tests that run the real binary on trees and
+//! repositories built in the test. Token-shaped test secrets are generated
+//! here at test time (valid checksums included), never committed.
+#![allow(dead_code)]
+
+use gitops_guard::rules::examples::expand;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_gitops-guard"))
+}
+
+/// Run `gitops-guard args…` in `dir`, with no colour and no inherited config.
+pub fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .expect("run gitops-guard")
+}
+
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn gg(dir: &Path, args: &[&str]) -> Out {
+    let o = run(dir, args);
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+/// A GitHub classic PAT with a valid CRC32 checksum, different per seed.
+pub fn github_token(seed: &str) -> String {
+    expand("<<github:ghp_>>", seed).unwrap()
+}
+
+/// An AWS access key id shape (`AKIA` + 16 of A-Z2-7), different per seed.
+pub fn aws_key_id(seed: &str) -> String {
+    let body: String = expand("<<upper:40>>", seed)
+        .unwrap()
+        .chars()
+        .filter(|c| c.is_ascii_uppercase() || ('2'..='7').contains(c))
+        .take(16)
+        .collect();
+    format!("{}{body}", "AK".to_string() + "IA")
+}
+
+/// Write `files` (relative path, contents) under `root`.
+pub fn write_tree(root: &Path, files: &[(&str, &str)]) {
+    for (rel, contents) in files {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, contents).unwrap();
+    }
+}
+
+/// Assert that none of `secrets` appears in full in `text`.
+pub fn assert_redacted(text: &str, secrets: &[&str]) {
+    for s in secrets {
+        assert!(
+            !text.contains(s),
+            "a secret appears in full in the output (redacted: {})",
+            gitops_guard::finding::redact(s)
+        );
+    }
+}
+
+pub fn json(out: &Out) -> serde_json::Value {
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", out.stdout))
+}
+
+/// Path of the shared corpus (beside the checkout), if present.
+pub fn corpus() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if p.is_dir() {
+        Some(p)
+    } else {
+        eprintln!("NOTE: ../shared/corpus is absent; corpus tests are skipped");
+        None
+    }
+}
+
+/// Run `git args…` in `dir` with a fixed identity and dates; panic on failure.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let o = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Test Author")
+        .env("GIT_AUTHOR_EMAIL", "author@example.invalid")
+        .env("GIT_COMMITTER_NAME", "Test Author")
+        .env("GIT_COMMITTER_EMAIL", "author@example.invalid")
+        .env("GIT_AUTHOR_DATE", "2026-01-02T03:04:05Z")
+        .env("GIT_COMMITTER_DATE", "2026-01-02T03:04:05Z")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .expect("run git");
+    assert!(
+        o.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}

@@ -67,21 +67,12 @@ label_of() {
 }
 
 # measure OUTFILE LIMIT CMD...: one run under /usr/bin/time -v and a time limit.
-# Sets M_STATUS, M_SECONDS (or ">LIMIT"), M_RSS (MiB).
+# Sets M_STATUS, M_SECONDS (or ">LIMIT"), M_CPU (user+sys s), M_RSS (MiB).
 measure() {
-	local out=$1 limit=$2 start
+	local out=$1 limit=$2
 	shift 2
-	start=$(now)
-	set +e
-	/usr/bin/time -v -o "$out.time" timeout --kill-after=10 "$limit" "$@" >"$out" 2>"$out.stderr"
-	M_STATUS=$?
-	set -e
-	if [[ $M_STATUS -eq 124 || $M_STATUS -eq 137 ]]; then
-		M_SECONDS=">$limit"
-	else
-		M_SECONDS=$(elapsed "$start")
-	fi
-	M_RSS=$(peak_rss_mib "$out.time")
+	time_limited "$limit" "$out" "$@"
+	M_STATUS=$TL_STATUS M_SECONDS=$TL_SECONDS M_CPU=$TL_CPU M_RSS=$TL_RSS
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f×", a / b; else print "-" }'; }
@@ -125,7 +116,7 @@ for repo in "${repos[@]}"; do
 	hyperfine --style basic --warmup 0 --runs "$HIST_RUNS" --export-json "$out/floor.hyperfine.json" \
 		-n floor "$floor_cmd" >&2
 	floor_mean=$(jq '.results[0].mean' "$out/floor.hyperfine.json")
-	rows+=("| $label | \`git cat-file --batch-all-objects --batch\` (floor) | $(hyperfine_mean "$out/floor.hyperfine.json") | $floor_rss MiB | - | - | 1.00× |")
+	rows+=("| $label | \`git cat-file --batch-all-objects --batch\` (floor) | $(hyperfine_mean "$out/floor.hyperfine.json") | $(hyperfine_cpu "$out/floor.hyperfine.json") s | $floor_rss MiB | - | - | 1.00× |")
 
 	# 2. gitops-guard
 	gg_mean=""
@@ -133,10 +124,10 @@ for repo in "${repos[@]}"; do
 		note "gitops-guard scan --history (measuring run)"
 		measure "$out/gitops-guard.json" "$GG_TIMEOUT" "$GG" "${gg_args[@]}"
 		if [[ $M_SECONDS == ">"* ]]; then
-			rows+=("| $label | $gg_label | $M_SECONDS s (timed out) | $M_RSS MiB | - | - | - |")
+			rows+=("| $label | $gg_label | $M_SECONDS s (timed out) | $M_CPU s | $M_RSS MiB | - | - | - |")
 		elif [[ $M_STATUS -ne 0 && $M_STATUS -ne 1 ]]; then
 			warn "gitops-guard failed on $label (exit $M_STATUS): $(head -c 400 "$out/gitops-guard.json.stderr")"
-			rows+=("| $label | $gg_label | error (exit $M_STATUS) | $M_RSS MiB | - | - | - |")
+			rows+=("| $label | $gg_label | error (exit $M_STATUS) | - | $M_RSS MiB | - | - | - |")
 		else
 			gg_rss=$M_RSS
 			printf -v gg_cmd '%q ' "$GG" "${gg_args[@]}"
@@ -147,10 +138,10 @@ for repo in "${repos[@]}"; do
 				"$out/gitops-guard.json" "${count_args[@]}") || die "could not count gitops-guard findings"
 			recall="-"
 			[[ $found != "-" ]] && recall="$found / $total"
-			rows+=("| $label | $gg_label | $(hyperfine_mean "$out/gitops-guard.hyperfine.json") | $gg_rss MiB | $findings ($secret secret) | $recall | $(ratio "$gg_mean" "$floor_mean") |")
+			rows+=("| $label | $gg_label | $(hyperfine_mean "$out/gitops-guard.hyperfine.json") | $(hyperfine_cpu "$out/gitops-guard.hyperfine.json") s | $gg_rss MiB | $findings ($secret secret) | $recall | $(ratio "$gg_mean" "$floor_mean") |")
 		fi
 	else
-		rows+=("| $label | gitops-guard scan --history | not built | - | - | - | - |")
+		rows+=("| $label | gitops-guard scan --history | not built | - | - | - | - | - |")
 	fi
 
 	# 3. trufflehog 2.x: clones the repository itself (into TMPDIR), then diffs every commit
@@ -190,12 +181,12 @@ for repo in "${repos[@]}"; do
 	elif [[ $M_SECONDS == ">"* ]]; then
 		vs=">$(ratio "$TH_TIMEOUT" "$floor_mean")"
 	fi
-	rows+=("| $label | $th_label | $th_time | $M_RSS MiB | $findings$partial ($distinct distinct strings) | $recall | $vs |")
+	rows+=("| $label | $th_label | $th_time | $M_CPU s | $M_RSS MiB | $findings$partial ($distinct distinct strings) | $recall | $vs |")
 	if [[ -n $gg_mean ]]; then
 		th_s=${M_SECONDS#>}
 		speedup=$(ratio "$th_s" "$gg_mean")
 		[[ $M_SECONDS == ">"* ]] && speedup=">$speedup"
-		rows+=("| $label | → gitops-guard vs trufflehog | $speedup faster | | | | |")
+		rows+=("| $label | → gitops-guard vs trufflehog | $speedup faster | | | | | |")
 	fi
 done
 
@@ -206,8 +197,8 @@ echo "| repo | commits (all refs) | refs | blobs | blob bytes | pack | objects m
 echo "|---|---|---|---|---|---|---|"
 printf '%s\n' "${corpus[@]}"
 echo
-echo "| repo | command | wall time | peak RSS | findings | planted found (history) | × floor |"
-echo "|---|---|---|---|---|---|---|"
+echo "| repo | command | wall time | CPU (user+sys) | peak RSS | findings | planted found (history) | wall × floor |"
+echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo
 echo "Floor and gitops-guard: hyperfine, $HIST_RUNS runs (mean ± σ) after one measuring run; trufflehog: one run."

@@ -267,14 +267,16 @@ hyperfine_mean() {
 		then "\(.mean | fmt) ± \(.stddev | fmt)" else (.mean | fmt) end' "$1"
 }
 
-# time_limited LIMIT OUTFILE CMD... : run CMD with a wall-clock limit, stdout to OUTFILE.
-# Sets TL_SECONDS (wall time, or ">LIMIT") and TL_STATUS (exit code; 124 = timed out).
+# time_limited LIMIT OUTFILE CMD... : run CMD once under a wall-clock limit and GNU time,
+# stdout to OUTFILE, stderr to OUTFILE.stderr, time -v report to OUTFILE.time.
+# Sets TL_STATUS (exit code; 124/137 = timed out), TL_SECONDS (wall, or ">LIMIT"),
+# TL_CPU (user+sys seconds) and TL_RSS (peak RSS, MiB).
 time_limited() {
 	local limit=$1 out=$2 start
 	shift 2
 	start=$(now)
 	set +e
-	timeout --kill-after=10 "$limit" "$@" >"$out" 2>"$out.stderr"
+	/usr/bin/time -v -o "$out.time" timeout --kill-after=10 "$limit" "$@" >"$out" 2>"$out.stderr"
 	TL_STATUS=$?
 	set -e
 	if [[ $TL_STATUS -eq 124 || $TL_STATUS -eq 137 ]]; then
@@ -282,6 +284,13 @@ time_limited() {
 	else
 		TL_SECONDS=$(elapsed "$start")
 	fi
+	TL_CPU=$(awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 } END { printf "%.1f", u + s }' "$out.time")
+	TL_RSS=$(peak_rss_mib "$out.time")
+}
+
+# hyperfine_cpu JSON -> mean user+sys CPU seconds per run, from hyperfine --export-json.
+hyperfine_cpu() {
+	jq -r '.results[0] | (.user + .system) | . * 10 | round / 10 | tostring' "$1"
 }
 
 # peak_rss_mib FILE: "Maximum resident set size" from /usr/bin/time -v output, in MiB.

@@ -19,6 +19,7 @@ CORPUS=${CORPUS:-$REPO_ROOT/../shared/corpus}
 
 ensure_jq
 ensure_hyperfine
+ensure_gnu_time
 ensure_checkov
 ensure_gg
 
@@ -51,7 +52,7 @@ for d in "${dirs[@]}"; do
 		-n checkov "$cmd" >&2
 	ck_summary=$(jq -r '[if type == "array" then .[] else . end | select(.check_type == "kubernetes") | .summary]
 		| "\(map(.failed) | add // 0) failed, \(map(.passed) | add // 0) passed, \(map(.resource_count) | add // 0) resources"' "$ck_json")
-	rows+=("| $name | checkov $CHECKOV_VERSION --framework kubernetes | $(hyperfine_mean "$out/checkov-$name.hyperfine.json") | $ck_summary |")
+	rows+=("| $name | checkov $CHECKOV_VERSION --framework kubernetes | $(hyperfine_mean "$out/checkov-$name.hyperfine.json") | $(hyperfine_cpu "$out/checkov-$name.hyperfine.json") s | $ck_summary |")
 
 	if [[ -n $GG ]]; then
 		gg_json=$out/gitops-guard-$name.json
@@ -59,7 +60,7 @@ for d in "${dirs[@]}"; do
 		time_limited 600 "$gg_json" "${gg_cmd[@]}"
 		if [[ $TL_STATUS -ne 0 && $TL_STATUS -ne 1 ]]; then
 			warn "gitops-guard failed on $d (exit $TL_STATUS): $(head -c 400 "$gg_json.stderr")"
-			rows+=("| $name | gitops-guard scan | error (exit $TL_STATUS) | - |")
+			rows+=("| $name | gitops-guard scan | error (exit $TL_STATUS) | - | - |")
 			continue
 		fi
 		printf -v cmd '%q ' "${gg_cmd[@]}"
@@ -67,20 +68,20 @@ for d in "${dirs[@]}"; do
 			-n gitops-guard "$cmd" >&2
 		gg_summary=$(jq -r '.findings | group_by(.category) | map("\(.[0].category) \(length)") | join(", ")
 			| if . == "" then "no findings" else . end' "$gg_json")
-		rows+=("| $name | gitops-guard scan | $(hyperfine_mean "$out/gitops-guard-$name.hyperfine.json") | $gg_summary |")
+		rows+=("| $name | gitops-guard scan | $(hyperfine_mean "$out/gitops-guard-$name.hyperfine.json") | $(hyperfine_cpu "$out/gitops-guard-$name.hyperfine.json") s | $gg_summary |")
 		cmp=$(python3 "$BENCH_DIR/compare_policy.py" "$ck_json" "$gg_json" "$d" "$out/disagreements-$name.tsv") ||
 			die "comparison failed for $name"
 		comparisons+=("### $name" "" "$cmp" "" "Disagreements listed in bench/out/manifests/disagreements-$name.tsv." "")
 	else
-		rows+=("| $name | gitops-guard scan | not built | - |")
+		rows+=("| $name | gitops-guard scan | not built | - | - |")
 	fi
 done
 
 echo
 echo "## Kubernetes policy: checkov vs gitops-guard ($(date -u +%Y-%m-%d), $(machine_line))"
 echo
-echo "| corpus | tool | wall time | results |"
-echo "|---|---|---|---|"
+echo "| corpus | tool | wall time | CPU (user+sys) | results |"
+echo "|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo
 if [[ ${#comparisons[@]} -gt 0 ]]; then

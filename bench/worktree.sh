@@ -21,6 +21,7 @@ DS_TIMEOUT=${DS_TIMEOUT:-1200}
 ensure_git
 ensure_jq
 ensure_hyperfine
+ensure_gnu_time
 ensure_ripsecrets
 ensure_detect_secrets
 ensure_gg
@@ -53,27 +54,30 @@ fi
 bench_tool() {
 	local tool=$1 ok=$2 file=$3 timed=$4
 	shift 4
-	local status time counts findings secret found total unmatched
+	local status time cpu rss counts findings secret found total unmatched
 	note "$tool: findings run"
 	time_limited "$DS_TIMEOUT" "$file" "$@"
 	status=$TL_STATUS
 	if [[ $TL_SECONDS == ">"* ]]; then
-		rows+=("| $label | $tool | $TL_SECONDS s (timed out) | - | - | - |")
+		rows+=("| $label | $tool | $TL_SECONDS s (timed out) | $TL_CPU s | $TL_RSS MiB | - | - | - |")
 		warn "$tool timed out after $DS_TIMEOUT s on $label"
 		return
 	fi
 	if [[ " $ok " != *" $status "* ]]; then
-		rows+=("| $label | $tool | error (exit $status) | - | - | - |")
+		rows+=("| $label | $tool | error (exit $status) | - | - | - | - | - |")
 		warn "$tool failed on $label with exit $status; stderr: $(head -c 400 "$file.stderr")"
 		return
 	fi
 	time="$TL_SECONDS s (1 run)"
+	cpu="$TL_CPU s"
+	rss=$TL_RSS
 	if [[ $timed == hyperfine ]]; then
 		local cmd
 		printf -v cmd '%q ' "$@"
 		hyperfine --style basic --warmup 1 --runs "$RUNS" -i --export-json "$file.hyperfine.json" \
 			-n "$tool" "$cmd" >&2
 		time=$(hyperfine_mean "$file.hyperfine.json")
+		cpu="$(hyperfine_cpu "$file.hyperfine.json") s"
 	fi
 	counts=$(python3 "$BENCH_DIR/count.py" "$tool" "$file" "${count_args[@]}") ||
 		die "could not count $tool findings in $file"
@@ -81,7 +85,7 @@ bench_tool() {
 	[[ $secret != "-" ]] && findings="$findings ($secret secret)"
 	local recall="-"
 	[[ $found != "-" ]] && recall="$found / $total"
-	rows+=("| $label | $tool | $time | $findings | $recall | $unmatched |")
+	rows+=("| $label | $tool | $time | $cpu | $rss MiB | $findings | $recall | $unmatched |")
 }
 
 rows=()
@@ -100,7 +104,7 @@ for t in "${targets[@]}"; do
 		bench_tool gitops-guard "0 1" "$out/gitops-guard.json" hyperfine \
 			"$GG" scan --quiet --format json "$dir"
 	else
-		rows+=("| $label | gitops-guard | not built | - | - | - |")
+		rows+=("| $label | gitops-guard | not built | - | - | - | - | - |")
 	fi
 	bench_tool ripsecrets "0 1" "$out/ripsecrets.txt" hyperfine "$RIPSECRETS" "$dir"
 	# detect-secrets takes minutes on a large tree: one run, timed directly. It must run
@@ -117,9 +121,10 @@ echo "| tree | files (without .git) | size |"
 echo "|---|---|---|"
 printf '%s\n' "${summary[@]}"
 echo
-echo "| tree | tool | wall time | findings | planted at HEAD found | findings matching no planted secret |"
-echo "|---|---|---|---|---|---|"
+echo "| tree | tool | wall time | CPU (user+sys) | peak RSS | findings | planted at HEAD found | findings matching no planted secret |"
+echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo
 echo "gitops-guard and ripsecrets: hyperfine, 1 warmup + $RUNS runs (mean ± σ); detect-secrets: one run."
+echo "Peak RSS from /usr/bin/time -v on the first (findings) run."
 echo "The last two columns apply to the generated repository only (its planted secrets are known)."

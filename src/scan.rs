@@ -270,7 +270,7 @@ pub const KUBE_LINTER_IGNORE_PREFIX: &str = "ignore-check.kube-linter.io/";
 /// Mark findings that fall inside an object whose annotations ignore their
 /// rule. Done here, once, for every manifest detector; only when the blob
 /// was parsed anyway (a detector asked for its documents).
-fn apply_annotation_suppressions(input: &Input<'_>, findings: &mut [Finding]) {
+pub fn apply_annotation_suppressions(input: &Input<'_>, findings: &mut [Finding]) {
     if findings.is_empty() || !input.documents_parsed() {
         return;
     }
@@ -335,7 +335,7 @@ pub fn is_lfs_pointer(bytes: &[u8]) -> bool {
 /// Inline suppressions and redacted code frames, for all findings of one blob
 /// at once: a line may hold several secrets, and the frame of each must hide
 /// all of them.
-fn prepare_findings(input: &Input<'_>, findings: &mut [Finding], show_secrets: bool) {
+pub fn prepare_findings(input: &Input<'_>, findings: &mut [Finding], show_secrets: bool) {
     if findings.is_empty() {
         return;
     }

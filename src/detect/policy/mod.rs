@@ -1,23 +1,611 @@
-//! Pod-security and supply-chain checks from the Kubernetes hardening guides (issue 6).
+//! Pod-security and supply-chain checks from the Kubernetes hardening guides
+//! (issue 6), category `policy`.
+//!
+//! One check per file. Each file's module doc comment is the check's user
+//! documentation (What it checks / Why it matters / Example / Use instead);
+//! [`CheckMeta::doc`] extracts it so `gitops-guard rules explain <id>`,
+//! SARIF rule metadata and `docs/policy-checks.md` all say the same thing.
+//!
+//! Two kinds of checks:
+//! - [`PodCheck`]s look at one workload at a time (every object with a pod
+//!   spec: Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet,
+//!   ReplicationController, Job, CronJob, Argo Rollout, OpenShift
+//!   DeploymentConfig, PodTemplate — also inside `kind: List`), and see all
+//!   three container lists (`containers`, `initContainers`,
+//!   `ephemeralContainers`).
+//! - Repo-level checks ([`no_service_account_token`], [`network_policy_coverage`])
+//!   need several files: the detector emits small [`PolicyFact`]s and the
+//!   checks join them after the scan.
+//!
+//! Kubernetes semantics shared by the checks live here once: a container's
+//! `securityContext` field overrides the pod's ([`Workload::setting`]), an
+//! object without `metadata.namespace` is in `default`, and Windows pods
+//! (`spec.os.name: windows`) are exempt from the Linux-only controls, as the
+//! Pod Security Standards exempt them.
+
+pub mod drop_all_capabilities;
+pub mod image;
+pub mod image_digest_pinned;
+pub mod image_tag_pinned;
+pub mod network_policy_coverage;
+pub mod no_host_namespaces;
+pub mod no_host_path;
+pub mod no_privilege_escalation;
+pub mod no_privileged;
+pub mod no_service_account_token;
+pub mod read_only_root_filesystem;
+pub mod required_labels;
+pub mod resource_requests_limits;
+pub mod run_as_non_root;
+pub mod seccomp_profile;
+pub mod trusted_registries;
 
 use crate::config::Config;
-use crate::detect::Detector;
-use crate::scan::RepoCheck;
+use crate::detect::{Context, Detector, Fact, Input, Output};
+use crate::finding::{Category, Finding, Severity, Suppression};
+use crate::manifest::{ContainerKind, ContainerView, KeyPath, Node, Object, PodSpecView, Span};
+use crate::report::RuleInfo;
+use crate::scan::{KUBE_LINTER_IGNORE_PREFIX, RepoCheck};
+use aho_corasick::AhoCorasick;
+use std::sync::LazyLock;
 
-/// Per-file facts this family's repo-level checks need.
-#[derive(Clone, Debug)]
-pub enum PolicyFact {}
+/// What every check declares about itself. `source` is the check's own file
+/// (`include_str!`), whose leading `//!` lines are its documentation.
+#[derive(Debug)]
+pub struct CheckMeta {
+    /// Stable id, used in config, annotations, baselines and reports.
+    pub id: &'static str,
+    /// One-line title.
+    pub name: &'static str,
+    /// Default severity (a check may raise it for worse cases, e.g. a
+    /// container runtime socket in `no-host-path`; see its documentation).
+    pub severity: Severity,
+    /// What to do about a finding, in one line.
+    pub remediation: &'static str,
+    /// The check's source file.
+    pub source: &'static str,
+}
 
-/// This family's detectors, configured.
-pub fn detectors(_config: &Config) -> Vec<Box<dyn Detector>> {
-    Vec::new()
+impl CheckMeta {
+    /// The check's documentation: its module doc comment, as Markdown.
+    pub fn doc(&self) -> String {
+        let mut out = String::new();
+        for line in self.source.lines() {
+            let Some(rest) = line.trim_start().strip_prefix("//!") else {
+                break;
+            };
+            out.push_str(rest.strip_prefix(' ').unwrap_or(rest));
+            out.push('\n');
+        }
+        out.trim().to_string()
+    }
+
+    pub fn info(&self) -> RuleInfo {
+        RuleInfo {
+            id: self.id.to_string(),
+            name: self.name.to_string(),
+            category: Category::Policy,
+            severity: self.severity,
+            description: self.doc(),
+            remediation: self.remediation.to_string(),
+        }
+    }
+}
+
+/// A check of one workload's pod spec.
+pub trait PodCheck: Send + Sync {
+    fn meta(&self) -> &'static CheckMeta;
+    fn check(&self, w: &Workload<'_, '_>, out: &mut Vec<Finding>);
+}
+
+/// Every check's metadata, pod checks and repo checks, in documentation order.
+pub fn all_meta() -> Vec<&'static CheckMeta> {
+    vec![
+        &run_as_non_root::META,
+        &no_privileged::META,
+        &no_privilege_escalation::META,
+        &drop_all_capabilities::META,
+        &read_only_root_filesystem::META,
+        &seccomp_profile::META,
+        &no_host_namespaces::META,
+        &no_host_path::META,
+        &resource_requests_limits::META,
+        &no_service_account_token::META,
+        &image_tag_pinned::META,
+        &image_digest_pinned::META,
+        &trusted_registries::META,
+        &required_labels::META,
+        &network_policy_coverage::META,
+    ]
+}
+
+fn pod_checks(config: &Config) -> Vec<Box<dyn PodCheck>> {
+    let all: Vec<Box<dyn PodCheck>> = vec![
+        Box::new(run_as_non_root::RunAsNonRoot),
+        Box::new(no_privileged::NoPrivileged),
+        Box::new(no_privilege_escalation::NoPrivilegeEscalation),
+        Box::new(drop_all_capabilities::DropAllCapabilities),
+        Box::new(read_only_root_filesystem::ReadOnlyRootFilesystem),
+        Box::new(seccomp_profile::SeccompProfile),
+        Box::new(no_host_namespaces::NoHostNamespaces),
+        Box::new(no_host_path::NoHostPath),
+        Box::new(resource_requests_limits::ResourceRequestsLimits),
+        Box::new(image_tag_pinned::ImageTagPinned),
+        Box::new(image_digest_pinned::ImageDigestPinned),
+        Box::new(trusted_registries::TrustedRegistries::new(
+            &config.policy.trusted_registries,
+        )),
+        Box::new(required_labels::RequiredLabels::new(
+            config.policy.required_labels.as_deref(),
+        )),
+    ];
+    all.into_iter()
+        .filter(|c| enabled(config, c.meta()))
+        .collect()
+}
+
+fn enabled(config: &Config, meta: &CheckMeta) -> bool {
+    !config.rules.disable.iter().any(|d| d == meta.id)
+}
+
+/// This family's detectors, configured: one detector that parses each
+/// manifest once and runs every enabled check on every workload in it.
+pub fn detectors(config: &Config) -> Vec<Box<dyn Detector>> {
+    vec![Box::new(PolicyDetector {
+        checks: pod_checks(config),
+        token_facts: enabled(config, &no_service_account_token::META),
+        isolation_facts: enabled(config, &network_policy_coverage::META),
+    })]
 }
 
 /// This family's repo-level checks over facts.
-pub fn repo_checks(_config: &Config) -> Vec<Box<dyn RepoCheck>> {
-    Vec::new()
+pub fn repo_checks(config: &Config) -> Vec<Box<dyn RepoCheck>> {
+    let mut v: Vec<Box<dyn RepoCheck>> = Vec::new();
+    if enabled(config, &no_service_account_token::META) {
+        v.push(Box::new(no_service_account_token::NoServiceAccountToken));
+    }
+    if enabled(config, &network_policy_coverage::META) {
+        v.push(Box::new(network_policy_coverage::NetworkPolicyCoverage));
+    }
+    v
 }
 
 /// kube-linter checks whose `ignore-check.kube-linter.io/<check>` annotation
 /// means the same as ignoring one of ours: (kube-linter check, our id).
-pub const KUBE_LINTER_EQUIVALENTS: &[(&str, &str)] = &[];
+/// Applied centrally (`scan::apply_annotation_suppressions`).
+///
+/// kube-linter checks that cover only *part* of one of ours are in
+/// [`KUBE_LINTER_PARTIAL`] instead, so that ignoring `host-network` does not
+/// also silence a `hostPID: true` on the same object.
+pub const KUBE_LINTER_EQUIVALENTS: &[(&str, &str)] = &[
+    ("run-as-non-root", "run-as-non-root"),
+    ("privileged-container", "no-privileged"),
+    ("privilege-escalation-container", "no-privilege-escalation"),
+    ("no-read-only-root-fs", "read-only-root-filesystem"),
+    ("latest-tag", "image-tag-pinned"),
+    ("non-isolated-pod", "network-policy-coverage"),
+];
+
+/// kube-linter checks that cover one facet of one of our checks; the check
+/// itself honours them per finding (see [`kube_linter_ignore`]).
+///
+/// | kube-linter | ours | facet |
+/// |---|---|---|
+/// | `host-network`, `host-pid`, `host-ipc` | `no-host-namespaces` | that one field |
+/// | `docker-sock`, `sensitive-host-mounts`, `writable-host-mount` | `no-host-path` | a hostPath finding is suppressed when every kube-linter check that would report it is ignored |
+/// | `unset-cpu-requirements`, `unset-memory-requirements` | `resource-requests-limits` | missing cpu / memory fields |
+/// | `required-label-owner` | `required-labels` | the `owner` label |
+pub const KUBE_LINTER_PARTIAL: &[(&str, &str)] = &[
+    ("host-network", "no-host-namespaces"),
+    ("host-pid", "no-host-namespaces"),
+    ("host-ipc", "no-host-namespaces"),
+    ("docker-sock", "no-host-path"),
+    ("sensitive-host-mounts", "no-host-path"),
+    ("writable-host-mount", "no-host-path"),
+    ("unset-cpu-requirements", "resource-requests-limits"),
+    ("unset-memory-requirements", "resource-requests-limits"),
+    ("required-label-owner", "required-labels"),
+];
+
+/// The reason given by `ignore-check.kube-linter.io/<check>` on the object,
+/// if it carries that annotation.
+pub fn kube_linter_ignore(obj: &Object<'_>, check: &str) -> Option<String> {
+    obj.annotations().find_map(|a| {
+        (a.key.strip_prefix(KUBE_LINTER_IGNORE_PREFIX) == Some(check))
+            .then(|| format!("kube-linter: {}", a.value_str().unwrap_or("")))
+    })
+}
+
+/// Mark `f` suppressed when all of `checks` (kube-linter check names, at
+/// least one) are ignored on the object.
+pub fn suppress_if_kube_linter_ignores(obj: &Object<'_>, checks: &[&str], f: &mut Finding) {
+    if checks.is_empty() || f.suppressed.is_some() {
+        return;
+    }
+    let reasons: Option<Vec<String>> = checks.iter().map(|c| kube_linter_ignore(obj, c)).collect();
+    if let Some(reasons) = reasons {
+        f.suppressed = Some(Suppression::Annotation {
+            reason: Some(reasons.join("; ")),
+        });
+    }
+}
+
+/// Words without which a blob holds nothing this family looks at: a pod spec
+/// always has `containers`; the facts come from ServiceAccounts,
+/// (Cluster)RoleBindings and network policies.
+static PREFILTER: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::new([
+        "containers",
+        "ServiceAccount",
+        "RoleBinding",
+        "NetworkPolicy",
+    ])
+    .expect("static patterns")
+});
+
+struct PolicyDetector {
+    checks: Vec<Box<dyn PodCheck>>,
+    token_facts: bool,
+    isolation_facts: bool,
+}
+
+impl Detector for PolicyDetector {
+    fn name(&self) -> &'static str {
+        "policy"
+    }
+
+    fn rules(&self) -> Vec<RuleInfo> {
+        self.checks.iter().map(|c| c.meta().info()).collect()
+    }
+
+    fn detect(&self, input: &Input<'_>, _cx: &Context<'_>, out: &mut Output) {
+        if !input.is_yaml_or_json() || !PREFILTER.is_match(input.bytes) {
+            return;
+        }
+        let Some(docs) = input.documents() else {
+            return;
+        };
+        let objects = crate::manifest::objects(docs);
+        let mut pods = Vec::new();
+        for obj in &objects {
+            if let Some(pod) = obj.pod_spec() {
+                let w = Workload {
+                    input,
+                    object: obj,
+                    pod,
+                };
+                for check in &self.checks {
+                    check.check(&w, &mut out.findings);
+                }
+                if self.token_facts || self.isolation_facts {
+                    pods.push(PodFact::new(&w, self.token_facts, self.isolation_facts));
+                }
+                continue;
+            }
+            let facts = match obj.kind {
+                Some("ServiceAccount") if self.token_facts => {
+                    no_service_account_token::service_account_fact(obj)
+                        .into_iter()
+                        .collect()
+                }
+                Some("RoleBinding" | "ClusterRoleBinding") if self.token_facts => {
+                    no_service_account_token::binding_facts(obj)
+                }
+                Some(_) if self.isolation_facts => {
+                    network_policy_coverage::network_policy_fact(obj)
+                        .into_iter()
+                        .collect()
+                }
+                _ => Vec::new(),
+            };
+            out.facts.extend(facts.into_iter().map(Fact::Policy));
+        }
+        if !pods.is_empty() {
+            // The pod facts carry ready-made findings for the repo checks:
+            // suppressions (annotations, inline comments) and code frames are
+            // decided here, where the file is at hand, exactly as for the
+            // per-file findings.
+            let mut anchors = Vec::new();
+            let mut shape = Vec::with_capacity(pods.len());
+            for p in &mut pods {
+                shape.push((p.token.is_some(), p.isolation.is_some()));
+                anchors.extend(p.token.take());
+                anchors.extend(p.isolation.take());
+            }
+            crate::scan::apply_annotation_suppressions(input, &mut anchors);
+            crate::scan::prepare_findings(input, &mut anchors, false);
+            let mut anchors = anchors.into_iter();
+            for (mut p, (token, isolation)) in pods.into_iter().zip(shape) {
+                if token {
+                    p.token = anchors.next();
+                }
+                if isolation {
+                    p.isolation = anchors.next();
+                }
+                out.facts.push(Fact::Policy(PolicyFact::Pod(p)));
+            }
+        }
+    }
+}
+
+/// Per-file facts this family's repo-level checks need. Small: names,
+/// namespaces, labels and one ready-made finding anchor per repo check.
+#[derive(Clone, Debug)]
+pub enum PolicyFact {
+    /// A workload's pod template.
+    Pod(PodFact),
+    /// A ServiceAccount and whether it opts out of token automounting.
+    ServiceAccount(no_service_account_token::ServiceAccountFact),
+    /// A ServiceAccount that a RoleBinding or ClusterRoleBinding grants
+    /// permissions to (so its pods use the API and need the token).
+    ServiceAccountBinding(no_service_account_token::BindingFact),
+    /// A NetworkPolicy (or Cilium/Calico policy) and which pods it selects.
+    NetworkPolicy(network_policy_coverage::NetworkPolicyFact),
+}
+
+/// A workload's pod template, for the repo-level checks.
+#[derive(Clone, Debug)]
+pub struct PodFact {
+    /// `Deployment/web`.
+    pub workload: String,
+    /// `metadata.namespace` of the workload; `None` when unset (the
+    /// namespace is then decided at deploy time: `default`, Kustomize's
+    /// `namespace:`, or the Argo CD / Flux destination).
+    pub namespace: Option<String>,
+    /// `serviceAccountName` (or the deprecated `serviceAccount`), else `default`.
+    pub service_account: String,
+    /// The pod spec's `automountServiceAccountToken`, if set to a boolean.
+    pub automount: Option<bool>,
+    /// Pod template labels.
+    pub labels: Vec<(String, String)>,
+    /// `hostNetwork: true`: NetworkPolicies do not apply to such pods.
+    pub host_network: bool,
+    /// The finding `no-service-account-token` reports, message to be filled in.
+    pub token: Option<Finding>,
+    /// The finding `network-policy-coverage` reports, message to be filled in.
+    pub isolation: Option<Finding>,
+}
+
+impl PodFact {
+    fn new(w: &Workload<'_, '_>, token: bool, isolation: bool) -> PodFact {
+        let pod = &w.pod;
+        let sa_node = pod
+            .get("serviceAccountName")
+            .filter(|n| n.as_str().is_some_and(|s| !s.is_empty()))
+            .or_else(|| {
+                pod.get("serviceAccount")
+                    .filter(|n| n.as_str().is_some_and(|s| !s.is_empty()))
+            });
+        let automount_node = pod.get("automountServiceAccountToken");
+        let automount = automount_node.and_then(Node::as_bool_yaml11);
+        let token_finding = (token && automount != Some(false)).then(|| {
+            let (span, path) = match (automount_node.filter(|_| automount.is_some()), sa_node) {
+                (Some(a), _) => (a.span, pod.path.key("automountServiceAccountToken")),
+                (None, Some(sa)) => (sa.span, pod.path.key("serviceAccountName")),
+                (None, None) => (w.object.anchor_span(), pod.path.clone()),
+            };
+            w.finding(&no_service_account_token::META, String::new(), span, &path)
+        });
+        let isolation_finding = isolation.then(|| {
+            w.finding(
+                &network_policy_coverage::META,
+                String::new(),
+                w.object.anchor_span(),
+                &pod.path,
+            )
+        });
+        PodFact {
+            workload: format!("{}/{}", w.kind(), w.name()),
+            namespace: w.object.namespace.map(str::to_string),
+            service_account: sa_node
+                .and_then(Node::as_str)
+                .unwrap_or("default")
+                .to_string(),
+            automount,
+            labels: pod
+                .labels()
+                .filter_map(|e| Some((e.key.to_string(), e.value_str()?.to_string())))
+                .collect(),
+            host_network: pod.get("hostNetwork").and_then(Node::as_bool_yaml11) == Some(true),
+            token: token_finding,
+            isolation: isolation_finding,
+        }
+    }
+}
+
+/// Whether two objects can be in the same namespace: equal namespaces, or
+/// either unset (decided at deploy time, typically the same destination for
+/// a whole directory — assuming they match avoids false alarms).
+pub fn same_namespace(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    }
+}
+
+/// One workload as the checks see it.
+pub struct Workload<'a, 'i> {
+    pub input: &'a Input<'i>,
+    pub object: &'a Object<'a>,
+    pub pod: PodSpecView<'a>,
+}
+
+/// Where a security-context setting was found.
+#[derive(Clone, Debug)]
+pub struct Setting<'a> {
+    pub node: &'a Node,
+    /// e.g. `spec.template.spec.containers[app].securityContext.runAsUser`.
+    pub path: KeyPath,
+    /// Set on the pod's `securityContext` (and not overridden by the container).
+    pub pod_level: bool,
+}
+
+impl Setting<'_> {
+    /// `container securityContext` or `pod securityContext`, for messages.
+    pub fn level(&self) -> &'static str {
+        if self.pod_level {
+            "pod securityContext"
+        } else {
+            "container securityContext"
+        }
+    }
+}
+
+impl<'a> Workload<'a, '_> {
+    pub fn kind(&self) -> &'a str {
+        self.object.kind.unwrap_or("?")
+    }
+
+    pub fn name(&self) -> &'a str {
+        self.object.name.unwrap_or("<unnamed>")
+    }
+
+    /// `metadata.namespace`, else `default`.
+    pub fn namespace(&self) -> &'a str {
+        self.object.namespace.unwrap_or("default")
+    }
+
+    /// `spec.os.name: windows`: the Pod Security Standards exempt such pods
+    /// from the Linux-only controls (seccomp, capabilities, privilege
+    /// escalation; a read-only root filesystem is not supported there).
+    pub fn is_windows(&self) -> bool {
+        self.pod
+            .node
+            .get_path(&["os", "name"])
+            .and_then(Node::as_str)
+            == Some("windows")
+    }
+
+    /// A field of the pod-level `securityContext`, ignoring explicit nulls.
+    pub fn pod_setting(&self, key: &str) -> Option<Setting<'a>> {
+        let node = self.pod.security_context()?.get(key)?;
+        (!node.is_null()).then(|| Setting {
+            node,
+            path: self.pod.path.keys(&["securityContext", key]),
+            pod_level: true,
+        })
+    }
+
+    /// A field of the container's `securityContext` only (fields the pod
+    /// level does not have: privileged, capabilities, …).
+    pub fn container_setting(&self, c: &ContainerView<'a>, key: &str) -> Option<Setting<'a>> {
+        let node = c.security_context()?.get(key)?;
+        (!node.is_null()).then(|| Setting {
+            node,
+            path: c.path.keys(&["securityContext", key]),
+            pod_level: false,
+        })
+    }
+
+    /// The effective value of a field both levels have (runAsNonRoot,
+    /// runAsUser, runAsGroup, seccompProfile, …): the container's wins.
+    pub fn setting(&self, c: &ContainerView<'a>, key: &str) -> Option<Setting<'a>> {
+        self.container_setting(c, key)
+            .or_else(|| self.pod_setting(key))
+    }
+
+    /// `Kind/namespace/name/<path>`: a finding's identity for fingerprints
+    /// (no line numbers, so a baseline survives edits).
+    pub fn identity(&self, path: &KeyPath) -> String {
+        format!(
+            "{}/{}/{}/{}",
+            self.kind(),
+            self.namespace(),
+            self.name(),
+            path
+        )
+    }
+
+    /// A finding of `meta`'s check at `span`, about the thing at `path`. The
+    /// message is prefixed with `Kind/name: `.
+    pub fn finding(
+        &self,
+        meta: &CheckMeta,
+        message: String,
+        span: Span,
+        path: &KeyPath,
+    ) -> Finding {
+        Finding::new(
+            meta.id,
+            Category::Policy,
+            meta.severity,
+            format!("{}/{}: {message}", self.kind(), self.name()),
+            self.input.span_location(&span),
+        )
+        .with_identity(self.identity(path))
+    }
+}
+
+/// `container "app"`, `init container "setup"`, `ephemeral container "debug"`
+/// (`container #2` when unnamed), for messages.
+pub fn describe(c: &ContainerView<'_>) -> String {
+    let kind = match c.kind {
+        ContainerKind::Container => "container",
+        ContainerKind::Init => "init container",
+        ContainerKind::Ephemeral => "ephemeral container",
+    };
+    match c.name() {
+        Some(n) if !n.is_empty() => format!("{kind} {n:?}"),
+        _ => format!("{kind} #{}", c.index + 1),
+    }
+}
+
+/// A scalar's text for a message, quoted and shortened.
+pub fn shown(node: &Node) -> String {
+    match node.as_scalar() {
+        Some(s) => {
+            let t: String = s.text.chars().take(80).collect();
+            if t.len() < s.text.len() {
+                format!("{t:?}…")
+            } else {
+                format!("{t:?}")
+            }
+        }
+        None => "(not a scalar)".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_check_has_documentation_and_remediation() {
+        let mut ids = std::collections::HashSet::new();
+        for m in all_meta() {
+            assert!(ids.insert(m.id), "duplicate id {}", m.id);
+            let doc = m.doc();
+            for section in [
+                "## What it checks",
+                "## Why it matters",
+                "## Example",
+                "## Use instead",
+            ] {
+                assert!(doc.contains(section), "{}: no `{section}`", m.id);
+            }
+            assert!(!m.remediation.is_empty(), "{}", m.id);
+            assert!(
+                m.id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{}",
+                m.id
+            );
+        }
+        assert_eq!(ids.len(), 15);
+    }
+
+    #[test]
+    fn kube_linter_tables_name_our_checks() {
+        let ours: Vec<_> = all_meta().iter().map(|m| m.id).collect();
+        for (kl, id) in KUBE_LINTER_EQUIVALENTS.iter().chain(KUBE_LINTER_PARTIAL) {
+            assert!(ours.contains(id), "{kl} -> {id}");
+        }
+    }
+
+    #[test]
+    fn namespaces_unset_match_anything() {
+        assert!(same_namespace(Some("a"), Some("a")));
+        assert!(!same_namespace(Some("a"), Some("b")));
+        assert!(same_namespace(None, Some("b")));
+        assert!(same_namespace(Some("a"), None));
+    }
+}

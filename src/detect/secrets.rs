@@ -70,6 +70,17 @@ pub fn find_secrets(rules: &RuleSet, bytes: &[u8]) -> Vec<SecretMatch> {
             }
         }
     }
+    // A specific rule's match wins over a fallback's on the same value: one
+    // finding per secret, named after what it is.
+    let specific: Vec<Range<usize>> = out
+        .iter()
+        .filter(|m| !rules.rules[m.rule].is_fallback())
+        .map(|m| m.secret.clone())
+        .collect();
+    out.retain(|m| {
+        !rules.rules[m.rule].is_fallback()
+            || !specific.iter().any(|s| s.start < m.secret.end && m.secret.start < s.end)
+    });
     out.sort_by_key(|m| (m.secret.start, m.rule));
     out
 }
@@ -200,6 +211,16 @@ entropy = 2.5
         text.extend_from_slice(b" tok_Ab3dE5fG7hJ9 ");
         text.extend(vec![b'y'; 5000]);
         assert_eq!(find_secrets(&rs, &text).len(), 1);
+    }
+
+    #[test]
+    fn a_specific_rule_replaces_a_fallback_on_the_same_value() {
+        let rs = set(&format!(
+            "{TOK}\n[[rule]]\nid = \"generic-x\"\nname = \"G\"\nkeywords = [\"token\"]\nregex = '''token: (\\S+)'''\n"
+        ));
+        let found = find_secrets(&rs, b"token: tok_Ab3dE5fG7hJ9\ntoken: Zq8rT2mLx9vB\n");
+        let ids: Vec<_> = found.iter().map(|m| rs.rules[m.rule].id()).collect();
+        assert_eq!(ids, vec!["tok", "generic-x"]);
     }
 
     #[test]

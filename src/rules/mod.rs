@@ -32,6 +32,10 @@ pub struct RuleSpec {
     pub window: usize,
     #[serde(default)]
     pub allowlist: Vec<String>,
+    /// Report only where no specific rule reports an overlapping secret
+    /// (generic rules: `generic-*` ids are fallbacks implicitly).
+    #[serde(default)]
+    pub fallback: bool,
     #[serde(default)]
     pub description: String,
     #[serde(default)]
@@ -65,6 +69,11 @@ impl Rule {
     pub fn id(&self) -> &str {
         &self.spec.id
     }
+
+    /// Whether a specific rule's overlapping match replaces this one's.
+    pub fn is_fallback(&self) -> bool {
+        self.spec.fallback || self.spec.id.starts_with("generic-")
+    }
 }
 
 /// Why a rule could not be loaded. Always names the file and rule.
@@ -95,7 +104,10 @@ impl RuleSet {
 
     /// Compile specs, skipping `disabled` ids. Fails on a duplicate id, a
     /// regex without a capture group, an empty keyword list or a bad regex.
-    pub fn build(specs: Vec<(String, RuleSpec)>, disabled: &[String]) -> Result<RuleSet, RuleError> {
+    pub fn build(
+        specs: Vec<(String, RuleSpec)>,
+        disabled: &[String],
+    ) -> Result<RuleSet, RuleError> {
         let mut seen = HashSet::new();
         let mut rules = Vec::with_capacity(specs.len());
         for (origin, spec) in specs {
@@ -118,12 +130,21 @@ impl RuleSet {
                 .build()
                 .map_err(|e| err(format!("bad regex: {}", first_line(&e.to_string()))))?;
             if regex.captures_len() < 2 {
-                return Err(err("regex has no capture group (group 1 must be the secret)".into()));
+                return Err(err(
+                    "regex has no capture group (group 1 must be the secret)".into(),
+                ));
             }
             let allowlist = spec
                 .allowlist
                 .iter()
-                .map(|a| Regex::new(a).map_err(|e| err(format!("bad allowlist regex: {}", first_line(&e.to_string())))))
+                .map(|a| {
+                    Regex::new(a).map_err(|e| {
+                        err(format!(
+                            "bad allowlist regex: {}",
+                            first_line(&e.to_string())
+                        ))
+                    })
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             rules.push(Rule {
                 spec,
@@ -197,7 +218,11 @@ pub fn parse_rule_file(origin: &str, text: &str) -> Result<Vec<(String, RuleSpec
         id: "*".into(),
         message: first_line(&e.to_string()).to_string(),
     })?;
-    Ok(file.rule.into_iter().map(|r| (origin.to_string(), r)).collect())
+    Ok(file
+        .rule
+        .into_iter()
+        .map(|r| (origin.to_string(), r))
+        .collect())
 }
 
 fn first_line(s: &str) -> &str {
@@ -231,7 +256,10 @@ mod tests {
     fn spec(id: &str, regex: &str) -> (String, RuleSpec) {
         (
             "t.toml".into(),
-            toml::from_str(&format!("id = {id:?}\nname = 'n'\nkeywords = ['k']\nregex = '''{regex}'''")).unwrap(),
+            toml::from_str(&format!(
+                "id = {id:?}\nname = 'n'\nkeywords = ['k']\nregex = '''{regex}'''"
+            ))
+            .unwrap(),
         )
     }
 
@@ -241,8 +269,12 @@ mod tests {
         let e = RuleSet::build(vec![spec("a", "k.")], &[]).unwrap_err();
         assert!(e.to_string().contains("capture group"), "{e}");
         let e = RuleSet::build(vec![spec("a", "(k")], &[]).unwrap_err();
-        assert!(e.to_string().starts_with("t.toml: rule `a`: bad regex"), "{e}");
-        let set = RuleSet::build(vec![spec("a", "(k.)"), spec("b", "(k..)")], &["b".into()]).unwrap();
+        assert!(
+            e.to_string().starts_with("t.toml: rule `a`: bad regex"),
+            "{e}"
+        );
+        let set =
+            RuleSet::build(vec![spec("a", "(k.)"), spec("b", "(k..)")], &["b".into()]).unwrap();
         assert_eq!(set.rules.len(), 1);
     }
 

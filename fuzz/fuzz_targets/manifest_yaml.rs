@@ -11,7 +11,10 @@ use libfuzzer_sys::fuzz_target;
 
 fn check(text: &str, node: &Node) {
     let s = node.span;
-    assert!(s.start <= s.end && s.end <= text.len(), "span {s:?} out of bounds");
+    assert!(
+        s.start <= s.end && s.end <= text.len(),
+        "span {s:?} out of bounds"
+    );
     assert!(text.is_char_boundary(s.start) && text.is_char_boundary(s.end));
     assert!(s.line >= 1 && s.column >= 1 && s.end_line >= s.line);
     match &node.value {
@@ -25,9 +28,15 @@ fn check(text: &str, node: &Node) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     // Small limits keep each run fast while still reaching every limit path.
-    let limits = Limits { max_depth: 64, max_nodes: 20_000, max_alias_expansion: 5_000 };
+    let limits = Limits {
+        max_depth: 64,
+        max_nodes: 20_000,
+        max_alias_expansion: 5_000,
+    };
     match parse_documents(text, &limits) {
         Ok(docs) => {
             for d in &docs {

@@ -36,6 +36,9 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "fixme",
 ];
 
+/// Values longer than this are not checked for placeholder words.
+const PLACEHOLDER_WORD_MAX_LEN: usize = 64;
+
 /// Template and variable syntaxes whose value is filled in elsewhere.
 const TEMPLATE_MARKERS: &[&str] = &[
     "${", "{{", "}}", "$(", "%(", "%{", "#{", "<%", "@@", "[[", "]]",
@@ -44,7 +47,9 @@ const TEMPLATE_MARKERS: &[&str] = &[
 /// True when `secret` is a placeholder rather than a value.
 pub fn is_placeholder(secret: &str) -> bool {
     let lower = secret.to_ascii_lowercase();
-    if PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w)) {
+    // In a long random value (a PEM body, a 100-character token) a word such
+    // as `todo` or `xxxx` occurs by chance; placeholders are short.
+    if secret.len() <= PLACEHOLDER_WORD_MAX_LEN && PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w)) {
         return true;
     }
     if TEMPLATE_MARKERS.iter().any(|m| secret.contains(m)) {

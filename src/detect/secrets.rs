@@ -53,13 +53,9 @@ pub fn find_secrets(rules: &RuleSet, bytes: &[u8]) -> Vec<SecretMatch> {
                 if g.is_empty() {
                     continue;
                 }
+                // Regions of one rule are disjoint after `merge`, and
+                // `captures_iter` never repeats a match: no dedupe needed.
                 let range = span.start + g.start()..span.start + g.end();
-                if out
-                    .iter()
-                    .any(|m: &SecretMatch| m.rule == r && m.secret == range)
-                {
-                    continue;
-                }
                 let value = String::from_utf8_lossy(&bytes[range.clone()]);
                 if accept(rules, r, &value) {
                     out.push(SecretMatch {
@@ -79,7 +75,9 @@ pub fn find_secrets(rules: &RuleSet, bytes: &[u8]) -> Vec<SecretMatch> {
         .collect();
     out.retain(|m| {
         !rules.rules[m.rule].is_fallback()
-            || !specific.iter().any(|s| s.start < m.secret.end && m.secret.start < s.end)
+            || !specific
+                .iter()
+                .any(|s| s.start < m.secret.end && m.secret.start < s.end)
     });
     out.sort_by_key(|m| (m.secret.start, m.rule));
     out

@@ -196,7 +196,8 @@ impl Scanner {
     /// Run every detector over one blob. Pure: no I/O.
     pub fn scan_blob(&self, path: &str, bytes: &[u8]) -> BlobOutcome {
         let mut outcome = BlobOutcome::default();
-        if is_binary(bytes) {
+        // Real age files are binary; the encryption checks still need them.
+        if is_binary(bytes) && !detect::encryption::wants_binary(path, bytes) {
             outcome.skipped = Some(SkipReason::Binary);
             return outcome;
         }

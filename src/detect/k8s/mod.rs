@@ -1,20 +1,225 @@
-//! Kubernetes and GitOps awareness (issue 4): plaintext Secret manifests, secret env vars,
-//! Kustomize secret literals, values flowing into manifests, hardcoded IPs, plain HTTP.
+//! Kubernetes and GitOps awareness (issue 4): what a regex over lines cannot
+//! tell — a `kind: Secret` from a ConfigMap, a literal env value from a
+//! `secretKeyRef`, a Helm value from a chart default.
+//!
+//! One detector per file, each file's doc comment is its documentation:
+//!
+//! | rule ids | file |
+//! |---|---|
+//! | `plaintext-secret-manifest` | [`plaintext_secret_manifest`] |
+//! | `secret-env-var`, `secret-env-var-ref` | [`secret_env_var`] |
+//! | `kustomize-secret-literal`, `kustomize-secret-file` | [`kustomize_secret_literal`] |
+//! | `helm-values-secret` | [`helm_values_secret`] |
+//! | `hardcoded-ip`, `hardcoded-metadata-ip` | [`hardcoded_ip`] |
+//! | `plain-http`, `plain-http-source` | [`plain_http`] |
+//!
+//! Shared here: the secret-like key names ([`secret_names`]), the walk over
+//! an object's scalars ([`scalars`]), and small helpers for messages.
+//!
+//! Every detector is pure and cheap on blobs it does not care about: a byte
+//! prefilter runs before [`Input::documents`] is asked for (the parse is shared
+//! by all detectors, but a history scan holds mostly blobs nobody needs parsed).
+
+pub mod hardcoded_ip;
+pub mod helm_values_secret;
+pub mod kustomize_secret_literal;
+pub mod plain_http;
+pub mod plaintext_secret_manifest;
+pub mod scalars;
+pub mod secret_env_var;
+pub mod secret_names;
 
 use crate::config::Config;
 use crate::detect::Detector;
+use crate::detect::secrets::find_secrets;
+use crate::detect::{Context, Input};
+use crate::finding::{Location, Severity};
+use crate::manifest::{Node, Object, ScalarStyle};
+use crate::report::RuleInfo;
 use crate::scan::RepoCheck;
 
-/// Per-file facts this family's repo-level checks need.
+/// Per-file facts this family's repo-level checks need. Kept tiny: no file
+/// contents, just what the Kustomize check joins on.
 #[derive(Clone, Debug)]
-pub enum K8sFact {}
+pub enum K8sFact {
+    /// Emitted for every scanned file: whether it is SOPS-encrypted (a
+    /// cheap byte check, see [`kustomize_secret_literal::is_sops_encrypted`])
+    /// and whether it has any content at all.
+    File { sops: bool, empty: bool },
+    /// A Kustomize `secretGenerator` reads this file (`envs`/`files`).
+    GeneratorSource(Box<kustomize_secret_literal::GeneratorSource>),
+}
 
-/// This family's detectors, configured.
-pub fn detectors(_config: &Config) -> Vec<Box<dyn Detector>> {
-    Vec::new()
+/// This family's detectors, configured. A detector whose every rule id is
+/// disabled in the config is not run at all.
+pub fn detectors(config: &Config) -> Vec<Box<dyn Detector>> {
+    let all: Vec<Box<dyn Detector>> = vec![
+        Box::new(plaintext_secret_manifest::PlaintextSecretManifest),
+        Box::new(secret_env_var::SecretEnvVar),
+        Box::new(kustomize_secret_literal::KustomizeSecretLiteral),
+        Box::new(helm_values_secret::HelmValuesSecret),
+        Box::new(hardcoded_ip::HardcodedIp),
+        Box::new(plain_http::PlainHttp),
+    ];
+    all.into_iter()
+        .filter(|d| {
+            // The Kustomize detector also emits the file facts its repo
+            // check needs, so it stays while that check is enabled.
+            let mut ids: Vec<String> = d.rules().into_iter().map(|r| r.id).collect();
+            if d.name() == "kustomize-secret-literal" {
+                ids.push(kustomize_secret_literal::FILE_RULE.to_string());
+            }
+            ids.iter().any(|id| !config.rules.disable.contains(id))
+        })
+        .collect()
 }
 
 /// This family's repo-level checks over facts.
-pub fn repo_checks(_config: &Config) -> Vec<Box<dyn RepoCheck>> {
-    Vec::new()
+pub fn repo_checks(config: &Config) -> Vec<Box<dyn RepoCheck>> {
+    let mut v: Vec<Box<dyn RepoCheck>> = Vec::new();
+    if !config
+        .rules
+        .disable
+        .iter()
+        .any(|d| d == kustomize_secret_literal::FILE_RULE)
+    {
+        v.push(Box::new(kustomize_secret_literal::GeneratorFileCheck));
+    }
+    v
+}
+
+/// Metadata of one rule of this family.
+pub(crate) fn rule_info(
+    id: &str,
+    name: &str,
+    category: crate::finding::Category,
+    severity: Severity,
+    description: &str,
+    remediation: &str,
+) -> RuleInfo {
+    RuleInfo {
+        id: id.to_string(),
+        name: name.to_string(),
+        category,
+        severity,
+        description: description.to_string(),
+        remediation: remediation.to_string(),
+    }
+}
+
+/// `Kind namespace/name` (or `Kind name`, or `Kind`) for messages.
+pub(crate) fn describe(obj: &Object<'_>) -> String {
+    let kind = obj.kind.unwrap_or("object");
+    match (obj.namespace, obj.name) {
+        (Some(ns), Some(n)) => format!("{kind} {ns}/{n}"),
+        (None, Some(n)) => format!("{kind} {n}"),
+        _ => kind.to_string(),
+    }
+}
+
+/// `Kind/namespace/name` for fingerprint identities (no line numbers).
+pub(crate) fn identity(obj: &Object<'_>) -> String {
+    format!(
+        "{}/{}/{}",
+        obj.kind.unwrap_or("-"),
+        obj.namespace.unwrap_or("-"),
+        obj.name.unwrap_or("-")
+    )
+}
+
+/// The location of `range` (indexes the scalar's text) inside `node`, or the
+/// node's own location when that part is not verbatim in the source.
+pub(crate) fn sub_location(
+    input: &Input<'_>,
+    node: &Node,
+    range: std::ops::Range<usize>,
+) -> Location {
+    match input.text().and_then(|t| node.locate(t, range)) {
+        Some(span) => input.span_location(&span),
+        None => input.span_location(&node.span),
+    }
+}
+
+/// Where a scalar value is written, without its quotes and, for a block
+/// scalar (`|`, `>`), at its first line of content rather than at the
+/// indicator — so the caret sits under the value itself. Falls back to the
+/// node's span when the text is not verbatim in the source (escapes).
+pub(crate) fn value_location(input: &Input<'_>, node: &Node) -> Location {
+    let Some(s) = node.as_scalar() else {
+        return input.span_location(&node.span);
+    };
+    if s.style == ScalarStyle::Plain && !s.text.contains('\n') {
+        return input.span_location(&node.span);
+    }
+    let end = s.text.find('\n').unwrap_or(s.text.len());
+    if end == 0 {
+        return input.span_location(&node.span);
+    }
+    sub_location(input, node, 0..end)
+}
+
+/// Names of the secret rules that match `bytes` (deduplicated, in order)
+/// and the highest severity among them, so a message can say *what* leaked.
+pub(crate) fn what_leaked(cx: &Context<'_>, bytes: &[u8]) -> (Vec<String>, Option<Severity>) {
+    let mut names: Vec<String> = Vec::new();
+    let mut worst: Option<Severity> = None;
+    for m in find_secrets(cx.rules, bytes) {
+        let spec = &cx.rules.rules[m.rule].spec;
+        if !names.contains(&spec.name) {
+            names.push(spec.name.clone());
+        }
+        worst = worst.max(Some(spec.severity));
+    }
+    (names, worst)
+}
+
+/// "a" or "an" before a rule name ("an AWS …", "an SSH …", "a GitHub …").
+pub(crate) fn article(noun: &str) -> &'static str {
+    let first = noun.chars().next().unwrap_or('x');
+    let initialism = noun
+        .split_whitespace()
+        .next()
+        .is_some_and(|w| w.len() > 1 && w.chars().all(|c| c.is_ascii_uppercase()));
+    // Initialisms go by the letter's name: "an SSH key", "a URL".
+    let an = if initialism {
+        "AEFHILMNORSX".contains(first)
+    } else {
+        "aeiouAEIOU".contains(first)
+    };
+    if an { "an" } else { "a" }
+}
+
+/// Values that are clearly not a credential even under a secret-like name:
+/// empty, placeholders and template references, booleans and numbers, paths,
+/// environment-variable names, and URLs without a password. Weak passwords
+/// (`admin`, `postgres`) are *not* excused here: under a name like
+/// `DB_PASSWORD` they are exactly what a structural check should catch.
+pub(crate) fn is_literal_non_secret(value: &str) -> bool {
+    let v = value.trim();
+    if v.is_empty() || crate::detect::placeholder::is_placeholder(v) {
+        return true;
+    }
+    let lower = v.to_ascii_lowercase();
+    if matches!(
+        lower.as_str(),
+        "true" | "false" | "null" | "none" | "nil" | "yes" | "no" | "on" | "off" | "~"
+    ) || v.parse::<f64>().is_ok()
+    {
+        return true;
+    }
+    if v.starts_with('/') || v.starts_with("./") || v.starts_with("../") || v.starts_with("~/") {
+        return true;
+    }
+    // An environment variable's name (a reference, not a value).
+    if v.len() >= 3
+        && v.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        && v.contains('_')
+    {
+        return true;
+    }
+    if v.contains("://") && !secret_names::url_has_password(v) {
+        return true;
+    }
+    false
 }

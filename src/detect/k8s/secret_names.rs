@@ -1,0 +1,344 @@
+//! Secret-like key names: `DB_PASSWORD`, `apiKey`, `client-secret`,
+//! `auth.token` — but not `PASSWORD_FILE`, `secretName`, `TOKEN_TTL`,
+//! `existingSecret` or `AUTH_ENABLED`, which *configure* a secret rather than
+//! hold one.
+//!
+//! A name is split into lower-case words at `_`, `-`, `.`, spaces and
+//! camelCase boundaries (`dbPassword` → `db password`, `APIKey` → `api key`).
+//! It is secret-like when some word (or adjacent pair, such as `api key`) is a
+//! secret word, and it is *not* when:
+//!
+//! - its last word names a property of the secret rather than the secret
+//!   (`file`, `path`, `name`, `url`, `enabled`, `ttl`, `type`, `id`, `user`,
+//!   `ref`, `key` after `password`/`token` as in `passwordKey`, …), or
+//! - some word marks a reference (`existing`, `ref`, `from`).
+//!
+//! Used by `secret-env-var` (env names), `helm-values-secret` (values keys,
+//! Argo CD parameter names) and the exemptions of `plaintext-secret-manifest`.
+
+/// Words that make a name secret-like on their own.
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "token",
+    "secret",
+    "apikey",
+    "privatekey",
+    "credential",
+    "credentials",
+    "creds",
+    "accesskey",
+    "secretkey",
+    "clientsecret",
+    "auth",
+    "authkey",
+    "authtoken",
+    "authorization",
+    "bearer",
+    "jwt",
+];
+
+/// First words of two-word secret names: `api key`, `private key`, …
+const KEY_PREFIXES: &[&str] = &[
+    "api",
+    "private",
+    "access",
+    "secret",
+    "signing",
+    "encryption",
+    "master",
+    "license",
+    "account",
+    "shared",
+    "hmac",
+    "session",
+    "client",
+    "service",
+];
+
+/// Last words that describe a secret instead of holding it.
+const NON_SECRET_LAST: &[&str] = &[
+    "file",
+    "files",
+    "filename",
+    "path",
+    "paths",
+    "dir",
+    "directory",
+    "name",
+    "names",
+    "url",
+    "uri",
+    "urls",
+    "endpoint",
+    "host",
+    "port",
+    "enabled",
+    "enable",
+    "disabled",
+    "disable",
+    "ttl",
+    "timeout",
+    "expiry",
+    "expires",
+    "expiration",
+    "lifetime",
+    "duration",
+    "age",
+    "length",
+    "len",
+    "size",
+    "bits",
+    "type",
+    "kind",
+    "mode",
+    "method",
+    "methods",
+    "header",
+    "id",
+    "ids",
+    "user",
+    "username",
+    "login",
+    "ref",
+    "refs",
+    "provider",
+    "issuer",
+    "audience",
+    "scope",
+    "scopes",
+    "format",
+    "policy",
+    "version",
+    "count",
+    "max",
+    "min",
+    "limit",
+    "prefix",
+    "suffix",
+    "field",
+    "location",
+    "mount",
+    "source",
+    "namespace",
+    "class",
+    "rotation",
+    "interval",
+    "period",
+    "hash",
+    "algorithm",
+    "algo",
+    "encoding",
+    "regex",
+    "pattern",
+    "template",
+    "strategy",
+    "backend",
+    "store",
+    "manager",
+    "annotations",
+    "labels",
+    "required",
+    "generator",
+    "create",
+    "annotation",
+    "label",
+    "selector",
+    "mountpath",
+    "volume",
+    "arn",
+    "role",
+    "tokens",
+];
+
+/// Words anywhere in the name that mark a reference to a secret kept
+/// elsewhere (`existingSecret`, `secretKeyRef`, `passwordFrom`).
+const REFERENCE_WORDS: &[&str] = &["existing", "ref", "from", "secretref", "keyref"];
+
+/// The lower-case words of a key name.
+pub fn words(name: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let chars: Vec<char> = name.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_alphanumeric() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            continue;
+        }
+        if c.is_uppercase() && !cur.is_empty() {
+            let prev = chars[i - 1];
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+            // fooBar → foo|Bar; APIKey → API|Key; but API stays whole.
+            if prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower) {
+                out.push(std::mem::take(&mut cur));
+            }
+        }
+        cur.extend(c.to_lowercase());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Whether a key name says its value is a secret (see the module doc).
+pub fn is_secret_name(name: &str) -> bool {
+    let w = words(name);
+    let Some(last) = w.last() else {
+        return false;
+    };
+    if NON_SECRET_LAST.contains(&last.as_str()) {
+        return false;
+    }
+    if w.iter().any(|x| REFERENCE_WORDS.contains(&x.as_str())) {
+        return false;
+    }
+    // `passwordKey`, `tokenKey`: the name of the key that holds the secret.
+    if last == "key"
+        && w.len() >= 2
+        && matches!(
+            w[w.len() - 2].as_str(),
+            "password" | "passwd" | "token" | "credentials" | "auth"
+        )
+    {
+        return false;
+    }
+    // `pass` alone is too ambiguous except as the last word (`DB_PASS`).
+    if last == "pass" && w.len() >= 2 {
+        return true;
+    }
+    if w.iter().any(|x| SECRET_WORDS.contains(&x.as_str())) {
+        return true;
+    }
+    w.windows(2)
+        .any(|p| p[1] == "key" && KEY_PREFIXES.contains(&p[0].as_str()))
+}
+
+/// Whether a key name is URL-like (`DATABASE_URL`, `redisDsn`), i.e. its
+/// value is worth a look for `user:password@`.
+pub fn is_url_name(name: &str) -> bool {
+    words(name)
+        .last()
+        .is_some_and(|l| matches!(l.as_str(), "url" | "uri" | "dsn" | "connection" | "string"))
+}
+
+/// Whether `value` holds a URL with a password in its userinfo
+/// (`scheme://user:password@host`), the password not a placeholder.
+pub fn url_has_password(value: &str) -> bool {
+    url_password(value).is_some()
+}
+
+/// The byte range of the password of the first `scheme://user:password@host`
+/// in `value`, unless it is empty or a placeholder.
+pub fn url_password(value: &str) -> Option<std::ops::Range<usize>> {
+    let mut from = 0;
+    while let Some(i) = value[from..].find("://") {
+        let start = from + i + 3;
+        let rest = &value[start..];
+        let authority_end = rest
+            .find(|c: char| c == '/' || c == '?' || c == '#' || c.is_whitespace())
+            .unwrap_or(rest.len());
+        let authority = &rest[..authority_end];
+        if let Some(at) = authority.rfind('@')
+            && let Some(colon) = authority[..at].find(':')
+        {
+            let pw = &authority[colon + 1..at];
+            if !pw.is_empty() && !crate::detect::placeholder::is_placeholder(pw) {
+                return Some(start + colon + 1..start + at);
+            }
+        }
+        from = start;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_names_into_words() {
+        assert_eq!(words("DB_PASSWORD"), ["db", "password"]);
+        assert_eq!(words("dbPassword"), ["db", "password"]);
+        assert_eq!(words("APIKey"), ["api", "key"]);
+        assert_eq!(words("client-secret.v2"), ["client", "secret", "v2"]);
+        assert_eq!(words("oauth2Token"), ["oauth2", "token"]);
+        assert_eq!(words(""), Vec::<String>::new());
+    }
+
+    #[test]
+    fn secret_like_names() {
+        for n in [
+            "PASSWORD",
+            "DB_PASSWORD",
+            "POSTGRES_PASSWD",
+            "GITHUB_TOKEN",
+            "JWT_SECRET",
+            "API_KEY",
+            "APIKEY",
+            "apiKey",
+            "PRIVATE_KEY",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_ACCESS_KEY",
+            "CREDENTIALS",
+            "CLIENT_SECRET",
+            "clientSecret",
+            "REDIS_AUTH",
+            "SMTP_PASS",
+            "secretKey",
+            "SECRET_BLAH",
+            "auth.token",
+            "adminPassword",
+            "ENCRYPTION_KEY",
+        ] {
+            assert!(is_secret_name(n), "{n} should be secret-like");
+        }
+    }
+
+    #[test]
+    fn names_that_configure_a_secret() {
+        for n in [
+            "PASSWORD_FILE",
+            "TOKEN_PATH",
+            "SECRET_NAME",
+            "secretName",
+            "AUTH_URL",
+            "AUTH_ENABLED",
+            "TOKEN_TTL",
+            "existingSecret",
+            "existingSecretPasswordKey",
+            "passwordKey",
+            "secretKeyRef",
+            "CLIENT_ID",
+            "AWS_ACCESS_KEY_ID",
+            "OAUTH_PROVIDER",
+            "DB_USER",
+            "HOST",
+            "MAX_TOKENS",
+            "PASSWORD_MIN_LENGTH",
+            "key",
+            "PASS_THROUGH",
+            "tokenSecretRef",
+            "",
+        ] {
+            assert!(!is_secret_name(n), "{n} should not be secret-like");
+        }
+    }
+
+    #[test]
+    fn url_passwords() {
+        let v = "postgres://app:pw-9f3K2@db:5432/app";
+        let r = url_password(v).unwrap();
+        assert_eq!(&v[r], "pw-9f3K2");
+        assert!(!url_has_password("https://user@github.com/x"));
+        assert!(!url_has_password("https://github.com/a:b@c"));
+        assert!(!url_has_password("postgres://u:${DB_PASSWORD}@db/app"));
+        assert!(!url_has_password("no url here"));
+        assert!(is_url_name("DATABASE_URL"));
+        assert!(!is_url_name("DATABASE"));
+    }
+}

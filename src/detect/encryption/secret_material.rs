@@ -123,10 +123,6 @@ pub fn evidence(input: &Input<'_>, earlier: &[Finding]) -> Option<Evidence> {
     if !matches!(sops_tree::read(input), Reading::NotSops) {
         return None; // a SOPS file: the SOPS rules check its values
     }
-    let text = input.text()?;
-    if text.trim().is_empty() {
-        return None;
-    }
     let secret_hit = earlier
         .iter()
         .filter(|f| f.category == Category::Secret && f.location.path == input.path)
@@ -136,6 +132,16 @@ pub fn evidence(input: &Input<'_>, earlier: &[Finding]) -> Option<Evidence> {
             what: format!("a value the secret rules flag ({})", f.rule),
         });
     let ext = lower.rsplit('.').next().unwrap_or("");
+    let named = lower.contains(".enc.") || lower.contains("secret");
+    // Cheap first: most blobs have no secret-ish word at all, and a history
+    // scan must not parse every YAML version for this.
+    if secret_hit.is_none() && !named && !may_name_a_secret(input.bytes) {
+        return None;
+    }
+    let text = input.text()?;
+    if text.trim().is_empty() {
+        return None;
+    }
     if input.is_yaml_or_json() {
         let docs = input.documents()?;
         let objs = objects(docs);
@@ -182,6 +188,27 @@ pub fn evidence(input: &Input<'_>, earlier: &[Finding]) -> Option<Evidence> {
         return named_like_secret(input, &lower, text.lines().any(is_literal));
     }
     None
+}
+
+/// Words without which no key is secret-named (see `is_secret_name`) and
+/// no `kind: Secret` is written; matched ASCII case-insensitively.
+static SECRET_WORDS: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+    std::sync::LazyLock::new(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(
+                "pass pwd secret token cred auth bearer jwt hmac apikey api_key api-key \
+                 privatekey private_key private-key accesskey access_key access-key signingkey \
+                 signing_key encryptionkey encryption_key masterkey master_key licensekey \
+                 license_key accountkey account_key sharedkey shared_key sessionkey session_key \
+                 clientkey client_key servicekey service_key"
+                    .split_whitespace(),
+            )
+            .expect("static patterns")
+    });
+
+fn may_name_a_secret(bytes: &[u8]) -> bool {
+    SECRET_WORDS.is_match(bytes)
 }
 
 fn named_like_secret(input: &Input<'_>, lower: &str, has_value: bool) -> Option<Evidence> {
@@ -303,6 +330,16 @@ mod tests {
         assert_eq!(e.line, 2);
         assert!(ev("prod.env", "HOST=x\nAPI_TOKEN=\n").is_none());
         assert!(ev("app.ini", "[db]\npassword = s3cret-pw\n").is_some());
+    }
+
+    #[test]
+    fn unrelated_yaml_is_not_parsed() {
+        let input = Input::new(
+            "deploy.yaml",
+            b"apiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: 2\n",
+        );
+        assert_eq!(evidence(&input, &[]), None);
+        assert!(!input.documents_parsed());
     }
 
     #[test]

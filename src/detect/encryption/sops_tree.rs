@@ -138,13 +138,24 @@ pub fn read(input: &Input<'_>) -> Reading {
         if let Some(f) = ini_parts(text) {
             return without_metadata(&f.0);
         }
-    } else if let Some(docs) = input.documents() {
+    } else if may_have_sops_key(text)
+        && let Some(docs) = input.documents()
+    {
         if let Some(f) = read_tree(docs) {
             return Reading::Sops(Box::new(f));
         }
         return without_metadata(&tree_leaves(docs, None));
     }
     Reading::NotSops
+}
+
+/// A top-level `sops:` (YAML, any document) or a `"sops"` member (JSON), or
+/// an encrypted value: only then is the blob worth parsing here.
+fn may_have_sops_key(text: &str) -> bool {
+    text.trim_start_matches('\u{feff}').starts_with("sops:")
+        || text.contains("\nsops:")
+        || text.contains("\"sops\"")
+        || text.contains("ENC[AES256_GCM,")
 }
 
 /// Whether a file name is one SOPS reads as dotenv (`.env`, `x.env`, `.env.prod`).

@@ -101,9 +101,12 @@ impl<'a> ImageRef<'a> {
 mod tests {
     use super::*;
 
+    /// (raw, registry, path, tag, digest)
+    type Case<'a> = (&'a str, &'a str, &'a str, Option<&'a str>, Option<&'a str>);
+
     #[test]
     fn references() {
-        let cases: &[(&str, &str, &str, Option<&str>, Option<&str>)] = &[
+        let cases: &[Case<'_>] = &[
             ("nginx", "docker.io", "library/nginx", None, None),
             (
                 "nginx:1.27",

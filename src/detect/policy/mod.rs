@@ -230,12 +230,20 @@ pub fn suppress_if_kube_linter_ignores(obj: &Object<'_>, checks: &[&str], f: &mu
     }
 }
 
-/// Words without which a blob holds nothing this family looks at: a pod spec
-/// always has `containers`; the facts come from ServiceAccounts,
-/// (Cluster)RoleBindings and network policies.
+/// Words without which a blob holds nothing this family looks at: the
+/// workload kinds (`Pod` also covers `PodTemplate`, `Job` covers `CronJob`,
+/// `Deployment` covers `DeploymentConfig`) and the kinds the repo-level
+/// facts come from. Case-sensitive, so `podSelector` does not count.
 static PREFILTER: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::new([
-        "containers",
+        "Pod",
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "ReplicaSet",
+        "ReplicationController",
+        "Job",
+        "Rollout",
         "ServiceAccount",
         "RoleBinding",
         "NetworkPolicy",
@@ -322,7 +330,7 @@ impl Detector for PolicyDetector {
                 if isolation {
                     p.isolation = anchors.next();
                 }
-                out.facts.push(Fact::Policy(PolicyFact::Pod(p)));
+                out.facts.push(Fact::Policy(PolicyFact::Pod(Box::new(p))));
             }
         }
     }
@@ -333,7 +341,7 @@ impl Detector for PolicyDetector {
 #[derive(Clone, Debug)]
 pub enum PolicyFact {
     /// A workload's pod template.
-    Pod(PodFact),
+    Pod(Box<PodFact>),
     /// A ServiceAccount and whether it opts out of token automounting.
     ServiceAccount(no_service_account_token::ServiceAccountFact),
     /// A ServiceAccount that a RoleBinding or ClusterRoleBinding grants
@@ -413,13 +421,37 @@ impl PodFact {
     }
 }
 
-/// Whether two objects can be in the same namespace: equal namespaces, or
-/// either unset (decided at deploy time, typically the same destination for
-/// a whole directory — assuming they match avoids false alarms).
-pub fn same_namespace(a: Option<&str>, b: Option<&str>) -> bool {
-    match (a, b) {
-        (Some(a), Some(b)) => a == b,
-        _ => true,
+/// Where an object lives, for the repo-level joins: its
+/// `metadata.namespace` and the file it is written in.
+#[derive(Clone, Copy, Debug)]
+pub struct Placement<'a> {
+    pub namespace: Option<&'a str>,
+    pub path: &'a str,
+}
+
+impl<'a> Placement<'a> {
+    pub fn new(namespace: Option<&'a str>, path: &'a str) -> Self {
+        Placement { namespace, path }
+    }
+
+    fn dir(&self) -> &'a str {
+        self.path.rsplit_once('/').map_or("", |(d, _)| d)
+    }
+}
+
+/// Whether two objects of the repository can end up in the same namespace.
+///
+/// - Both name a namespace: the same one.
+/// - One leaves it unset: it lands in `default` when applied as is, or in
+///   whatever namespace its directory is deployed to (Kustomize
+///   `namespace:`, the Argo CD or Flux destination) — the same for the files
+///   of one directory. So it matches `default`, and anything in the same
+///   directory.
+pub fn same_namespace(a: Placement<'_>, b: Placement<'_>) -> bool {
+    match (a.namespace, b.namespace) {
+        (Some(x), Some(y)) => x == y,
+        (None, Some(n)) | (Some(n), None) if n == "default" => true,
+        _ => a.dir() == b.dir(),
     }
 }
 
@@ -594,6 +626,19 @@ mod tests {
     }
 
     #[test]
+    fn repo_checks_are_named_by_their_ids() {
+        let config = Config::default();
+        let names: Vec<&str> = repo_checks(&config).iter().map(|c| c.name()).collect();
+        assert_eq!(
+            names,
+            [
+                no_service_account_token::META.id,
+                network_policy_coverage::META.id
+            ]
+        );
+    }
+
+    #[test]
     fn kube_linter_tables_name_our_checks() {
         let ours: Vec<_> = all_meta().iter().map(|m| m.id).collect();
         for (kl, id) in KUBE_LINTER_EQUIVALENTS.iter().chain(KUBE_LINTER_PARTIAL) {
@@ -602,10 +647,34 @@ mod tests {
     }
 
     #[test]
-    fn namespaces_unset_match_anything() {
-        assert!(same_namespace(Some("a"), Some("a")));
-        assert!(!same_namespace(Some("a"), Some("b")));
-        assert!(same_namespace(None, Some("b")));
-        assert!(same_namespace(Some("a"), None));
+    fn namespaces_unset_match_default_and_their_directory() {
+        let at = |ns, path| Placement::new(ns, path);
+        assert!(same_namespace(
+            at(Some("a"), "x/1.yaml"),
+            at(Some("a"), "y/2.yaml")
+        ));
+        assert!(!same_namespace(
+            at(Some("a"), "x/1.yaml"),
+            at(Some("b"), "x/1.yaml")
+        ));
+        // Unset: `default`, or the same directory's destination.
+        assert!(same_namespace(
+            at(None, "x/1.yaml"),
+            at(Some("default"), "y/2.yaml")
+        ));
+        assert!(same_namespace(
+            at(None, "x/1.yaml"),
+            at(Some("b"), "x/2.yaml")
+        ));
+        assert!(same_namespace(
+            at(Some("b"), "x/1.yaml"),
+            at(None, "x/1.yaml")
+        ));
+        assert!(same_namespace(at(None, "1.yaml"), at(None, "2.yaml")));
+        assert!(!same_namespace(
+            at(None, "x/1.yaml"),
+            at(Some("b"), "y/2.yaml")
+        ));
+        assert!(!same_namespace(at(None, "x/1.yaml"), at(None, "y/1.yaml")));
     }
 }

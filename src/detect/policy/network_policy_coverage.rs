@@ -18,8 +18,9 @@
 //! not apply to them; `no-host-namespaces` reports them).
 //!
 //! This is a repository-level check. An object without
-//! `metadata.namespace` (the namespace is decided at deploy time) matches
-//! any namespace. Policies kept in another repository are not seen:
+//! `metadata.namespace` matches `default` and any namespace of an object in
+//! the same directory (which is deployed to the same destination
+//! namespace). Policies kept in another repository are not seen:
 //! disable the check there, or suppress it per workload.
 //!
 //! ## Why it matters
@@ -47,7 +48,7 @@
 //!
 //! plus policies that allow the traffic `web` needs.
 
-use super::{CheckMeta, PolicyFact, same_namespace};
+use super::{CheckMeta, Placement, PolicyFact, same_namespace};
 use crate::detect::Fact;
 use crate::finding::{Finding, Provenance, Severity};
 use crate::manifest::{Node, Object};
@@ -169,8 +170,13 @@ pub struct NetworkPolicyFact {
 }
 
 impl NetworkPolicyFact {
-    fn selects(&self, namespace: Option<&str>, labels: &[(String, String)]) -> bool {
-        (self.cluster_wide || same_namespace(self.namespace.as_deref(), namespace))
+    fn applies_to(&self, own_path: &str, pod: Placement<'_>) -> bool {
+        self.cluster_wide
+            || same_namespace(Placement::new(self.namespace.as_deref(), own_path), pod)
+    }
+
+    fn selects(&self, own_path: &str, pod: Placement<'_>, labels: &[(String, String)]) -> bool {
+        self.applies_to(own_path, pod)
             && self.selections.iter().any(|s| match s {
                 Selection::All => true,
                 Selection::Labels(sel) => sel.matches(labels),
@@ -235,7 +241,7 @@ pub struct NetworkPolicyCoverage;
 
 impl RepoCheck for NetworkPolicyCoverage {
     fn name(&self) -> &'static str {
-        META.id
+        "network-policy-coverage"
     }
 
     fn rules(&self) -> Vec<RuleInfo> {
@@ -243,10 +249,10 @@ impl RepoCheck for NetworkPolicyCoverage {
     }
 
     fn check(&self, facts: &[FactRecord], out: &mut Vec<Finding>) {
-        let policies: Vec<&NetworkPolicyFact> = facts
+        let policies: Vec<(&str, &NetworkPolicyFact)> = facts
             .iter()
             .filter_map(|r| match &r.fact {
-                Fact::Policy(PolicyFact::NetworkPolicy(p)) => Some(p),
+                Fact::Policy(PolicyFact::NetworkPolicy(p)) => Some((r.path.as_str(), p)),
                 _ => None,
             })
             .collect();
@@ -261,13 +267,17 @@ impl RepoCheck for NetworkPolicyCoverage {
                 continue;
             }
             let ns = pod.namespace.as_deref();
-            if policies.iter().any(|p| p.selects(ns, &pod.labels)) {
+            let here = Placement::new(ns, &r.path);
+            if policies
+                .iter()
+                .any(|(path, p)| p.selects(path, here, &pod.labels))
+            {
                 continue;
             }
             let shown_ns = ns.unwrap_or("default");
             let in_ns = policies
                 .iter()
-                .filter(|p| p.cluster_wide || same_namespace(p.namespace.as_deref(), ns))
+                .filter(|(path, p)| p.applies_to(path, here))
                 .count();
             let labels: Vec<String> = pod.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let message = if in_ns == 0 {
@@ -276,12 +286,13 @@ impl RepoCheck for NetworkPolicyCoverage {
                 )
             } else {
                 format!(
-                    "none of the {in_ns} NetworkPolicies for namespace {shown_ns:?} selects its pods (labels: {})",
+                    "no NetworkPolicy for namespace {shown_ns:?} selects its pods (pod labels: {}; {in_ns} polic{} there)",
                     if labels.is_empty() {
                         "none".to_string()
                     } else {
                         labels.join(", ")
-                    }
+                    },
+                    if in_ns == 1 { "y" } else { "ies" }
                 )
             };
             let mut f = anchor.clone();

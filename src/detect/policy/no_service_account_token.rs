@@ -16,8 +16,9 @@
 //!
 //! This is a repository-level check: ServiceAccounts and bindings are often
 //! in other files than the workload. Objects match by name and namespace;
-//! an object without `metadata.namespace` (its namespace is decided at
-//! deploy time) matches any namespace. The finding points at
+//! an object without `metadata.namespace` matches `default` and any
+//! namespace of an object in the same directory (which is deployed to the
+//! same destination namespace). The finding points at
 //! `automountServiceAccountToken: true` when the pod sets it, else at
 //! `serviceAccountName`, else at the workload's `metadata.name`.
 //!
@@ -66,7 +67,7 @@
 //! automountServiceAccountToken: false
 //! ```
 
-use super::{CheckMeta, PolicyFact, same_namespace};
+use super::{CheckMeta, Placement, PolicyFact, same_namespace};
 use crate::detect::Fact;
 use crate::finding::{Finding, Provenance, Severity};
 use crate::manifest::{Node, Object};
@@ -141,7 +142,7 @@ pub struct NoServiceAccountToken;
 
 impl RepoCheck for NoServiceAccountToken {
     fn name(&self) -> &'static str {
-        META.id
+        "no-service-account-token"
     }
 
     fn rules(&self) -> Vec<RuleInfo> {
@@ -154,8 +155,8 @@ impl RepoCheck for NoServiceAccountToken {
         let mut pods = Vec::new();
         for r in facts {
             match &r.fact {
-                Fact::Policy(PolicyFact::ServiceAccount(sa)) => accounts.push(sa),
-                Fact::Policy(PolicyFact::ServiceAccountBinding(b)) => bindings.push(b),
+                Fact::Policy(PolicyFact::ServiceAccount(sa)) => accounts.push((r, sa)),
+                Fact::Policy(PolicyFact::ServiceAccountBinding(b)) => bindings.push((r, b)),
                 Fact::Policy(PolicyFact::Pod(p)) => pods.push((r, p)),
                 _ => {}
             }
@@ -163,18 +164,24 @@ impl RepoCheck for NoServiceAccountToken {
         for (record, pod) in pods {
             let Some(anchor) = &pod.token else { continue };
             let ns = pod.namespace.as_deref();
+            let here = Placement::new(ns, &record.path);
             let sa = pod.service_account.as_str();
-            let bound = bindings
-                .iter()
-                .any(|b| b.name == sa && same_namespace(b.namespace.as_deref(), ns));
+            let bound = bindings.iter().any(|(r, b)| {
+                b.name == sa
+                    && same_namespace(Placement::new(b.namespace.as_deref(), &r.path), here)
+            });
             if bound {
                 continue;
             }
             let account = accounts
                 .iter()
-                .filter(|a| a.name == sa && same_namespace(a.namespace.as_deref(), ns))
-                .map(|a| a.automount)
+                .filter(|(r, a)| {
+                    a.name == sa
+                        && same_namespace(Placement::new(a.namespace.as_deref(), &r.path), here)
+                })
+                .map(|(_, a)| a.automount)
                 .collect::<Vec<_>>();
+            let shown_ns = ns.unwrap_or("default");
             let message = if pod.automount == Some(true) {
                 format!(
                     "the pod sets automountServiceAccountToken: true, but no RoleBinding or ClusterRoleBinding in the repository grants ServiceAccount {sa:?} anything"
@@ -183,7 +190,7 @@ impl RepoCheck for NoServiceAccountToken {
                 continue;
             } else if account.is_empty() {
                 format!(
-                    "the pod mounts a token for ServiceAccount {sa:?}, which is not defined in the repository: set automountServiceAccountToken: false in the pod spec"
+                    "the pod mounts a token for ServiceAccount {sa:?}, which the repository does not define in namespace {shown_ns:?}: set automountServiceAccountToken: false in the pod spec"
                 )
             } else {
                 format!(

@@ -110,7 +110,6 @@ impl PodCheck for RequiredLabels {
             return;
         }
         let owner_waived = kube_linter_ignore(w.object, "required-label-owner");
-        let before = missing.len();
         if owner_waived.is_some() {
             missing.retain(|alts| !alts.iter().any(|k| k == "owner"));
         }
@@ -136,7 +135,7 @@ impl PodCheck for RequiredLabels {
             span,
             &w.object.path.keys(&["metadata", "labels"]),
         );
-        if suppressed && before > 0 {
+        if suppressed {
             f.suppressed = Some(Suppression::Annotation {
                 reason: owner_waived,
             });

@@ -15,9 +15,9 @@
 //! them). A namespace `LimitRange` that supplies defaults is not taken into
 //! account; suppress the check for such namespaces.
 //!
-//! kube-linter's `unset-cpu-requirements` and `unset-memory-requirements`
-//! annotations suppress the finding when they cover every resource it
-//! names.
+//! kube-linter's `ignore-check.kube-linter.io/unset-cpu-requirements` and
+//! `…/unset-memory-requirements` annotations each waive the fields of their
+//! resource; the finding is suppressed when nothing else is missing.
 //!
 //! ## Why it matters
 //!
@@ -50,8 +50,8 @@
 //!     limits: {cpu: 500m, memory: 256Mi}
 //! ```
 
-use super::{CheckMeta, PodCheck, Workload, describe, suppress_if_kube_linter_ignores};
-use crate::finding::{Finding, Severity};
+use super::{CheckMeta, PodCheck, Workload, describe, kube_linter_ignore};
+use crate::finding::{Finding, Severity, Suppression};
 use crate::manifest::{ContainerKind, Node};
 
 pub const META: CheckMeta = CheckMeta {
@@ -87,43 +87,60 @@ impl PodCheck for ResourceRequestsLimits {
                     .and_then(|(_, r)| r.get(section))
                     .and_then(|s| s.get(res))
             };
+            // kube-linter's annotations waive one resource each.
+            let waived = |res: &str| {
+                let check = if res == "cpu" {
+                    "unset-cpu-requirements"
+                } else {
+                    "unset-memory-requirements"
+                };
+                kube_linter_ignore(w.object, check)
+            };
             let mut missing = Vec::new();
-            let mut resources_missing = Vec::new();
+            let mut waivers = Vec::new();
             for res in ["cpu", "memory"] {
                 let limit = is_set(value("limits", res));
+                let mut fields = Vec::new();
                 if !is_set(value("requests", res)) && !limit {
-                    missing.push(format!("{res} request"));
-                    resources_missing.push(res);
+                    fields.push(format!("{res} request"));
                 }
                 if !limit {
-                    missing.push(format!("{res} limit"));
-                    if !resources_missing.contains(&res) {
-                        resources_missing.push(res);
-                    }
+                    fields.push(format!("{res} limit"));
+                }
+                if fields.is_empty() {
+                    continue;
+                }
+                match waived(res) {
+                    Some(reason) => waivers.push((fields, reason)),
+                    None => missing.extend(fields),
                 }
             }
-            if missing.is_empty() {
+            if missing.is_empty() && waivers.is_empty() {
                 continue;
             }
+            let suppressed = missing.is_empty();
+            if suppressed {
+                missing = waivers.iter().flat_map(|(f, _)| f.clone()).collect();
+            }
             let who = describe(&c);
+            let misplaced = if c.get("requests").is_some() || c.get("limits").is_some() {
+                " (requests and limits belong under resources:)"
+            } else {
+                ""
+            };
             let span = resources.map_or(c.anchor_span(), |(key, _)| key.span);
             let mut f = w.finding(
                 &META,
-                format!("{who} has no {}", missing.join(", ")),
+                format!("{who} has no {}{misplaced}", missing.join(", ")),
                 span,
                 &c.path.key("resources"),
             );
-            let kube_linter: Vec<&str> = resources_missing
-                .iter()
-                .map(|r| {
-                    if *r == "cpu" {
-                        "unset-cpu-requirements"
-                    } else {
-                        "unset-memory-requirements"
-                    }
-                })
-                .collect();
-            suppress_if_kube_linter_ignores(w.object, &kube_linter, &mut f);
+            if suppressed {
+                let reasons: Vec<String> = waivers.into_iter().map(|(_, r)| r).collect();
+                f.suppressed = Some(Suppression::Annotation {
+                    reason: Some(reasons.join("; ")),
+                });
+            }
             out.push(f);
         }
     }

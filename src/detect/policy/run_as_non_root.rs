@@ -13,7 +13,8 @@
 //! - Neither set fails at the container's `name:`: the image's `USER` decides,
 //!   and most images run as root.
 //! - Windows pods (`spec.os.name: windows`) pass with a
-//!   `windowsOptions.runAsUserName` other than `ContainerAdministrator`.
+//!   `windowsOptions.runAsUserName` that is not an administrator
+//!   (`ContainerAdministrator`, `Administrator`, `NT AUTHORITY\…`).
 //!
 //! `runAsGroup: 0` alone is not reported: the Pod Security Standards allow it
 //! and OpenShift's arbitrary-UID images rely on the root group.
@@ -51,7 +52,6 @@
 
 use super::{CheckMeta, PodCheck, Workload, describe};
 use crate::finding::{Finding, Severity};
-use crate::manifest::Node;
 
 pub const META: CheckMeta = CheckMeta {
     id: "run-as-non-root",
@@ -62,6 +62,13 @@ pub const META: CheckMeta = CheckMeta {
 };
 
 pub struct RunAsNonRoot;
+
+/// Windows accounts with administrator rights: the container's own
+/// administrator and the node's SYSTEM account (HostProcess containers).
+fn is_windows_admin(user: &str) -> bool {
+    let u = user.to_ascii_lowercase();
+    u == "containeradministrator" || u == "administrator" || u.starts_with("nt authority\\")
+}
 
 impl PodCheck for RunAsNonRoot {
     fn meta(&self) -> &'static CheckMeta {
@@ -98,10 +105,19 @@ impl PodCheck for RunAsNonRoot {
             if w.is_windows() {
                 let user_name = w
                     .setting(&c, "windowsOptions")
-                    .and_then(|s| s.node.get("runAsUserName"))
-                    .and_then(Node::as_str);
-                if user_name.is_some_and(|u| !u.eq_ignore_ascii_case("ContainerAdministrator")) {
-                    continue;
+                    .and_then(|s| s.node.get("runAsUserName"));
+                match user_name.and_then(|n| Some((n, n.as_str()?))) {
+                    Some((_, u)) if !is_windows_admin(u) => continue,
+                    Some((node, u)) if non_root_value != Some(false) => {
+                        out.push(w.finding(
+                            &META,
+                            format!("{who} runs as the Windows administrator account \"{u}\""),
+                            node.span,
+                            &c.path,
+                        ));
+                        continue;
+                    }
+                    _ => {}
                 }
             }
             match (non_root_value, &non_root) {

@@ -384,10 +384,14 @@ fn bech32_identity(hrp: &str) -> String {
 
 #[test]
 fn age_identities_are_reported_once_and_validated() {
-    for (hrp, kind) in [
-        ("age-secret-key-", "committed age identity"),
-        ("age-secret-key-pq-", "post-quantum"),
-        ("age-plugin-yubikey-", "plugin identity"),
+    for (hrp, kind, severity) in [
+        (
+            "age-secret-key-",
+            "committed age identity",
+            Severity::Critical,
+        ),
+        ("age-secret-key-pq-", "post-quantum", Severity::Critical),
+        ("age-plugin-yubikey-", "plugin identity", Severity::Medium),
     ] {
         let id = bech32_identity(hrp);
         let text = format!("# created: 2024-01-01T00:00:00Z\n# public key: age1example\n{id}\n");
@@ -395,9 +399,15 @@ fn age_identities_are_reported_once_and_validated() {
         let ids: Vec<&Finding> = found.iter().filter(|f| f.rule == "age-identity").collect();
         assert_eq!(ids.len(), 1, "{hrp}");
         assert_eq!(ids[0].location.line, 3);
-        assert_eq!(ids[0].severity, Severity::Critical);
+        assert_eq!(ids[0].severity, severity);
         assert_eq!(ids[0].category, Category::UnencryptedAge);
         assert!(ids[0].message.contains(kind), "{}", ids[0].message);
+        // the built-in secret rules (patterns/tokens.toml) match it too: dropped
+        assert!(
+            found.iter().all(|f| f.category != Category::Secret),
+            "{hrp}: reported twice\n{}",
+            frames(&found)
+        );
         assert!(!ids[0].snippet.as_ref().unwrap().text.contains(&id));
         // a tampered checksum is not a key
         let mut bad = id.clone().into_bytes();

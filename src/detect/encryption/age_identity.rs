@@ -7,7 +7,10 @@
 //!
 //! - `AGE-SECRET-KEY-1…` (X25519, what `age-keygen` writes),
 //! - `AGE-SECRET-KEY-PQ-1…` (the ML-KEM-768 + X25519 hybrid, `age-keygen -pq`),
-//! - `AGE-PLUGIN-<NAME>-1…` (plugin identities such as `AGE-PLUGIN-YUBIKEY-1…`).
+//! - `AGE-PLUGIN-<NAME>-1…` (plugin identities such as `AGE-PLUGIN-YUBIKEY-1…`),
+//!   reported at **medium**: many only reference a key held by a device (a
+//!   YubiKey's serial and slot, a TPM-sealed blob usable on that TPM only),
+//!   though some plugins embed wrapped key material.
 //!
 //! The checksum turns "looks like a key" into "is a key": a typo, a
 //! truncated example or `AGE-SECRET-KEY-1XXXX…` does not validate.
@@ -115,20 +118,29 @@ impl Detector for AgeIdentities {
                     .is_some_and(|s| values.iter().any(|v| v.contains(s.expose())))
         });
         for (r, value) in found.into_iter().zip(values) {
-            let kind = if value.to_ascii_uppercase().starts_with("AGE-SECRET-KEY-PQ-") {
-                "post-quantum (ML-KEM-768 + X25519) age identity"
-            } else if value.to_ascii_uppercase().starts_with("AGE-PLUGIN-") {
-                "age plugin identity"
+            let upper = value.to_ascii_uppercase();
+            let mut f = if upper.starts_with("AGE-PLUGIN-") {
+                // Often only a reference to a key held by a device (YubiKey
+                // serial and slot, a TPM-sealed blob): not a key by itself.
+                let mut f = RULE.finding(
+                    "committed age plugin identity: it names a decryption key held by the plugin (some plugins embed wrapped key material)",
+                    input.location(r.start, r.end),
+                );
+                f.severity = Severity::Medium;
+                f
             } else {
-                "age identity"
-            };
-            out.findings.push(
+                let kind = if upper.starts_with("AGE-SECRET-KEY-PQ-") {
+                    "post-quantum (ML-KEM-768 + X25519) age identity"
+                } else {
+                    "age identity"
+                };
                 RULE.finding(
                     format!("committed {kind}: it decrypts every file encrypted to its recipient"),
                     input.location(r.start, r.end),
                 )
-                .with_secret(value),
-            );
+            };
+            f = f.with_secret(value);
+            out.findings.push(f);
         }
     }
 }

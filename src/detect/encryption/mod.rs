@@ -25,7 +25,7 @@
 //! | `sealed-secret-template-plaintext` | high | [`sealed_secret_template`] |
 //! | `age-file-not-encrypted` | high | [`age_file`] |
 //! | `age-file-malformed` | medium | [`age_file`] |
-//! | `age-identity` | critical | [`age_identity`] |
+//! | `age-identity` | critical (plugin identities: medium) | [`age_identity`] |
 //!
 //! Categories: the SOPS and Flux rules are `unencrypted-sops`, the Sealed
 //! Secrets rules `unencrypted-sealed-secret`, the age rules `unencrypted-age`

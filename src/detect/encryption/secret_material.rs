@@ -120,9 +120,6 @@ pub fn evidence(input: &Input<'_>, earlier: &[Finding]) -> Option<Evidence> {
     if is_never_secret_file(&lower) || super::age_file::is_age_candidate(input.path, input.bytes) {
         return None;
     }
-    if !matches!(sops_tree::read(input), Reading::NotSops) {
-        return None; // a SOPS file: the SOPS rules check its values
-    }
     let secret_hit = earlier
         .iter()
         .filter(|f| f.category == Category::Secret && f.location.path == input.path)
@@ -137,6 +134,9 @@ pub fn evidence(input: &Input<'_>, earlier: &[Finding]) -> Option<Evidence> {
     // scan must not parse every YAML version for this.
     if secret_hit.is_none() && !named && !may_name_a_secret(input.bytes) {
         return None;
+    }
+    if !matches!(sops_tree::read(input), Reading::NotSops) {
+        return None; // a SOPS file: the SOPS rules check its values
     }
     let text = input.text()?;
     if text.trim().is_empty() {

@@ -29,7 +29,7 @@
 //! kind: SealedSecret
 //! spec:
 //!   encryptedData:
-//!     password: aHVudGVyMg==      # ← base64 of "hunter2"
+//!     config.json: eyJ1c2VyIjoiYWRtaW4ifQ==   # ← base64 of {"user":"admin"}
 //! ```
 //!
 //! ## Use instead

@@ -18,7 +18,7 @@
 //! shows the secret, naming the rule.
 //!
 //! A creation rule is a recipe, not a promise that everything it matches is
-//! secret: ConfigMaps, workloads and `kustomization.yaml` under a catch-all
+//! secret — ConfigMaps, workloads and `kustomization.yaml` under a catch-all
 //! `\.yaml$` rule are *not* reported.
 //!
 //! **Limits.** SOPS itself looks for `.sops.yaml` upward from the *working

@@ -148,6 +148,61 @@ pub struct ScanArgs {
     /// No progress output on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+
+    /// Scan the Git history (every ref) instead of the working tree: each
+    /// unique blob once, reported with the commit that introduced it.
+    #[arg(long, help_heading = "History")]
+    pub history: bool,
+
+    /// Only what the commits in A..B introduce (commits reachable from B, not from A).
+    #[arg(long, value_name = "A..B", help_heading = "History")]
+    pub range: Option<String>,
+
+    /// Only what the commits after SHA introduce (SHA..HEAD, or SHA.. each --ref).
+    #[arg(
+        long,
+        value_name = "SHA",
+        conflicts_with = "range",
+        help_heading = "History"
+    )]
+    pub since_commit: Option<String>,
+
+    /// Walk local branches only (not tags, remote-tracking refs or the stash).
+    #[arg(long, conflicts_with = "git_ref", help_heading = "History")]
+    pub branches_only: bool,
+
+    /// Walk only this ref or revision (repeatable).
+    #[arg(long = "ref", value_name = "REF", help_heading = "History")]
+    pub git_ref: Vec<String>,
+
+    /// Skip and count objects missing from the repository instead of failing (exit 3).
+    #[arg(long, help_heading = "History")]
+    pub allow_missing: bool,
+}
+
+impl ScanArgs {
+    /// The history options, when any history flag asks for a history scan.
+    pub fn history_options(&self) -> Option<gitops_guard::source::history::HistoryOptions> {
+        use gitops_guard::source::history::{HistoryOptions, RefSelection};
+        let wanted = self.history
+            || self.range.is_some()
+            || self.since_commit.is_some()
+            || self.branches_only
+            || !self.git_ref.is_empty()
+            || self.allow_missing;
+        wanted.then(|| HistoryOptions {
+            refs: if self.branches_only {
+                RefSelection::BranchesOnly
+            } else if !self.git_ref.is_empty() {
+                RefSelection::Named(self.git_ref.clone())
+            } else {
+                RefSelection::All
+            },
+            range: self.range.clone(),
+            since_commit: self.since_commit.clone(),
+            allow_missing: self.allow_missing,
+        })
+    }
 }
 
 #[derive(Debug, Args)]

@@ -31,6 +31,8 @@ use std::time::Instant;
 pub enum Mode {
     /// The files under a path (the default).
     Worktree,
+    /// Every unique blob and commit message of the Git history (or of a range).
+    History(source::history::HistoryOptions),
 }
 
 /// Everything one scan needs, resolved by the caller.
@@ -62,6 +64,7 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
     let collector = Collector::new();
     match &req.mode {
         Mode::Worktree => source::worktree::scan(&req.target, &scanner, &collector)?,
+        Mode::History(h) => source::history::scan(&req.target, h, &scanner, &collector)?,
     }
     let (mut findings, mut stats, errors) = collector.finish(&scanner);
     filter::apply_config(&scanner.config, &mut findings)?;

@@ -54,7 +54,7 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
     };
     let report = gitops_guard::scan(ScanRequest {
         target: args.path.clone(),
-        mode: Mode::Worktree,
+        mode: args.history_options().map_or(Mode::Worktree, Mode::History),
         config,
         options,
         baseline: args.baseline.clone(),

@@ -8,4 +8,5 @@
 //! [`Scanner`]: crate::scan::Scanner
 //! [`Collector`]: crate::scan::Collector
 
+pub mod history;
 pub mod worktree;

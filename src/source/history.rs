@@ -1,0 +1,1172 @@
+//! Git history: every unique blob reachable from the selected refs (or
+//! introduced by a commit range) is read and scanned once, with the
+//! provenance of its first introduction. Commit messages are scanned too,
+//! under the pseudo-path [`COMMIT_MESSAGE_PATH`].
+//!
+//! Two passes (see docs/research-history-gix.md for the measurements):
+//!
+//! 1. **Walk** (one thread): commits in topological order, oldest first,
+//!    then their trees, each unique tree decoded once. The first
+//!    `(commit, path)` that carries a blob is its provenance; the number of
+//!    `(commit, path)` places is computed exactly from the tree DAG without a
+//!    second visit.
+//! 2. **Read and scan**: a full history scan traverses the packs in pack
+//!    order, resolving deltas along the delta tree (gix's own worker threads
+//!    run the scanner); a range scan, which needs few blobs, reads them by oid
+//!    in parallel. Whatever a pack traversal did not deliver (loose objects,
+//!    alternates, a corrupt pack) is looked up by oid; what cannot be found is
+//!    a missing object: a scan error (exit 3) unless `allow_missing`.
+
+use std::collections::{BinaryHeap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use gix::ObjectId;
+use gix::objs::Find;
+use gix::odb::pack;
+use rayon::prelude::*;
+
+use crate::error::Error;
+use crate::filter::glob_set;
+use crate::finding::Provenance;
+use crate::scan::{Collector, Scanner, SkipReason};
+
+/// The pseudo-path under which commit messages are scanned and reported.
+pub const COMMIT_MESSAGE_PATH: &str = "<commit-message>";
+
+/// Which refs a history scan starts from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum RefSelection {
+    /// Every ref (branches, tags, remote-tracking refs, `refs/stash`, …) and HEAD.
+    #[default]
+    All,
+    /// Local branches only (`refs/heads/*`).
+    BranchesOnly,
+    /// These revisions (ref names, short names or anything `git rev-parse` accepts).
+    Named(Vec<String>),
+}
+
+/// What a history scan covers.
+#[derive(Clone, Debug, Default)]
+pub struct HistoryOptions {
+    pub refs: RefSelection,
+    /// `A..B`: only what commits reachable from B but not from A introduce.
+    pub range: Option<String>,
+    /// Like `range` with `SHA..HEAD` (or `SHA..` each `--ref`).
+    pub since_commit: Option<String>,
+    /// Missing objects are skipped and counted instead of failing the scan.
+    pub allow_missing: bool,
+}
+
+/// Errors named one by one before they are summarised (a partial clone can
+/// miss thousands of blobs).
+const MAX_NAMED_ERRORS: usize = 20;
+
+/// Below this share of a pack's objects, blobs are read by oid instead of
+/// traversing the whole pack (an oid lookup costs ~10 sequential reads).
+const LOOKUP_SHARE: usize = 10;
+
+fn scan_err(msg: impl Into<String>) -> Error {
+    Error::Scan(msg.into())
+}
+
+/// The error with all its causes, on one line.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(c) = src {
+        let t = c.to_string();
+        if !t.is_empty() && !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        src = c.source();
+    }
+    s
+}
+
+/// Scan the history of the repository at (or above) `target`.
+pub fn scan(
+    target: &Path,
+    opts: &HistoryOptions,
+    scanner: &Scanner,
+    collector: &Collector,
+) -> Result<(), Error> {
+    let repo = gix::discover(target).map_err(|e| {
+        scan_err(format!(
+            "{} is not a git repository: {}",
+            target.display(),
+            chain(&e)
+        ))
+    })?;
+    let shallow = repo.is_shallow().unwrap_or(false);
+    let uncommitted = uncommitted_changes(&repo);
+    let excludes = glob_set(&scanner.options.exclude)?;
+
+    let (commits, boundary) = select_commits(&repo, opts)?;
+    let history = walk(&repo, &commits, &boundary, collector)?;
+    collector.with_stats(|s| {
+        s.commits_scanned = Some(history.commits.len() as u64);
+        s.shallow = Some(shallow);
+        s.uncommitted_changes = uncommitted;
+    });
+    for _ in 0..history.gitlinks {
+        collector.skip(SkipReason::Submodule);
+    }
+
+    // Commit messages, in parallel.
+    history.messages.par_iter().for_each(|(ci, msg)| {
+        let outcome = scanner.scan_blob(COMMIT_MESSAGE_PATH, msg);
+        if outcome.findings.is_empty() && outcome.facts.is_empty() {
+            collector.add(COMMIT_MESSAGE_PATH, msg.len() as u64, outcome, None);
+        } else {
+            let mut p = history.commit_provenance(*ci);
+            p.at_head = false;
+            collector.add(COMMIT_MESSAGE_PATH, msg.len() as u64, outcome, Some(&p));
+        }
+    });
+
+    // Which blobs to read: introduced by the selected commits, not excluded.
+    let wanted: Vec<AtomicBool> = (0..history.blobs.len())
+        .map(|_| AtomicBool::new(false))
+        .collect();
+    let mut n_wanted = 0usize;
+    for (i, b) in history.blobs.iter().enumerate() {
+        if b.commit == SEED {
+            continue;
+        }
+        if !excludes.is_empty() && excludes.is_match(history.path_str(b.path).as_ref()) {
+            collector.skip(SkipReason::Excluded);
+            continue;
+        }
+        wanted[i].store(true, Ordering::Relaxed);
+        n_wanted += 1;
+    }
+    let reader = BlobReader {
+        history: &history,
+        wanted: &wanted,
+        scanner,
+        collector,
+        delivered: AtomicU64::new(0),
+    };
+
+    let objects_dir = repo.objects.store_ref().path().to_path_buf();
+    let in_packs = pack_object_count(&objects_dir);
+    if n_wanted > 0 && n_wanted * LOOKUP_SHARE >= in_packs {
+        // Full history: one pass over the packs. The repository's own store
+        // is dropped first: two mappings of the same pack both count in RSS.
+        let threads = match scanner.options.threads {
+            0 => None,
+            n => Some(n),
+        };
+        let git_dir = repo.git_dir().to_path_buf();
+        drop(repo);
+        reader.traverse_packs(&objects_dir, threads);
+        reader.loose(&objects_dir);
+        if reader.delivered.load(Ordering::Relaxed) < n_wanted as u64 {
+            let repo = gix::open(&git_dir).map_err(|e| scan_err(chain(&e)))?;
+            reader.by_oid(&repo);
+        }
+    } else if n_wanted > 0 {
+        reader.by_oid(&repo);
+    }
+
+    // Whatever is still wanted could not be read.
+    let mut missing = 0usize;
+    for (i, w) in wanted.iter().enumerate() {
+        if !w.load(Ordering::Relaxed) {
+            continue;
+        }
+        let b = &history.blobs[i];
+        let path = history.path_str(b.path).into_owned();
+        if opts.allow_missing {
+            collector.skip(SkipReason::MissingObject);
+        } else {
+            if missing < MAX_NAMED_ERRORS {
+                let c = &history.commits[b.commit as usize];
+                collector.error(
+                    path,
+                    format!(
+                        "missing object {} (blob first seen in commit {}); --allow-missing skips it",
+                        history.blob_ids[i], c.id
+                    ),
+                );
+            }
+            missing += 1;
+        }
+    }
+    for id in &history.missing {
+        if opts.allow_missing {
+            collector.skip(SkipReason::MissingObject);
+        } else {
+            if missing < MAX_NAMED_ERRORS {
+                collector.error(
+                    "<repository>",
+                    format!("missing object {id} (a commit or tree); --allow-missing skips it"),
+                );
+            }
+            missing += 1;
+        }
+    }
+    if missing > MAX_NAMED_ERRORS {
+        collector.error(
+            "<repository>",
+            format!(
+                "{} more missing objects not listed",
+                missing - MAX_NAMED_ERRORS
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// Reads wanted blobs and hands each to the scanner exactly once.
+struct BlobReader<'a> {
+    history: &'a History,
+    /// Set while a blob still has to be read; cleared by whoever reads it.
+    wanted: &'a [AtomicBool],
+    scanner: &'a Scanner,
+    collector: &'a Collector,
+    delivered: AtomicU64,
+}
+
+impl BlobReader<'_> {
+    /// Claim blob `id` if it is wanted and not read yet.
+    fn claim(&self, id: &gix::oid) -> Option<u32> {
+        let i = self.history.blob_index(id)?;
+        self.wanted[i as usize]
+            .swap(false, Ordering::AcqRel)
+            .then_some(i)
+    }
+
+    fn handle(&self, i: u32, bytes: &[u8]) {
+        self.delivered.fetch_add(1, Ordering::Relaxed);
+        let b = &self.history.blobs[i as usize];
+        if bytes.len() as u64 > self.scanner.options.max_file_size {
+            self.collector.skip(SkipReason::TooLarge);
+            return;
+        }
+        let path = self.history.path_str(b.path);
+        let outcome = self.scanner.scan_blob(&path, bytes);
+        if outcome.findings.is_empty() && outcome.facts.is_empty() {
+            self.collector.add(&path, bytes.len() as u64, outcome, None);
+        } else {
+            let p = self.history.blob_provenance(i);
+            self.collector
+                .add(&path, bytes.len() as u64, outcome, Some(&p));
+        }
+    }
+
+    fn traverse_packs(&self, objects_dir: &Path, threads: Option<usize>) {
+        for idx in pack_indices(objects_dir) {
+            let bundle = match pack::Bundle::at(&idx, gix::hash::Kind::Sha1) {
+                Ok(b) => b,
+                Err(e) => {
+                    // Its objects are looked up one by one afterwards.
+                    self.collector.error(
+                        idx.display().to_string(),
+                        format!("cannot open pack: {}", chain(&e)),
+                    );
+                    continue;
+                }
+            };
+            let interrupt = AtomicBool::new(false);
+            let processor = |kind: gix::objs::Kind,
+                             bytes: &[u8],
+                             entry: &pack::index::Entry,
+                             _: &dyn gix::Progress|
+             -> gix::Result<()> {
+                if kind == gix::objs::Kind::Blob
+                    && let Some(i) = self.claim(&entry.oid)
+                {
+                    self.handle(i, bytes);
+                }
+                Ok(())
+            };
+            let result = bundle.index.traverse(
+                &bundle.pack,
+                &mut gix::utils::progress::Discard,
+                &interrupt,
+                processor,
+                pack::index::traverse::Options {
+                    traversal: pack::index::traverse::Algorithm::DeltaTreeLookup,
+                    thread_limit: threads,
+                    // zlib's checksum still catches damaged streams; SHA-1
+                    // of every object would quadruple the cost.
+                    check:
+                        pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
+                    alloc_limit_bytes: None,
+                    make_pack_lookup_cache: || pack::cache::Never,
+                },
+            );
+            if let Err(e) = result {
+                // Not fatal yet: the objects not delivered are looked up one
+                // by one, which names the damaged ones.
+                let name = idx
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                self.collector.error(
+                    format!("<pack {name}>"),
+                    format!("pack traversal failed: {}", chain(&e)),
+                );
+            }
+        }
+    }
+
+    fn loose(&self, objects_dir: &Path) {
+        let store = gix::odb::loose::Store::at(objects_dir, gix::hash::Kind::Sha1);
+        let mut buf = Vec::new();
+        for id in store.iter().flatten() {
+            if self
+                .history
+                .blob_index(&id)
+                .is_none_or(|i| !self.wanted[i as usize].load(Ordering::Relaxed))
+            {
+                continue;
+            }
+            // Leave errors to the lookup pass, which reports them.
+            if let Ok(Some(data)) = store.try_find(&id, &mut buf)
+                && data.kind == gix::objs::Kind::Blob
+                && let Some(i) = self.claim(&id)
+            {
+                self.handle(i, data.data);
+            }
+        }
+    }
+
+    /// Read every still-wanted blob by oid, in parallel.
+    fn by_oid(&self, repo: &gix::Repository) {
+        let todo: Vec<u32> = self
+            .wanted
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| w.load(Ordering::Relaxed))
+            .map(|(i, _)| i as u32)
+            .collect();
+        let shared = repo.clone().into_sync();
+        todo.par_iter().for_each_init(
+            || (shared.to_thread_local(), Vec::new()),
+            |(repo, buf), &i| {
+                let id = self.history.blob_ids[i as usize];
+                match repo.objects.try_find(&id, buf) {
+                    Ok(Some(data)) if data.kind == gix::objs::Kind::Blob => {
+                        if self.wanted[i as usize].swap(false, Ordering::AcqRel) {
+                            self.handle(i, data.data);
+                        }
+                    }
+                    Ok(Some(data)) => {
+                        self.wanted[i as usize].store(false, Ordering::Relaxed);
+                        let b = &self.history.blobs[i as usize];
+                        self.collector.error(
+                            self.history.path_str(b.path).into_owned(),
+                            format!("object {id} is a {}, not a blob", data.kind),
+                        );
+                    }
+                    // Stays wanted: reported as missing.
+                    Ok(None) => {}
+                    Err(e) => {
+                        self.wanted[i as usize].store(false, Ordering::Relaxed);
+                        let b = &self.history.blobs[i as usize];
+                        self.collector.error(
+                            self.history.path_str(b.path).into_owned(),
+                            format!("cannot read object {id}: {}", chain(&e)),
+                        );
+                    }
+                }
+            },
+        );
+    }
+}
+
+fn pack_indices(objects_dir: &Path) -> Vec<PathBuf> {
+    let mut idx: Vec<PathBuf> = std::fs::read_dir(objects_dir.join("pack"))
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    idx.retain(|p| p.extension().is_some_and(|e| e == "idx"));
+    idx.sort();
+    idx
+}
+
+/// Objects in the packs of `objects_dir`, from the index headers.
+fn pack_object_count(objects_dir: &Path) -> usize {
+    pack_indices(objects_dir)
+        .iter()
+        .filter_map(|p| pack::index::File::at(p, gix::hash::Kind::Sha1).ok())
+        .map(|i| i.num_objects() as usize)
+        .sum()
+}
+
+// ---------------------------------------------------------------------------
+// Commit selection
+
+/// A commit or a tree a ref points at directly.
+struct Tip {
+    id: ObjectId,
+}
+
+fn peel(repo: &gix::Repository, id: ObjectId) -> Result<Option<ObjectId>, Error> {
+    match repo.try_find_object(id) {
+        Ok(Some(obj)) => match obj.peel_tags_to_end() {
+            Ok(o) => Ok(Some(o.id)),
+            Err(_) => Ok(None),
+        },
+        Ok(None) => Ok(None),
+        Err(e) => Err(scan_err(format!("cannot read object {id}: {}", chain(&e)))),
+    }
+}
+
+fn tips(repo: &gix::Repository, sel: &RefSelection, head_default: bool) -> Result<Vec<Tip>, Error> {
+    let mut out = Vec::new();
+    let refs_err = |e: gix::Error| scan_err(format!("cannot read refs: {}", chain(&e)));
+    match sel {
+        RefSelection::Named(names) => {
+            for n in names {
+                let id = repo
+                    .rev_parse_single(n.as_str())
+                    .map_err(|e| Error::Usage(format!("unknown ref `{n}`: {}", chain(&e))))?;
+                match peel(repo, id.detach())? {
+                    Some(id) => out.push(Tip { id }),
+                    None => return Err(scan_err(format!("ref `{n}` points to a missing object"))),
+                }
+            }
+        }
+        RefSelection::All | RefSelection::BranchesOnly if head_default => {
+            if let Ok(head) = repo.head_id() {
+                out.push(Tip { id: head.detach() });
+            }
+        }
+        RefSelection::All | RefSelection::BranchesOnly => {
+            let platform = repo.references().map_err(refs_err)?;
+            let iter = if *sel == RefSelection::BranchesOnly {
+                platform.local_branches()
+            } else {
+                platform.all()
+            }
+            .map_err(refs_err)?;
+            for r in iter {
+                let Ok(mut r) = r else { continue };
+                match r.peel_to_id() {
+                    Ok(id) => out.push(Tip { id: id.detach() }),
+                    // A symbolic ref to nothing (e.g. an unborn branch).
+                    Err(_) => continue,
+                }
+            }
+            if *sel == RefSelection::All
+                && let Ok(head) = repo.head_id()
+            {
+                out.push(Tip { id: head.detach() });
+            }
+        }
+    }
+    out.sort_by_key(|t| t.id);
+    out.dedup_by_key(|t| t.id);
+    Ok(out)
+}
+
+/// The commits to walk (unordered) and the boundary commits whose content
+/// counts as already known (range scans).
+fn select_commits(
+    repo: &gix::Repository,
+    opts: &HistoryOptions,
+) -> Result<(Vec<ObjectId>, Vec<ObjectId>), Error> {
+    let (tips, hidden) = if let Some(range) = &opts.range {
+        if range.contains("...") {
+            return Err(Error::Usage(format!(
+                "--range `{range}`: use A..B (commits in B not in A); A...B is not supported"
+            )));
+        }
+        let Some((a, b)) = range.split_once("..") else {
+            return Err(Error::Usage(format!("--range `{range}`: expected A..B")));
+        };
+        let b = if b.is_empty() { "HEAD" } else { b };
+        let tip = rev_commit(repo, b)?;
+        let hidden = rev_commit(repo, a)?;
+        (vec![tip], vec![hidden])
+    } else if let Some(since) = &opts.since_commit {
+        let hidden = rev_commit(repo, since)?;
+        let tips: Vec<ObjectId> = tips(repo, &opts.refs, opts.refs == RefSelection::All)?
+            .into_iter()
+            .map(|t| t.id)
+            .collect();
+        (tips, vec![hidden])
+    } else {
+        let tips: Vec<ObjectId> = tips(repo, &opts.refs, false)?
+            .into_iter()
+            .map(|t| t.id)
+            .collect();
+        return Ok((tips, Vec::new()));
+    };
+    // Ranges: gix's walk with hidden tips; the boundary is every parent of a
+    // range commit that is not itself in the range.
+    let walk = repo
+        .rev_walk(tips)
+        .with_hidden(hidden)
+        .all()
+        .map_err(|e| scan_err(format!("cannot walk the range: {}", chain(&e))))?;
+    let mut commits = Vec::new();
+    let mut parents = Vec::new();
+    for info in walk {
+        let info = info.map_err(|e| scan_err(format!("cannot walk the range: {}", chain(&e))))?;
+        commits.push(info.id);
+        parents.extend(info.parent_ids.iter().copied());
+    }
+    let set: gix::hashtable::HashSet<ObjectId> = commits.iter().copied().collect();
+    let mut boundary: Vec<ObjectId> = parents.into_iter().filter(|p| !set.contains(p)).collect();
+    boundary.sort();
+    boundary.dedup();
+    Ok((commits, boundary))
+}
+
+fn rev_commit(repo: &gix::Repository, spec: &str) -> Result<ObjectId, Error> {
+    let id = repo
+        .rev_parse_single(format!("{spec}^{{commit}}").as_str())
+        .map_err(|e| Error::Usage(format!("`{spec}` is not a commit: {}", chain(&e))))?;
+    Ok(id.detach())
+}
+
+// ---------------------------------------------------------------------------
+// The walk: commits, trees, provenance
+
+/// Marks blobs and trees of boundary commits: known, not scanned.
+const SEED: u32 = u32::MAX;
+const NONE: u32 = u32::MAX;
+const IN_PROGRESS: u32 = u32::MAX - 1;
+
+#[derive(Default)]
+struct Interner {
+    map: HashMap<Box<[u8]>, u32>,
+    items: Vec<Box<[u8]>>,
+}
+
+impl Interner {
+    fn intern(&mut self, s: &[u8]) -> u32 {
+        if let Some(&i) = self.map.get(s) {
+            return i;
+        }
+        let i = self.items.len() as u32;
+        let b: Box<[u8]> = s.into();
+        self.items.push(b.clone());
+        self.map.insert(b, i);
+        i
+    }
+
+    fn get(&self, i: u32) -> &[u8] {
+        &self.items[i as usize]
+    }
+}
+
+struct CommitRec {
+    id: ObjectId,
+    /// Author time, seconds since the epoch.
+    time: i64,
+    author: u32,
+}
+
+struct BlobRec {
+    /// Index into `History::commits`, or [`SEED`] for a blob the boundary
+    /// already had.
+    commit: u32,
+    path: u32,
+    /// `(commit, path)` places that carry the blob.
+    places: u64,
+    at_head: bool,
+}
+
+/// What the walk learned: commits in topological order, every blob's first
+/// introduction, occurrence counts.
+struct History {
+    commits: Vec<CommitRec>,
+    blob_ix: gix::hashtable::HashMap<ObjectId, u32>,
+    blob_ids: Vec<ObjectId>,
+    blobs: Vec<BlobRec>,
+    paths: Interner,
+    authors: Interner,
+    messages: Vec<(u32, Vec<u8>)>,
+    gitlinks: u64,
+    missing: Vec<ObjectId>,
+}
+
+impl History {
+    fn blob_index(&self, id: &gix::oid) -> Option<u32> {
+        self.blob_ix.get(id).copied()
+    }
+
+    fn path_str(&self, p: u32) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(self.paths.get(p))
+    }
+
+    fn commit_provenance(&self, ci: u32) -> Provenance {
+        let c = &self.commits[ci as usize];
+        Provenance {
+            commit: c.id.to_string(),
+            author: String::from_utf8_lossy(self.authors.get(c.author)).into_owned(),
+            date: rfc3339(c.time),
+            occurrences: 0,
+            at_head: false,
+            git_ref: None,
+        }
+    }
+
+    fn blob_provenance(&self, i: u32) -> Provenance {
+        let b = &self.blobs[i as usize];
+        let mut p = self.commit_provenance(b.commit);
+        p.occurrences = b.places.saturating_sub(1);
+        p.at_head = b.at_head;
+        p
+    }
+}
+
+/// Walk `tips` (and, for ranges, only them: `boundary` is the known side).
+fn walk(
+    repo: &gix::Repository,
+    tips: &[ObjectId],
+    boundary: &[ObjectId],
+    collector: &Collector,
+) -> Result<History, Error> {
+    let shallow: gix::hashtable::HashSet<ObjectId> = match repo.shallow_commits() {
+        Ok(Some(c)) => c.iter().copied().collect(),
+        _ => Default::default(),
+    };
+    let range_mode = !boundary.is_empty();
+    let in_range: gix::hashtable::HashSet<ObjectId> = if range_mode {
+        tips.iter().copied().collect()
+    } else {
+        Default::default()
+    };
+    let mut missing = Vec::new();
+    let mut authors = Interner::default();
+    let mut ids = Vec::new();
+    let mut times = Vec::new();
+    let mut author_ix = Vec::new();
+    let mut trees: Vec<ObjectId> = Vec::new();
+    let mut messages = Vec::new();
+    let mut seen: gix::hashtable::HashMap<ObjectId, u32> = Default::default();
+    let mut edges: Vec<(u32, ObjectId)> = Vec::new();
+    let mut stack: Vec<ObjectId> = tips.to_vec();
+    let mut tree_tips: Vec<ObjectId> = Vec::new();
+    let mut buf = Vec::new();
+    while let Some(id) = stack.pop() {
+        if seen.contains_key(&id) {
+            continue;
+        }
+        let data = match repo.objects.try_find(&id, &mut buf) {
+            Ok(Some(d)) => d,
+            Ok(None) => {
+                missing.push(id);
+                seen.insert(id, NONE);
+                continue;
+            }
+            Err(e) => {
+                collector.error(
+                    "<repository>",
+                    format!("cannot read commit {id}: {}", chain(&e)),
+                );
+                seen.insert(id, NONE);
+                continue;
+            }
+        };
+        match data.kind {
+            gix::objs::Kind::Commit => {}
+            gix::objs::Kind::Tree => {
+                // A ref pointing straight at a tree.
+                seen.insert(id, NONE);
+                tree_tips.push(id);
+                continue;
+            }
+            _ => {
+                // A ref to a blob: rare, and without a path. Not scanned.
+                seen.insert(id, NONE);
+                continue;
+            }
+        }
+        let c = match gix::objs::CommitRef::from_bytes(data.data, gix::hash::Kind::Sha1) {
+            Ok(c) => c,
+            Err(e) => {
+                collector.error(
+                    "<repository>",
+                    format!("cannot parse commit {id}: {}", chain(&e)),
+                );
+                seen.insert(id, NONE);
+                continue;
+            }
+        };
+        let idx = ids.len() as u32;
+        seen.insert(id, idx);
+        ids.push(id);
+        let (name, email, secs) = match c.author() {
+            Ok(sig) => (sig.name.to_vec(), sig.email.to_vec(), sig.seconds()),
+            Err(_) => (b"<unparsable author>".to_vec(), Vec::new(), 0),
+        };
+        let mut a = name;
+        if !email.is_empty() {
+            a.extend_from_slice(b" <");
+            a.extend_from_slice(&email);
+            a.push(b'>');
+        }
+        author_ix.push(authors.intern(&a));
+        times.push(secs);
+        trees.push(c.tree());
+        if !c.message.is_empty() {
+            messages.push((idx, c.message.to_vec()));
+        }
+        if !shallow.contains(&id) {
+            for p in c.parents() {
+                edges.push((idx, p));
+                // In range mode the selected set is closed: no walking beyond.
+                if !range_mode || in_range.contains(&p) {
+                    stack.push(p);
+                }
+            }
+        }
+    }
+    let n = ids.len();
+    // Kahn's algorithm, oldest ready commit first: parents before children.
+    let mut children: Vec<Vec<u32>> = vec![Vec::new(); n];
+    let mut indeg = vec![0u32; n];
+    for (child, p) in edges {
+        if let Some(&pi) = seen.get(&p)
+            && pi != NONE
+        {
+            indeg[child as usize] += 1;
+            children[pi as usize].push(child);
+        }
+    }
+    let mut heap: BinaryHeap<std::cmp::Reverse<(i64, ObjectId, u32)>> = BinaryHeap::new();
+    for c in 0..n {
+        if indeg[c] == 0 {
+            heap.push(std::cmp::Reverse((times[c], ids[c], c as u32)));
+        }
+    }
+    let mut order = Vec::with_capacity(n);
+    while let Some(std::cmp::Reverse((_, _, c))) = heap.pop() {
+        order.push(c);
+        for &ch in &children[c as usize] {
+            indeg[ch as usize] -= 1;
+            if indeg[ch as usize] == 0 {
+                heap.push(std::cmp::Reverse((
+                    times[ch as usize],
+                    ids[ch as usize],
+                    ch,
+                )));
+            }
+        }
+    }
+    drop(children);
+
+    let mut tw = TreeWalk::default();
+    // Boundary content is known: seed it, it is never scanned.
+    for b in boundary {
+        let mut buf = Vec::new();
+        match repo.objects.try_find(b, &mut buf) {
+            Ok(Some(d)) if d.kind == gix::objs::Kind::Commit => {
+                if let Ok(c) = gix::objs::CommitRef::from_bytes(d.data, gix::hash::Kind::Sha1) {
+                    tw.visit(repo, c.tree(), SEED, &mut missing, collector);
+                }
+            }
+            _ => missing.push(*b),
+        }
+    }
+    let mut commits = Vec::with_capacity(n);
+    let mut roots = Vec::with_capacity(n);
+    let mut new_index = vec![0u32; n];
+    for &c in &order {
+        let ci = commits.len() as u32;
+        new_index[c as usize] = ci;
+        let root = tw.visit(repo, trees[c as usize], ci, &mut missing, collector);
+        roots.push(root);
+        commits.push(CommitRec {
+            id: ids[c as usize],
+            time: times[c as usize],
+            author: author_ix[c as usize],
+        });
+    }
+    // Trees that refs point at directly: attributed to a pseudo-commit named
+    // after the tree.
+    for t in tree_tips {
+        let ci = commits.len() as u32;
+        let root = tw.visit(repo, t, ci, &mut missing, collector);
+        roots.push(root);
+        commits.push(CommitRec {
+            id: t,
+            time: 0,
+            author: authors.intern(b"<tree pointed to by a ref>"),
+        });
+    }
+    for m in &mut messages {
+        m.0 = new_index[m.0 as usize];
+    }
+    messages.sort_by_key(|m| m.0);
+
+    // Places: every commit counts once for its root tree; trees are numbered
+    // in post-order (children first), so reverse order visits parents first.
+    let nt = tw.sub_start.len();
+    let mut mult = vec![0u64; nt];
+    for &r in &roots {
+        if r != NONE {
+            mult[r as usize] += 1;
+        }
+    }
+    for t in (0..nt).rev() {
+        let m = mult[t];
+        if m == 0 {
+            continue;
+        }
+        let (s0, s1) = tw.range_sub(t);
+        for k in s0..s1 {
+            let s = tw.subs[k] as usize;
+            mult[s] = mult[s].saturating_add(m);
+        }
+        let (b0, b1) = tw.range_blob(t);
+        for k in b0..b1 {
+            let b = tw.blob_edges[k] as usize;
+            tw.blobs[b].places = tw.blobs[b].places.saturating_add(m);
+        }
+    }
+    // At HEAD: the trees under HEAD's root tree.
+    if let Ok(Some(tree)) = repo
+        .head_commit()
+        .ok()
+        .map(|c| c.tree_id().map(|t| t.detach()))
+        .transpose()
+    {
+        let root = match tw.tree_ix.get(&tree) {
+            Some(&r) if r < IN_PROGRESS => r,
+            _ => tw.visit(repo, tree, SEED, &mut Vec::new(), collector),
+        };
+        if root != NONE {
+            let mut mark = vec![false; tw.sub_start.len()];
+            let mut st = vec![root];
+            while let Some(t) = st.pop() {
+                if std::mem::replace(&mut mark[t as usize], true) {
+                    continue;
+                }
+                let (s0, s1) = tw.range_sub(t as usize);
+                st.extend_from_slice(&tw.subs[s0..s1]);
+                let (b0, b1) = tw.range_blob(t as usize);
+                for k in b0..b1 {
+                    let b = tw.blob_edges[k] as usize;
+                    tw.blobs[b].at_head = true;
+                }
+            }
+        }
+    }
+    Ok(History {
+        commits,
+        blob_ix: tw.blob_ix,
+        blob_ids: tw.blob_ids,
+        blobs: tw.blobs,
+        paths: tw.paths,
+        authors,
+        messages,
+        gitlinks: tw.gitlinks,
+        missing,
+    })
+}
+
+#[derive(Default)]
+struct TreeWalk {
+    tree_ix: gix::hashtable::HashMap<ObjectId, u32>,
+    /// Per tree (post-order index): start of its child trees in `subs`.
+    sub_start: Vec<u32>,
+    subs: Vec<u32>,
+    /// Per tree: start of its blobs in `blob_edges`.
+    blob_start: Vec<u32>,
+    blob_edges: Vec<u32>,
+    blob_ix: gix::hashtable::HashMap<ObjectId, u32>,
+    blob_ids: Vec<ObjectId>,
+    blobs: Vec<BlobRec>,
+    paths: Interner,
+    gitlinks: u64,
+    buf: Vec<u8>,
+    path: Vec<u8>,
+}
+
+type Entry = (gix::objs::tree::EntryMode, ObjectId, Box<[u8]>);
+
+struct Frame {
+    id: ObjectId,
+    entries: Vec<Entry>,
+    pos: usize,
+    path_len: usize,
+    subs: Vec<u32>,
+    blobs: Vec<u32>,
+}
+
+impl TreeWalk {
+    fn range_sub(&self, t: usize) -> (usize, usize) {
+        let s = self.sub_start[t] as usize;
+        let e = self
+            .sub_start
+            .get(t + 1)
+            .map_or(self.subs.len(), |&x| x as usize);
+        (s, e)
+    }
+
+    fn range_blob(&self, t: usize) -> (usize, usize) {
+        let s = self.blob_start[t] as usize;
+        let e = self
+            .blob_start
+            .get(t + 1)
+            .map_or(self.blob_edges.len(), |&x| x as usize);
+        (s, e)
+    }
+
+    fn load(
+        &mut self,
+        repo: &gix::Repository,
+        id: ObjectId,
+        path_len: usize,
+        missing: &mut Vec<ObjectId>,
+        collector: &Collector,
+    ) -> Frame {
+        let mut entries = Vec::new();
+        match repo.objects.try_find(&id, &mut self.buf) {
+            Ok(Some(d)) if d.kind == gix::objs::Kind::Tree => {
+                for e in gix::objs::TreeRefIter::from_bytes(d.data, gix::hash::Kind::Sha1) {
+                    match e {
+                        Ok(e) => {
+                            let name: &[u8] = e.filename.as_ref();
+                            entries.push((e.mode, e.oid.to_owned(), Box::from(name)));
+                        }
+                        Err(err) => {
+                            collector.error(
+                                String::from_utf8_lossy(&self.path[..path_len]).into_owned(),
+                                format!("cannot parse tree {id}: {}", chain(&err)),
+                            );
+                            break;
+                        }
+                    }
+                }
+            }
+            Ok(Some(d)) => collector.error(
+                String::from_utf8_lossy(&self.path[..path_len]).into_owned(),
+                format!("object {id} is a {}, not a tree", d.kind),
+            ),
+            Ok(None) => missing.push(id),
+            Err(e) => collector.error(
+                String::from_utf8_lossy(&self.path[..path_len]).into_owned(),
+                format!("cannot read tree {id}: {}", chain(&e)),
+            ),
+        }
+        self.tree_ix.insert(id, IN_PROGRESS);
+        Frame {
+            id,
+            entries,
+            pos: 0,
+            path_len,
+            subs: Vec::new(),
+            blobs: Vec::new(),
+        }
+    }
+
+    /// Visit `root` and every tree under it not seen before (explicit stack:
+    /// hostile nesting cannot overflow the call stack). Returns the root's
+    /// post-order index.
+    fn visit(
+        &mut self,
+        repo: &gix::Repository,
+        root: ObjectId,
+        commit: u32,
+        missing: &mut Vec<ObjectId>,
+        collector: &Collector,
+    ) -> u32 {
+        if let Some(&i) = self.tree_ix.get(&root) {
+            return i;
+        }
+        self.path.clear();
+        let first = self.load(repo, root, 0, missing, collector);
+        let mut stack = vec![first];
+        loop {
+            let Some(top) = stack.last_mut() else {
+                return NONE;
+            };
+            if top.pos == top.entries.len() {
+                let Some(f) = stack.pop() else { return NONE };
+                let idx = self.sub_start.len() as u32;
+                self.sub_start.push(self.subs.len() as u32);
+                self.subs.extend_from_slice(&f.subs);
+                self.blob_start.push(self.blob_edges.len() as u32);
+                self.blob_edges.extend_from_slice(&f.blobs);
+                self.tree_ix.insert(f.id, idx);
+                match stack.last_mut() {
+                    Some(parent) => {
+                        parent.subs.push(idx);
+                        continue;
+                    }
+                    None => return idx,
+                }
+            }
+            let (mode, oid) = (top.entries[top.pos].0, top.entries[top.pos].1);
+            let pos = top.pos;
+            top.pos += 1;
+            let base = top.path_len;
+            if mode.is_tree() {
+                match self.tree_ix.get(&oid) {
+                    Some(&i) if i < IN_PROGRESS => top.subs.push(i),
+                    // A tree containing itself: impossible with real hashes.
+                    Some(_) => {}
+                    None => {
+                        self.path.truncate(base);
+                        self.path.extend_from_slice(&top.entries[pos].2);
+                        self.path.push(b'/');
+                        let plen = self.path.len();
+                        let f = self.load(repo, oid, plen, missing, collector);
+                        stack.push(f);
+                    }
+                }
+            } else if mode.is_commit() {
+                // A submodule: its commit lives in another repository.
+                if commit != SEED {
+                    self.gitlinks += 1;
+                }
+            } else {
+                let bi = match self.blob_ix.get(&oid) {
+                    Some(&b) => b,
+                    None => {
+                        self.path.truncate(base);
+                        self.path.extend_from_slice(&top.entries[pos].2);
+                        let p = self.paths.intern(&self.path);
+                        let b = self.blobs.len() as u32;
+                        self.blobs.push(BlobRec {
+                            commit,
+                            path: p,
+                            places: 0,
+                            at_head: false,
+                        });
+                        self.blob_ids.push(oid);
+                        self.blob_ix.insert(oid, b);
+                        b
+                    }
+                };
+                top.blobs.push(bi);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Small helpers
+
+/// `secs` since the epoch as RFC 3339 in UTC.
+fn rfc3339(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Whether a non-bare repository has changes the history scan cannot see:
+/// staged changes (index differs from HEAD) or tracked files modified in the
+/// work tree. `None` for bare repositories or when it cannot be told.
+/// Untracked files are not counted (they were never part of history).
+fn uncommitted_changes(repo: &gix::Repository) -> Option<bool> {
+    let workdir = repo.workdir()?.to_path_buf();
+    let index = repo.open_index().ok()?;
+    // HEAD's tree, flattened to (path, oid, mode).
+    let mut head: Vec<(Vec<u8>, ObjectId)> = Vec::new();
+    if let Ok(tree) = repo.head_tree_id() {
+        let mut stack = vec![(Vec::<u8>::new(), tree.detach())];
+        let mut buf = Vec::new();
+        while let Some((prefix, id)) = stack.pop() {
+            let data = repo.objects.try_find(&id, &mut buf).ok()??;
+            for e in gix::objs::TreeRefIter::from_bytes(data.data, gix::hash::Kind::Sha1) {
+                let e = e.ok()?;
+                let mut p = prefix.clone();
+                p.extend_from_slice(e.filename);
+                if e.mode.is_tree() {
+                    p.push(b'/');
+                    stack.push((p, e.oid.to_owned()));
+                } else {
+                    head.push((p, e.oid.to_owned()));
+                }
+            }
+        }
+    }
+    head.sort();
+    let mut entries: Vec<(Vec<u8>, ObjectId)> = index
+        .entries()
+        .iter()
+        .map(|e| (e.path(&index).to_vec(), e.id))
+        .collect();
+    entries.sort();
+    if head != entries {
+        return Some(true);
+    }
+    for e in index.entries() {
+        if e.mode.is_submodule() {
+            continue;
+        }
+        let rel = e.path(&index);
+        let path = workdir.join(gix::path::from_bstr(rel).ok()?);
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            return Some(true); // deleted
+        };
+        let same_stat = meta.len() as u32 == e.stat.size
+            && meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .is_some_and(|d| {
+                    d.as_secs() as u32 == e.stat.mtime.secs
+                        && d.subsec_nanos() == e.stat.mtime.nsecs
+                });
+        if same_stat {
+            continue;
+        }
+        let bytes = if meta.file_type().is_symlink() {
+            std::fs::read_link(&path)
+                .ok()
+                .and_then(|t| gix::path::into_bstr(t).ok().map(|b| b.to_vec()))
+        } else {
+            std::fs::read(&path).ok()
+        };
+        let Some(bytes) = bytes else {
+            return Some(true);
+        };
+        let id =
+            gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::objs::Kind::Blob, &bytes).ok()?;
+        if id != e.id {
+            return Some(true);
+        }
+    }
+    Some(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_rfc3339_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_767_323_045), "2026-01-02T03:04:05Z");
+        assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn interner_dedups() {
+        let mut i = Interner::default();
+        let a = i.intern(b"a/b");
+        let b = i.intern(b"c");
+        assert_eq!(i.intern(b"a/b"), a);
+        assert_ne!(a, b);
+        assert_eq!(i.get(b), b"c");
+    }
+}

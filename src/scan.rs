@@ -5,7 +5,7 @@
 use crate::config::Config;
 use crate::detect::{self, Context, Detector, Fact, Input, Output};
 use crate::error::Error;
-use crate::finding::{Category, Finding, Provenance, Snippet, Suppression, redact};
+use crate::finding::{Category, Finding, Location, Provenance, Snippet, Suppression, redact};
 use crate::report::RuleInfo;
 use crate::rules::{RuleSet, builtin_specs};
 use serde::Serialize;
@@ -212,12 +212,45 @@ impl Scanner {
             d.detect(&input, &cx, &mut out);
         }
         out.findings.retain(|f| self.wants(f.category));
+        self.drop_shadowed_fallbacks(&mut out.findings);
         apply_annotation_suppressions(&input, &mut out.findings);
         prepare_findings(&input, &mut out.findings, self.options.show_secrets);
         outcome.yaml_refused = input.yaml_refused();
         outcome.findings = out.findings;
         outcome.facts = out.facts;
         outcome
+    }
+
+    /// A fallback rule's finding (the generic secret-named-key rule) yields
+    /// to any other finding on an overlapping span, whichever detector made
+    /// it: a plaintext Secret value or a secret env var is reported once,
+    /// under the name that says what it is.
+    fn drop_shadowed_fallbacks(&self, findings: &mut Vec<Finding>) {
+        let is_fallback = |f: &Finding| {
+            f.category == Category::Secret
+                && self.rules.get(&f.rule).is_some_and(|r| r.is_fallback())
+        };
+        if !findings.iter().any(is_fallback) {
+            return;
+        }
+        let overlaps = |a: &Location, b: &Location| {
+            (a.line, a.column) < (b.end_line, b.end_column.max(b.column + 1))
+                && (b.line, b.column) < (a.end_line, a.end_column.max(a.column + 1))
+        };
+        let keep: Vec<bool> = findings
+            .iter()
+            .map(|f| {
+                !is_fallback(f)
+                    || !findings
+                        .iter()
+                        .any(|o| !is_fallback(o) && overlaps(&f.location, &o.location))
+            })
+            .collect();
+        let mut i = 0;
+        findings.retain(|_| {
+            i += 1;
+            keep[i - 1]
+        });
     }
 
     pub fn repo_checks(&self) -> &[Box<dyn RepoCheck>] {

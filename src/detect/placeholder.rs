@@ -3,7 +3,8 @@
 //! [`is_placeholder`]; the generic secret-named-key rule also passes through
 //! the stricter [`is_generic_non_secret`], since its regex can only see shape.
 
-/// Words that only stand in for a value.
+/// Words that only stand in for a value, whatever its length: too long to
+/// occur by chance in random text.
 const PLACEHOLDER_WORDS: &[&str] = &[
     "example",
     "changeme",
@@ -14,22 +15,29 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "replace-me",
     "replaceme",
     "placeholder",
-    "your_",
-    "your-",
     "yourtoken",
     "yourpassword",
     "yoursecret",
     "yourkey",
-    "dummy",
     "redacted",
+    "xxxxxxxx",
+    "********",
+    "notasecret",
+    "not-a-secret",
+    "not_a_secret",
+];
+
+/// Short markers that a long random value (a PEM body, a 100-character
+/// token) contains by chance; looked for only in short values.
+const SHORT_PLACEHOLDER_WORDS: &[&str] = &[
+    "your_",
+    "your-",
+    "dummy",
     "xxxx",
     "****",
     "••••",
     "...",
     "…",
-    "notasecret",
-    "not-a-secret",
-    "not_a_secret",
     "insert_",
     "insert-",
     "todo",
@@ -49,7 +57,10 @@ pub fn is_placeholder(secret: &str) -> bool {
     let lower = secret.to_ascii_lowercase();
     // In a long random value (a PEM body, a 100-character token) a word such
     // as `todo` or `xxxx` occurs by chance; placeholders are short.
-    if secret.len() <= PLACEHOLDER_WORD_MAX_LEN && PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w)) {
+    if PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w))
+        || secret.len() <= PLACEHOLDER_WORD_MAX_LEN
+            && SHORT_PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w))
+    {
         return true;
     }
     if TEMPLATE_MARKERS.iter().any(|m| secret.contains(m)) {
@@ -117,9 +128,29 @@ fn low_variety(secret: &str) -> bool {
 /// Stricter filter for the generic rule: values that are references, names
 /// or well-known non-secret formats.
 pub fn is_generic_non_secret(value: &str) -> bool {
+    generic_non_secret(value, true)
+}
+
+fn generic_non_secret(value: &str, decode: bool) -> bool {
     let v = value.trim_matches(|c| c == '"' || c == '\'');
     let lower = v.to_ascii_lowercase();
     if is_placeholder(v) {
+        return true;
+    }
+    // code, not a value: `"TOKEN=" + socksPasswd`, `+nonOidcToken)`
+    if v.starts_with('+') || v.ends_with('(') || v.ends_with(')') && !v.contains('(') {
+        return true;
+    }
+    // an identifier in code (`goodSecret`, `nonOidcToken`), not a value
+    if v.len() <= 32 && is_identifier_words(v) {
+        return true;
+    }
+    // base64 of a placeholder or a word (`cGFzc3dvcmQ=` is "password"):
+    // judge the decoded text
+    if decode
+        && let Some(text) = decoded_text(v)
+        && (text.len() < 6 || generic_non_secret(&text, false))
+    {
         return true;
     }
     // booleans, nulls, numbers
@@ -234,6 +265,54 @@ pub fn is_generic_non_secret(value: &str) -> bool {
     false
 }
 
+/// Letters only, as words: `lowercase`, `camelCase`, `PascalCase`, each
+/// word at least two lower-case letters after its capital. Random
+/// letters-only strings almost never have this shape (so a generated
+/// password without digits is still reported).
+fn is_identifier_words(v: &str) -> bool {
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return false;
+    }
+    let b = v.as_bytes();
+    let mut i = 0;
+    let mut first = true;
+    while i < b.len() {
+        let start = i;
+        if b[i].is_ascii_uppercase() {
+            i += 1;
+        } else if !first {
+            return false;
+        }
+        let lower_start = i;
+        while i < b.len() && b[i].is_ascii_lowercase() {
+            i += 1;
+        }
+        let lowers = i - lower_start;
+        if lowers < 2 && !(first && start == lower_start && lowers >= 2) {
+            return false;
+        }
+        first = false;
+    }
+    true
+}
+
+/// Standard padded base64 that decodes to printable UTF-8.
+fn decoded_text(v: &str) -> Option<String> {
+    use base64::Engine;
+    // padding or a `+`/`/` says base64; bare letters and digits are more
+    // likely a token
+    let looks_b64 =
+        v.len() >= 8 && v.len() % 4 == 0 && (v.ends_with('=') || v.contains(['+', '/']));
+    if !looks_b64 {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::STANDARD.decode(v).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    text.chars()
+        .all(|c| !c.is_control() || c == '\n')
+        .then(|| text.trim().to_string())
+}
+
 pub fn is_uuid(v: &str) -> bool {
     let b = v.as_bytes();
     b.len() == 36
@@ -290,10 +369,23 @@ mod tests {
             "12345678",
             "os.getenv(\"PW\")",
             "password",
+            "+socksPasswd",
+            "goodSecret",
+            "NonOidcToken",
+            "cGFzc3dvcmQ=",
+            "Y2hhbmdlbWU=",
         ] {
             assert!(is_generic_non_secret(v), "{v}");
         }
-        for v in ["Tr0ub4dor&3xK9", "q8R2mZ7vLx3nP5", "s3cr3t-V4lue-91x"] {
+        for v in [
+            "Tr0ub4dor&3xK9",
+            "q8R2mZ7vLx3nP5",
+            "s3cr3t-V4lue-91x",
+            "WnE4IXRScTNYejghcExrNQ==",
+            // random letters-only values are still secrets
+            "xLzwkiXuyzfMLPeXUc",
+            "UpOdqPYrmJFv",
+        ] {
             assert!(!is_generic_non_secret(v), "{v}");
         }
     }

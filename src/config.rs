@@ -88,7 +88,11 @@ impl Config {
         let path = match explicit {
             Some(p) => p.to_path_buf(),
             None => {
-                let dir = if root.is_dir() { root } else { root.parent().unwrap_or(root) };
+                let dir = if root.is_dir() {
+                    root
+                } else {
+                    root.parent().unwrap_or(root)
+                };
                 let candidate = dir.join(FILE_NAME);
                 if !candidate.is_file() {
                     return Ok(Config::default());
@@ -98,7 +102,8 @@ impl Config {
         };
         let text = std::fs::read_to_string(&path)
             .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
-        let mut config = Config::parse(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+        let mut config =
+            Config::parse(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
         config.source = Some(path);
         Ok(config)
     }

@@ -347,12 +347,18 @@ mod tests {
             end_line: line,
             end_column: 2,
         };
-        let a = Finding::new("r", Category::Secret, Severity::High, "m", loc(1)).with_secret("s3cr3t-value");
-        let mut b = Finding::new("r", Category::Secret, Severity::High, "m", loc(9)).with_secret("s3cr3t-value");
+        let a = Finding::new("r", Category::Secret, Severity::High, "m", loc(1))
+            .with_secret("s3cr3t-value");
+        let mut b = Finding::new("r", Category::Secret, Severity::High, "m", loc(9))
+            .with_secret("s3cr3t-value");
         b.location.path = "b.yaml".into();
-        b.provenance = Some(Provenance { commit: "abc".into(), ..Default::default() });
+        b.provenance = Some(Provenance {
+            commit: "abc".into(),
+            ..Default::default()
+        });
         assert_eq!(a.fingerprint(), b.fingerprint());
-        let c = Finding::new("r2", Category::Secret, Severity::High, "m", loc(1)).with_secret("s3cr3t-value");
+        let c = Finding::new("r2", Category::Secret, Severity::High, "m", loc(1))
+            .with_secret("s3cr3t-value");
         assert_ne!(a.fingerprint(), c.fingerprint());
     }
 

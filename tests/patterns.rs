@@ -26,7 +26,10 @@ fn every_rule_matches_its_examples_and_not_its_counter_examples() {
             failures.push(format!("{}: {id}: no counter_examples", rule.origin));
         }
         if rule.spec.description.trim().is_empty() || rule.spec.remediation.trim().is_empty() {
-            failures.push(format!("{}: {id}: needs a description and a remediation", rule.origin));
+            failures.push(format!(
+                "{}: {id}: needs a description and a remediation",
+                rule.origin
+            ));
         }
         for (i, ex) in rule.spec.examples.iter().enumerate() {
             let text = match expand(ex, &format!("{id}/ex/{i}")) {
@@ -36,8 +39,14 @@ fn every_rule_matches_its_examples_and_not_its_counter_examples() {
                     continue;
                 }
             };
-            if !find_secrets(&set, text.as_bytes()).iter().any(|m| m.rule == ri) {
-                failures.push(format!("{}: {id}: example {i} does not match: {ex:?}", rule.origin));
+            if !find_secrets(&set, text.as_bytes())
+                .iter()
+                .any(|m| m.rule == ri)
+            {
+                failures.push(format!(
+                    "{}: {id}: example {i} does not match: {ex:?}",
+                    rule.origin
+                ));
             }
         }
         for (i, ex) in rule.spec.counter_examples.iter().enumerate() {
@@ -48,12 +57,23 @@ fn every_rule_matches_its_examples_and_not_its_counter_examples() {
                     continue;
                 }
             };
-            if find_secrets(&set, text.as_bytes()).iter().any(|m| m.rule == ri) {
-                failures.push(format!("{}: {id}: counter-example {i} matches: {ex:?}", rule.origin));
+            if find_secrets(&set, text.as_bytes())
+                .iter()
+                .any(|m| m.rule == ri)
+            {
+                failures.push(format!(
+                    "{}: {id}: counter-example {i} matches: {ex:?}",
+                    rule.origin
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "{} rule problem(s):\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} rule problem(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -63,7 +83,8 @@ fn ids_are_unique_and_kebab_case() {
     for (origin, s) in &specs {
         assert!(seen.insert(s.id.clone()), "{origin}: duplicate id {}", s.id);
         assert!(
-            s.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+            s.id.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
             "{origin}: id `{}` is not kebab-case",
             s.id
         );
@@ -73,5 +94,8 @@ fn ids_are_unique_and_kebab_case() {
 #[test]
 fn at_least_120_rules() {
     let n = builtin_specs().unwrap().len();
-    assert!(n >= 120, "only {n} built-in rules; the core issue asks for at least 120");
+    assert!(
+        n >= 120,
+        "only {n} built-in rules; the core issue asks for at least 120"
+    );
 }

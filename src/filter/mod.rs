@@ -17,9 +17,7 @@ pub fn glob_set(patterns: &[String]) -> Result<GlobSet, Error> {
     for p in patterns {
         let p = p.trim_start_matches("./");
         let mut add = |pat: &str| -> Result<(), Error> {
-            b.add(
-                Glob::new(pat).map_err(|e| Error::Config(format!("bad glob `{pat}`: {e}")))?,
-            );
+            b.add(Glob::new(pat).map_err(|e| Error::Config(format!("bad glob `{pat}`: {e}")))?);
             Ok(())
         };
         add(p)?;
@@ -48,7 +46,9 @@ impl Allowlist {
             .allowlist
             .regexes
             .iter()
-            .map(|r| Regex::new(r).map_err(|e| Error::Config(format!("allowlist regex `{r}`: {e}"))))
+            .map(|r| {
+                Regex::new(r).map_err(|e| Error::Config(format!("allowlist regex `{r}`: {e}")))
+            })
             .collect::<Result<_, _>>()?;
         Ok(Allowlist {
             paths: glob_set(&config.allowlist.paths)?,
@@ -104,10 +104,19 @@ impl Baseline {
         let list = v
             .get("findings")
             .and_then(|f| f.as_array())
-            .ok_or_else(|| Error::Config(format!("baseline {} has no `findings` array", path.display())))?;
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "baseline {} has no `findings` array",
+                    path.display()
+                ))
+            })?;
         let fingerprints = list
             .iter()
-            .filter_map(|f| f.get("fingerprint").and_then(|x| x.as_str()).map(str::to_string))
+            .filter_map(|f| {
+                f.get("fingerprint")
+                    .and_then(|x| x.as_str())
+                    .map(str::to_string)
+            })
             .collect();
         Ok(Baseline { fingerprints })
     }

@@ -7,7 +7,9 @@ use std::io::{self, Write};
 
 /// Escape a command's message: `%`, CR, LF.
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Escape a property value: also `:` and `,`.
@@ -28,7 +30,10 @@ pub fn render(report: &Report, opts: &RenderOptions, w: &mut dyn Write) -> io::R
             msg.push_str(&format!(": {m}"));
         }
         if let Some(p) = &f.provenance {
-            msg.push_str(&format!(" (commit {})", &p.commit[..p.commit.len().min(12)]));
+            msg.push_str(&format!(
+                " (commit {})",
+                &p.commit[..p.commit.len().min(12)]
+            ));
         }
         if let Some(info) = report.rule_info(&f.rule)
             && !info.remediation.is_empty()
@@ -45,7 +50,10 @@ pub fn render(report: &Report, opts: &RenderOptions, w: &mut dyn Write) -> io::R
                 props.push_str(&format!(",endColumn={}", l.end_column));
             }
         }
-        props.push_str(&format!(",title={}", escape_property(&format!("gitops-guard {}", f.rule))));
+        props.push_str(&format!(
+            ",title={}",
+            escape_property(&format!("gitops-guard {}", f.rule))
+        ));
         writeln!(w, "::{level} {props}::{}", escape_data(&msg))?;
     }
     for e in &report.errors {

@@ -24,7 +24,9 @@ pub fn uri(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for b in path.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -99,7 +101,10 @@ fn result_json(f: &Finding, rule_index: Option<usize>, show_secrets: bool) -> Va
     if let Some(s) = &f.suppressed {
         let (kind, justification) = match s {
             Suppression::Inline { token } => ("inSource", format!("inline `{token}`")),
-            Suppression::Annotation { reason } => ("inSource", reason.clone().unwrap_or_else(|| "annotation".into())),
+            Suppression::Annotation { reason } => (
+                "inSource",
+                reason.clone().unwrap_or_else(|| "annotation".into()),
+            ),
             Suppression::Config { reason } => ("external", reason.clone()),
             Suppression::Baseline => ("external", "baseline".into()),
         };
@@ -113,17 +118,19 @@ pub fn report_sarif(report: &Report, opts: &RenderOptions) -> Value {
     // Only rules that appear, in a stable order; unknown ids get minimal metadata.
     let mut rules: BTreeMap<&str, Value> = BTreeMap::new();
     for f in &shown {
-        rules.entry(f.rule.as_str()).or_insert_with(|| match report.rule_info(&f.rule) {
-            Some(info) => rule_json(info),
-            None => rule_json(&RuleInfo {
-                id: f.rule.clone(),
-                name: f.message.clone(),
-                category: f.category,
-                severity: f.severity,
-                description: f.message.clone(),
-                remediation: String::new(),
-            }),
-        });
+        rules
+            .entry(f.rule.as_str())
+            .or_insert_with(|| match report.rule_info(&f.rule) {
+                Some(info) => rule_json(info),
+                None => rule_json(&RuleInfo {
+                    id: f.rule.clone(),
+                    name: f.message.clone(),
+                    category: f.category,
+                    severity: f.severity,
+                    description: f.message.clone(),
+                    remediation: String::new(),
+                }),
+            });
     }
     let index: BTreeMap<&str, usize> = rules.keys().enumerate().map(|(i, k)| (*k, i)).collect();
     let truncated = shown.len() > MAX_RESULTS;

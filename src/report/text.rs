@@ -40,7 +40,11 @@ pub fn render(report: &Report, opts: &RenderOptions, w: &mut dyn Write) -> io::R
 
 fn frame(report: &Report, f: &Finding, p: &Paint, w: &mut dyn Write) -> io::Result<()> {
     let l = &f.location;
-    let suppressed = if f.suppressed.is_some() { " (suppressed)" } else { "" };
+    let suppressed = if f.suppressed.is_some() {
+        " (suppressed)"
+    } else {
+        ""
+    };
     writeln!(
         w,
         "{}:{}:{}: {} [{}] {}: {}{}",
@@ -57,7 +61,13 @@ fn frame(report: &Report, f: &Finding, p: &Paint, w: &mut dyn Write) -> io::Resu
         let num = l.line.to_string();
         let pad = " ".repeat(num.len());
         writeln!(w, "{pad} {}", p.s("34", "|"))?;
-        writeln!(w, "{} {} {}", p.s("34", &num), p.s("34", "|"), s.text.replace('\t', " "))?;
+        writeln!(
+            w,
+            "{} {} {}",
+            p.s("34", &num),
+            p.s("34", "|"),
+            s.text.replace('\t', " ")
+        )?;
         writeln!(
             w,
             "{pad} {} {}{}",
@@ -105,16 +115,25 @@ fn summary(report: &Report, p: &Paint, w: &mut dyn Write) -> io::Result<()> {
     for f in &active {
         by_sev[f.severity as usize] += 1;
     }
-    let parts: Vec<String> = [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info]
-        .iter()
-        .filter(|s| by_sev[**s as usize] > 0)
-        .map(|s| format!("{} {}", by_sev[*s as usize], s))
-        .collect();
+    let parts: Vec<String> = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ]
+    .iter()
+    .filter(|s| by_sev[**s as usize] > 0)
+    .map(|s| format!("{} {}", by_sev[*s as usize], s))
+    .collect();
     let st = &report.stats;
     let head = if active.is_empty() {
         p.s("32", "no findings")
     } else {
-        p.s("1", &format!("{} finding(s) ({})", active.len(), parts.join(", ")))
+        p.s(
+            "1",
+            &format!("{} finding(s) ({})", active.len(), parts.join(", ")),
+        )
     };
     let suppressed = report.findings.len() - active.len();
     let mut line = format!("{head}");
@@ -137,19 +156,31 @@ fn summary(report: &Report, p: &Paint, w: &mut dyn Write) -> io::Result<()> {
     line.push_str(&format!(" in {:.2}s", st.elapsed_ms as f64 / 1000.0));
     writeln!(w, "{line}")?;
     if st.shallow == Some(true) {
-        writeln!(w, "note: shallow clone: history before the shallow boundary was not scanned")?;
+        writeln!(
+            w,
+            "note: shallow clone: history before the shallow boundary was not scanned"
+        )?;
     }
     if st.uncommitted_changes == Some(true) {
-        writeln!(w, "note: the work tree has uncommitted changes, which a history scan does not see")?;
+        writeln!(
+            w,
+            "note: the work tree has uncommitted changes, which a history scan does not see"
+        )?;
     }
     if let Some(stale) = st.baseline_stale.filter(|s| *s > 0) {
-        writeln!(w, "note: {stale} baseline entr(ies) matched nothing (stale)")?;
+        writeln!(
+            w,
+            "note: {stale} baseline entr(ies) matched nothing (stale)"
+        )?;
     }
     if !report.errors.is_empty() {
         writeln!(
             w,
             "{}",
-            p.s("1;31", &format!("{} error(s): the scan is incomplete", report.errors.len()))
+            p.s(
+                "1;31",
+                &format!("{} error(s): the scan is incomplete", report.errors.len())
+            )
         )?;
     }
     Ok(())
@@ -163,5 +194,9 @@ pub fn human_bytes(n: u64) -> String {
         v /= 1024.0;
         u += 1;
     }
-    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
 }

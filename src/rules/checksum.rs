@@ -28,9 +28,8 @@ impl Checksum {
             Checksum::GithubCrc32 => github_crc32(secret),
             Checksum::Jwt => jwt(secret),
             Checksum::AgeBech32 => bech32_valid(secret),
-            Checksum::Base64Pem => {
-                decode_b64_lenient(secret).is_some_and(|d| d.windows(10).any(|w| w == b"-----BEGIN"))
-            }
+            Checksum::Base64Pem => decode_b64_lenient(secret)
+                .is_some_and(|d| d.windows(10).any(|w| w == b"-----BEGIN")),
             Checksum::Base64Userpass => decode_b64_lenient(secret).is_some_and(|d| {
                 std::str::from_utf8(&d).is_ok_and(|s| {
                     s.split_once(':').is_some_and(|(u, p)| {
@@ -72,7 +71,9 @@ fn github_crc32(secret: &str) -> bool {
 
 fn jwt(secret: &str) -> bool {
     let mut parts = secret.split('.');
-    let (Some(h), Some(p), Some(_sig), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(h), Some(p), Some(_sig), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return false;
     };
     let json = |s: &str| -> Option<serde_json::Value> {
@@ -88,7 +89,10 @@ fn jwt(secret: &str) -> bool {
 
 fn bech32_valid(secret: &str) -> bool {
     // age identities are upper-case Bech32; the checksum is case-insensitive.
-    bech32::primitives::decode::CheckedHrpstring::new::<bech32::Bech32>(&secret.to_ascii_lowercase()).is_ok()
+    bech32::primitives::decode::CheckedHrpstring::new::<bech32::Bech32>(
+        &secret.to_ascii_lowercase(),
+    )
+    .is_ok()
 }
 
 /// Standard or URL-safe base64, with or without padding.
@@ -97,7 +101,11 @@ pub fn decode_b64_lenient(s: &str) -> Option<Vec<u8>> {
     STANDARD
         .decode(t)
         .ok()
-        .or_else(|| base64::engine::general_purpose::STANDARD_NO_PAD.decode(t.trim_end_matches('=')).ok())
+        .or_else(|| {
+            base64::engine::general_purpose::STANDARD_NO_PAD
+                .decode(t.trim_end_matches('='))
+                .ok()
+        })
         .or_else(|| URL_SAFE_NO_PAD.decode(t.trim_end_matches('=')).ok())
 }
 
@@ -130,7 +138,9 @@ mod tests {
     fn userpass_and_pem() {
         assert!(Checksum::Base64Userpass.validate(&STANDARD.encode("bob:pa55word")));
         assert!(!Checksum::Base64Userpass.validate(&STANDARD.encode("no-colon-here")));
-        assert!(Checksum::Base64Pem.validate(&STANDARD.encode("-----BEGIN RSA PRIVATE KEY-----\nMII")));
+        assert!(
+            Checksum::Base64Pem.validate(&STANDARD.encode("-----BEGIN RSA PRIVATE KEY-----\nMII"))
+        );
         assert!(!Checksum::Base64Pem.validate(&STANDARD.encode("plain text")));
     }
 }

@@ -29,8 +29,9 @@ impl Rng {
 }
 
 fn seed(s: &str) -> u64 {
-    s.bytes()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 /// Expand every generator in `template`; `seed_text` makes the randomness
@@ -82,8 +83,12 @@ fn generate(spec: &str, rng: &mut Rng) -> Result<String, String> {
         "jwt" => {
             let h = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
             let p = URL_SAFE_NO_PAD.encode(
-                format!(r#"{{"sub":"{}","iat":{}}}"#, rng.pick(DIGITS, 10), 1_700_000_000 + rng.next() % 10_000_000)
-                    .as_bytes(),
+                format!(
+                    r#"{{"sub":"{}","iat":{}}}"#,
+                    rng.pick(DIGITS, 10),
+                    1_700_000_000 + rng.next() % 10_000_000
+                )
+                .as_bytes(),
             );
             let sig = rng.pick(B64URL, 43);
             format!("{h}.{p}.{sig}")

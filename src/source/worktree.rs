@@ -95,8 +95,13 @@ fn scan_file(path: &Path, rel: &str, len: u64, scanner: &Scanner, collector: &Co
     }
     let mut bytes = Vec::with_capacity(len as usize);
     // `take` bounds the read even if the file grew after `stat`.
-    match File::open(path).and_then(|f| f.take(scanner.options.max_file_size + 1).read_to_end(&mut bytes)) {
-        Ok(_) if bytes.len() as u64 > scanner.options.max_file_size => collector.skip(SkipReason::TooLarge),
+    match File::open(path).and_then(|f| {
+        f.take(scanner.options.max_file_size + 1)
+            .read_to_end(&mut bytes)
+    }) {
+        Ok(_) if bytes.len() as u64 > scanner.options.max_file_size => {
+            collector.skip(SkipReason::TooLarge)
+        }
         Ok(_) => {
             let outcome = scanner.scan_blob(rel, &bytes);
             collector.add(rel, bytes.len() as u64, outcome, None);
@@ -119,7 +124,9 @@ fn relative(root: &Path, path: &Path) -> String {
 fn err_path(err: &ignore::Error) -> Option<String> {
     match err {
         ignore::Error::WithPath { path, .. } => Some(path.display().to_string()),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => err_path(err),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            err_path(err)
+        }
         ignore::Error::Loop { child, .. } => Some(child.display().to_string()),
         _ => None,
     }

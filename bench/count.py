@@ -12,7 +12,9 @@ Prints one tab-separated line:
     findings  secret_findings  planted_found  planted_total  unmatched
 where `unmatched` counts findings that match no planted secret (on the generated repository
 these are false alarms: everything else in it is a placeholder, digest, UUID or hash), and
-fields that do not apply are `-`. Secrets are never printed. Exit 2 on unreadable output.
+fields that do not apply are `-`. For gitops-guard only findings of category `secret` are
+matched and counted as unmatched: its other categories (policy checks, secretKeyRef
+advisories, ...) make no claim that a value is a leaked secret. Secrets are never printed. Exit 2 on unreadable output.
 """
 
 import json
@@ -115,6 +117,8 @@ def main():
         hit = set()
         unmatched = 0
         for f in findings:
+            if tool == "gitops-guard" and not f["secret"]:
+                continue
             m = [i for i, p in enumerate(planted) if matches(f, p)]
             hit.update(m)
             if not m:

@@ -121,7 +121,7 @@ echo "| tree | files (without .git) | size |"
 echo "|---|---|---|"
 printf '%s\n' "${summary[@]}"
 echo
-echo "| tree | tool | wall time | CPU (user+sys) | peak RSS | findings | planted at HEAD found | findings matching no planted secret |"
+echo "| tree | tool | wall time | CPU (user+sys) | peak RSS | findings | planted at HEAD found | secret findings matching no planted secret |"
 echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo

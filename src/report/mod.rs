@@ -65,12 +65,18 @@ impl Report {
     /// Stable order: path, line, column, rule.
     pub fn sort(&mut self) {
         self.findings.sort_by(|a, b| {
-            (&a.location.path, a.location.line, a.location.column, &a.rule).cmp(&(
-                &b.location.path,
-                b.location.line,
-                b.location.column,
-                &b.rule,
-            ))
+            (
+                &a.location.path,
+                a.location.line,
+                a.location.column,
+                &a.rule,
+            )
+                .cmp(&(
+                    &b.location.path,
+                    b.location.line,
+                    b.location.column,
+                    &b.rule,
+                ))
         });
     }
 }
@@ -90,7 +96,12 @@ pub struct RenderOptions {
     pub color: bool,
 }
 
-pub fn render(report: &Report, format: Format, opts: &RenderOptions, w: &mut dyn Write) -> io::Result<()> {
+pub fn render(
+    report: &Report,
+    format: Format,
+    opts: &RenderOptions,
+    w: &mut dyn Write,
+) -> io::Result<()> {
     match format {
         Format::Text => text::render(report, opts, w),
         Format::Json => json::render(report, opts, w),

@@ -47,6 +47,7 @@ use crate::manifest::{ContainerKind, ContainerView, KeyPath, Node, Object, PodSp
 use crate::report::RuleInfo;
 use crate::scan::{KUBE_LINTER_IGNORE_PREFIX, RepoCheck};
 use aho_corasick::AhoCorasick;
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 /// What every check declares about itself. `source` is the check's own file
@@ -455,6 +456,71 @@ pub fn same_namespace(a: Placement<'_>, b: Placement<'_>) -> bool {
     }
 }
 
+/// Objects of the repository indexed for [`same_namespace`] joins, so a
+/// repo-level check costs time linear in the number of workloads rather
+/// than workloads × objects (a history scan sees every version of every
+/// file).
+pub struct NamespaceIndex<'a, T> {
+    items: Vec<T>,
+    by_namespace: HashMap<&'a str, Vec<usize>>,
+    by_dir: HashMap<&'a str, Vec<usize>>,
+    unset: Vec<usize>,
+    unset_by_dir: HashMap<&'a str, Vec<usize>>,
+}
+
+impl<T> Default for NamespaceIndex<'_, T> {
+    fn default() -> Self {
+        NamespaceIndex {
+            items: Vec::new(),
+            by_namespace: HashMap::new(),
+            by_dir: HashMap::new(),
+            unset: Vec::new(),
+            unset_by_dir: HashMap::new(),
+        }
+    }
+}
+
+impl<'a, T> NamespaceIndex<'a, T> {
+    pub fn push(&mut self, at: Placement<'a>, item: T) {
+        let i = self.items.len();
+        self.items.push(item);
+        self.by_dir.entry(at.dir()).or_default().push(i);
+        match at.namespace {
+            Some(ns) => self.by_namespace.entry(ns).or_default().push(i),
+            None => {
+                self.unset.push(i);
+                self.unset_by_dir.entry(at.dir()).or_default().push(i);
+            }
+        }
+    }
+
+    /// The items that [`same_namespace`] matches with `at`, in insertion order.
+    pub fn matching(&self, at: Placement<'_>) -> impl Iterator<Item = &T> + '_ {
+        let get = |m: &HashMap<&'a str, Vec<usize>>, k: &str| -> Vec<usize> {
+            m.get(k).cloned().unwrap_or_default()
+        };
+        let mut idx = match at.namespace {
+            Some(ns) => {
+                let mut v = get(&self.by_namespace, ns);
+                if ns == "default" {
+                    v.extend(&self.unset);
+                } else {
+                    v.extend(get(&self.unset_by_dir, at.dir()));
+                }
+                v
+            }
+            None => {
+                let mut v = get(&self.by_namespace, "default");
+                v.extend(get(&self.by_dir, at.dir()));
+                v
+            }
+        };
+        idx.sort_unstable();
+        idx.dedup();
+        idx.into_iter().map(|i| &self.items[i])
+    }
+}
+
 /// One workload as the checks see it.
 pub struct Workload<'a, 'i> {
     pub input: &'a Input<'i>,
@@ -623,6 +689,27 @@ mod tests {
             );
         }
         assert_eq!(ids.len(), 15);
+    }
+
+    #[test]
+    fn namespace_index_matches_like_same_namespace() {
+        let namespaces = [None, Some("default"), Some("a"), Some("b")];
+        let paths = ["1.yaml", "x/1.yaml", "x/2.yaml", "y/1.yaml"];
+        let places: Vec<Placement<'_>> = namespaces
+            .iter()
+            .flat_map(|ns| paths.iter().map(move |p| Placement::new(*ns, p)))
+            .collect();
+        let mut index = NamespaceIndex::default();
+        for (i, at) in places.iter().enumerate() {
+            index.push(*at, i);
+        }
+        for at in &places {
+            let fast: Vec<usize> = index.matching(*at).copied().collect();
+            let slow: Vec<usize> = (0..places.len())
+                .filter(|&i| same_namespace(*at, places[i]))
+                .collect();
+            assert_eq!(fast, slow, "{at:?}");
+        }
     }
 
     #[test]

@@ -48,7 +48,7 @@
 //!
 //! plus policies that allow the traffic `web` needs.
 
-use super::{CheckMeta, Placement, PolicyFact, same_namespace};
+use super::{CheckMeta, NamespaceIndex, Placement, PolicyFact};
 use crate::detect::Fact;
 use crate::finding::{Finding, Provenance, Severity};
 use crate::manifest::{Node, Object};
@@ -170,17 +170,13 @@ pub struct NetworkPolicyFact {
 }
 
 impl NetworkPolicyFact {
-    fn applies_to(&self, own_path: &str, pod: Placement<'_>) -> bool {
-        self.cluster_wide
-            || same_namespace(Placement::new(self.namespace.as_deref(), own_path), pod)
-    }
-
-    fn selects(&self, own_path: &str, pod: Placement<'_>, labels: &[(String, String)]) -> bool {
-        self.applies_to(own_path, pod)
-            && self.selections.iter().any(|s| match s {
-                Selection::All => true,
-                Selection::Labels(sel) => sel.matches(labels),
-            })
+    /// Whether the policy selects pods with `labels` (in a namespace it
+    /// applies to: the caller's join decides that).
+    fn selects(&self, labels: &[(String, String)]) -> bool {
+        self.selections.iter().any(|s| match s {
+            Selection::All => true,
+            Selection::Labels(sel) => sel.matches(labels),
+        })
     }
 }
 
@@ -249,13 +245,17 @@ impl RepoCheck for NetworkPolicyCoverage {
     }
 
     fn check(&self, facts: &[FactRecord], out: &mut Vec<Finding>) {
-        let policies: Vec<(&str, &NetworkPolicyFact)> = facts
-            .iter()
-            .filter_map(|r| match &r.fact {
-                Fact::Policy(PolicyFact::NetworkPolicy(p)) => Some((r.path.as_str(), p)),
-                _ => None,
-            })
-            .collect();
+        let mut namespaced: NamespaceIndex<'_, &NetworkPolicyFact> = NamespaceIndex::default();
+        let mut cluster_wide: Vec<&NetworkPolicyFact> = Vec::new();
+        for r in facts {
+            if let Fact::Policy(PolicyFact::NetworkPolicy(p)) = &r.fact {
+                if p.cluster_wide {
+                    cluster_wide.push(p);
+                } else {
+                    namespaced.push(Placement::new(p.namespace.as_deref(), &r.path), p);
+                }
+            }
+        }
         for r in facts {
             let Fact::Policy(PolicyFact::Pod(pod)) = &r.fact else {
                 continue;
@@ -268,17 +268,16 @@ impl RepoCheck for NetworkPolicyCoverage {
             }
             let ns = pod.namespace.as_deref();
             let here = Placement::new(ns, &r.path);
-            if policies
-                .iter()
-                .any(|(path, p)| p.selects(path, here, &pod.labels))
-            {
+            let applicable: Vec<&NetworkPolicyFact> = namespaced
+                .matching(here)
+                .copied()
+                .chain(cluster_wide.iter().copied())
+                .collect();
+            if applicable.iter().any(|p| p.selects(&pod.labels)) {
                 continue;
             }
             let shown_ns = ns.unwrap_or("default");
-            let in_ns = policies
-                .iter()
-                .filter(|(path, p)| p.applies_to(path, here))
-                .count();
+            let in_ns = applicable.len();
             let labels: Vec<String> = pod.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let message = if in_ns == 0 {
                 format!(

@@ -67,12 +67,13 @@
 //! automountServiceAccountToken: false
 //! ```
 
-use super::{CheckMeta, Placement, PolicyFact, same_namespace};
+use super::{CheckMeta, NamespaceIndex, Placement, PolicyFact};
 use crate::detect::Fact;
 use crate::finding::{Finding, Provenance, Severity};
 use crate::manifest::{Node, Object};
 use crate::report::RuleInfo;
 use crate::scan::{FactRecord, RepoCheck};
+use std::collections::HashMap;
 
 pub const META: CheckMeta = CheckMeta {
     id: "no-service-account-token",
@@ -150,13 +151,22 @@ impl RepoCheck for NoServiceAccountToken {
     }
 
     fn check(&self, facts: &[FactRecord], out: &mut Vec<Finding>) {
-        let mut accounts = Vec::new();
-        let mut bindings = Vec::new();
+        // By ServiceAccount name, then by namespace.
+        let mut accounts: HashMap<&str, NamespaceIndex<'_, Option<bool>>> = HashMap::new();
+        let mut bindings: HashMap<&str, NamespaceIndex<'_, ()>> = HashMap::new();
         let mut pods = Vec::new();
         for r in facts {
             match &r.fact {
-                Fact::Policy(PolicyFact::ServiceAccount(sa)) => accounts.push((r, sa)),
-                Fact::Policy(PolicyFact::ServiceAccountBinding(b)) => bindings.push((r, b)),
+                Fact::Policy(PolicyFact::ServiceAccount(sa)) => {
+                    accounts.entry(sa.name.as_str()).or_default().push(
+                        Placement::new(sa.namespace.as_deref(), &r.path),
+                        sa.automount,
+                    )
+                }
+                Fact::Policy(PolicyFact::ServiceAccountBinding(b)) => bindings
+                    .entry(b.name.as_str())
+                    .or_default()
+                    .push(Placement::new(b.namespace.as_deref(), &r.path), ()),
                 Fact::Policy(PolicyFact::Pod(p)) => pods.push((r, p)),
                 _ => {}
             }
@@ -166,21 +176,16 @@ impl RepoCheck for NoServiceAccountToken {
             let ns = pod.namespace.as_deref();
             let here = Placement::new(ns, &record.path);
             let sa = pod.service_account.as_str();
-            let bound = bindings.iter().any(|(r, b)| {
-                b.name == sa
-                    && same_namespace(Placement::new(b.namespace.as_deref(), &r.path), here)
-            });
+            let bound = bindings
+                .get(sa)
+                .is_some_and(|b| b.matching(here).next().is_some());
             if bound {
                 continue;
             }
-            let account = accounts
-                .iter()
-                .filter(|(r, a)| {
-                    a.name == sa
-                        && same_namespace(Placement::new(a.namespace.as_deref(), &r.path), here)
-                })
-                .map(|(_, a)| a.automount)
-                .collect::<Vec<_>>();
+            let account: Vec<Option<bool>> = accounts
+                .get(sa)
+                .map(|a| a.matching(here).copied().collect())
+                .unwrap_or_default();
             let shown_ns = ns.unwrap_or("default");
             let message = if pod.automount == Some(true) {
                 format!(

@@ -1064,6 +1064,18 @@ fn verdicts_on_upstream_test_manifests_match_expected_md() {
     }
     println!("{table}\n{agree} agreements, {disagree} documented disagreements");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let docs = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/policy-checks.md"),
+    )
+    .unwrap();
+    let claim = format!(
+        "{} verdicts (one per upstream assertion and object): {agree} agree, {disagree} disagree",
+        agree + disagree
+    );
+    assert!(
+        docs.contains(&claim),
+        "docs/policy-checks.md should say: {claim}"
+    );
 }
 
 // ---- docs/policy-checks.md -------------------------------------------------

@@ -34,8 +34,11 @@
 //! - `0.0.0.0`, `::`, loopback, link-local (other than the metadata
 //!   endpoint), multicast, broadcast, netmasks (`255.…`), reserved space;
 //! - documentation ranges (`192.0.2.0/24`, `198.51.100.0/24`,
-//!   `203.0.113.0/24`, `2001:db8::/32`): they cannot be a real endpoint, so
-//!   they are examples, not findings;
+//!   `203.0.113.0/24`, `2001:db8::/32`) and single-digit addresses
+//!   (`1.2.3.4`, `2.4.6.8`): examples, not endpoints;
+//! - public anycast resolvers (`1.1.1.1`, `8.8.8.8`, `9.9.9.9`, their IPv6
+//!   twins, …): a resolver can only be given by address, and these are
+//!   meant to be;
 //! - version numbers and OIDs: a dotted run of more or fewer than four
 //!   numbers, a number after a letter (`v1.2.3.4`) or an image reference's
 //!   colon (`repo:1.2.3.4`), or after a `version`/`release`/`tag` word;
@@ -91,7 +94,8 @@ pub fn classify(ip: IpAddr) -> IpClass {
             let s = v6.segments();
             if v6 == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254) {
                 IpClass::Metadata
-            } else if v6.is_unspecified()
+            } else if is_public_resolver(IpAddr::V6(v6))
+                || v6.is_unspecified()
                 || v6.is_loopback()
                 || v6.is_multicast()
                 || (s[0] & 0xffc0) == 0xfe80
@@ -107,10 +111,41 @@ pub fn classify(ip: IpAddr) -> IpClass {
     }
 }
 
+/// Public anycast resolvers, meant to be used by address (a resolver cannot
+/// be given by name): Cloudflare, Google, Quad9, OpenDNS, Level 3.
+const PUBLIC_RESOLVERS: &[&str] = &[
+    "1.1.1.1",
+    "1.0.0.1",
+    "8.8.8.8",
+    "8.8.4.4",
+    "9.9.9.9",
+    "149.112.112.112",
+    "208.67.222.222",
+    "208.67.220.220",
+    "4.2.2.1",
+    "4.2.2.2",
+    "2606:4700:4700::1111",
+    "2606:4700:4700::1001",
+    "2001:4860:4860::8888",
+    "2001:4860:4860::8844",
+    "2620:fe::fe",
+    "2620:fe::9",
+];
+
+fn is_public_resolver(ip: IpAddr) -> bool {
+    PUBLIC_RESOLVERS
+        .iter()
+        .any(|r| r.parse::<IpAddr>().is_ok_and(|r| r == ip))
+}
+
 fn classify_v4(ip: Ipv4Addr) -> IpClass {
     let o = ip.octets();
     if ip == Ipv4Addr::new(169, 254, 169, 254) || ip == Ipv4Addr::new(100, 100, 100, 200) {
         return IpClass::Metadata;
+    }
+    // 1.2.3.4, 2.4.6.8, 9.8.7.6: illustrative addresses in docs and examples.
+    if o.iter().all(|&x| x <= 9) || is_public_resolver(IpAddr::V4(ip)) {
+        return IpClass::Ignored;
     }
     let documentation = matches!(o, [192, 0, 2, _] | [198, 51, 100, _] | [203, 0, 113, _]);
     if o[0] == 0 || o[0] == 127 || o[0] >= 224 || (o[0] == 169 && o[1] == 254) || documentation {
@@ -559,7 +594,7 @@ mod tests {
         assert_eq!(c("172.20.0.1"), IpClass::Private);
         assert_eq!(c("100.64.1.1"), IpClass::Private);
         assert_eq!(c("fd12::1"), IpClass::Private);
-        assert_eq!(c("8.8.8.8"), IpClass::Public);
+        assert_eq!(c("52.95.110.1"), IpClass::Public);
         assert_eq!(c("2606:4700::1111"), IpClass::Public);
         for s in [
             "0.0.0.0",
@@ -575,6 +610,11 @@ mod tests {
             "fe80::1",
             "2001:db8::1",
             "::ffff:127.0.0.1",
+            "1.2.3.4",
+            "9.8.7.6",
+            "8.8.8.8",
+            "1.1.1.1",
+            "2001:4860:4860::8888",
         ] {
             assert_eq!(c(s), IpClass::Ignored, "{s}");
         }

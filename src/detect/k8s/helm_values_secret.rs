@@ -19,11 +19,17 @@
 //!
 //! A value is reported when its key is secret-like (`password`,
 //! `clientSecret`, `auth.token`, `apiKey`, …; not `existingSecret`,
-//! `secretName`, `passwordKey`) and the value is a literal that is not a
-//! reference, name, placeholder or well-known non-secret (the generic secret
-//! rule's filter), not a word naming its slot (`mysecretpassword`,
-//! `test-token-1`), is at least 8 characters long and has at least 3 bits of
-//! Shannon entropy per character. Category `secret`, severity high.
+//! `secretName`, `passwordKey`, `tsigSecretAlg`, `credentialIssuerConfig`)
+//! and the value is a literal that is not a reference, name, placeholder or
+//! well-known non-secret (the generic secret rule's filter), not a word
+//! naming its slot (`mysecretpassword`, `test-token-1`), not a lower-case
+//! identifier (`etcd-cluster-k8s`, `grafana.local-tls`), is at least 8
+//! characters long and has at least 3 bits of Shannon entropy per character.
+//! A multi-line value counts only when it is a private key with a body (an
+//! empty `-----BEGIN RSA PRIVATE KEY-----` shape is documentation); a JSON
+//! value only when a secret-named field in it holds something (a
+//! service-account key file with `"private_key": ""` does not). Category
+//! `secret`, severity high.
 //!
 //! ## One leak, one finding
 //!
@@ -55,7 +61,7 @@
 use super::scalars::{Visit, Walk, walk};
 use super::secret_names::is_secret_name;
 use super::{describe, rule_info};
-use crate::detect::placeholder::is_generic_non_secret;
+use crate::detect::placeholder::{is_generic_non_secret, is_placeholder};
 use crate::detect::secrets::find_secrets;
 use crate::detect::{Context, Detector, Input, Output};
 use crate::finding::{Category, Finding, Location, Severity};
@@ -170,36 +176,42 @@ fn prune_nothing(_: &str) -> bool {
 
 fn is_candidate(key: Option<&str>, text: &str) -> bool {
     let t = text.trim();
-    key.is_some_and(is_secret_name)
-        && t.len() >= MIN_LEN
+    if !key.is_some_and(is_secret_name) {
+        return false;
+    }
+    // A JSON document (a service-account key file): only if some secret
+    // field in it holds something.
+    if let Some(json) = super::plaintext_secret_manifest::json_object(t) {
+        return super::plaintext_secret_manifest::json_secret(&json).is_some();
+    }
+    // Any other multi-line value is a config block, unless it is a private
+    // key with a body.
+    if t.contains('\n') {
+        return pem_private_key_with_body(t);
+    }
+    t.len() >= MIN_LEN
         && !is_generic_non_secret(t)
-        && !is_word_placeholder(t)
+        && !super::is_word_placeholder(t)
+        && !super::is_identifier_like(t)
+        && !super::is_dummy_word(t)
         && shannon_entropy(t.as_bytes()) >= MIN_ENTROPY
 }
 
-/// `mysecretpassword`, `test-token-1`, `adminPassword123`: a word that names
-/// the slot, as the generic rule's allowlist has it.
-fn is_word_placeholder(value: &str) -> bool {
-    let lower = value.to_ascii_lowercase();
-    let core = lower
-        .trim_end_matches(|c: char| c.is_ascii_digit())
-        .trim_end_matches(['_', '-']);
-    lower.len() - core.len() <= 4
-        && core
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        && [
-            "password",
-            "passwd",
-            "pwd",
-            "secret",
-            "token",
-            "key",
-            "credential",
-            "credentials",
-        ]
-        .iter()
-        .any(|w| core.ends_with(w))
+/// A PEM private key with something between its BEGIN and END lines (a
+/// values file often carries the empty shape as documentation).
+fn pem_private_key_with_body(t: &str) -> bool {
+    let mut inside = false;
+    let mut body = 0;
+    for line in t.lines().map(str::trim) {
+        if line.starts_with("-----BEGIN") && line.contains("PRIVATE KEY") {
+            inside = true;
+        } else if line.starts_with("-----END") {
+            inside = false;
+        } else if inside && !line.is_empty() && !is_placeholder(line) {
+            body += line.len();
+        }
+    }
+    body >= 32
 }
 
 impl Reporter<'_, '_, '_, '_> {

@@ -213,7 +213,11 @@ fn check_literal(input: &Input<'_>, cx: &Context<'_>, label: &str, lit: &Node, o
         value = &value[1..value.len() - 1];
         start += 1;
     }
-    if value.is_empty() || is_placeholder(value) {
+    if value.is_empty()
+        || is_placeholder(value)
+        || super::is_dummy_word(value)
+        || super::is_word_placeholder(value)
+    {
         return;
     }
     let (recognised, worst) = what_leaked(cx, value.as_bytes());

@@ -189,6 +189,61 @@ pub(crate) fn article(noun: &str) -> &'static str {
     if an { "an" } else { "a" }
 }
 
+/// Filler words that no one uses as a real credential (`key: value`,
+/// `password=foo`), as in test data and documentation. Weak but real
+/// passwords (`admin`, `password`, `postgres`) are not on the list.
+pub(crate) fn is_dummy_word(value: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "value", "values", "val", "foo", "bar", "baz", "qux", "quux", "foobar", "test", "testing",
+        "sample", "string", "data", "key", "fake", "mock", "demo", "none", "null",
+    ];
+    WORDS.iter().any(|w| value.trim().eq_ignore_ascii_case(w))
+}
+
+/// `mysecretpassword`, `test-token`, `my-password`, `adminPassword123`: a
+/// word that names the slot instead of filling it (as the generic secret
+/// rule's allowlist has it).
+pub(crate) fn is_word_placeholder(value: &str) -> bool {
+    let lower = value.trim().to_ascii_lowercase();
+    let core = lower
+        .trim_end_matches(|c: char| c.is_ascii_digit())
+        .trim_end_matches(['_', '-']);
+    lower.len() - core.len() <= 4
+        && core
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && [
+            "password",
+            "passwd",
+            "pwd",
+            "secret",
+            "token",
+            "key",
+            "credential",
+            "credentials",
+        ]
+        .iter()
+        .any(|w| core.ends_with(w))
+}
+
+/// A lower-case identifier made of words (`etcd-cluster-k8s`,
+/// `grafana.local-tls`, `hmac-sha256`): the name of something (a Secret, an
+/// algorithm, a cluster), not a credential.
+pub(crate) fn is_identifier_like(value: &str) -> bool {
+    let v = value.trim();
+    let mut words = v.split(['-', '.']);
+    let first_ok = words
+        .next()
+        .is_some_and(|w| w.starts_with(|c: char| c.is_ascii_lowercase()));
+    first_ok
+        && v.contains(['-', '.'])
+        && v.split(['-', '.']).all(|w| {
+            !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
 /// Values that are clearly not a credential even under a secret-like name:
 /// empty, placeholders and template references, booleans and numbers, paths,
 /// environment-variable names, and URLs without a password. Weak passwords
@@ -196,7 +251,11 @@ pub(crate) fn article(noun: &str) -> &'static str {
 /// `DB_PASSWORD` they are exactly what a structural check should catch.
 pub(crate) fn is_literal_non_secret(value: &str) -> bool {
     let v = value.trim();
-    if v.is_empty() || crate::detect::placeholder::is_placeholder(v) {
+    if v.is_empty()
+        || crate::detect::placeholder::is_placeholder(v)
+        || is_dummy_word(v)
+        || is_word_placeholder(v)
+    {
         return true;
     }
     let lower = v.to_ascii_lowercase();

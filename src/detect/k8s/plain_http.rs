@@ -17,13 +17,16 @@
 //!
 //! - `localhost`, `*.localhost`, loopback, `0.0.0.0`, link-local and metadata
 //!   hosts (`169.254.169.254` is `hardcoded-ip`'s), documentation hosts
-//!   (`example.com`, `*.example`, `*.test`, `*.invalid`);
+//!   (`example.com`, `example.*`, `*.example`, `*.test`, `*.invalid`);
 //! - XML and JSON-schema namespaces and licence URLs (`www.w3.org`,
 //!   `json-schema.org`, `schemas.xmlsoap.org`, `maven.apache.org/POM`,
 //!   `www.apache.org/licenses`, `opensource.org`, …), a URL after `xmlns`,
 //!   `schemaLocation`, `DOCTYPE` or `$schema` on its line;
 //! - comments, both YAML's (not in the tree) and those inside embedded files
 //!   (a line of a ConfigMap value starting with `#`, `//`, `;`, `*`, `<!--`);
+//! - proxies (`HTTP_PROXY=http://proxy:3128` is how HTTP proxies are
+//!   addressed; TLS goes through them via CONNECT) and binds (`bindURLs:
+//!   http://+:8080`, `*listen*`);
 //! - probes (`livenessProbe`, `readinessProbe`, `startupProbe`: `httpGet`
 //!   has no URL and a probe's scheme is the kubelet's business), links for
 //!   humans (`description`, `summary`, `message`, `*runbook*`, `*dashboard*`,
@@ -168,7 +171,13 @@ const PUBLIC_TLDS: &[&str] = &[
 /// Classify the host of an `http://` URL (lower-case, no port, IPv6 without brackets).
 pub fn classify_host(host: &str, path: &str) -> HostClass {
     let host = host.trim_end_matches('.');
-    if host.is_empty() || host.contains(['{', '}', '$', '<', '>', '%']) {
+    // Templates (`${HOST}`, `{{ .host }}`) and wildcard binds (`http://+:80`,
+    // `http://*:80`) are not hosts.
+    if host.is_empty()
+        || !host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':'))
+    {
         return HostClass::Ignored;
     }
     if let Ok(ip) = host.parse::<IpAddr>() {
@@ -188,6 +197,7 @@ pub fn classify_host(host: &str, path: &str) -> HostClass {
         || host.ends_with(".example.org")
         || host.ends_with(".example.net")
         || host.ends_with(".example")
+        || host.starts_with("example.")
         || host.ends_with(".test")
         || host.ends_with(".invalid")
         || NAMESPACE_HOSTS.contains(&host)
@@ -294,6 +304,9 @@ fn on_ignored_line(text: &str, at: usize) -> bool {
 /// Keys (lower-cased, substring) whose subtrees hold no endpoints.
 const PRUNE_CONTAINS: &[&str] = &[
     "probe",
+    "proxy",
+    "bind",
+    "listen",
     "description",
     "summary",
     "runbook",

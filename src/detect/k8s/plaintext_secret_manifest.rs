@@ -24,14 +24,18 @@
 //!
 //! Values a Flux or Argo CD maintainer would not call a leak:
 //!
-//! - empty values and placeholders (`changeme`, `${DB_PASSWORD}`, `<token>`);
+//! - empty values, placeholders (`changeme`, `${DB_PASSWORD}`, `<token>`),
+//!   filler words of test data (`key: value`, `foo`) and words naming their
+//!   slot (`my-password`, `test-token`); weak but real passwords (`admin`,
+//!   `hunter2`) are still reported;
 //! - public material: certificates (`tls.crt`, `ca.crt`, any PEM with only
 //!   `CERTIFICATE`/`PUBLIC KEY` blocks), `*.pub`, `known_hosts` — so a
 //!   `kubernetes.io/tls` Secret with only its certificate, or a
 //!   `service-account-token` Secret with only `ca.crt`/`namespace`, is quiet;
 //! - descriptive fields of credential Secrets: `url`, `type`, `name`,
 //!   `project`, `username`, `host`, `port`, `database`, `namespace`,
-//!   `githubAppID`, `insecure`, `enableLFS`, … (an Argo CD repository Secret
+//!   `address`, `email`, `audience`, `githubAppID`, `insecure`, `enableLFS`,
+//!   … (an Argo CD repository Secret
 //!   with only `type` and `url` declares a public repository). Such a field is
 //!   still reported when it holds a URL with a password or something a secret
 //!   rule recognises;
@@ -88,6 +92,13 @@ pub const ARGOCD_CREDENTIAL_TYPES: &[&str] = &[
 /// Keys whose value is public material (compared lower-case).
 const PUBLIC_KEYS: &[&str] = &[
     "known_hosts",
+    "ca.pem",
+    "cert.pem",
+    "ca-cert.pem",
+    "cacert.pem",
+    "chain.pem",
+    "fullchain.pem",
+    "ca-bundle.pem",
     "ca",
     "cacert",
     "cafile",
@@ -129,6 +140,12 @@ const DESCRIPTIVE_KEYS: &[&str] = &[
     "githubappid",
     "githubappinstallationid",
     "githubappenterprisebaseurl",
+    "githubappinstallationowner",
+    "githubappbaseurl",
+    "address",
+    "email",
+    "audience",
+    "issuer",
 ];
 
 /// Secret-bearing fields of an Argo CD cluster Secret's `config` JSON.
@@ -207,7 +224,12 @@ fn inspect(
         return None;
     }
     let json = json_object(trimmed);
-    if json.is_none() && !trimmed.contains('\n') && is_placeholder(trimmed) {
+    if json.is_none()
+        && !trimmed.contains('\n')
+        && (is_placeholder(trimmed)
+            || super::is_dummy_word(trimmed)
+            || super::is_word_placeholder(trimmed))
+    {
         return None;
     }
     let inner = json.as_ref().and_then(json_secret);
@@ -243,7 +265,7 @@ pub(crate) fn is_exempt(key: &str, value: &str) -> bool {
 }
 
 /// `value` parsed as a JSON object (a `config` or `.dockerconfigjson` blob).
-fn json_object(value: &str) -> Option<serde_json::Value> {
+pub(crate) fn json_object(value: &str) -> Option<serde_json::Value> {
     if !value.starts_with('{') {
         return None;
     }
@@ -279,7 +301,7 @@ fn only_public_pem(value: &str) -> bool {
 /// (`bearerToken`, `password`, `keyData`, `auth`, `private_key`, …) of a
 /// JSON value, as (key, value). An Argo CD cluster `config` with only IRSA
 /// or exec auth, or a JSON blob of settings, has none.
-fn json_secret(v: &serde_json::Value) -> Option<(String, String)> {
+pub(crate) fn json_secret(v: &serde_json::Value) -> Option<(String, String)> {
     match v {
         serde_json::Value::Object(m) => m.iter().find_map(|(k, v)| {
             let named =

@@ -201,6 +201,7 @@ impl ScanArgs {
             range: self.range.clone(),
             since_commit: self.since_commit.clone(),
             allow_missing: self.allow_missing,
+            progress: None,
         })
     }
 }

@@ -52,9 +52,21 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
         exclude: args.exclude.clone(),
         threads: args.threads,
     };
+    // History scans take a while: a progress line on a terminal, never in CI or a pipe.
+    let mut history = args.history_options();
+    let mut _ticker = None;
+    if let Some(h) = history.as_mut()
+        && !args.quiet
+        && std::io::stderr().is_terminal()
+        && std::env::var_os("CI").is_none()
+    {
+        let p = std::sync::Arc::new(gitops_guard::source::history::HistoryProgress::default());
+        h.progress = Some(p.clone());
+        _ticker = Some(Ticker::start(p));
+    }
     let report = gitops_guard::scan(ScanRequest {
         target: args.path.clone(),
-        mode: args.history_options().map_or(Mode::Worktree, Mode::History),
+        mode: history.map_or(Mode::Worktree, Mode::History),
         config,
         options,
         baseline: args.baseline.clone(),
@@ -77,6 +89,40 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
         let _ = report::text::render_summary(&report, false, &mut std::io::stderr());
     }
     Ok(report.exit_code())
+}
+
+/// Redraws the history progress line on stderr until dropped.
+struct Ticker {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Ticker {
+    fn start(p: std::sync::Arc<gitops_guard::source::history::HistoryProgress>) -> Ticker {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let handle = std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                eprint!("\r\x1b[2K{}", p.render(started.elapsed()));
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+            eprint!("\r\x1b[2K");
+        });
+        Ticker {
+            stop,
+            handle: Some(handle),
+        }
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
 }
 
 fn write_report(

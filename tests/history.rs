@@ -611,6 +611,21 @@ fn not_a_repository_is_a_scan_error() {
 }
 
 #[test]
+fn no_progress_line_on_a_pipe() {
+    let fx = fixture();
+    let out = Command::cargo_bin("gitops-guard")
+        .expect("binary")
+        .args(["scan", "--history", "--format", "json", "-o"])
+        .arg(fx.dir.parent().expect("parent").join("r.json"))
+        .arg(&fx.dir)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("history:"), "stderr is not a terminal: {err}");
+}
+
+#[test]
 fn uncommitted_changes_are_reported() {
     let fx = fixture();
     write(&fx.dir, "README.md", "changed but not committed\n");

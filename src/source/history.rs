@@ -56,6 +56,40 @@ pub struct HistoryOptions {
     pub since_commit: Option<String>,
     /// Missing objects are skipped and counted instead of failing the scan.
     pub allow_missing: bool,
+    /// Counters the caller may show while the scan runs.
+    pub progress: Option<std::sync::Arc<HistoryProgress>>,
+}
+
+/// Live counters of a history scan, for a progress display: the library
+/// only counts, the caller draws (see [`HistoryProgress::render`]).
+#[derive(Debug, Default)]
+pub struct HistoryProgress {
+    /// Commits walked so far.
+    pub commits: AtomicU64,
+    /// Blobs to read, known once the walk is done (0 before).
+    pub blobs_total: AtomicU64,
+    /// Blobs read (scanned or skipped) so far.
+    pub blobs: AtomicU64,
+    /// Bytes of the blobs read so far.
+    pub bytes: AtomicU64,
+}
+
+impl HistoryProgress {
+    /// One status line, e.g. `history: 71082 commits, 1200/161713 blobs, 310.2 MB/s`.
+    pub fn render(&self, elapsed: std::time::Duration) -> String {
+        let commits = self.commits.load(Ordering::Relaxed);
+        let total = self.blobs_total.load(Ordering::Relaxed);
+        let blobs = self.blobs.load(Ordering::Relaxed);
+        let bytes = self.bytes.load(Ordering::Relaxed);
+        if total == 0 {
+            return format!("history: walking commits: {commits}");
+        }
+        let secs = elapsed.as_secs_f64().max(1e-3);
+        format!(
+            "history: {commits} commits, {blobs}/{total} blobs, {:.1} MB/s",
+            bytes as f64 / 1e6 / secs
+        )
+    }
 }
 
 /// Errors named one by one before they are summarised (a partial clone can
@@ -104,7 +138,8 @@ pub fn scan(
     let excludes = glob_set(&scanner.options.exclude)?;
 
     let (commits, boundary) = select_commits(&repo, opts)?;
-    let history = walk(&repo, &commits, &boundary, collector)?;
+    let progress = opts.progress.clone().unwrap_or_default();
+    let history = walk(&repo, &commits, &boundary, collector, &progress)?;
     collector.with_stats(|s| {
         s.commits_scanned = Some(history.commits.len() as u64);
         s.shallow = Some(shallow);
@@ -148,7 +183,11 @@ pub fn scan(
         scanner,
         collector,
         delivered: AtomicU64::new(0),
+        progress: &progress,
     };
+    progress
+        .blobs_total
+        .store(n_wanted as u64, Ordering::Relaxed);
 
     let objects_dir = repo.objects.store_ref().path().to_path_buf();
     let in_packs = pack_object_count(&objects_dir);
@@ -228,6 +267,7 @@ struct BlobReader<'a> {
     scanner: &'a Scanner,
     collector: &'a Collector,
     delivered: AtomicU64,
+    progress: &'a HistoryProgress,
 }
 
 impl BlobReader<'_> {
@@ -241,6 +281,10 @@ impl BlobReader<'_> {
 
     fn handle(&self, i: u32, bytes: &[u8]) {
         self.delivered.fetch_add(1, Ordering::Relaxed);
+        self.progress.blobs.fetch_add(1, Ordering::Relaxed);
+        self.progress
+            .bytes
+            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
         let b = &self.history.blobs[i as usize];
         if bytes.len() as u64 > self.scanner.options.max_file_size {
             self.collector.skip(SkipReason::TooLarge);
@@ -623,6 +667,7 @@ fn walk(
     tips: &[ObjectId],
     boundary: &[ObjectId],
     collector: &Collector,
+    progress: &HistoryProgress,
 ) -> Result<History, Error> {
     let shallow: gix::hashtable::HashSet<ObjectId> = match repo.shallow_commits() {
         Ok(Some(c)) => c.iter().copied().collect(),
@@ -692,6 +737,7 @@ fn walk(
             }
         };
         let idx = ids.len() as u32;
+        progress.commits.fetch_add(1, Ordering::Relaxed);
         seen.insert(id, idx);
         ids.push(id);
         let (name, email, secs) = match c.author() {
@@ -1158,6 +1204,18 @@ mod tests {
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_767_323_045), "2026-01-02T03:04:05Z");
         assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn progress_line() {
+        let p = HistoryProgress::default();
+        p.commits.store(5, Ordering::Relaxed);
+        let t = std::time::Duration::from_secs(2);
+        assert_eq!(p.render(t), "history: walking commits: 5");
+        p.blobs_total.store(10, Ordering::Relaxed);
+        p.blobs.store(3, Ordering::Relaxed);
+        p.bytes.store(2_000_000, Ordering::Relaxed);
+        assert_eq!(p.render(t), "history: 5 commits, 3/10 blobs, 1.0 MB/s");
     }
 
     #[test]

@@ -617,7 +617,7 @@ fn plain_http_fixture() {
     let all = of_rules(&findings, &rules);
     let active = assert_fires_by_name(&text, &all, &rules);
     for f in &active {
-        let info = f.message.contains("cluster-internal");
+        let info = f.message.contains("internal host");
         let expected = match (f.rule.as_str(), info) {
             (_, true) => Severity::Info,
             ("plain-http-source", false) => Severity::High,

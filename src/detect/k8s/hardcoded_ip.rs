@@ -29,8 +29,10 @@
 //!   `except`, `*allow*`, `*deny*`, `*trusted*`, `NO_PROXY`, `*exclude*`,
 //!   `*bind*`, `*listen*`, `nameservers` (a resolver can only be an IP),
 //!   `clusterIP(s)`, `podIP(s)`, `hostIP`, `*version*`, `image`, `tag`,
-//!   `*digest*`, `*checksum*`, `description`, `pattern`, labels and the
-//!   last-applied-configuration annotation;
+//!   `*digest*`, `*checksum*`, `description`, `pattern`, PromQL `expr`
+//!   (an `instance="10.0.0.5:9100"` matcher is a label, not a connection),
+//!   `external-dns.alpha.kubernetes.io/target` (the DNS record itself),
+//!   labels and the last-applied-configuration annotation;
 //! - `0.0.0.0`, `::`, loopback, link-local (other than the metadata
 //!   endpoint), multicast, broadcast, netmasks (`255.…`), reserved space;
 //! - documentation ranges (`192.0.2.0/24`, `198.51.100.0/24`,
@@ -43,7 +45,8 @@
 //!   numbers, a number after a letter (`v1.2.3.4`) or an image reference's
 //!   colon (`repo:1.2.3.4`), or after a `version`/`release`/`tag` word;
 //! - Secrets (the secret detectors own them), CustomResourceDefinitions, and
-//!   IP-pool resources (`metallb.io`, `projectcalico.org`, Cilium IP pools).
+//!   IP-pool and network-attachment resources (`metallb.io`,
+//!   `projectcalico.org`, Cilium IP pools, Multus `k8s.cni.cncf.io`).
 //!
 //! ## Example
 //!
@@ -337,6 +340,8 @@ const PRUNE_CONTAINS: &[&str] = &[
     "description",
     "last-applied",
     "pattern",
+    "external-dns",
+    "expr",
 ];
 /// Keys (lower-cased, exact) whose subtrees are not endpoints.
 const PRUNE_EXACT: &[&str] = &["except", "image", "tag", "labels", "oid"];
@@ -352,6 +357,7 @@ fn skip_object(kind: &str, group: &str) -> bool {
     matches!(kind, "Secret" | "CustomResourceDefinition")
         || group == "metallb.io"
         || group.ends_with("projectcalico.org")
+        || group == "k8s.cni.cncf.io"
         || (group == "cilium.io" && (kind.contains("IPPool") || kind.starts_with("CiliumBGP")))
 }
 

@@ -191,10 +191,20 @@ fn is_candidate(key: Option<&str>, text: &str) -> bool {
     }
     t.len() >= MIN_LEN
         && !is_generic_non_secret(t)
+        && !super::is_secret_reference(t)
+        && !is_addresses(t)
         && !super::is_word_placeholder(t)
         && !super::is_identifier_like(t)
         && !super::is_dummy_word(t)
         && shannon_entropy(t.as_bytes()) >= MIN_ENTROPY
+}
+
+/// IP addresses or CIDRs, alone or in a list (`192.168.10.0/24,10.0.0.1`).
+fn is_addresses(t: &str) -> bool {
+    t.split([',', ' ', ';']).filter(|p| !p.is_empty()).all(|p| {
+        let addr = p.split_once('/').map_or(p, |(a, _)| a);
+        addr.parse::<std::net::IpAddr>().is_ok()
+    })
 }
 
 /// A PEM private key with something between its BEGIN and END lines (a

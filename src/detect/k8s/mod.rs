@@ -244,6 +244,32 @@ pub(crate) fn is_identifier_like(value: &str) -> bool {
         })
 }
 
+/// A reference to a secret kept in a secret manager, resolved at deploy or
+/// run time: 1Password (`op://vault/item/field`), Vault and argocd-vault-plugin
+/// (`vault:…`), vals (`ref+…`), AWS Secrets Manager / SSM ARNs, Azure Key
+/// Vault, GCP Secret Manager paths.
+pub(crate) fn is_secret_reference(value: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "op://",
+        "vault:",
+        "ref+",
+        "akv://",
+        "azkv://",
+        "gcpsm://",
+        "awssm://",
+        "awsssm://",
+        "sm://",
+        "bws://",
+        "arn:aws:secretsmanager:",
+        "arn:aws:ssm:",
+        "secretref+",
+    ];
+    let v = value.trim();
+    let lower = v.to_ascii_lowercase();
+    PREFIXES.iter().any(|p| lower.starts_with(p))
+        || (lower.starts_with("projects/") && lower.contains("/secrets/"))
+}
+
 /// Values that are clearly not a credential even under a secret-like name:
 /// empty, placeholders and template references, booleans and numbers, paths,
 /// environment-variable names, and URLs without a password. Weak passwords
@@ -255,6 +281,7 @@ pub(crate) fn is_literal_non_secret(value: &str) -> bool {
         || crate::detect::placeholder::is_placeholder(v)
         || is_dummy_word(v)
         || is_word_placeholder(v)
+        || is_secret_reference(v)
     {
         return true;
     }

@@ -11,7 +11,7 @@
 //! |---|---|
 //! | a GitOps **source**: Argo CD `Application`/`ApplicationSet` `repoURL`, Flux `GitRepository`/`HelmRepository`/`OCIRepository`/`Bucket` `spec.url`, an Argo CD repository Secret's `url`, Kustomize remote `resources`/`helmCharts[].repo` | high, rule `plain-http-source` |
 //! | any other non-local host | medium, rule `plain-http` |
-//! | a cluster-internal host: single-label (`http://redis:6379`), `*.svc`, `*.cluster.local`, `*.svc.cluster.local`, or a name under a TLD that is not public (`grafana.monitoring`, `*.local`, `*.internal`) | info (a mesh may add mTLS) |
+//! | an internal host: single-label (`http://redis:6379`), `*.svc`, `*.cluster.local`, `*.svc.cluster.local`, a name under a TLD that is not public (`grafana.monitoring`, `*.local`, `*.internal`), or a private address (`http://10.0.7.1`, which `hardcoded-ip` reports too) | info (a mesh may add mTLS; a private network is not the Internet) |
 //!
 //! ## What it does not report
 //!
@@ -73,7 +73,7 @@ pub const SOURCE_RULE: &str = "plain-http-source";
 pub enum HostClass {
     /// Not worth a finding: local, documentation, namespace or licence host.
     Ignored,
-    /// Inside the cluster or a private naming domain.
+    /// Inside the cluster, a private naming domain or a private address.
     Internal,
     /// Anywhere else.
     External,
@@ -183,7 +183,8 @@ pub fn classify_host(host: &str, path: &str) -> HostClass {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return match classify(ip) {
             IpClass::Ignored | IpClass::Metadata => HostClass::Ignored,
-            _ => HostClass::External,
+            IpClass::Private => HostClass::Internal,
+            IpClass::Public => HostClass::External,
         };
     }
     if host == "localhost"
@@ -493,8 +494,8 @@ fn finding(
             if source { SOURCE_RULE } else { RULE },
             Severity::Info,
             format!(
-                "{desc}: {path} uses plain HTTP to the cluster-internal host {shown}; fine only \
-                 if a service mesh adds mTLS"
+                "{desc}: {path} uses plain HTTP to the internal host {shown}; fine only if a \
+                 service mesh or the private network protects it"
             ),
         ),
         (_, true) => (
@@ -540,7 +541,11 @@ mod tests {
             hosts("HTTP://user:pw@Git.Corp.COM:8080/x"),
             [("git.corp.com".into(), External)]
         );
-        assert_eq!(hosts("http://10.1.2.3:80"), [("10.1.2.3".into(), External)]);
+        assert_eq!(hosts("http://10.1.2.3:80"), [("10.1.2.3".into(), Internal)]);
+        assert_eq!(
+            hosts("http://52.95.110.1:80"),
+            [("52.95.110.1".into(), External)]
+        );
         assert_eq!(
             hosts("http://[2606:4700::1]/"),
             [("2606:4700::1".into(), External)]

@@ -109,24 +109,40 @@ const PUBLIC_KEYS: &[&str] = &[
     "identity.pub",
 ];
 
-/// Descriptive fields of credential Secrets (Argo CD, Flux, databases).
-/// Compared lower-case.
-const DESCRIPTIVE_KEYS: &[&str] = &[
+/// Words that make a key descriptive (`username`, `apiAddress`,
+/// `azurestorageaccountname`, `githubAppID`, `node.session.auth.username_in`).
+const DESCRIPTIVE_WORDS: &[&str] = &[
     "type",
     "name",
-    "project",
-    "url",
-    "server",
-    "namespace",
-    "namespaces",
     "username",
     "user",
+    "project",
+    "url",
+    "uri",
+    "server",
+    "endpoint",
+    "address",
+    "addr",
     "host",
     "hostname",
     "port",
+    "namespace",
+    "namespaces",
     "database",
     "dbname",
     "region",
+    "email",
+    "audience",
+    "issuer",
+    "id",
+    "owner",
+    "shard",
+    "proxy",
+];
+
+/// Flags and settings of credential Secrets (Argo CD, Flux), compared
+/// lower-case and whole.
+const DESCRIPTIVE_KEYS: &[&str] = &[
     "clusterresources",
     "insecure",
     "insecureignorehostkey",
@@ -134,19 +150,47 @@ const DESCRIPTIVE_KEYS: &[&str] = &[
     "enableoci",
     "forcehttpbasicauth",
     "useazureworkloadidentity",
-    "proxy",
     "noproxy",
-    "shard",
-    "githubappid",
-    "githubappinstallationid",
     "githubappenterprisebaseurl",
-    "githubappinstallationowner",
     "githubappbaseurl",
-    "address",
-    "email",
-    "audience",
-    "issuer",
 ];
+
+/// Words that make a key hold a secret whatever else it says.
+const STRONG_SECRET_PARTS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "secret",
+    "token",
+    "key",
+    "credential",
+    "creds",
+    "cert",
+    "auth",
+];
+
+/// A key that describes a credential rather than holding it: a descriptive
+/// word in it (or at the end of an unsplit name) and no secret word.
+fn is_descriptive_key(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    let words = super::secret_names::words(key);
+    let strong = words.iter().any(|w| {
+        STRONG_SECRET_PARTS
+            .iter()
+            .any(|p| w == p || (w.len() > p.len() + 2 && w.ends_with(p)))
+    });
+    if strong && !words.iter().any(|w| w == "username" || w == "user") {
+        return false;
+    }
+    DESCRIPTIVE_KEYS.contains(&lower.as_str())
+        || words
+            .iter()
+            .any(|w| DESCRIPTIVE_WORDS.contains(&w.as_str()))
+        || DESCRIPTIVE_WORDS
+            .iter()
+            .any(|d| d.len() >= 4 && words.last().is_some_and(|l| l.ends_with(d)))
+}
 
 /// Secret-bearing fields of an Argo CD cluster Secret's `config` JSON.
 const ARGO_CONFIG_SECRETS: &[&str] = &["bearerToken", "password", "keyData"];
@@ -228,7 +272,8 @@ fn inspect(
         && !trimmed.contains('\n')
         && (is_placeholder(trimmed)
             || super::is_dummy_word(trimmed)
-            || super::is_word_placeholder(trimmed))
+            || super::is_word_placeholder(trimmed)
+            || super::is_secret_reference(trimmed))
     {
         return None;
     }
@@ -258,7 +303,7 @@ pub(crate) fn is_exempt(key: &str, value: &str) -> bool {
     {
         return true;
     }
-    if DESCRIPTIVE_KEYS.contains(&k.as_str()) && !url_has_password(value) {
+    if is_descriptive_key(key) && !url_has_password(value) {
         return true;
     }
     false

@@ -487,8 +487,8 @@ fn build_snippet(raw: &str, caret: (usize, usize), ranges: &mut Vec<(usize, usiz
         }
         let masked = redact(&chars[s..e].iter().collect::<String>());
         let mlen = masked.chars().count();
-        for k in s..e {
-            map[k] = out_len + ((k - s) * mlen / (e - s)).min(mlen.saturating_sub(1));
+        for (k, slot) in map[s..e].iter_mut().enumerate() {
+            *slot = out_len + (k * mlen / (e - s)).min(mlen.saturating_sub(1));
         }
         text.push_str(&masked);
         out_len += mlen;

@@ -277,7 +277,6 @@ fn is_identifier_words(v: &str) -> bool {
     let mut i = 0;
     let mut first = true;
     while i < b.len() {
-        let start = i;
         if b[i].is_ascii_uppercase() {
             i += 1;
         } else if !first {
@@ -288,7 +287,7 @@ fn is_identifier_words(v: &str) -> bool {
             i += 1;
         }
         let lowers = i - lower_start;
-        if lowers < 2 && !(first && start == lower_start && lowers >= 2) {
+        if lowers < 2 {
             return false;
         }
         first = false;
@@ -302,7 +301,7 @@ fn decoded_text(v: &str) -> Option<String> {
     // padding or a `+`/`/` says base64; bare letters and digits are more
     // likely a token
     let looks_b64 =
-        v.len() >= 8 && v.len() % 4 == 0 && (v.ends_with('=') || v.contains(['+', '/']));
+        v.len() >= 8 && v.len().is_multiple_of(4) && (v.ends_with('=') || v.contains(['+', '/']));
     if !looks_b64 {
         return None;
     }

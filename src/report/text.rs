@@ -136,7 +136,7 @@ fn summary(report: &Report, p: &Paint, w: &mut dyn Write) -> io::Result<()> {
         )
     };
     let suppressed = report.findings.len() - active.len();
-    let mut line = format!("{head}");
+    let mut line = head.to_string();
     if suppressed > 0 {
         line.push_str(&format!(", {suppressed} suppressed"));
     }

@@ -10,7 +10,8 @@
 # gen-repo.sh if missing) and kube-prometheus ($KP_REPO, small enough for trufflehog to
 # finish). REPO may be bare or not.
 #
-# Environment: HIST_RUNS (3) hyperfine runs for the floor and gitops-guard (after one
+# Environment: HIST_TOOLS ("floor gitops-guard trufflehog": which rows to run; trufflehog
+# takes 10+ minutes per large repository); HIST_RUNS (3) hyperfine runs for the floor and gitops-guard (after one
 # measuring run that also warms the page cache); TH_TIMEOUT (600) seconds for trufflehog;
 # GG_TIMEOUT (1800) for gitops-guard's measuring run; GG_ARGS (extra flags for
 # gitops-guard); GG_BUILD=0 to skip `cargo build --release`. Outputs: bench/out/history-*.
@@ -26,6 +27,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 HIST_RUNS=${HIST_RUNS:-3}
+HIST_TOOLS=" ${HIST_TOOLS:-floor gitops-guard trufflehog} "
+want() { [[ $HIST_TOOLS == *" $1 "* ]]; }
 TH_TIMEOUT=${TH_TIMEOUT:-600}
 GG_TIMEOUT=${GG_TIMEOUT:-1800}
 
@@ -33,8 +36,8 @@ ensure_git
 ensure_jq
 ensure_hyperfine
 ensure_gnu_time
-ensure_trufflehog
-ensure_gg
+if want trufflehog; then ensure_trufflehog; fi
+if want gitops-guard; then ensure_gg; else GG=""; fi
 
 repos=()
 if [[ $# -eq 0 ]]; then
@@ -108,19 +111,24 @@ for repo in "${repos[@]}"; do
 	gg_args+=(${GG_ARGS:-} "$repo")
 
 	# 1. the floor
-	note "floor: git cat-file --batch-all-objects --batch"
-	floor_cmd="git -C $(printf '%q' "$repo") cat-file --batch-all-objects --batch > /dev/null"
-	measure "$out/floor.out" 3600 bash -c "$floor_cmd"
-	[[ $M_STATUS -eq 0 ]] || die "git cat-file failed on $repo (exit $M_STATUS): $(head -c 300 "$out/floor.out.stderr")"
-	floor_rss=$M_RSS
-	hyperfine --style basic --warmup 0 --runs "$HIST_RUNS" --export-json "$out/floor.hyperfine.json" \
-		-n floor "$floor_cmd" >&2
-	floor_mean=$(jq '.results[0].mean' "$out/floor.hyperfine.json")
-	rows+=("| $label | \`git cat-file --batch-all-objects --batch\` (floor) | $(hyperfine_mean "$out/floor.hyperfine.json") | $(hyperfine_cpu "$out/floor.hyperfine.json") s | $floor_rss MiB | - | - | 1.00× |")
+	floor_mean=0
+	if want floor; then
+		note "floor: git cat-file --batch-all-objects --batch"
+		floor_cmd="git -C $(printf '%q' "$repo") cat-file --batch-all-objects --batch > /dev/null"
+		measure "$out/floor.out" 3600 bash -c "$floor_cmd"
+		[[ $M_STATUS -eq 0 ]] || die "git cat-file failed on $repo (exit $M_STATUS): $(head -c 300 "$out/floor.out.stderr")"
+		floor_rss=$M_RSS
+		hyperfine --style basic --warmup 0 --runs "$HIST_RUNS" --export-json "$out/floor.hyperfine.json" \
+			-n floor "$floor_cmd" >&2
+		floor_mean=$(jq '.results[0].mean' "$out/floor.hyperfine.json")
+		rows+=("| $label | \`git cat-file --batch-all-objects --batch\` (floor) | $(hyperfine_mean "$out/floor.hyperfine.json") | $(hyperfine_cpu "$out/floor.hyperfine.json") s | $floor_rss MiB | - | - | 1.00× |")
+	fi
 
 	# 2. gitops-guard
 	gg_mean=""
-	if [[ -n $GG ]]; then
+	if ! want gitops-guard; then
+		:
+	elif [[ -n $GG ]]; then
 		note "gitops-guard scan --history (measuring run)"
 		measure "$out/gitops-guard.json" "$GG_TIMEOUT" "$GG" "${gg_args[@]}"
 		if [[ $M_SECONDS == ">"* ]]; then
@@ -146,6 +154,7 @@ for repo in "${repos[@]}"; do
 
 	# 3. trufflehog 2.x: clones the repository itself (into TMPDIR), then diffs every commit
 	# of every branch. One run under the time limit; its temporary clone is removed after.
+	want trufflehog || continue
 	note "trufflehog $TRUFFLEHOG_VERSION --regex --entropy=False (limit $TH_TIMEOUT s)"
 	th_tmp=$BENCH_CACHE/tmp-trufflehog
 	rm -rf "$th_tmp"

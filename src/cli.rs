@@ -29,6 +29,11 @@ pub enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Run as a Git hook: pre-receive (server), pre-commit (client), or install one.
+    Hook {
+        #[command(subcommand)]
+        command: crate::cmd::hook::HookCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -213,7 +218,12 @@ pub struct BaselineArgs {
     pub path: PathBuf,
 
     /// Where to write the baseline.
-    #[arg(long, short = 'o', default_value = ".gitops-guard-baseline.json", value_name = "FILE")]
+    #[arg(
+        long,
+        short = 'o',
+        default_value = ".gitops-guard-baseline.json",
+        value_name = "FILE"
+    )]
     pub output: PathBuf,
 
     /// Config file (default: PATH/.gitops-guard.toml if present).
@@ -230,7 +240,8 @@ pub struct BaselineArgs {
 }
 
 pub fn parse_severity(s: &str) -> Result<Severity, String> {
-    Severity::parse(s).ok_or_else(|| format!("`{s}` is not a severity (info, low, medium, high, critical)"))
+    Severity::parse(s)
+        .ok_or_else(|| format!("`{s}` is not a severity (info, low, medium, high, critical)"))
 }
 
 pub fn parse_category(s: &str) -> Result<Category, String> {

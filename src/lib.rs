@@ -12,6 +12,7 @@ pub mod detect;
 pub mod error;
 pub mod filter;
 pub mod finding;
+pub mod hook;
 pub mod manifest;
 pub mod report;
 pub mod rules;
@@ -33,6 +34,10 @@ pub enum Mode {
     Worktree,
     /// Every unique blob and commit message of the Git history (or of a range).
     History(source::history::HistoryOptions),
+    /// What a push adds (a pre-receive hook), planned by [`source::pushed::plan`].
+    Pushed(std::sync::Arc<source::pushed::PushPlan>),
+    /// The staged changes of the index (a pre-commit hook).
+    Staged,
 }
 
 /// Everything one scan needs, resolved by the caller.
@@ -58,13 +63,22 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
     let started = Instant::now();
     let mut options = req.options.clone();
     options.exclude.extend(req.config.exclude.iter().cloned());
-    let fail_on = req.fail_on.or(req.config.fail_on).unwrap_or(DEFAULT_FAIL_ON);
-    let baseline = req.baseline.as_deref().map(filter::Baseline::load).transpose()?;
+    let fail_on = req
+        .fail_on
+        .or(req.config.fail_on)
+        .unwrap_or(DEFAULT_FAIL_ON);
+    let baseline = req
+        .baseline
+        .as_deref()
+        .map(filter::Baseline::load)
+        .transpose()?;
     let scanner = Scanner::new(req.config.clone(), options)?;
     let collector = Collector::new();
     match &req.mode {
         Mode::Worktree => source::worktree::scan(&req.target, &scanner, &collector)?,
         Mode::History(h) => source::history::scan(&req.target, h, &scanner, &collector)?,
+        Mode::Pushed(plan) => source::pushed::scan(plan, &scanner, &collector)?,
+        Mode::Staged => source::staged::scan(&req.target, &scanner, &collector)?,
     }
     let (mut findings, mut stats, errors) = collector.finish(&scanner);
     filter::apply_config(&scanner.config, &mut findings)?;

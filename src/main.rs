@@ -2,6 +2,7 @@
 //! code in one place.
 
 mod cli;
+mod cmd;
 
 use clap::Parser;
 use cli::{BaselineArgs, Cli, ColorChoice, Command, ListFormat, RulesCommand, ScanArgs};
@@ -17,7 +18,11 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { exit::USAGE } else { exit::CLEAN };
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::CLEAN
+            };
             let _ = e.print();
             return ExitCode::from(code);
         }
@@ -36,6 +41,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
         Command::Scan(args) => scan(args),
         Command::Baseline(args) => baseline(args),
         Command::Rules { command } => rules(command),
+        Command::Hook { command } => cmd::hook::run(command),
     }
 }
 
@@ -167,14 +173,23 @@ fn baseline(args: BaselineArgs) -> Result<u8, Error> {
         baseline: None,
         fail_on: None,
     })?;
-    write_report(&report, Format::Json, &RenderOptions::default(), Some(&args.output))?;
+    write_report(
+        &report,
+        Format::Json,
+        &RenderOptions::default(),
+        Some(&args.output),
+    )?;
     eprintln!(
         "gitops-guard: wrote {} finding(s) to {}",
         report.active().count(),
         args.output.display()
     );
     // A baseline that could not see everything is not a baseline.
-    Ok(if report.errors.is_empty() { exit::CLEAN } else { exit::SCAN_ERROR })
+    Ok(if report.errors.is_empty() {
+        exit::CLEAN
+    } else {
+        exit::SCAN_ERROR
+    })
 }
 
 fn all_rules() -> Result<Vec<RuleInfo>, Error> {
@@ -190,14 +205,24 @@ fn rules(command: RulesCommand) -> Result<u8, Error> {
     let mut w = stdout.lock();
     let res = match command {
         RulesCommand::List { format, category } => {
-            let infos: Vec<_> = infos.iter().filter(|i| category.is_none_or(|c| i.category == c)).collect();
+            let infos: Vec<_> = infos
+                .iter()
+                .filter(|i| category.is_none_or(|c| i.category == c))
+                .collect();
             match format {
                 ListFormat::Text => {
                     let width = infos.iter().map(|i| i.id.len()).max().unwrap_or(10);
                     let mut r = Ok(());
                     for i in &infos {
                         r = r.and_then(|_| {
-                            writeln!(w, "{:<width$}  {:<26}  {:<8}  {}", i.id, i.category.as_str(), i.severity.as_str(), i.name)
+                            writeln!(
+                                w,
+                                "{:<width$}  {:<26}  {:<8}  {}",
+                                i.id,
+                                i.category.as_str(),
+                                i.severity.as_str(),
+                                i.name
+                            )
                         });
                     }
                     r.and_then(|_| writeln!(w, "{} rules and checks", infos.len()))
@@ -221,14 +246,41 @@ fn rules(command: RulesCommand) -> Result<u8, Error> {
         }
         RulesCommand::Explain { id } => {
             let Some(i) = infos.iter().find(|i| i.id == id) else {
-                let close: Vec<_> = infos.iter().filter(|i| i.id.contains(&id)).map(|i| i.id.as_str()).take(5).collect();
-                let hint = if close.is_empty() { String::new() } else { format!(" (did you mean: {})", close.join(", ")) };
-                return Err(Error::Usage(format!("no rule or check `{id}`{hint}; see `gitops-guard rules list`")));
+                let close: Vec<_> = infos
+                    .iter()
+                    .filter(|i| i.id.contains(&id))
+                    .map(|i| i.id.as_str())
+                    .take(5)
+                    .collect();
+                let hint = if close.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (did you mean: {})", close.join(", "))
+                };
+                return Err(Error::Usage(format!(
+                    "no rule or check `{id}`{hint}; see `gitops-guard rules list`"
+                )));
             };
             writeln!(w, "{} — {}\n", i.id, i.name)
                 .and_then(|_| writeln!(w, "category: {}\nseverity: {}\n", i.category, i.severity))
-                .and_then(|_| writeln!(w, "{}\n", if i.description.is_empty() { &i.name } else { &i.description }))
-                .and_then(|_| if i.remediation.is_empty() { Ok(()) } else { writeln!(w, "How to fix: {}", i.remediation) })
+                .and_then(|_| {
+                    writeln!(
+                        w,
+                        "{}\n",
+                        if i.description.is_empty() {
+                            &i.name
+                        } else {
+                            &i.description
+                        }
+                    )
+                })
+                .and_then(|_| {
+                    if i.remediation.is_empty() {
+                        Ok(())
+                    } else {
+                        writeln!(w, "How to fix: {}", i.remediation)
+                    }
+                })
         }
     };
     match res {

@@ -9,4 +9,6 @@
 //! [`Collector`]: crate::scan::Collector
 
 pub mod history;
+pub mod pushed;
+pub mod staged;
 pub mod worktree;

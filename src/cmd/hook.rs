@@ -1,0 +1,365 @@
+//! `gitops-guard hook pre-receive | pre-commit | install`.
+
+use clap::{Args, Subcommand, ValueEnum};
+use gitops_guard::config::Config;
+use gitops_guard::error::{Error, exit};
+use gitops_guard::finding::Severity;
+use gitops_guard::hook::install::{self, HookKind, Installed};
+use gitops_guard::hook::pre_receive::{
+    self, Flags, OnTimeout, Outcome, Settings, append_audit, audit_line,
+};
+use gitops_guard::report::{self, Format, RenderOptions};
+use gitops_guard::scan::ScanOptions;
+use gitops_guard::source::pushed::parse_updates;
+use gitops_guard::{Mode, ScanRequest};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::cli::{parse_severity, parse_size};
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Server side: judge a push before any ref moves (install as the
+    /// repository's `hooks/pre-receive`, or GitLab `custom_hooks/pre-receive`).
+    /// Reads `<old> <new> <ref>` lines on stdin; scans only the commits the
+    /// push adds (not reachable from any existing ref), their messages and
+    /// the blobs they introduce. Exit 0 accepts the push; anything else rejects it.
+    PreReceive(PreReceiveArgs),
+    /// Client side: scan the staged changes (what the next commit adds).
+    /// Exit 1 stops the commit.
+    PreCommit(PreCommitArgs),
+    /// Write a hook script into a repository (refuses to overwrite a hook it did not write).
+    Install(InstallArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OnTimeoutArg {
+    Reject,
+    Allow,
+}
+
+#[derive(Debug, Args)]
+pub struct PreReceiveArgs {
+    /// The repository (default: $GIT_DIR, which git sets for hooks, else `.`).
+    #[arg(long, value_name = "DIR")]
+    pub git_dir: Option<PathBuf>,
+
+    /// Give up after this long (e.g. 4s, 500ms; 0: never) [default: git config gitops-guard.timeout, else 4s].
+    #[arg(long, value_parser = pre_receive::parse_duration, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+
+    /// What a scan that did not finish (deadline, --max-commits) means [default: gitops-guard.onTimeout, else reject].
+    #[arg(long, value_enum)]
+    pub on_timeout: Option<OnTimeoutArg>,
+
+    /// Most new commits one push may add (0: no limit) [default: gitops-guard.maxCommits, else 2000].
+    #[arg(long, value_name = "N")]
+    pub max_commits: Option<usize>,
+
+    /// Categories whose findings block the push (repeatable; `secrets`, `all`,
+    /// or a category id) [default: gitops-guard.block, else secrets].
+    #[arg(long, value_name = "CATEGORY")]
+    pub block: Vec<String>,
+
+    /// Lowest severity that blocks [default: gitops-guard.failOn, else medium].
+    #[arg(long, value_parser = parse_severity, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+
+    /// Honour `git push -o gitops-guard.skip=<reason>` (also git config
+    /// gitops-guard.allowSkip; needs receive.advertisePushOptions). Every skip is logged.
+    #[arg(long)]
+    pub allow_skip: bool,
+
+    /// Where skips are logged, one JSON line each [default: gitops-guard.auditLog, else GIT_DIR/gitops-guard-audit.log].
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+
+    /// Scan config file [default: gitops-guard.config, else built-in defaults].
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Skip blobs larger than this (bytes; K, M, G suffixes allowed).
+    #[arg(long, value_parser = parse_size, value_name = "SIZE")]
+    pub max_file_size: Option<u64>,
+
+    /// Say nothing when the push is accepted.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// Also say how the new commits were found and where the time went.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PreCommitArgs {
+    /// A path inside the repository.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Config file (default: .gitops-guard.toml at the repository root, if present).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Lowest severity that stops the commit [default: config's fail-on, else medium].
+    #[arg(long, value_parser = parse_severity, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+
+    /// Skip paths matching GLOB (repeatable).
+    #[arg(long, short = 'e', value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Skip files larger than this (bytes; K, M, G suffixes allowed).
+    #[arg(long, value_parser = parse_size, default_value = "10M", value_name = "SIZE")]
+    pub max_file_size: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum HookArg {
+    PreCommit,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// A path inside the repository.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    /// Which hook.
+    #[arg(long, value_enum, default_value_t = HookArg::PreCommit)]
+    pub hook: HookArg,
+}
+
+pub fn run(command: HookCommand) -> Result<u8, Error> {
+    match command {
+        HookCommand::PreReceive(args) => pre_receive(args),
+        HookCommand::PreCommit(args) => pre_commit(args),
+        HookCommand::Install(args) => install_hook(args),
+    }
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn pre_receive(args: PreReceiveArgs) -> Result<u8, Error> {
+    let git_dir = args
+        .git_dir
+        .clone()
+        .or_else(|| std::env::var_os("GIT_DIR").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("."));
+    let started = std::time::Instant::now();
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .map_err(|e| Error::Usage(format!("cannot read the ref updates on stdin: {e}")))?;
+    let updates = parse_updates(&input)?;
+    let flags = Flags {
+        timeout: args.timeout,
+        on_timeout: args.on_timeout.map(|o| match o {
+            OnTimeoutArg::Reject => OnTimeout::Reject,
+            OnTimeoutArg::Allow => OnTimeout::Allow,
+        }),
+        max_commits: args.max_commits,
+        block: args.block.clone(),
+        fail_on: args.fail_on,
+        allow_skip: args.allow_skip,
+        audit_log: args.audit_log.clone(),
+        config: args.config.clone(),
+        max_file_size: args.max_file_size,
+    };
+    let settings = Settings::resolve(&git_dir, &flags)?;
+    let stderr = std::io::stderr();
+    let mut err = stderr.lock();
+    let gitlab = settings.gitlab;
+    let say = |err: &mut dyn Write, text: &str| {
+        let _ = pre_receive::Messages::new(err, gitlab).line(text);
+    };
+
+    if let Some(reason) = pre_receive::skip_request(&pre_receive::push_options_from_env()) {
+        if !settings.allow_skip {
+            say(
+                &mut err,
+                "gitops-guard: the push option gitops-guard.skip is not enabled on this server (git config gitops-guard.allowSkip true); scanning as usual.",
+            );
+        } else if reason.is_empty() {
+            say(
+                &mut err,
+                "gitops-guard: push rejected: a skip needs a reason: git push -o gitops-guard.skip=\"<why>\"",
+            );
+            return Ok(exit::FINDINGS);
+        } else {
+            let line = audit_line("skip", &reason, &updates, now_secs());
+            if let Err(e) = append_audit(&settings.audit_log, &line) {
+                say(
+                    &mut err,
+                    &format!(
+                        "gitops-guard: push rejected: the skip could not be logged to {}: {e}",
+                        settings.audit_log.display()
+                    ),
+                );
+                return Ok(exit::SCAN_ERROR);
+            }
+            say(
+                &mut err,
+                &format!(
+                    "gitops-guard: scan SKIPPED at the request of {} (reason: {reason}); this was logged.",
+                    pre_receive::pusher()
+                ),
+            );
+            return Ok(exit::CLEAN);
+        }
+    }
+    if updates.iter().all(|u| u.is_delete()) {
+        return Ok(exit::CLEAN);
+    }
+
+    let (tx, rx) = std::sync::mpsc::channel();
+    let worker_settings = settings.clone();
+    let worker_updates = updates.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(pre_receive::run(&worker_settings, &worker_updates));
+    });
+    let result = if settings.timeout.is_zero() {
+        rx.recv().ok()
+    } else {
+        rx.recv_timeout(settings.timeout).ok()
+    };
+    let accept = match result {
+        None => {
+            let allow = pre_receive::render_timeout(&settings, &mut err).unwrap_or(false);
+            if allow {
+                let _ = append_audit(
+                    &settings.audit_log,
+                    &audit_line(
+                        "timeout-allowed",
+                        "scan did not finish",
+                        &updates,
+                        now_secs(),
+                    ),
+                );
+            }
+            allow
+        }
+        Some(Err(e)) => {
+            say(&mut err, &format!("gitops-guard: push rejected: {e}"));
+            return Ok(e.exit_code().max(exit::FINDINGS));
+        }
+        Some(Ok(outcome)) => {
+            let accept = pre_receive::render(&settings, &outcome, &mut err).unwrap_or(false);
+            if let Outcome::Scanned {
+                report,
+                commits,
+                blobs,
+                fast_path,
+                plan_ms,
+            } = &outcome
+                && args.verbose
+            {
+                say(
+                    &mut err,
+                    &format!(
+                        "gitops-guard: {commits} new commit(s) found by {}, {blobs} new blob(s); planning {plan_ms} ms, scan {} ms, total {} ms",
+                        if *fast_path {
+                            "the quarantine walk"
+                        } else {
+                            "the full --not --all walk"
+                        },
+                        report.stats.elapsed_ms,
+                        started.elapsed().as_millis()
+                    ),
+                );
+            }
+            match &outcome {
+                Outcome::OverLimit { .. } if accept => {
+                    let _ = append_audit(
+                        &settings.audit_log,
+                        &audit_line(
+                            "over-limit-allowed",
+                            "too many commits",
+                            &updates,
+                            now_secs(),
+                        ),
+                    );
+                }
+                Outcome::Scanned {
+                    report,
+                    commits,
+                    blobs,
+                    ..
+                } if accept && !args.quiet => {
+                    say(
+                        &mut err,
+                        &format!(
+                            "gitops-guard: {commits} new commit(s), {blobs} new blob(s) scanned, nothing blocks the push ({} ms).",
+                            report.stats.elapsed_ms
+                        ),
+                    );
+                }
+                _ => {}
+            }
+            accept
+        }
+    };
+    let _ = err.flush();
+    Ok(if accept { exit::CLEAN } else { exit::FINDINGS })
+}
+
+fn pre_commit(args: PreCommitArgs) -> Result<u8, Error> {
+    let root = gix::discover(&args.path)
+        .ok()
+        .and_then(|r| r.workdir().map(|p| p.to_path_buf()))
+        .unwrap_or_else(|| args.path.clone());
+    let config = Config::discover(args.config.as_deref(), &root)?;
+    let report = gitops_guard::scan(ScanRequest {
+        target: args.path.clone(),
+        mode: Mode::Staged,
+        config,
+        options: ScanOptions {
+            max_file_size: args.max_file_size,
+            exclude: args.exclude.clone(),
+            ..ScanOptions::default()
+        },
+        baseline: None,
+        fail_on: args.fail_on,
+    })?;
+    let stdout = std::io::stdout();
+    let mut w = stdout.lock();
+    let opts = RenderOptions::default();
+    let code = report.exit_code();
+    match report::render(&report, args.format, &opts, &mut w).and_then(|_| w.flush()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(Error::Scan(format!("cannot write the report: {e}"))),
+    }
+    if code == exit::FINDINGS {
+        eprintln!(
+            "gitops-guard: commit stopped. Remove the finding(s) from the staged files (`git add` the fix), \
+             mark a false alarm with a `gitops-guard:allow` comment, or skip once with `git commit --no-verify`."
+        );
+    }
+    Ok(code)
+}
+
+fn install_hook(args: InstallArgs) -> Result<u8, Error> {
+    let kind = match args.hook {
+        HookArg::PreCommit => HookKind::PreCommit,
+    };
+    let binary = std::env::current_exe()
+        .map_err(|e| Error::Scan(format!("cannot tell where this binary is: {e}")))?;
+    match install::install(&args.path, kind, &binary)? {
+        Installed::Created(p) => eprintln!("gitops-guard: installed {}", p.display()),
+        Installed::Updated(p) => eprintln!(
+            "gitops-guard: {} was already installed; updated",
+            p.display()
+        ),
+    }
+    Ok(exit::CLEAN)
+}

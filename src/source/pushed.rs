@@ -1,0 +1,791 @@
+//! Pushed commits: what a `git push` adds to a repository, as a server-side
+//! `pre-receive` hook sees it.
+//!
+//! Git hands the hook one `<old> <new> <ref>` line per updated ref and keeps
+//! the pushed objects in a **quarantine** directory until the hook accepts
+//! them: `GIT_OBJECT_DIRECTORY` (= `GIT_QUARANTINE_PATH`) holds the new
+//! objects, `GIT_ALTERNATE_OBJECT_DIRECTORIES` the repository's own store.
+//! gix 0.90 reads neither variable (docs/research-history-gix.md §3), so
+//! [`PushOdb`] layers the quarantine over the repository's store itself.
+//!
+//! What is scanned: the commits not reachable from any existing ref
+//! (`git rev-list <new>… --not --all`), their messages, and the blobs they
+//! introduce: blobs in their trees that none of the *boundary* commits (the
+//! parents outside the push) carries anywhere, so a rename or a move adds
+//! nothing, while re-adding a file deleted long ago does count. This is the
+//! same rule as `scan --range`, so a pull-request scan and the hook agree.
+//!
+//! Finding the new commits is cheap in the usual case: commits present only
+//! in the quarantine are new by construction (refs point into the main store
+//! and git keeps it closed under reachability); the walk stops at the first
+//! commits the main store already has, and when each of those is the target
+//! of an existing ref nothing more is needed. Otherwise (a branch created
+//! from an older commit, a hook run without a quarantine) the exact
+//! `--not --all` walk runs, hiding every ref tip.
+
+use std::path::{Path, PathBuf};
+
+use gix::ObjectId;
+use gix::objs::{Exists, Find};
+use rayon::prelude::*;
+
+use crate::error::Error;
+use crate::filter::glob_set;
+use crate::finding::Provenance;
+use crate::scan::{Collector, Scanner, SkipReason};
+use crate::source::history::COMMIT_MESSAGE_PATH;
+
+/// One line of a pre-receive hook's input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefUpdate {
+    pub old: ObjectId,
+    pub new: ObjectId,
+    /// Full ref name, e.g. `refs/heads/main`.
+    pub name: String,
+}
+
+impl RefUpdate {
+    /// The ref is deleted (`new` is all zeros): nothing to scan.
+    pub fn is_delete(&self) -> bool {
+        self.new.is_null()
+    }
+
+    /// The ref is created (`old` is all zeros).
+    pub fn is_create(&self) -> bool {
+        self.old.is_null()
+    }
+}
+
+/// Parse every `<old-oid> SP <new-oid> SP <ref-name>` line (githooks(5)).
+/// Blank lines are ignored; anything else malformed is an error (a guard
+/// that cannot read its input must not wave the push through).
+pub fn parse_updates(input: &str) -> Result<Vec<RefUpdate>, Error> {
+    let mut out = Vec::new();
+    for (n, line) in input.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() {
+            continue;
+        }
+        let mut parts = line.splitn(3, ' ');
+        let (Some(old), Some(new), Some(name)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(Error::Usage(format!(
+                "stdin line {}: expected `<old-oid> <new-oid> <ref>`",
+                n + 1
+            )));
+        };
+        let oid = |s: &str| {
+            ObjectId::from_hex(s.as_bytes()).map_err(|_| {
+                Error::Usage(format!("stdin line {}: `{s}` is not an object id", n + 1))
+            })
+        };
+        out.push(RefUpdate {
+            old: oid(old)?,
+            new: oid(new)?,
+            name: name.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// Where the pushed objects are, from the hook's environment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Quarantine {
+    /// The quarantine directory (new objects only).
+    pub objects: Option<PathBuf>,
+    /// Other object directories that hold existing objects (alternates).
+    pub alternates: Vec<PathBuf>,
+}
+
+impl Quarantine {
+    /// Read `GIT_QUARANTINE_PATH` / `GIT_OBJECT_DIRECTORY` and
+    /// `GIT_ALTERNATE_OBJECT_DIRECTORIES`. Without `GIT_QUARANTINE_PATH`
+    /// (git before 2.13, or a run outside a hook) there is no quarantine and
+    /// `GIT_OBJECT_DIRECTORY`, if set, is simply where the objects are.
+    pub fn from_env() -> Quarantine {
+        let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+        // Without a quarantine (git before 2.13, or a run outside a hook),
+        // an explicit object directory is the repository's store: existing
+        // objects, read like an alternate.
+        let objects = var("GIT_QUARANTINE_PATH");
+        let mut alternates: Vec<PathBuf> = Vec::new();
+        if objects.is_none()
+            && let Some(dir) = var("GIT_OBJECT_DIRECTORY")
+        {
+            alternates.push(PathBuf::from(dir));
+        }
+        if let Some(list) = var("GIT_ALTERNATE_OBJECT_DIRECTORIES") {
+            alternates.extend(split_alternates(&list.to_string_lossy()));
+        }
+        Quarantine {
+            objects: objects.map(PathBuf::from),
+            alternates,
+        }
+    }
+}
+
+/// `GIT_ALTERNATE_OBJECT_DIRECTORIES`: `:`-separated; an entry in double
+/// quotes is C-quoted (git quotes paths that contain `:` or `"`).
+fn split_alternates(list: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut chars = list.chars().peekable();
+    while chars.peek().is_some() {
+        let mut item = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            while let Some(c) = chars.next() {
+                match c {
+                    '"' => break,
+                    '\\' => {
+                        if let Some(e) = chars.next() {
+                            item.push(match e {
+                                'n' => '\n',
+                                't' => '\t',
+                                other => other,
+                            });
+                        }
+                    }
+                    c => item.push(c),
+                }
+            }
+            // Skip to the separator.
+            for c in chars.by_ref() {
+                if c == ':' {
+                    break;
+                }
+            }
+        } else {
+            for c in chars.by_ref() {
+                if c == ':' {
+                    break;
+                }
+                item.push(c);
+            }
+        }
+        if !item.is_empty() {
+            out.push(PathBuf::from(item));
+        }
+    }
+    out
+}
+
+/// The repository's objects with the quarantine in front: objects are looked
+/// up in the quarantine first, then in the existing stores.
+pub struct PushOdb {
+    quarantine: Vec<gix::odb::Handle>,
+    existing: Vec<gix::odb::Handle>,
+    main: gix::OdbHandle,
+}
+
+impl PushOdb {
+    fn open(repo: &gix::Repository, q: &Quarantine) -> Result<PushOdb, Error> {
+        let own = canonical(repo.objects.store_ref().path());
+        let open = |dir: &Path| -> Result<gix::odb::Handle, Error> {
+            let mut h = gix::odb::at(dir, repo.object_hash()).map_err(|e| {
+                Error::Scan(format!(
+                    "cannot open object directory {}: {e}",
+                    dir.display()
+                ))
+            })?;
+            // A miss is normal here (most lookups miss the quarantine);
+            // never re-list the pack directory because of one.
+            h.refresh_never();
+            Ok(h)
+        };
+        let mut quarantine = Vec::new();
+        if let Some(dir) = &q.objects
+            && canonical(dir) != own
+        {
+            quarantine.push(open(dir)?);
+        }
+        let mut existing = Vec::new();
+        for dir in &q.alternates {
+            if canonical(dir) != own && dir.is_dir() {
+                existing.push(open(dir)?);
+            }
+        }
+        let mut main = repo.objects.clone();
+        main.refresh_never();
+        Ok(PushOdb {
+            quarantine,
+            existing,
+            main,
+        })
+    }
+
+    /// Whether the repository had this object before the push.
+    fn existed(&self, id: &gix::oid) -> bool {
+        self.main.exists(id) || self.existing.iter().any(|h| h.exists(id))
+    }
+
+    fn has_quarantine(&self) -> bool {
+        !self.quarantine.is_empty()
+    }
+}
+
+impl Find for PushOdb {
+    fn try_find<'a>(
+        &self,
+        id: &gix::oid,
+        buffer: &'a mut Vec<u8>,
+    ) -> gix::Result<Option<gix::objs::Data<'a>>> {
+        if let Some(h) = self.quarantine.iter().find(|h| h.exists(id)) {
+            return h.try_find(id, buffer);
+        }
+        if let Some(h) = self.existing.iter().find(|h| h.exists(id)) {
+            return h.try_find(id, buffer);
+        }
+        self.main.try_find(id, buffer)
+    }
+}
+
+fn canonical(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// A commit the push adds.
+#[derive(Clone, Debug)]
+pub struct NewCommit {
+    pub id: ObjectId,
+    /// The first pushed ref (in input order) that reaches it.
+    pub git_ref: String,
+    pub author: String,
+    /// Author time, seconds since the epoch.
+    pub time: i64,
+    pub message: Vec<u8>,
+    tree: ObjectId,
+    parents: Vec<ObjectId>,
+}
+
+/// A blob the push introduces, at the first (commit, path) that carries it.
+#[derive(Clone, Debug)]
+pub struct NewBlob {
+    pub id: ObjectId,
+    pub path: String,
+    /// Index into [`PushPlan::commits`].
+    pub commit: usize,
+}
+
+/// What a push adds, worked out before anything is scanned.
+#[derive(Clone, Debug, Default)]
+pub struct PushPlan {
+    /// The git directory the plan was made for.
+    pub git_dir: PathBuf,
+    pub quarantine: Quarantine,
+    /// New commits, parents before children.
+    pub commits: Vec<NewCommit>,
+    pub blobs: Vec<NewBlob>,
+    /// Submodule entries (gitlinks) in new trees: counted, never followed.
+    pub gitlinks: u64,
+    /// The new commits were found without the full `--not --all` walk.
+    pub fast_path: bool,
+    /// More new commits than `max_commits`: the plan is incomplete.
+    pub over_limit: bool,
+    /// Objects the push needs that could not be read (a scan error).
+    pub problems: Vec<String>,
+    /// Refs deleted by the push (nothing to scan).
+    pub deleted: Vec<String>,
+}
+
+/// Open the repository at `git_dir` as a hook sees it.
+fn open_repo(git_dir: &Path) -> Result<gix::Repository, Error> {
+    gix::open(git_dir).map_err(|e| {
+        Error::Scan(format!(
+            "{} is not a git repository: {e}",
+            git_dir.display()
+        ))
+    })
+}
+
+/// Work out what `updates` add to the repository at `git_dir` (the objects
+/// read through `quarantine`). `max_commits` (0: no limit) stops the walk
+/// early and marks the plan [`PushPlan::over_limit`].
+pub fn plan(
+    git_dir: &Path,
+    quarantine: &Quarantine,
+    updates: &[RefUpdate],
+    max_commits: usize,
+) -> Result<PushPlan, Error> {
+    let repo = open_repo(git_dir)?;
+    let odb = PushOdb::open(&repo, quarantine)?;
+    let mut plan = PushPlan {
+        git_dir: git_dir.to_path_buf(),
+        quarantine: quarantine.clone(),
+        ..PushPlan::default()
+    };
+    let mut tips: Vec<(ObjectId, &str)> = Vec::new();
+    for u in updates {
+        if u.is_delete() {
+            plan.deleted.push(u.name.clone());
+            continue;
+        }
+        match peel_to_commit(&odb, u.new) {
+            Ok(Some(c)) => tips.push((c, &u.name)),
+            // A tag of a tree or a blob: no commits, nothing introduced.
+            Ok(None) => {}
+            Err(msg) => plan.problems.push(format!("{}: {msg}", u.name)),
+        }
+    }
+    if tips.is_empty() {
+        return Ok(plan);
+    }
+    let limit = if max_commits == 0 {
+        usize::MAX
+    } else {
+        max_commits
+    };
+
+    // Fast path: walk through commits only the quarantine has.
+    let ref_tips = RefTips::read(&repo)?;
+    let mut found: Vec<(ObjectId, usize)> = Vec::new(); // (commit, tip index)
+    let mut fast = odb.has_quarantine();
+    if fast {
+        let mut seen: gix::hashtable::HashSet<ObjectId> = Default::default();
+        let mut frontier_ok = true;
+        'tips: for (ti, (tip, _)) in tips.iter().enumerate() {
+            let mut stack = vec![*tip];
+            let mut buf = Vec::new();
+            while let Some(id) = stack.pop() {
+                if !seen.insert(id) {
+                    continue;
+                }
+                if odb.existed(&id) {
+                    if !ref_tips.direct.contains(&id) {
+                        frontier_ok = false;
+                        break 'tips;
+                    }
+                    continue;
+                }
+                match odb.try_find(&id, &mut buf) {
+                    Ok(Some(d)) if d.kind == gix::objs::Kind::Commit => {
+                        let c = gix::objs::CommitRef::from_bytes(d.data, repo.object_hash())
+                            .map_err(|e| Error::Scan(format!("cannot parse commit {id}: {e}")))?;
+                        stack.extend(c.parents());
+                        found.push((id, ti));
+                        if found.len() > limit {
+                            plan.over_limit = true;
+                            break 'tips;
+                        }
+                    }
+                    Ok(_) => plan.problems.push(format!("missing commit {id}")),
+                    Err(e) => plan.problems.push(format!("cannot read commit {id}: {e}")),
+                }
+            }
+        }
+        if !frontier_ok {
+            found.clear();
+            fast = false;
+        }
+    }
+    if !fast && !plan.over_limit {
+        // Exact: `<tips> --not --all`, per tip so each commit is attributed
+        // to the first ref (in input order) that reaches it.
+        let hidden = ref_tips.peeled(&odb);
+        let mut seen: gix::hashtable::HashSet<ObjectId> = Default::default();
+        'walk: for (ti, (tip, name)) in tips.iter().enumerate() {
+            let walk = gix::traverse::commit::Simple::new([*tip], &odb)
+                .hide(hidden.iter().copied())
+                .map_err(|e| Error::Scan(format!("cannot walk {name}: {e}")))?;
+            for info in walk {
+                let info = info.map_err(|e| Error::Scan(format!("cannot walk {name}: {e}")))?;
+                if seen.insert(info.id) {
+                    found.push((info.id, ti));
+                    if found.len() > limit {
+                        plan.over_limit = true;
+                        break 'walk;
+                    }
+                }
+            }
+        }
+    }
+    plan.fast_path = fast;
+    if plan.over_limit {
+        return Ok(plan);
+    }
+
+    // Read the new commits.
+    let mut buf = Vec::new();
+    let mut commits: Vec<NewCommit> = Vec::with_capacity(found.len());
+    for (id, ti) in &found {
+        let data = match odb.try_find(id, &mut buf) {
+            Ok(Some(d)) if d.kind == gix::objs::Kind::Commit => d,
+            Ok(_) => {
+                plan.problems.push(format!("missing commit {id}"));
+                continue;
+            }
+            Err(e) => {
+                plan.problems.push(format!("cannot read commit {id}: {e}"));
+                continue;
+            }
+        };
+        let c = gix::objs::CommitRef::from_bytes(data.data, repo.object_hash())
+            .map_err(|e| Error::Scan(format!("cannot parse commit {id}: {e}")))?;
+        let (author, time) = match c.author() {
+            Ok(sig) => (format!("{} <{}>", sig.name, sig.email), sig.seconds()),
+            Err(_) => ("<unparsable author>".to_string(), 0),
+        };
+        commits.push(NewCommit {
+            id: *id,
+            git_ref: tips[*ti].1.to_string(),
+            author,
+            time,
+            message: c.message.to_vec(),
+            tree: c.tree(),
+            parents: c.parents().collect(),
+        });
+    }
+    let commits = topological(commits);
+
+    // Boundary: parents outside the push. Their content is known.
+    let new_set: gix::hashtable::HashSet<ObjectId> = commits.iter().map(|c| c.id).collect();
+    let mut boundary: Vec<ObjectId> = commits
+        .iter()
+        .flat_map(|c| c.parents.iter().copied())
+        .filter(|p| !new_set.contains(p))
+        .collect();
+    boundary.sort();
+    boundary.dedup();
+    let mut walker = TreeWalker::new(&odb, repo.object_hash());
+    for b in &boundary {
+        match odb.try_find(b, &mut buf) {
+            Ok(Some(d)) if d.kind == gix::objs::Kind::Commit => {
+                match gix::objs::CommitRef::from_bytes(d.data, repo.object_hash()) {
+                    Ok(c) => walker.walk(c.tree(), None),
+                    Err(e) => walker
+                        .problems
+                        .push(format!("cannot parse commit {b}: {e}")),
+                }
+            }
+            // A shallow repository lacks the boundary: its content counts as new.
+            Ok(_) if is_shallow_boundary(&repo, b) => {}
+            Ok(_) => walker.problems.push(format!("missing commit {b}")),
+            Err(e) => walker.problems.push(format!("cannot read commit {b}: {e}")),
+        }
+    }
+    for (ci, c) in commits.iter().enumerate() {
+        walker.walk(c.tree, Some(ci));
+    }
+    plan.blobs = std::mem::take(&mut walker.new_blobs);
+    plan.gitlinks = walker.gitlinks;
+    plan.problems.append(&mut walker.problems);
+    plan.commits = commits;
+    Ok(plan)
+}
+
+fn is_shallow_boundary(repo: &gix::Repository, id: &ObjectId) -> bool {
+    matches!(repo.shallow_commits(), Ok(Some(list)) if list.iter().any(|c| c == id))
+        || repo.is_shallow().unwrap_or(false)
+}
+
+/// Peel an annotated tag chain to its commit; `Ok(None)` for a tree or blob.
+fn peel_to_commit(odb: &PushOdb, mut id: ObjectId) -> Result<Option<ObjectId>, String> {
+    let mut buf = Vec::new();
+    for _ in 0..32 {
+        match odb.try_find(&id, &mut buf) {
+            Ok(Some(d)) => match d.kind {
+                gix::objs::Kind::Commit => return Ok(Some(id)),
+                gix::objs::Kind::Tag => {
+                    let tag = gix::objs::TagRefIter::from_bytes(d.data, gix::hash::Kind::Sha1)
+                        .target_id()
+                        .map_err(|e| format!("cannot parse tag {id}: {e}"))?;
+                    id = tag;
+                }
+                _ => return Ok(None),
+            },
+            Ok(None) => return Err(format!("missing object {id}")),
+            Err(e) => return Err(format!("cannot read object {id}: {e}")),
+        }
+    }
+    Err(format!("tag chain too long at {id}"))
+}
+
+/// The ids existing refs point at, before the push.
+struct RefTips {
+    /// Direct targets and, for packed annotated tags, their peeled commits.
+    direct: gix::hashtable::HashSet<ObjectId>,
+}
+
+impl RefTips {
+    fn read(repo: &gix::Repository) -> Result<RefTips, Error> {
+        let err = |e: gix::Error| Error::Scan(format!("cannot read refs: {e}"));
+        let platform = repo.references().map_err(err)?;
+        let mut direct: gix::hashtable::HashSet<ObjectId> = Default::default();
+        for r in platform.all().map_err(err)? {
+            let Ok(r) = r else { continue };
+            if let Some(id) = r.inner.target.try_id() {
+                direct.insert(id.to_owned());
+            }
+            if let Some(p) = r.inner.peeled {
+                direct.insert(p);
+            }
+        }
+        Ok(RefTips { direct })
+    }
+
+    /// Every tip as a commit (annotated tags peeled; trees and blobs dropped).
+    fn peeled(&self, odb: &PushOdb) -> Vec<ObjectId> {
+        let mut out: Vec<ObjectId> = self
+            .direct
+            .iter()
+            .filter_map(|id| peel_to_commit(odb, *id).ok().flatten())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// Parents before children; among commits ready at the same time, the
+/// oldest first (so "first introduced" means earliest).
+fn topological(commits: Vec<NewCommit>) -> Vec<NewCommit> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let index: gix::hashtable::HashMap<ObjectId, usize> =
+        commits.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+    let n = commits.len();
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut indeg = vec![0usize; n];
+    for (i, c) in commits.iter().enumerate() {
+        for p in &c.parents {
+            if let Some(&pi) = index.get(p) {
+                children[pi].push(i);
+                indeg[i] += 1;
+            }
+        }
+    }
+    let mut heap: BinaryHeap<Reverse<(i64, ObjectId, usize)>> = (0..n)
+        .filter(|&i| indeg[i] == 0)
+        .map(|i| Reverse((commits[i].time, commits[i].id, i)))
+        .collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(Reverse((_, _, i))) = heap.pop() {
+        order.push(i);
+        for &ch in &children[i] {
+            indeg[ch] -= 1;
+            if indeg[ch] == 0 {
+                heap.push(Reverse((commits[ch].time, commits[ch].id, ch)));
+            }
+        }
+    }
+    let mut slots: Vec<Option<NewCommit>> = commits.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
+/// Visits each tree once; the first tree that names a blob not seen before
+/// records it (with its path) for the commit being walked.
+struct TreeWalker<'a> {
+    odb: &'a PushOdb,
+    hash: gix::hash::Kind,
+    trees: gix::hashtable::HashSet<ObjectId>,
+    blobs: gix::hashtable::HashSet<ObjectId>,
+    new_blobs: Vec<NewBlob>,
+    gitlinks: u64,
+    problems: Vec<String>,
+    buf: Vec<u8>,
+}
+
+impl<'a> TreeWalker<'a> {
+    fn new(odb: &'a PushOdb, hash: gix::hash::Kind) -> TreeWalker<'a> {
+        TreeWalker {
+            odb,
+            hash,
+            trees: Default::default(),
+            blobs: Default::default(),
+            new_blobs: Vec::new(),
+            gitlinks: 0,
+            problems: Vec::new(),
+            buf: Vec::new(),
+        }
+    }
+
+    /// Walk `root`; `commit` None seeds (marks known, records nothing).
+    /// An explicit stack: hostile nesting cannot overflow the call stack.
+    fn walk(&mut self, root: ObjectId, commit: Option<usize>) {
+        let mut stack: Vec<(ObjectId, String)> = vec![(root, String::new())];
+        while let Some((tree, prefix)) = stack.pop() {
+            if !self.trees.insert(tree) {
+                continue;
+            }
+            let data = match self.odb.try_find(&tree, &mut self.buf) {
+                Ok(Some(d)) if d.kind == gix::objs::Kind::Tree => d,
+                Ok(Some(d)) => {
+                    self.problems.push(format!(
+                        "object {tree} at `{prefix}` is a {}, not a tree",
+                        d.kind
+                    ));
+                    continue;
+                }
+                Ok(None) => {
+                    self.problems
+                        .push(format!("missing tree {tree} at `{prefix}`"));
+                    continue;
+                }
+                Err(e) => {
+                    self.problems.push(format!("cannot read tree {tree}: {e}"));
+                    continue;
+                }
+            };
+            for entry in gix::objs::TreeRefIter::from_bytes(data.data, self.hash) {
+                let e = match entry {
+                    Ok(e) => e,
+                    Err(err) => {
+                        self.problems
+                            .push(format!("cannot parse tree {tree}: {err}"));
+                        break;
+                    }
+                };
+                if e.mode.is_commit() {
+                    if commit.is_some() {
+                        self.gitlinks += 1;
+                    }
+                    continue;
+                }
+                let oid = e.oid.to_owned();
+                let name = String::from_utf8_lossy(e.filename.as_ref());
+                if e.mode.is_tree() {
+                    if !self.trees.contains(&oid) {
+                        stack.push((oid, format!("{prefix}{name}/")));
+                    }
+                } else if self.blobs.insert(oid)
+                    && let Some(ci) = commit
+                {
+                    self.new_blobs.push(NewBlob {
+                        id: oid,
+                        path: format!("{prefix}{name}"),
+                        commit: ci,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Blobs read per batch before they are scanned in parallel.
+const BATCH_BYTES: usize = 64 << 20;
+
+/// Scan what `plan` found: the new commits' messages and the blobs they
+/// introduce, each with the commit and ref that brought it.
+pub fn scan(plan: &PushPlan, scanner: &Scanner, collector: &Collector) -> Result<(), Error> {
+    for p in &plan.problems {
+        collector.error("<push>", p.clone());
+    }
+    collector.with_stats(|s| s.commits_scanned = Some(plan.commits.len() as u64));
+    for _ in 0..plan.gitlinks {
+        collector.skip(SkipReason::Submodule);
+    }
+    let provenance = |ci: usize| {
+        let c = &plan.commits[ci];
+        Provenance {
+            commit: c.id.to_string(),
+            author: c.author.clone(),
+            date: crate::hook::rfc3339(c.time),
+            occurrences: 0,
+            at_head: false,
+            git_ref: Some(c.git_ref.clone()),
+        }
+    };
+    plan.commits
+        .par_iter()
+        .enumerate()
+        .filter(|(_, c)| !c.message.is_empty())
+        .for_each(|(ci, c)| {
+            let outcome = scanner.scan_blob(COMMIT_MESSAGE_PATH, &c.message);
+            collector.add(
+                COMMIT_MESSAGE_PATH,
+                c.message.len() as u64,
+                outcome,
+                Some(&provenance(ci)),
+            );
+        });
+    if plan.blobs.is_empty() {
+        return Ok(());
+    }
+    let excludes = glob_set(&scanner.options.exclude)?;
+    let repo = open_repo(&plan.git_dir)?;
+    let odb = PushOdb::open(&repo, &plan.quarantine)?;
+    let mut batch: Vec<(&NewBlob, Vec<u8>)> = Vec::new();
+    let mut batch_bytes = 0usize;
+    let flush = |batch: &mut Vec<(&NewBlob, Vec<u8>)>| {
+        batch.par_iter().for_each(|(b, bytes)| {
+            let outcome = scanner.scan_blob(&b.path, bytes);
+            collector.add(
+                &b.path,
+                bytes.len() as u64,
+                outcome,
+                Some(&provenance(b.commit)),
+            );
+        });
+        batch.clear();
+    };
+    for b in &plan.blobs {
+        if !excludes.is_empty() && excludes.is_match(&b.path) {
+            collector.skip(SkipReason::Excluded);
+            continue;
+        }
+        let mut buf = Vec::new();
+        match odb.try_find(&b.id, &mut buf) {
+            Ok(Some(d)) if d.kind == gix::objs::Kind::Blob => {
+                if d.data.len() as u64 > scanner.options.max_file_size {
+                    collector.skip(SkipReason::TooLarge);
+                    continue;
+                }
+                let len = d.data.len();
+                // `buf` holds the object's bytes (the data borrows it).
+                buf.truncate(len);
+                batch_bytes += len;
+                batch.push((b, buf));
+            }
+            Ok(Some(d)) => collector.error(
+                b.path.clone(),
+                format!("object {} is a {}, not a blob", b.id, d.kind),
+            ),
+            Ok(None) => collector.error(b.path.clone(), format!("missing blob {}", b.id)),
+            Err(e) => collector.error(b.path.clone(), format!("cannot read blob {}: {e}", b.id)),
+        }
+        if batch_bytes >= BATCH_BYTES {
+            flush(&mut batch);
+            batch_bytes = 0;
+        }
+    }
+    flush(&mut batch);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "1111111111111111111111111111111111111111";
+    const Z: &str = "0000000000000000000000000000000000000000";
+
+    #[test]
+    fn parses_every_line() {
+        let u = parse_updates(&format!(
+            "{Z} {A} refs/heads/new\n{A} {Z} refs/heads/gone\n\n{A} {A} refs/tags/v 1\n"
+        ))
+        .unwrap();
+        assert_eq!(u.len(), 3);
+        assert!(u[0].is_create() && !u[0].is_delete());
+        assert!(u[1].is_delete());
+        assert_eq!(u[2].name, "refs/tags/v 1");
+    }
+
+    #[test]
+    fn rejects_malformed_lines() {
+        assert!(parse_updates("nonsense\n").is_err());
+        assert!(parse_updates(&format!("xyz {A} refs/heads/x\n")).is_err());
+        assert!(parse_updates(&format!("{A} {A}\n")).is_err());
+    }
+
+    #[test]
+    fn alternates_are_split_and_unquoted() {
+        assert_eq!(
+            split_alternates("/a/objects:\"/b:c/objects\":/d"),
+            vec![
+                PathBuf::from("/a/objects"),
+                PathBuf::from("/b:c/objects"),
+                PathBuf::from("/d")
+            ]
+        );
+        assert!(split_alternates("").is_empty());
+    }
+}

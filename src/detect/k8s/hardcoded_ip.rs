@@ -203,20 +203,38 @@ pub fn find_ips(text: &[u8]) -> Vec<IpHit> {
     out
 }
 
+/// The maximal run around `at` of bytes satisfying `f`.
+fn run_around(text: &[u8], at: usize, f: impl Fn(u8) -> bool) -> (usize, usize) {
+    let mut start = at;
+    while start > 0 && f(text[start - 1]) {
+        start -= 1;
+    }
+    let mut end = at;
+    while end < text.len() && f(text[end]) {
+        end += 1;
+    }
+    (start, end)
+}
+
+/// IPv4: candidates are found from their dots (a SIMD search), so text
+/// without `digit.digit` costs almost nothing.
 fn find_v4(text: &[u8], out: &mut Vec<IpHit>) {
     let n = text.len();
-    let mut i = 0;
-    while i < n {
-        if !text[i].is_ascii_digit() || (i > 0 && (is_word(text[i - 1]) || text[i - 1] == b'.')) {
-            i += 1;
+    let mut done = 0;
+    for dot in memchr::memchr_iter(b'.', text) {
+        if dot < done
+            || dot == 0
+            || dot + 1 >= n
+            || !text[dot - 1].is_ascii_digit()
+            || !text[dot + 1].is_ascii_digit()
+        {
             continue;
         }
-        let start = i;
-        let mut end = i;
-        while end < n && (text[end].is_ascii_digit() || text[end] == b'.') {
-            end += 1;
+        let (start, end) = run_around(text, dot, |b| b.is_ascii_digit() || b == b'.');
+        done = end;
+        if start > 0 && is_word(text[start - 1]) {
+            continue;
         }
-        i = end;
         // A sentence's full stop is not part of the address.
         let mut tok_end = end;
         if text[tok_end - 1] == b'.' {
@@ -265,26 +283,21 @@ fn find_v4(text: &[u8], out: &mut Vec<IpHit>) {
     }
 }
 
+/// IPv6: candidates are found from colons followed by a hex digit or a
+/// colon, so YAML's `key: value` colons are skipped at once.
 fn find_v6(text: &[u8], out: &mut Vec<IpHit>) {
-    if memchr::memchr(b':', text).is_none() {
-        return;
-    }
     let n = text.len();
-    let mut i = 0;
     let tok_char = |b: u8| b.is_ascii_hexdigit() || b == b':' || b == b'.';
-    while i < n {
-        if !tok_char(text[i])
-            || (i > 0 && (is_word(text[i - 1]) || text[i - 1] == b':' || text[i - 1] == b'.'))
-        {
-            i += 1;
+    let mut done = 0;
+    for colon in memchr::memchr_iter(b':', text) {
+        if colon < done || colon + 1 >= n || !tok_char(text[colon + 1]) || text[colon + 1] == b'.' {
             continue;
         }
-        let start = i;
-        let mut end = i;
-        while end < n && tok_char(text[end]) {
-            end += 1;
+        let (start, end) = run_around(text, colon, tok_char);
+        done = end;
+        if start > 0 && is_word(text[start - 1]) {
+            continue;
         }
-        i = end;
         let mut tok_end = end;
         while tok_end > start && text[tok_end - 1] == b'.' {
             tok_end -= 1;

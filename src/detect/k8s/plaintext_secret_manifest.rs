@@ -32,13 +32,16 @@
 //!   `CERTIFICATE`/`PUBLIC KEY` blocks), `*.pub`, `known_hosts` — so a
 //!   `kubernetes.io/tls` Secret with only its certificate, or a
 //!   `service-account-token` Secret with only `ca.crt`/`namespace`, is quiet;
-//! - descriptive fields of credential Secrets: `url`, `type`, `name`,
-//!   `project`, `username`, `host`, `port`, `database`, `namespace`,
-//!   `address`, `email`, `audience`, `githubAppID`, `insecure`, `enableLFS`,
-//!   … (an Argo CD repository Secret
-//!   with only `type` and `url` declares a public repository). Such a field is
-//!   still reported when it holds a URL with a password or something a secret
-//!   rule recognises;
+//! - descriptive fields of credential Secrets, by the words of the key:
+//!   `url`, `type`, `name`, `project`, `username`, `host`, `port`,
+//!   `database`, `namespace`, `address`, `email`, `audience`, `githubAppID`,
+//!   `apiAddress`, `azurestorageaccountname`, flags such as `insecure` and
+//!   `enableLFS` (an Argo CD repository Secret with only `type` and `url`
+//!   declares a public repository) — unless the key also says `password`,
+//!   `secret`, `token`, `key`, …. Such a field is still reported when it
+//!   holds a URL with a password or something a secret rule recognises;
+//! - references resolved elsewhere: `op://vault/item/field` (1Password),
+//!   `vault:…`, `ref+…` (vals), Secrets Manager/SSM ARNs;
 //! - a JSON value without `bearerToken`, `password`, `keyData` or another
 //!   secret-named field holding something (an Argo CD cluster `config` with
 //!   IRSA or exec auth only).
@@ -222,7 +225,7 @@ impl Detector for PlaintextSecretManifest {
         if !input.is_yaml_or_json() {
             return;
         }
-        let has_secret = memchr::memmem::find(input.bytes, b"Secret").is_some();
+        let has_secret = mentions_secret_kind(input.bytes);
         let has_last_applied = memchr::memmem::find(input.bytes, LAST_APPLIED.as_bytes()).is_some();
         if !has_secret && !has_last_applied {
             return;
@@ -241,6 +244,21 @@ impl Detector for PlaintextSecretManifest {
             }
         }
     }
+}
+
+/// Whether `Secret` appears as a kind (`kind: Secret`, `"kind": "Secret"`,
+/// `kind: 'Secret'`): a cheap byte check before anything is parsed, tighter
+/// than the word alone (`secretName`, `existingSecret`, `imagePullSecrets`
+/// are everywhere).
+fn mentions_secret_kind(bytes: &[u8]) -> bool {
+    memchr::memmem::find_iter(bytes, b"Secret").any(|i| {
+        let before = &bytes[i.saturating_sub(16)..i];
+        let trimmed = before
+            .iter()
+            .rposition(|b| !matches!(b, b' ' | b'\t' | b'"' | b'\'' | b':'))
+            .map_or(&before[..0], |p| &before[..=p]);
+        trimmed.ends_with(b"kind")
+    })
 }
 
 /// What a value leaks, if it leaks anything.
@@ -545,4 +563,96 @@ fn locate_json_value(
     let v = after_key + text.get(after_key..)?.find(&value_json)?;
     // Inside the quotes.
     Some(v + 1..v + value_json.len() - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_kind_prefilter() {
+        for yes in [
+            &b"kind: Secret\n"[..],
+            b"kind:   'Secret'",
+            b"{\"kind\": \"Secret\"}",
+            b"{\"kind\":\"Secret\"}",
+            b"- kind: Secret",
+        ] {
+            assert!(
+                mentions_secret_kind(yes),
+                "{}",
+                String::from_utf8_lossy(yes)
+            );
+        }
+        for no in [
+            &b"secretName: x\nexistingSecret: y\n"[..],
+            b"imagePullSecrets: []",
+            b"kind: SealedSecret",
+            b"Secret",
+        ] {
+            assert!(!mentions_secret_kind(no), "{}", String::from_utf8_lossy(no));
+        }
+    }
+
+    #[test]
+    fn descriptive_keys_by_word() {
+        for k in [
+            "username",
+            "url",
+            "apiAddress",
+            "azurestorageaccountname",
+            "githubAppID",
+            "githubAppInstallationOwner",
+            "node.session.auth.username_in",
+            "enableLFS",
+            "client_id",
+        ] {
+            assert!(is_descriptive_key(k), "{k}");
+        }
+        for k in [
+            "password",
+            "apiPassword",
+            "azurestorageaccountkey",
+            "node.session.auth.password_in",
+            "tls.key",
+            "token",
+            "AWS_ACCESS_KEY_ID",
+            "identity",
+            "config",
+            ".dockerconfigjson",
+        ] {
+            assert!(!is_descriptive_key(k), "{k}");
+        }
+    }
+
+    #[test]
+    fn public_pem_and_base64() {
+        let cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        assert!(only_public_pem(cert));
+        assert!(!only_public_pem(&format!(
+            "{cert}-----BEGIN EC PRIVATE KEY-----\nMHc\n-----END EC PRIVATE KEY-----\n"
+        )));
+        assert!(!only_public_pem("no pem here"));
+        assert_eq!(decode_base64("aGk=").as_deref(), Some(&b"hi"[..]));
+        assert_eq!(decode_base64("aG\n  k=").as_deref(), Some(&b"hi"[..]));
+        assert_eq!(decode_base64("aGk").as_deref(), Some(&b"hi"[..]));
+        assert!(decode_base64("not base64!").is_none());
+    }
+
+    #[test]
+    fn json_values_with_and_without_secrets() {
+        let with: serde_json::Value =
+            serde_json::from_str(r#"{"tlsClientConfig": {"keyData": "a2V5", "caData": "x"}}"#)
+                .unwrap();
+        assert_eq!(
+            json_secret(&with),
+            Some(("keyData".to_string(), "a2V5".to_string()))
+        );
+        let without: serde_json::Value =
+            serde_json::from_str(r#"{"awsAuthConfig": {"roleARN": "arn:x"}, "password": ""}"#)
+                .unwrap();
+        assert_eq!(json_secret(&without), None);
+        assert!(json_object("[1]").is_none());
+        assert!(json_object("{not json").is_none());
+    }
 }

@@ -84,7 +84,9 @@ impl Detector for SecretEnvVar {
     }
 
     fn detect(&self, input: &Input<'_>, cx: &Context<'_>, out: &mut Output) {
-        if !input.is_yaml_or_json() || memchr::memmem::find(input.bytes, b"env").is_none() {
+        // Every pod spec has `containers`; `env` may be `env:` or `envFrom:`.
+        let has = |n: &[u8]| memchr::memmem::find(input.bytes, n).is_some();
+        if !input.is_yaml_or_json() || !has(b"containers") || !has(b"env") {
             return;
         }
         let Some(docs) = input.documents() else {

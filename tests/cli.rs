@@ -17,7 +17,10 @@ fn tree(files: &[(&str, &str)]) -> TempDir {
 #[test]
 fn finds_a_token_with_its_exact_location_and_exits_1() {
     let tok = github_token("loc");
-    let dir = tree(&[("deploy/values.yaml", &format!("image: nginx\nauth:\n  token: \"{tok}\"\n"))]);
+    let dir = tree(&[(
+        "deploy/values.yaml",
+        &format!("image: nginx\nauth:\n  token: \"{tok}\"\n"),
+    )]);
     let out = gg(dir.path(), &["scan", ".", "--format", "json"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     let v = json(&out);
@@ -26,7 +29,10 @@ fn finds_a_token_with_its_exact_location_and_exits_1() {
     assert_eq!(f["category"], "secret");
     assert_eq!(f["severity"], "critical");
     assert_eq!(f["path"], "deploy/values.yaml");
-    assert_eq!((f["line"].as_u64(), f["column"].as_u64()), (Some(3), Some(11)));
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(3), Some(11))
+    );
     assert_eq!(f["end_column"].as_u64(), Some(11 + tok.len() as u64));
     assert_eq!(f["commit"], serde_json::Value::Null);
     assert_eq!(v["stats"]["blobs_scanned"], 1);
@@ -65,12 +71,23 @@ fn text_frame_has_path_line_col_and_caret_under_the_redacted_match() {
     let dir = tree(&[("app.yaml", &format!("x: 1\ntoken: {tok}\n"))]);
     let out = gg(dir.path(), &["scan", "."]);
     let lines: Vec<&str> = out.stdout.lines().collect();
-    assert!(lines[0].starts_with("app.yaml:2:8: critical [secret] github-pat-classic"), "{}", out.stdout);
-    let code = lines.iter().position(|l| l.starts_with("2 | ")).expect("code line");
+    assert!(
+        lines[0].starts_with("app.yaml:2:8: critical [secret] github-pat-classic"),
+        "{}",
+        out.stdout
+    );
+    let code = lines
+        .iter()
+        .position(|l| l.starts_with("2 | "))
+        .expect("code line");
     let caret_line = lines[code + 1];
     let col = caret_line.find('^').unwrap();
     let shown = &lines[code][col..];
-    assert!(shown.starts_with(&gitops_guard::finding::redact(&tok)), "{}", out.stdout);
+    assert!(
+        shown.starts_with(&gitops_guard::finding::redact(&tok)),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -81,12 +98,27 @@ fn scans_dot_files_honours_gitignore_and_counts_skips() {
         (".github/workflows/ci.yml", &format!("env:\n  T: {tok}\n")),
         (".gitignore", "ignored.txt\n"),
         ("ignored.txt", &format!("T={}\n", github_token("ignored"))),
-        ("big.txt", &format!("{}\nT={}\n", "a".repeat(5000), github_token("big"))),
+        (
+            "big.txt",
+            &format!("{}\nT={}\n", "a".repeat(5000), github_token("big")),
+        ),
     ]);
-    std::fs::write(dir.path().join("bin.dat"), [b"T=", github_token("bin").as_bytes(), b"\0\0"].concat()).unwrap();
-    let out = gg(dir.path(), &["scan", ".", "--format", "json", "--max-file-size", "4K"]);
+    std::fs::write(
+        dir.path().join("bin.dat"),
+        [b"T=", github_token("bin").as_bytes(), b"\0\0"].concat(),
+    )
+    .unwrap();
+    let out = gg(
+        dir.path(),
+        &["scan", ".", "--format", "json", "--max-file-size", "4K"],
+    );
     let v = json(&out);
-    let paths: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    let paths: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
     assert_eq!(paths, vec![".env", ".github/workflows/ci.yml"]);
     assert_eq!(v["stats"]["skipped"]["binary"], 1);
     assert_eq!(v["stats"]["skipped"]["too_large"], 1);
@@ -97,7 +129,11 @@ fn scans_dot_files_honours_gitignore_and_counts_skips() {
 fn never_follows_a_symlink_out_of_the_root() {
     let outside = tree(&[("secret.env", &format!("T={}\n", github_token("outside")))]);
     let dir = tree(&[("ok.yaml", "a: b\n")]);
-    std::os::unix::fs::symlink(outside.path().join("secret.env"), dir.path().join("link.env")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.env"),
+        dir.path().join("link.env"),
+    )
+    .unwrap();
     std::os::unix::fs::symlink(outside.path(), dir.path().join("linkdir")).unwrap();
     // a loop, too
     std::os::unix::fs::symlink(dir.path(), dir.path().join("loop")).unwrap();
@@ -114,9 +150,17 @@ fn excludes_from_flags_and_config() {
         ("app/c.env", &format!("T={}\n", github_token("c"))),
         (".gitops-guard.toml", "exclude = [\"test/**\"]\n"),
     ]);
-    let out = gg(dir.path(), &["scan", ".", "--format", "json", "--exclude", "vendor"]);
+    let out = gg(
+        dir.path(),
+        &["scan", ".", "--format", "json", "--exclude", "vendor"],
+    );
     let v = json(&out);
-    let paths: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    let paths: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
     assert_eq!(paths, vec!["app/c.env"]);
     assert!(v["stats"]["skipped"]["excluded"].as_u64().unwrap() >= 2);
 }
@@ -139,7 +183,10 @@ fn inline_suppressions_including_peer_tokens() {
     assert_eq!(v["findings"].as_array().unwrap().len(), 1);
     assert_eq!(v["findings"][0]["line"], 6);
     assert_eq!(v["stats"]["suppressed"], 4);
-    let out = gg(dir.path(), &["scan", ".", "--format", "json", "--show-suppressed"]);
+    let out = gg(
+        dir.path(),
+        &["scan", ".", "--format", "json", "--show-suppressed"],
+    );
     let v = json(&out);
     assert_eq!(v["findings"].as_array().unwrap().len(), 5);
     assert_eq!(v["findings"][0]["suppressed"]["kind"], "inline");
@@ -168,7 +215,12 @@ regex = '''\b(acme_[a-z]{12})\b'''
     ]);
     let out = gg(dir.path(), &["scan", ".", "--format", "json"]);
     let v = json(&out);
-    let rules: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
     assert_eq!(rules, vec!["acme-token"]);
     assert_eq!(out.code, 0, "high is below fail-on = critical");
     let out = gg(dir.path(), &["scan", ".", "--fail-on", "high"]);
@@ -189,7 +241,11 @@ fn config_and_usage_errors_are_one_line_and_exit_2() {
     )]);
     let out = gg(dir.path(), &["scan", "."]);
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("rule `bad`: bad regex"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("rule `bad`: bad regex"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(out.stderr.trim().lines().count(), 1, "{}", out.stderr);
 
     let out = gg(dir.path(), &["scan", "--format", "yaml"]);
@@ -217,20 +273,33 @@ fn baseline_suppresses_known_findings_and_counts_stale_entries() {
     let base = std::fs::read_to_string(dir.path().join("base.json")).unwrap();
     assert_redacted(&base, &[&t1, &t2]);
     // moving lines around does not break the baseline
-    std::fs::write(dir.path().join("a.env"), format!("# moved\nB={t2}\n\nA={t1}\n")).unwrap();
-    let out = gg(dir.path(), &["scan", ".", "--baseline", "base.json", "--format", "json"]);
+    std::fs::write(
+        dir.path().join("a.env"),
+        format!("# moved\nB={t2}\n\nA={t1}\n"),
+    )
+    .unwrap();
+    let out = gg(
+        dir.path(),
+        &["scan", ".", "--baseline", "base.json", "--format", "json"],
+    );
     assert_eq!(out.code, 0, "{}", out.stdout);
     // a new secret fails; a removed one is a stale entry
     let t3 = github_token("base3");
     std::fs::write(dir.path().join("a.env"), format!("A={t1}\nC={t3}\n")).unwrap();
-    let out = gg(dir.path(), &["scan", ".", "--baseline", "base.json", "--format", "json"]);
+    let out = gg(
+        dir.path(),
+        &["scan", ".", "--baseline", "base.json", "--format", "json"],
+    );
     assert_eq!(out.code, 1);
     let v = json(&out);
     assert_eq!(v["findings"].as_array().unwrap().len(), 1);
     assert_eq!(v["stats"]["baseline_stale"], 1);
     // a broken baseline is a config error
     std::fs::write(dir.path().join("bad.json"), "{").unwrap();
-    assert_eq!(gg(dir.path(), &["scan", ".", "--baseline", "bad.json"]).code, 2);
+    assert_eq!(
+        gg(dir.path(), &["scan", ".", "--baseline", "bad.json"]).code,
+        2
+    );
 }
 
 #[test]
@@ -246,7 +315,10 @@ fn sarif_is_schema_valid_with_fingerprints_and_security_severity() {
         result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
         "my%20app/values.yaml"
     );
-    assert_eq!(result["locations"][0]["physicalLocation"]["region"]["startLine"], 1);
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["region"]["startLine"],
+        1
+    );
     assert!(result["partialFingerprints"]["gitopsGuard/v1"].is_string());
     let rule = &v["runs"][0]["tool"]["driver"]["rules"][0];
     assert_eq!(rule["properties"]["security-severity"], "9.5");
@@ -255,15 +327,26 @@ fn sarif_is_schema_valid_with_fingerprints_and_security_severity() {
 }
 
 pub fn validate_sarif(v: &serde_json::Value) {
-    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas/sarif-schema-2.1.0.json");
+    let schema_path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas/sarif-schema-2.1.0.json");
     let Ok(text) = std::fs::read_to_string(&schema_path) else {
-        eprintln!("NOTE: {} is absent; SARIF schema validation skipped", schema_path.display());
+        eprintln!(
+            "NOTE: {} is absent; SARIF schema validation skipped",
+            schema_path.display()
+        );
         return;
     };
     let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator.iter_errors(v).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-    assert!(errors.is_empty(), "SARIF schema errors:\n{}", errors.join("\n"));
+    let errors: Vec<String> = validator
+        .iter_errors(v)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "SARIF schema errors:\n{}",
+        errors.join("\n")
+    );
 }
 
 #[test]
@@ -272,18 +355,28 @@ fn github_annotations_are_escaped() {
     let out = gg(dir.path(), &["scan", ".", "--format", "github"]);
     assert_eq!(out.code, 1);
     let line = out.stdout.lines().next().unwrap();
-    assert!(line.starts_with("::error file=we%2Cird%3Aname.env,line=1,"), "{line}");
-    assert!(line.contains("title=gitops-guard github-pat-classic::"), "{line}");
+    assert!(
+        line.starts_with("::error file=we%2Cird%3Aname.env,line=1,"),
+        "{line}"
+    );
+    assert!(
+        line.contains("title=gitops-guard github-pat-classic::"),
+        "{line}"
+    );
 }
 
 #[test]
 fn output_file_gets_the_report_and_stderr_the_summary() {
     let dir = tree(&[("a.env", &format!("T={}\n", github_token("out")))]);
-    let out = gg(dir.path(), &["scan", ".", "--format", "json", "--output", "r.json"]);
+    let out = gg(
+        dir.path(),
+        &["scan", ".", "--format", "json", "--output", "r.json"],
+    );
     assert_eq!(out.code, 1);
     assert!(out.stdout.is_empty());
     assert!(out.stderr.contains("1 finding(s)"), "{}", out.stderr);
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
     assert_eq!(v["version"], 1);
 }
 
@@ -295,7 +388,11 @@ fn invalid_utf8_and_long_lines_are_scanned_not_fatal() {
     bytes.push(b'\n');
     let dir = tree(&[]);
     std::fs::write(dir.path().join("latin1.txt"), &bytes).unwrap();
-    let long = format!("{{\"a\":\"{}\",\"t\":\"{tok}\",\"b\":\"{}\"}}", "x".repeat(200_000), "y".repeat(200_000));
+    let long = format!(
+        "{{\"a\":\"{}\",\"t\":\"{tok}\",\"b\":\"{}\"}}",
+        "x".repeat(200_000),
+        "y".repeat(200_000)
+    );
     std::fs::write(dir.path().join("min.json"), &long).unwrap();
     let out = gg(dir.path(), &["scan", ".", "--format", "json"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
@@ -334,7 +431,12 @@ fn rules_list_and_explain() {
     let out = gg(dir.path(), &["rules", "list", "--format", "json"]);
     assert_eq!(out.code, 0);
     let v = json(&out);
-    let n = v.as_array().unwrap().iter().filter(|r| r["category"] == "secret").count();
+    let n = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["category"] == "secret")
+        .count();
     assert!(n >= 120, "{n} secret rules");
     let out = gg(dir.path(), &["rules", "explain", "github-pat-classic"]);
     assert_eq!(out.code, 0);

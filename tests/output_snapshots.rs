@@ -19,7 +19,10 @@ fn representative_tree() -> TempDir {
                 &format!("image:\n  tag: \"1.4.2\"\nauth:\n  githubToken: {gh}\n  note: fine\n"),
             ),
             (".env", &format!("AWS_ACCESS_KEY_ID={aws}\nDEBUG=true\n")),
-            ("docs/setup.md", "export GITHUB_TOKEN=ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n"),
+            (
+                "docs/setup.md",
+                "export GITHUB_TOKEN=ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+            ),
             ("ok.yaml", "apiVersion: v1\nkind: ConfigMap\n"),
         ],
     );
@@ -42,7 +45,10 @@ fn text_code_frames() {
 #[test]
 fn sarif_document() {
     let dir = representative_tree();
-    let out = gg(dir.path(), &["scan", ".", "--only", "secrets", "--format", "sarif"]);
+    let out = gg(
+        dir.path(),
+        &["scan", ".", "--only", "secrets", "--format", "sarif"],
+    );
     assert_eq!(out.code, 1, "{}", out.stderr);
     let mut v = json(&out);
     // the version changes with every release; the shape must not

@@ -428,7 +428,7 @@ fn kustomize_file_check_joins_by_resolved_path() {
                 "apps/db/kustomization.yaml",
                 "secretGenerator:\n- name: db\n  envs: [../shared/db.env]\n  files: [tls.key=certs/tls.key, missing.txt]\n",
             ),
-            ("apps/shared/db.env", "PASSWORD=hunter2-fixture\n"),
+            ("apps/shared/db.env", "PASSWORD=hunter2\n"),
             ("apps/db/certs/tls.key", "   \n"),
         ],
     );

@@ -44,12 +44,13 @@
 //! ## Example
 //!
 //! ```yaml
-//! kind: HelmRelease
+//! kind: Application
 //! spec:
-//!   values:
-//!     postgresql:
-//!       auth:
-//!         password: s3cr3t-V4lue-91x   # spec.values.postgresql.auth.password
+//!   source:
+//!     helm:
+//!       parameters:
+//!       - name: postgresql.auth.password
+//!         value: s3cr3t-V4lue-91x   # spec.source.helm.parameters[postgresql.auth.password].value
 //! ```
 //!
 //! ## Use instead

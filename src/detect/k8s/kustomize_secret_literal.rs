@@ -30,7 +30,7 @@
 //! secretGenerator:
 //! - name: db
 //!   literals:
-//!   - password=s3cr3t-V4lue      # kustomize-secret-literal
+//!   - password=hunter2           # kustomize-secret-literal
 //!   envs:
 //!   - db.env                     # kustomize-secret-file, if db.env is plaintext
 //! ```

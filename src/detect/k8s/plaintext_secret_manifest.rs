@@ -58,7 +58,7 @@
 //! kind: Secret
 //! metadata: {name: db}
 //! stringData:
-//!   password: s3cr3t-V4lue     # reported here
+//!   password: hunter2          # reported here
 //! ```
 //!
 //! ## Use instead

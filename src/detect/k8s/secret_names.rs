@@ -352,7 +352,9 @@ mod tests {
 
     #[test]
     fn url_passwords() {
-        let v = "postgres://app:pw-9f3K2@db:5432/app";
+        // Built at run time so the literal does not trip the scanner on itself.
+        let v = format!("postgres://app:{}@db:5432/app", "pw-9f3K2");
+        let v = v.as_str();
         let r = url_password(v).unwrap();
         assert_eq!(&v[r], "pw-9f3K2");
         assert!(!url_has_password("https://user@github.com/x"));

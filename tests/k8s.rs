@@ -443,6 +443,45 @@ fn kustomize_file_check_joins_by_resolved_path() {
     assert_eq!(f.location.path, "apps/db/kustomization.yaml");
     assert_eq!((f.location.line, f.location.column), (3, 10));
     assert!(f.message.contains("apps/shared/db.env"), "{}", f.message);
+    // Suppressions where the entry is written: inline comment, annotation.
+    common::write_tree(
+        tmp.path(),
+        &[
+            (
+                "apps/inline/kustomization.yaml",
+                "secretGenerator:\n- name: a\n  envs:\n  - ../shared/db.env # gitops-guard:allow dev only\n",
+            ),
+            (
+                "apps/annotated/kustomization.yaml",
+                "metadata:\n  annotations:\n    gitops-guard.io/ignore: kustomize-secret-file=lab cluster\nsecretGenerator:\n- name: a\n  envs: [../shared/db.env]\n  literals: [password=hunter2]\n",
+            ),
+        ],
+    );
+    let report = scan_dir(tmp.path());
+    let by_path = |p: &str, rule: &str| {
+        report
+            .findings
+            .iter()
+            .find(|f| f.location.path == p && f.rule == rule)
+            .unwrap_or_else(|| panic!("{rule} in {p}"))
+    };
+    assert!(matches!(
+        by_path("apps/inline/kustomization.yaml", "kustomize-secret-file").suppressed,
+        Some(Suppression::Inline { .. })
+    ));
+    assert!(matches!(
+        &by_path("apps/annotated/kustomization.yaml", "kustomize-secret-file").suppressed,
+        Some(Suppression::Annotation { reason: Some(r) }) if r == "lab cluster"
+    ));
+    // The annotation names only the file check: the literal still counts.
+    assert!(
+        by_path(
+            "apps/annotated/kustomization.yaml",
+            "kustomize-secret-literal"
+        )
+        .suppressed
+        .is_none()
+    );
     // Disabling the check by id removes it.
     let mut config = Config::default();
     config.rules.disable.push("kustomize-secret-file".into());

@@ -44,10 +44,10 @@ use super::plaintext_secret_manifest::is_exempt;
 use super::{K8sFact, rule_info, what_leaked};
 use crate::detect::placeholder::is_placeholder;
 use crate::detect::{Context, Detector, Fact, Input, Output};
-use crate::finding::{Category, Finding, Location, Severity, Snippet};
+use crate::finding::{Category, Finding, Location, Severity, Snippet, Suppression};
 use crate::manifest::Node;
 use crate::report::RuleInfo;
-use crate::scan::{FactRecord, RepoCheck};
+use crate::scan::{FactRecord, IGNORE_ANNOTATION, INLINE_ALLOW, INLINE_ALLOW_NEXT, RepoCheck};
 use std::collections::{HashMap, HashSet};
 
 pub const RULE: &str = "kustomize-secret-literal";
@@ -67,6 +67,11 @@ pub struct GeneratorSource {
     /// The entry's source line (at most 160 characters), for the code frame
     /// of the repo check's finding: a file path, never a value.
     pub line_text: String,
+    /// Already suppressed where it is written: an inline allow comment on
+    /// (or before) its line, or a `gitops-guard.io/ignore` annotation on the
+    /// kustomization. The repo check's findings do not pass through the
+    /// per-blob pipeline that applies these, so the detector records them.
+    pub suppressed: Option<Suppression>,
     /// Where the entry is written in the kustomization.
     pub line: usize,
     pub column: usize,
@@ -184,7 +189,7 @@ impl Detector for KustomizeSecretLiteral {
                         other => seq(other).collect(),
                     };
                     for item in items {
-                        emit_source(input, name, field, item, out);
+                        emit_source(input, &doc.root, name, field, item, out);
                     }
                 }
             }
@@ -246,6 +251,7 @@ fn check_literal(input: &Input<'_>, cx: &Context<'_>, label: &str, lit: &Node, o
 
 fn emit_source(
     input: &Input<'_>,
+    kustomization: &Node,
     generator: &str,
     field: &'static str,
     item: &Node,
@@ -266,6 +272,8 @@ fn emit_source(
         .chars()
         .take(160)
         .collect();
+    let suppressed =
+        inline_allow(input, ls, &line_text).or_else(|| ignored_by_annotation(kustomization));
     out.facts.push(Fact::K8s(K8sFact::GeneratorSource(Box::new(
         GeneratorSource {
             generator: generator.to_string(),
@@ -273,12 +281,50 @@ fn emit_source(
             written: path.to_string(),
             resolved,
             line_text,
+            suppressed,
             line: loc.line,
             column: loc.column,
             end_line: loc.end_line,
             end_column: loc.end_column,
         },
     ))));
+}
+
+/// An inline allow comment on the entry's line, or an allow-next-line
+/// comment on the line before (the tokens of [`crate::scan::INLINE_ALLOW`]).
+fn inline_allow(input: &Input<'_>, line_start: usize, line: &str) -> Option<Suppression> {
+    let inline = |tok: &str| Suppression::Inline {
+        token: tok.to_string(),
+    };
+    if let Some(tok) = INLINE_ALLOW.iter().find(|t| line.contains(*t)) {
+        return Some(inline(tok));
+    }
+    if line_start == 0 {
+        return None;
+    }
+    let (ps, pe) = input.line_bounds(line_start - 1);
+    let prev = String::from_utf8_lossy(&input.bytes[ps..pe]);
+    INLINE_ALLOW_NEXT
+        .iter()
+        .find(|t| prev.contains(*t))
+        .map(|tok| inline(tok))
+}
+
+/// `gitops-guard.io/ignore: kustomize-secret-file[=reason]` (or the category
+/// id, or `all`) on the kustomization's metadata.
+fn ignored_by_annotation(kustomization: &Node) -> Option<Suppression> {
+    let value = kustomization
+        .get_path(&["metadata", "annotations", IGNORE_ANNOTATION])
+        .and_then(Node::as_str)?;
+    value.split(',').find_map(|item| {
+        let (id, reason) = match item.split_once('=') {
+            Some((id, r)) => (id.trim(), Some(r.trim().to_string())),
+            None => (item.trim(), None),
+        };
+        let ours = [FILE_RULE, Category::KustomizeSecretLiteral.as_str(), "all"];
+        ours.contains(&id)
+            .then_some(Suppression::Annotation { reason })
+    })
 }
 
 /// The repo-level half: `envs`/`files` sources that are committed plaintext.
@@ -367,6 +413,7 @@ impl RepoCheck for GeneratorFileCheck {
                 "secretGenerator[{}].{}[{}]",
                 src.generator, src.field, src.resolved
             ));
+            finding.suppressed = src.suppressed.clone();
             finding.snippet = Some(Snippet {
                 text: src.line_text.clone(),
                 caret_start,

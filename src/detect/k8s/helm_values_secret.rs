@@ -372,3 +372,49 @@ pub(crate) fn line_rule_covers(
         .iter()
         .any(|m| line_start + m.secret.start < end && line_start + m.secret.end > start)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidates() {
+        assert!(is_candidate(Some("password"), "fixture-Qm7Lz2Vx9"));
+        assert!(is_candidate(Some("clientSecret"), "  fixture-Cs6Jv2Pw9\n"));
+        for (k, v) in [
+            ("replicaCount", "fixture-Qm7Lz2Vx9"),
+            ("password", "short"),
+            ("password", "changeme"),
+            ("password", "mysecretpassword1"),
+            ("initialClusterToken", "etcd-cluster-k8s"),
+            ("existingSecret", "fixture-Qm7Lz2Vx9"),
+            ("PLEX_NO_AUTH_NETWORKS", "192.168.10.0/24"),
+            ("authToken", "192.168.10.0/24,10.0.0.1"),
+            ("token", "op://kubernetes/1password/token"),
+            (
+                "privateKey",
+                "-----BEGIN RSA PRIVATE KEY-----\n-----END RSA PRIVATE KEY-----\n",
+            ),
+            (
+                "serviceAccountKey",
+                "{\"private_key\": \"\", \"client_email\": \"a@b.c\"}",
+            ),
+        ] {
+            assert!(!is_candidate(Some(k), v), "{k}: {v:?}");
+        }
+        assert!(is_candidate(
+            Some("serviceAccountKey"),
+            "{\"private_key\": \"fixture-key-body-Qm7Lz2Vx9\"}"
+        ));
+        let body = "Zml4dHVyZS1rZXktYm9keS1mb3ItYS10ZXN0LW9ubHktbm90LWEta2V5";
+        assert!(is_candidate(
+            Some("privateKey"),
+            &format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n")
+        ));
+        assert!(is_values_file("values.yaml"));
+        assert!(is_values_file("values-prod.yml"));
+        assert!(is_values_file("prod-values.yaml"));
+        assert!(!is_values_file("deployment.yaml"));
+        assert!(!is_values_file("values.txt"));
+    }
+}

@@ -309,3 +309,63 @@ pub(crate) fn is_literal_non_secret(value: &str) -> bool {
     }
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_filters() {
+        for v in [
+            "my-password",
+            "mysecretpassword1",
+            "test-token",
+            "adminPassword123",
+        ] {
+            assert!(is_word_placeholder(v), "{v}");
+        }
+        for v in ["hunter2", "password-Xk9q", "fixture-Ak7Lm2Qp"] {
+            assert!(!is_word_placeholder(v), "{v}");
+        }
+        for v in ["etcd-cluster-k8s", "grafana.local-tls", "hmac-sha256"] {
+            assert!(is_identifier_like(v), "{v}");
+        }
+        for v in ["hunter2", "Xk9-Qm2", "s3cr3t-V4lue", "-a-b"] {
+            assert!(!is_identifier_like(v), "{v}");
+        }
+        for v in [
+            "op://vault/item/field",
+            "vault:secret/data/db#password",
+            "ref+awssm://prod/db",
+            "arn:aws:secretsmanager:eu-west-1:000000000000:secret:db",
+            "projects/p/secrets/db/versions/latest",
+        ] {
+            assert!(is_secret_reference(v), "{v}");
+            assert!(is_literal_non_secret(v), "{v}");
+        }
+        for v in [
+            "",
+            "true",
+            "8080",
+            "/run/secrets/db",
+            "DB_PASSWORD_FROM_VAULT",
+            "key",
+            "https://auth.example.com",
+        ] {
+            assert!(is_literal_non_secret(v), "{v:?}");
+        }
+        for v in ["hunter2", "admin", "postgres://u:pw-9@db/app"] {
+            assert!(!is_literal_non_secret(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn articles() {
+        assert_eq!(article("AWS access key ID"), "an");
+        assert_eq!(article("SSH private key"), "an");
+        assert_eq!(article("URL with a password"), "a");
+        assert_eq!(article("GitHub token"), "a");
+        assert_eq!(article("OpenSSH private key"), "an");
+        assert_eq!(article("RSA private key"), "an");
+    }
+}

@@ -381,7 +381,9 @@ pub fn prepare_findings(input: &Input<'_>, findings: &mut [Finding], show_secret
     // (line, start column, end column) of every secret-bearing finding, 0-based columns.
     let masked: Vec<(usize, usize, usize)> = findings
         .iter()
-        .filter(|f| f.secret.is_some() || f.category.is_secret_material())
+        // the finding's span is its secret (a base64 Secret value decodes to
+        // the secret, so a text search for it would miss the encoded form)
+        .filter(|f| f.secret.is_some())
         .filter(|f| f.location.line > 0)
         .map(|f| {
             let l = &f.location;

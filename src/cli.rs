@@ -106,6 +106,11 @@ pub struct ScanArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Also write the report in FORMAT to FILE (repeatable), e.g.
+    /// `--report sarif:results.sarif --report json:report.json`: one scan, several outputs.
+    #[arg(long, value_parser = parse_report_target, value_name = "FORMAT:FILE")]
+    pub report: Vec<(Format, PathBuf)>,
+
     /// Config file (default: PATH/.gitops-guard.toml if present).
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -237,6 +242,17 @@ pub struct BaselineArgs {
     /// Skip files larger than this (bytes; K, M, G suffixes allowed).
     #[arg(long, value_parser = parse_size, default_value = "10M", value_name = "SIZE")]
     pub max_file_size: u64,
+}
+
+pub fn parse_report_target(s: &str) -> Result<(Format, PathBuf), String> {
+    use clap::ValueEnum;
+    let (format, file) = s
+        .split_once(':')
+        .filter(|(_, f)| !f.is_empty())
+        .ok_or_else(|| format!("`{s}`: expected FORMAT:FILE, e.g. sarif:results.sarif"))?;
+    let format = Format::from_str(format, true)
+        .map_err(|_| format!("`{format}` is not a format (text, json, sarif, github)"))?;
+    Ok((format, PathBuf::from(file)))
 }
 
 pub fn parse_severity(s: &str) -> Result<Severity, String> {

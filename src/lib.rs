@@ -75,6 +75,18 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
     let scanner = Scanner::new(req.config.clone(), options)?;
     let collector = Collector::new();
     match &req.mode {
+        Mode::History(h) if source::remote::is_remote(&req.target) => {
+            let url = req.target.to_string_lossy();
+            let clone = source::remote::clone_bare(&url)?;
+            source::history::scan(clone.path(), h, &scanner, &collector)?;
+        }
+        // A URL has no working tree: its history is what there is to scan.
+        Mode::Worktree if source::remote::is_remote(&req.target) => {
+            let url = req.target.to_string_lossy();
+            let clone = source::remote::clone_bare(&url)?;
+            let h = source::history::HistoryOptions::default();
+            source::history::scan(clone.path(), &h, &scanner, &collector)?;
+        }
         Mode::Worktree => source::worktree::scan(&req.target, &scanner, &collector)?,
         Mode::History(h) => source::history::scan(&req.target, h, &scanner, &collector)?,
         Mode::Pushed(plan) => source::pushed::scan(plan, &scanner, &collector)?,

@@ -90,6 +90,13 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
         color,
     };
     write_report(&report, args.format, &opts, args.output.as_deref())?;
+    let file_opts = RenderOptions {
+        color: false,
+        ..opts.clone()
+    };
+    for (format, path) in &args.report {
+        write_report(&report, *format, &file_opts, Some(path))?;
+    }
     if args.output.is_some() && !args.quiet {
         // The report went to a file: still tell the terminal how it went.
         let _ = report::text::render_summary(&report, false, &mut std::io::stderr());

@@ -284,7 +284,10 @@ fn a_branch_from_an_older_commit_is_judged_on_its_own_commits() {
         out.contains("1 new commit(s)"),
         "only the topic commit is new:\n{out}"
     );
-    assert!(out.contains("found by the full --not --all walk"), "{out}");
+    assert!(
+        out.contains("found by the quarantine walk and an ancestry check"),
+        "{out}"
+    );
     let token2 = github_token("hook-old-base-2");
     s.commit(&[("docs/topic.env", &env_file(&token2))], "topic secret");
     let (ok, out) = s.push(&["topic"]);
@@ -588,4 +591,54 @@ fn install_refuses_to_overwrite_a_foreign_hook() {
         std::fs::read_to_string(&hook).unwrap(),
         "#!/bin/sh\nmy-linter\n"
     );
+}
+
+#[test]
+fn a_base_reachable_only_from_a_tag_uses_the_exact_walk() {
+    let s = Setup::new();
+    git(&s.client, &["checkout", "--quiet", "-b", "release", "main"]);
+    s.commit(&[("docs/release.md", "release notes\n")], "release");
+    git(&s.client, &["tag", "-a", "-m", "v1", "v1"]);
+    git(&s.client, &["push", "--quiet", "origin", "release", "v1"]);
+    git(
+        &s.client,
+        &["push", "--quiet", "origin", "--delete", "release"],
+    );
+    s.install_hook("--verbose");
+    s.commit(&[("docs/hotfix.md", "hotfix\n")], "hotfix on the tag");
+    let (ok, out) = s.push(&["HEAD:refs/heads/hotfix"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("found by the full --not --all walk"), "{out}");
+    assert!(
+        out.contains("1 new commit(s)"),
+        "the tagged commit is known:\n{out}"
+    );
+}
+
+#[test]
+fn a_commit_no_ref_reaches_any_more_counts_as_new() {
+    // `--not --all` semantics: a commit left behind by a deleted branch is
+    // not reachable from any ref, so a push that brings it back is judged on it.
+    let s = Setup::new();
+    let (dangling, token) = seed_secret_branch(&s, "gone", "hook-dangling");
+    git(
+        &s.client,
+        &["push", "--quiet", "origin", "--delete", "gone"],
+    );
+    assert!(
+        s.server_has_object(&dangling),
+        "the commit stays in the server's store"
+    );
+    s.install_hook("--verbose");
+    git(
+        &s.client,
+        &["checkout", "--quiet", "-b", "revive", &dangling],
+    );
+    s.commit(&[("docs/revive.md", "revived\n")], "revive");
+    let (ok, out) = s.push(&["revive"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("found by the full --not --all walk"), "{out}");
+    assert!(out.contains(&dangling[..12]), "{out}");
+    assert!(out.contains("legacy.env:1:"), "{out}");
+    assert_redacted(&out, &[&token]);
 }

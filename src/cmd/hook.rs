@@ -258,20 +258,22 @@ fn pre_receive(args: PreReceiveArgs) -> Result<u8, Error> {
                 report,
                 commits,
                 blobs,
-                fast_path,
+                method,
                 plan_ms,
+                timings,
             } = &outcome
                 && args.verbose
             {
                 say(
                     &mut err,
                     &format!(
-                        "gitops-guard: {commits} new commit(s) found by {}, {blobs} new blob(s); planning {plan_ms} ms, scan {} ms, total {} ms",
-                        if *fast_path {
-                            "the quarantine walk"
-                        } else {
-                            "the full --not --all walk"
-                        },
+                        "gitops-guard: {commits} new commit(s) found by {}, {blobs} new blob(s); planning {plan_ms} ms ({}), scan {} ms, total {} ms",
+                        method.describe(),
+                        timings
+                            .iter()
+                            .map(|(k, v)| format!("{k} {v}"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
                         report.stats.elapsed_ms,
                         started.elapsed().as_millis()
                     ),

@@ -328,10 +328,12 @@ pub enum Outcome {
         report: Box<Report>,
         commits: usize,
         blobs: usize,
-        /// The new commits were found from the quarantine alone (no `--not --all` walk).
-        fast_path: bool,
+        /// How the new commits were found.
+        method: pushed::FindMethod,
         /// Time spent finding the new commits and blobs.
         plan_ms: u64,
+        /// The planning steps and their milliseconds.
+        timings: Vec<(&'static str, u64)>,
     },
     /// More commits than `max_commits`.
     OverLimit { limit: usize },
@@ -357,8 +359,9 @@ pub fn run(settings: &Settings, updates: &[RefUpdate]) -> Result<Outcome, Error>
             deleted: plan.deleted.len(),
         });
     }
-    let (commits, blobs, fast_path) = (plan.commits.len(), plan.blobs.len(), plan.fast_path);
+    let (commits, blobs, method) = (plan.commits.len(), plan.blobs.len(), plan.method);
     let plan_ms = started.elapsed().as_millis() as u64;
+    let timings = plan.timings.clone();
     let config = match &settings.config {
         Some(p) => Config::discover(Some(p), &settings.git_dir)?,
         None => Config::default(),
@@ -378,8 +381,9 @@ pub fn run(settings: &Settings, updates: &[RefUpdate]) -> Result<Outcome, Error>
         report: Box::new(report),
         commits,
         blobs,
-        fast_path,
+        method,
         plan_ms,
+        timings,
     })
 }
 

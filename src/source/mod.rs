@@ -10,5 +10,6 @@
 
 pub mod history;
 pub mod pushed;
+pub mod remote;
 pub mod staged;
 pub mod worktree;

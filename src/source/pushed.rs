@@ -265,6 +265,29 @@ pub struct NewBlob {
     pub commit: usize,
 }
 
+/// How [`plan`] found the new commits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FindMethod {
+    /// Commits only the quarantine has, standing on ref tips.
+    #[default]
+    Quarantine,
+    /// The same, standing on older commits of branches (found by a
+    /// date-bounded walk down from the branch tips).
+    QuarantineAndAncestry,
+    /// `<new> --not --all`, hiding every ref.
+    NotAll,
+}
+
+impl FindMethod {
+    pub fn describe(self) -> &'static str {
+        match self {
+            FindMethod::Quarantine => "the quarantine walk",
+            FindMethod::QuarantineAndAncestry => "the quarantine walk and an ancestry check",
+            FindMethod::NotAll => "the full --not --all walk",
+        }
+    }
+}
+
 /// What a push adds, worked out before anything is scanned.
 #[derive(Clone, Debug, Default)]
 pub struct PushPlan {
@@ -276,14 +299,16 @@ pub struct PushPlan {
     pub blobs: Vec<NewBlob>,
     /// Submodule entries (gitlinks) in new trees: counted, never followed.
     pub gitlinks: u64,
-    /// The new commits were found without the full `--not --all` walk.
-    pub fast_path: bool,
+    /// How the new commits were found.
+    pub method: FindMethod,
     /// More new commits than `max_commits`: the plan is incomplete.
     pub over_limit: bool,
     /// Objects the push needs that could not be read (a scan error).
     pub problems: Vec<String>,
     /// Refs deleted by the push (nothing to scan).
     pub deleted: Vec<String>,
+    /// Where the planning time went (step, milliseconds), for `--verbose`.
+    pub timings: Vec<(&'static str, u64)>,
 }
 
 /// Open the repository at `git_dir` as a hook sees it.
@@ -305,6 +330,14 @@ pub fn plan(
     updates: &[RefUpdate],
     max_commits: usize,
 ) -> Result<PushPlan, Error> {
+    let started = std::time::Instant::now();
+    let mut lap = started;
+    let mut timings: Vec<(&'static str, u64)> = Vec::new();
+    let mut mark = |step: &'static str| {
+        let now = std::time::Instant::now();
+        timings.push((step, (now - lap).as_millis() as u64));
+        lap = now;
+    };
     let repo = open_repo(git_dir)?;
     let odb = PushOdb::open(&repo, quarantine)?;
     let mut plan = PushPlan {
@@ -335,12 +368,19 @@ pub fn plan(
     };
 
     // Fast path: walk through commits only the quarantine has.
-    let ref_tips = RefTips::read(&repo)?;
+    mark("open");
+    let ref_tips = RefTips::read(&repo, updates)?;
+    mark("read refs");
     let mut found: Vec<(ObjectId, usize)> = Vec::new(); // (commit, tip index)
-    let mut fast = odb.has_quarantine();
-    if fast {
+    let mut method = if odb.has_quarantine() {
+        FindMethod::Quarantine
+    } else {
+        FindMethod::NotAll
+    };
+    if method == FindMethod::Quarantine {
         let mut seen: gix::hashtable::HashSet<ObjectId> = Default::default();
-        let mut frontier_ok = true;
+        // Existing commits the new ones stand on that no ref points at.
+        let mut frontier: gix::hashtable::HashSet<ObjectId> = Default::default();
         'tips: for (ti, (tip, _)) in tips.iter().enumerate() {
             let mut stack = vec![*tip];
             let mut buf = Vec::new();
@@ -350,8 +390,7 @@ pub fn plan(
                 }
                 if odb.existed(&id) {
                     if !ref_tips.direct.contains(&id) {
-                        frontier_ok = false;
-                        break 'tips;
+                        frontier.insert(id);
                     }
                     continue;
                 }
@@ -371,18 +410,28 @@ pub fn plan(
                 }
             }
         }
-        if !frontier_ok {
-            found.clear();
-            fast = false;
+        mark("quarantine walk");
+        if !frontier.is_empty() && !plan.over_limit {
+            // Typically a branch made from an older commit of a branch:
+            // look for it below the branch tips, newest commits first.
+            if ancestry_check(&odb, &ref_tips.branches, &frontier) {
+                method = FindMethod::QuarantineAndAncestry;
+            } else {
+                found.clear();
+                method = FindMethod::NotAll;
+            }
+            mark("ancestry check");
         }
     }
-    if !fast && !plan.over_limit {
+    if method == FindMethod::NotAll && !plan.over_limit {
         // Exact: `<tips> --not --all`, per tip so each commit is attributed
         // to the first ref (in input order) that reaches it.
         let hidden = ref_tips.peeled(&odb);
+        mark("peel refs");
         let mut seen: gix::hashtable::HashSet<ObjectId> = Default::default();
         'walk: for (ti, (tip, name)) in tips.iter().enumerate() {
             let walk = gix::traverse::commit::Simple::new([*tip], &odb)
+                .commit_graph(repo.commit_graph_if_enabled().ok().flatten())
                 .hide(hidden.iter().copied())
                 .map_err(|e| Error::Scan(format!("cannot walk {name}: {e}")))?;
             for info in walk {
@@ -396,8 +445,9 @@ pub fn plan(
                 }
             }
         }
+        mark("--not --all walk");
     }
-    plan.fast_path = fast;
+    plan.method = method;
     if plan.over_limit {
         return Ok(plan);
     }
@@ -464,6 +514,8 @@ pub fn plan(
     for (ci, c) in commits.iter().enumerate() {
         walker.walk(c.tree, Some(ci));
     }
+    mark("trees");
+    plan.timings = timings;
     plan.blobs = std::mem::take(&mut walker.new_blobs);
     plan.gitlinks = walker.gitlinks;
     plan.problems.append(&mut walker.problems);
@@ -502,23 +554,36 @@ fn peel_to_commit(odb: &PushOdb, mut id: ObjectId) -> Result<Option<ObjectId>, S
 struct RefTips {
     /// Direct targets and, for packed annotated tags, their peeled commits.
     direct: gix::hashtable::HashSet<ObjectId>,
+    /// Tips of local branches, HEAD, and the old values of the updated refs:
+    /// where a new branch usually starts from.
+    branches: Vec<ObjectId>,
 }
 
 impl RefTips {
-    fn read(repo: &gix::Repository) -> Result<RefTips, Error> {
+    fn read(repo: &gix::Repository, updates: &[RefUpdate]) -> Result<RefTips, Error> {
         let err = |e: gix::Error| Error::Scan(format!("cannot read refs: {e}"));
         let platform = repo.references().map_err(err)?;
         let mut direct: gix::hashtable::HashSet<ObjectId> = Default::default();
+        let mut branches: Vec<ObjectId> = Vec::new();
         for r in platform.all().map_err(err)? {
             let Ok(r) = r else { continue };
             if let Some(id) = r.inner.target.try_id() {
                 direct.insert(id.to_owned());
+                if r.inner.name.as_bstr().starts_with(b"refs/heads/") {
+                    branches.push(id.to_owned());
+                }
             }
             if let Some(p) = r.inner.peeled {
                 direct.insert(p);
             }
         }
-        Ok(RefTips { direct })
+        if let Ok(head) = repo.head_id() {
+            branches.push(head.detach());
+        }
+        branches.extend(updates.iter().filter(|u| !u.is_create()).map(|u| u.old));
+        branches.sort();
+        branches.dedup();
+        Ok(RefTips { direct, branches })
     }
 
     /// Every tip as a commit (annotated tags peeled; trees and blobs dropped).
@@ -532,6 +597,77 @@ impl RefTips {
         out.dedup();
         out
     }
+}
+
+/// Commits the ancestry check may visit before giving up (then the exact
+/// walk decides).
+const ANCESTRY_BUDGET: usize = 20_000;
+/// Clock skew tolerated below the oldest target's commit time.
+const ANCESTRY_SLACK_SECS: i64 = 86_400;
+
+/// Whether every commit of `targets` is an ancestor of one of `tips`:
+/// a walk newest-first (by committer time) that stops below the oldest
+/// target's time (minus a day for clock skew) or after
+/// [`ANCESTRY_BUDGET`] commits. `false` only means "not found cheaply".
+fn ancestry_check(
+    odb: &PushOdb,
+    tips: &[ObjectId],
+    targets: &gix::hashtable::HashSet<ObjectId>,
+) -> bool {
+    use std::collections::BinaryHeap;
+    let mut buf = Vec::new();
+    let mut read = |id: &ObjectId| -> Option<(i64, Vec<ObjectId>)> {
+        match odb.try_find(id, &mut buf) {
+            Ok(Some(d)) if d.kind == gix::objs::Kind::Commit => {
+                let c = gix::objs::CommitRef::from_bytes(d.data, gix::hash::Kind::Sha1).ok()?;
+                let time = c.committer().ok()?.seconds();
+                Some((time, c.parents().collect()))
+            }
+            _ => None,
+        }
+    };
+    let mut oldest = i64::MAX;
+    for t in targets {
+        match read(t) {
+            Some((time, _)) => oldest = oldest.min(time),
+            None => return false,
+        }
+    }
+    let cutoff = oldest.saturating_sub(ANCESTRY_SLACK_SECS);
+    let mut heap: BinaryHeap<(i64, ObjectId)> = BinaryHeap::new();
+    let mut seen: gix::hashtable::HashSet<ObjectId> = Default::default();
+    let mut parents: gix::hashtable::HashMap<ObjectId, Vec<ObjectId>> = Default::default();
+    for t in tips {
+        if seen.insert(*t)
+            && let Some((time, p)) = read(t)
+        {
+            heap.push((time, *t));
+            parents.insert(*t, p);
+        }
+    }
+    let mut missing = targets.len();
+    let mut visited = 0usize;
+    while let Some((time, id)) = heap.pop() {
+        if time < cutoff || visited >= ANCESTRY_BUDGET {
+            break;
+        }
+        visited += 1;
+        if targets.contains(&id) {
+            missing -= 1;
+            if missing == 0 {
+                return true;
+            }
+        }
+        for p in parents.remove(&id).unwrap_or_default() {
+            if seen.insert(p)
+                && let Some((t, pp)) = read(&p)
+            {
+                heap.push((t, p));
+                parents.insert(p, pp);
+            }
+        }
+    }
+    false
 }
 
 /// Parents before children; among commits ready at the same time, the

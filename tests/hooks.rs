@@ -642,3 +642,87 @@ fn a_commit_no_ref_reaches_any_more_counts_as_new() {
     assert!(out.contains("legacy.env:1:"), "{out}");
     assert_redacted(&out, &[&token]);
 }
+
+#[test]
+fn the_pre_commit_framework_runs_the_system_hook() {
+    let has_pre_commit = Command::new("pre-commit")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_pre_commit {
+        eprintln!("NOTE: the pre-commit framework is absent (pip install pre-commit); skipped");
+        return;
+    }
+    // A hooks repository holding only the project's .pre-commit-hooks.yaml.
+    let hooks = tempfile::tempdir().unwrap();
+    let manifest = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
+    )
+    .unwrap();
+    git(hooks.path(), &["init", "--quiet", "-b", "main"]);
+    write_tree(hooks.path(), &[(".pre-commit-hooks.yaml", &manifest)]);
+    git(hooks.path(), &["add", "-A"]);
+    git(hooks.path(), &["commit", "--quiet", "-m", "hooks"]);
+
+    let dir = work_repo();
+    let token = github_token("pre-commit-framework");
+    write_tree(dir.path(), &[("deploy/app.env", &env_file(&token))]);
+    git(dir.path(), &["add", "-A"]);
+    let path = format!(
+        "{}:{}",
+        bin().parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let home = tempfile::tempdir().unwrap();
+    let run = |dir: &Path| {
+        let o = Command::new("pre-commit")
+            .args([
+                "try-repo",
+                hooks.path().to_str().unwrap(),
+                "gitops-guard-system",
+                "--verbose",
+            ])
+            .current_dir(dir)
+            .env("PATH", &path)
+            .env("PRE_COMMIT_HOME", home.path())
+            .env("HOME", dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .unwrap();
+        let mut text = String::from_utf8_lossy(&o.stdout).into_owned();
+        text.push_str(&String::from_utf8_lossy(&o.stderr));
+        (o.status.success(), text)
+    };
+    let (ok, out) = run(dir.path());
+    assert!(!ok, "the hook must fail on a staged secret:\n{out}");
+    assert!(out.contains("deploy/app.env:1:"), "{out}");
+    assert_redacted(&out, &[&token]);
+    write_tree(
+        dir.path(),
+        &[("deploy/app.env", "GITHUB_TOKEN=${GITHUB_TOKEN}\n")],
+    );
+    git(dir.path(), &["add", "-A"]);
+    let (ok, out) = run(dir.path());
+    assert!(ok, "{out}");
+}
+
+#[test]
+fn pre_commit_hooks_manifest_declares_both_variants() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
+    )
+    .unwrap();
+    for needle in [
+        "- id: gitops-guard\n",
+        "- id: gitops-guard-system\n",
+        "language: rust",
+        "language: system",
+        "entry: gitops-guard hook pre-commit",
+        "pass_filenames: false",
+    ] {
+        assert!(
+            text.contains(needle),
+            ".pre-commit-hooks.yaml lacks {needle:?}"
+        );
+    }
+}

@@ -12,7 +12,7 @@
 #
 # Environment: HIST_TOOLS ("floor gitops-guard trufflehog": which rows to run; trufflehog
 # takes 10+ minutes per large repository); HIST_RUNS (3) hyperfine runs for the floor and gitops-guard (after one
-# measuring run that also warms the page cache); TH_TIMEOUT (600) seconds for trufflehog;
+# measuring run that also warms the page cache; 0: report the measuring run alone); TH_TIMEOUT (600) seconds for trufflehog;
 # GG_TIMEOUT (1800) for gitops-guard's measuring run; GG_ARGS (extra flags for
 # gitops-guard); GG_BUILD=0 to skip `cargo build --release`. Outputs: bench/out/history-*.
 #
@@ -118,10 +118,16 @@ for repo in "${repos[@]}"; do
 		measure "$out/floor.out" 3600 bash -c "$floor_cmd"
 		[[ $M_STATUS -eq 0 ]] || die "git cat-file failed on $repo (exit $M_STATUS): $(head -c 300 "$out/floor.out.stderr")"
 		floor_rss=$M_RSS
-		hyperfine --style basic --warmup 0 --runs "$HIST_RUNS" --export-json "$out/floor.hyperfine.json" \
-			-n floor "$floor_cmd" >&2
-		floor_mean=$(jq '.results[0].mean' "$out/floor.hyperfine.json")
-		rows+=("| $label | \`git cat-file --batch-all-objects --batch\` (floor) | $(hyperfine_mean "$out/floor.hyperfine.json") | $(hyperfine_cpu "$out/floor.hyperfine.json") s | $floor_rss MiB | - | - | 1.00× |")
+		if [[ $HIST_RUNS -gt 0 ]]; then
+			hyperfine --style basic --warmup 0 --runs "$HIST_RUNS" --export-json "$out/floor.hyperfine.json" \
+				-n floor "$floor_cmd" >&2
+			floor_mean=$(jq '.results[0].mean' "$out/floor.hyperfine.json")
+			floor_time=$(hyperfine_mean "$out/floor.hyperfine.json")
+			floor_cpu=$(hyperfine_cpu "$out/floor.hyperfine.json")
+		else
+			floor_mean=$M_SECONDS floor_time="$M_SECONDS s (1 run)" floor_cpu=$M_CPU
+		fi
+		rows+=("| $label | \`git cat-file --batch-all-objects --batch\` (floor) | $floor_time | $floor_cpu s | $floor_rss MiB | - | - | 1.00× |")
 	fi
 
 	# 2. gitops-guard
@@ -138,15 +144,21 @@ for repo in "${repos[@]}"; do
 			rows+=("| $label | $gg_label | error (exit $M_STATUS) | - | $M_RSS MiB | - | - | - |")
 		else
 			gg_rss=$M_RSS
-			printf -v gg_cmd '%q ' "$GG" "${gg_args[@]}"
-			hyperfine --style basic --warmup 0 --runs "$HIST_RUNS" -i --export-json "$out/gitops-guard.hyperfine.json" \
-				-n gitops-guard "$gg_cmd" >&2
-			gg_mean=$(jq '.results[0].mean' "$out/gitops-guard.hyperfine.json")
+			if [[ $HIST_RUNS -gt 0 ]]; then
+				printf -v gg_cmd '%q ' "$GG" "${gg_args[@]}"
+				hyperfine --style basic --warmup 0 --runs "$HIST_RUNS" -i --export-json "$out/gitops-guard.hyperfine.json" \
+					-n gitops-guard "$gg_cmd" >&2
+				gg_mean=$(jq '.results[0].mean' "$out/gitops-guard.hyperfine.json")
+				gg_time=$(hyperfine_mean "$out/gitops-guard.hyperfine.json")
+				gg_cpu=$(hyperfine_cpu "$out/gitops-guard.hyperfine.json")
+			else
+				gg_mean=$M_SECONDS gg_time="$M_SECONDS s (1 run)" gg_cpu=$M_CPU
+			fi
 			IFS=$'\t' read -r findings secret found total _ < <(python3 "$BENCH_DIR/count.py" gitops-guard \
 				"$out/gitops-guard.json" "${count_args[@]}") || die "could not count gitops-guard findings"
 			recall="-"
 			[[ $found != "-" ]] && recall="$found / $total"
-			rows+=("| $label | $gg_label | $(hyperfine_mean "$out/gitops-guard.hyperfine.json") | $(hyperfine_cpu "$out/gitops-guard.hyperfine.json") s | $gg_rss MiB | $findings ($secret secret) | $recall | $(ratio "$gg_mean" "$floor_mean") |")
+			rows+=("| $label | $gg_label | $gg_time | $gg_cpu s | $gg_rss MiB | $findings ($secret secret) | $recall | $(ratio "$gg_mean" "$floor_mean") |")
 		fi
 	else
 		rows+=("| $label | gitops-guard scan --history | not built | - | - | - | - | - |")
@@ -168,9 +180,11 @@ for repo in "${repos[@]}"; do
 	TMPDIR=$th_tmp measure "$out/trufflehog.jsonl" "$TH_TIMEOUT" "$TRUFFLEHOG" "${th_args[@]}" "file://$repo"
 	rm -rf "$th_tmp"
 	th_time="$M_SECONDS s"
+	th_cpu="$M_CPU s"
 	partial=""
 	if [[ $M_SECONDS == ">"* ]]; then
 		th_time="$M_SECONDS s (timed out)"
+		th_cpu="≥ $M_CPU s"
 		partial=" (partial)"
 	elif [[ $M_STATUS -gt 1 ]] || grep -q '^Traceback' "$out/trufflehog.jsonl.stderr"; then
 		# exit 1 means "found something", but an uncaught Python exception also exits 1.
@@ -190,7 +204,7 @@ for repo in "${repos[@]}"; do
 	elif [[ $M_SECONDS == ">"* ]]; then
 		vs=">$(ratio "$TH_TIMEOUT" "$floor_mean")"
 	fi
-	rows+=("| $label | $th_label | $th_time | $M_CPU s | $M_RSS MiB | $findings$partial ($distinct distinct strings) | $recall | $vs |")
+	rows+=("| $label | $th_label | $th_time | $th_cpu | $M_RSS MiB | $findings$partial ($distinct distinct strings) | $recall | $vs |")
 	if [[ -n $gg_mean ]]; then
 		th_s=${M_SECONDS#>}
 		speedup=$(ratio "$th_s" "$gg_mean")

@@ -59,7 +59,7 @@ bench_tool() {
 	time_limited "$DS_TIMEOUT" "$file" "$@"
 	status=$TL_STATUS
 	if [[ $TL_SECONDS == ">"* ]]; then
-		rows+=("| $label | $tool | $TL_SECONDS s (timed out) | $TL_CPU s | $TL_RSS MiB | - | - | - |")
+		rows+=("| $label | $tool | $TL_SECONDS s (timed out) | - | - | - | - | - |")
 		warn "$tool timed out after $DS_TIMEOUT s on $label"
 		return
 	fi

@@ -97,6 +97,9 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
     if let Some(b) = &baseline {
         stats.baseline_stale = Some(b.apply(&mut findings));
     }
+    if matches!(req.mode, Mode::History(_)) {
+        source::history::merge_duplicates(&mut findings);
+    }
     stats.findings = findings.iter().filter(|f| f.suppressed.is_none()).count() as u64;
     stats.suppressed = findings.len() as u64 - stats.findings;
     stats.errors = errors.len() as u64;

@@ -658,3 +658,50 @@ fn non_utf8_paths_are_scanned() {
             .is_some_and(|p| p.starts_with("caf") && p.ends_with(".env"))
     );
 }
+
+#[test]
+fn one_finding_per_leaked_value_across_versions() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    git_at(d, 0, &["init", "-q"]);
+    let tok = token("history-versions");
+    write(d, "a.yaml", &format!("x: 1\nkey: {tok}\nagain: {tok}\n"));
+    git_at(d, 1, &["add", "-A"]);
+    git_at(d, 1, &["commit", "-qm", "v1"]);
+    let c1 = git_at(d, 1, &["rev-parse", "HEAD"]);
+    write(d, "a.yaml", &format!("x: 2\nkey: {tok}\nagain: {tok}\n"));
+    git_at(d, 2, &["commit", "-qam", "v2"]);
+    write(d, "b/c.yaml", &format!("y: 0\nkey: {tok}\n"));
+    write(d, "a.yaml", &format!("x: 3\nkey: {tok}\nagain: {tok}\n"));
+    git_at(d, 3, &["add", "-A"]);
+    git_at(d, 3, &["commit", "-qm", "v3"]);
+    // An unrelated token stays its own finding.
+    let other = token("history-versions-other");
+    write(d, "z.env", &format!("T={other}\n"));
+    git_at(d, 4, &["add", "-A"]);
+    git_at(d, 4, &["commit", "-qm", "v4"]);
+
+    let (code, report) = scan(d, &["--history"]);
+    assert_eq!(code, 1);
+    let f = findings_of(&report, &tok);
+    assert_eq!(f.len(), 2, "the first version's two lines, nothing else");
+    // Places, by git: every (commit, file) that holds the token.
+    let revs = git_at(d, 0, &["rev-list", "--all"]);
+    let mut args = vec!["grep", "-l", "-F", tok.as_str()];
+    args.extend(revs.lines());
+    let places = git_at(d, 0, &args).lines().count() as u64;
+    assert_eq!(places, 6, "a.yaml in 4 commits, b/c.yaml in 2");
+    let mut lines: Vec<u64> = f
+        .iter()
+        .map(|f| f["line"].as_u64().expect("line"))
+        .collect();
+    lines.sort();
+    assert_eq!(lines, vec![2, 3]);
+    for f in f {
+        assert_eq!(f["commit"], c1.as_str());
+        assert_eq!(f["path"], "a.yaml");
+        assert_eq!(f["occurrences"], places - 1);
+        assert_eq!(f["at_head"], true);
+    }
+    assert_eq!(findings_of(&report, &other).len(), 1);
+}

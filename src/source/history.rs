@@ -1092,6 +1092,87 @@ impl TreeWalk {
 }
 
 // ---------------------------------------------------------------------------
+// One finding per leaked value
+
+/// History holds many versions of a file: the same secret in 40 blob
+/// versions is one finding with 40+ places, not 40 findings. Findings with
+/// the same fingerprint (rule and secret value; for other findings rule,
+/// path and identity) and the same suppression state are merged into the
+/// earliest introduction (author date, then commit): its findings are kept
+/// (one per line), every other blob adds its `(commit, path)` places to
+/// `occurrences`, and `at_head` is true if any blob is at HEAD.
+///
+/// Run after suppressions, so an allow-listed path never hides the same
+/// secret elsewhere. Findings without provenance are left alone.
+pub fn merge_duplicates(findings: &mut Vec<crate::finding::Finding>) {
+    use crate::finding::Finding;
+    let (mut hist, rest): (Vec<Finding>, Vec<Finding>) =
+        findings.drain(..).partition(|f| f.provenance.is_some());
+    let when = |f: &Finding| {
+        let p = f
+            .provenance
+            .as_ref()
+            .map(|p| (p.date.clone(), p.commit.clone()));
+        (
+            p,
+            f.location.path.clone(),
+            f.location.line,
+            f.location.column,
+        )
+    };
+    hist.sort_by_cached_key(when);
+    // group -> (first blob's (commit, path), indices kept, other blobs seen)
+    type Blob = (String, String);
+    type Group = (Blob, Vec<usize>, Vec<Blob>);
+    let mut groups: HashMap<(String, String), Group> = HashMap::new();
+    let mut extra: Vec<(u64, bool)> = vec![(0, false); hist.len()];
+    let mut keep = vec![false; hist.len()];
+    for (i, f) in hist.iter().enumerate() {
+        let p = f.provenance.as_ref().expect("partitioned on provenance");
+        let blob: Blob = (p.commit.clone(), f.location.path.clone());
+        let key = (f.fingerprint(), format!("{:?}", f.suppressed));
+        match groups.get_mut(&key) {
+            None => {
+                keep[i] = true;
+                groups.insert(key, (blob, vec![i], Vec::new()));
+            }
+            Some((first, kept, others)) => {
+                if *first == blob {
+                    keep[i] = true;
+                    kept.push(i);
+                } else if !others.contains(&blob) {
+                    others.push(blob);
+                    for &k in kept.iter() {
+                        extra[k].0 += p.occurrences + 1;
+                        extra[k].1 |= p.at_head;
+                    }
+                }
+            }
+        }
+    }
+    // A blob's later findings reach only the findings kept so far; carry the
+    // group's totals to every kept finding.
+    for (_, kept, _) in groups.values() {
+        let total = kept.iter().map(|&k| extra[k].0).max().unwrap_or(0);
+        let head = kept.iter().any(|&k| extra[k].1);
+        for &k in kept {
+            extra[k] = (total, head);
+        }
+    }
+    findings.extend(rest);
+    for (i, mut f) in hist.into_iter().enumerate() {
+        if !keep[i] {
+            continue;
+        }
+        if let Some(p) = f.provenance.as_mut() {
+            p.occurrences += extra[i].0;
+            p.at_head |= extra[i].1;
+        }
+        findings.push(f);
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Small helpers
 
 /// `secs` since the epoch as RFC 3339 in UTC.

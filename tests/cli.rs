@@ -326,29 +326,6 @@ fn sarif_is_schema_valid_with_fingerprints_and_security_severity() {
     validate_sarif(&v);
 }
 
-pub fn validate_sarif(v: &serde_json::Value) {
-    let schema_path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas/sarif-schema-2.1.0.json");
-    let Ok(text) = std::fs::read_to_string(&schema_path) else {
-        eprintln!(
-            "NOTE: {} is absent; SARIF schema validation skipped",
-            schema_path.display()
-        );
-        return;
-    };
-    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(v)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "SARIF schema errors:\n{}",
-        errors.join("\n")
-    );
-}
-
 #[test]
 fn github_annotations_are_escaped() {
     let dir = tree(&[("we,ird:name.env", &format!("T={}\n", github_token("gh")))]);

@@ -110,3 +110,28 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
+
+/// Validate a SARIF document against the OASIS schema in ../shared/schemas
+/// (prints a note and returns when the schema is absent).
+pub fn validate_sarif(v: &serde_json::Value) {
+    let schema_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/schemas/sarif-schema-2.1.0.json");
+    let Ok(text) = std::fs::read_to_string(&schema_path) else {
+        eprintln!(
+            "NOTE: {} is absent; SARIF schema validation skipped",
+            schema_path.display()
+        );
+        return;
+    };
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(v)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "SARIF schema errors:\n{}",
+        errors.join("\n")
+    );
+}

@@ -5,7 +5,6 @@
 mod common;
 
 use common::*;
-use std::path::Path;
 use tempfile::TempDir;
 
 fn tree(files: &[(&str, &str)]) -> TempDir {

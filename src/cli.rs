@@ -29,6 +29,10 @@ pub enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// List the Git repositories a fleet repository deploys from (Flux
+    /// GitRepository, Argo CD Application/ApplicationSet), flag plain HTTP and
+    /// credentials in URLs; --scan-sources scans each one's history.
+    Sources(crate::cmd::sources::SourcesArgs),
     /// Run as a Git hook: pre-receive (server), pre-commit (client), or install one.
     Hook {
         #[command(subcommand)]

@@ -12,6 +12,7 @@ pub mod detect;
 pub mod error;
 pub mod filter;
 pub mod finding;
+pub mod fleet;
 pub mod hook;
 pub mod manifest;
 pub mod report;

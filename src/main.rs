@@ -42,6 +42,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
         Command::Baseline(args) => baseline(args),
         Command::Rules { command } => rules(command),
         Command::Hook { command } => cmd::hook::run(command),
+        Command::Sources(args) => cmd::sources::run(args),
     }
 }
 

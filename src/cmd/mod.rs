@@ -4,3 +4,4 @@
 //! code.
 
 pub mod hook;
+pub mod sources;

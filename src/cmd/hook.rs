@@ -12,7 +12,7 @@ use gitops_guard::report::{self, Format, RenderOptions};
 use gitops_guard::scan::ScanOptions;
 use gitops_guard::source::pushed::parse_updates;
 use gitops_guard::{Mode, ScanRequest};
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -156,6 +156,13 @@ fn pre_receive(args: PreReceiveArgs) -> Result<u8, Error> {
         .or_else(|| std::env::var_os("GIT_DIR").map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("."));
     let started = std::time::Instant::now();
+    if std::io::stdin().is_terminal() {
+        return Err(Error::Usage(
+            "hook pre-receive reads `<old> <new> <ref>` lines on stdin, as git gives them to a \
+             pre-receive hook; install it as hooks/pre-receive (see docs/integrations.md)"
+                .into(),
+        ));
+    }
     let mut input = String::new();
     std::io::stdin()
         .read_to_string(&mut input)

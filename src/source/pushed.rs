@@ -601,7 +601,7 @@ impl RefTips {
 
 /// Commits the ancestry check may visit before giving up (then the exact
 /// walk decides).
-const ANCESTRY_BUDGET: usize = 20_000;
+const ANCESTRY_BUDGET: usize = 150_000;
 /// Clock skew tolerated below the oldest target's commit time.
 const ANCESTRY_SLACK_SECS: i64 = 86_400;
 

@@ -608,6 +608,14 @@ impl Collector {
         self.stats.lock().expect("stats lock").skip(reason);
     }
 
+    /// Findings a source gathered itself (e.g. merged across blob versions);
+    /// they count no blob.
+    pub fn add_findings(&self, findings: Vec<Finding>) {
+        if !findings.is_empty() {
+            self.findings.lock().expect("findings lock").extend(findings);
+        }
+    }
+
     pub fn error(&self, path: impl Into<String>, message: impl Into<String>) {
         self.errors.lock().expect("errors lock").push(ScanError {
             path: path.into(),

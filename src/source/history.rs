@@ -184,6 +184,7 @@ pub fn scan(
         collector,
         delivered: AtomicU64::new(0),
         progress: &progress,
+        merger: Merger::default(),
     };
     progress
         .blobs_total
@@ -209,6 +210,8 @@ pub fn scan(
     } else if n_wanted > 0 {
         reader.by_oid(&repo);
     }
+
+    collector.add_findings(reader.merger.into_findings());
 
     // Whatever is still wanted could not be read.
     let mut missing = 0usize;
@@ -268,6 +271,7 @@ struct BlobReader<'a> {
     collector: &'a Collector,
     delivered: AtomicU64,
     progress: &'a HistoryProgress,
+    merger: Merger,
 }
 
 impl BlobReader<'_> {
@@ -291,13 +295,15 @@ impl BlobReader<'_> {
             return;
         }
         let path = self.history.path_str(b.path);
-        let outcome = self.scanner.scan_blob(&path, bytes);
+        let mut outcome = self.scanner.scan_blob(&path, bytes);
         if outcome.findings.is_empty() && outcome.facts.is_empty() {
             self.collector.add(&path, bytes.len() as u64, outcome, None);
         } else {
             let p = self.history.blob_provenance(i);
+            let findings = std::mem::take(&mut outcome.findings);
             self.collector
                 .add(&path, bytes.len() as u64, outcome, Some(&p));
+            self.merger.offer(findings, &p, b.commit);
         }
     }
 
@@ -1093,6 +1099,83 @@ impl TreeWalk {
 
 // ---------------------------------------------------------------------------
 // One finding per leaked value
+
+/// Merges, while blobs are scanned, the findings of different versions of
+/// the same path that carry the same value (same fingerprint, same
+/// suppression): only the earliest version's findings are kept, so memory
+/// stays bounded by distinct values, not by versions. Same-path merging is
+/// safe before the config filters run (they see the same path); merging
+/// across paths waits for [`merge_duplicates`], after the filters.
+#[derive(Default)]
+struct Merger {
+    groups: std::sync::Mutex<HashMap<(String, String, String), MergeGroup>>,
+}
+
+struct MergeGroup {
+    /// Topological index of the kept findings' commit.
+    first: u32,
+    findings: Vec<crate::finding::Finding>,
+    /// `(commit, path)` places of every version seen.
+    places: u64,
+    at_head: bool,
+}
+
+impl Merger {
+    /// `findings` of one blob whose provenance is `p`; `commit` is the
+    /// topological index of its first commit (earlier is smaller).
+    fn offer(&self, findings: Vec<crate::finding::Finding>, p: &Provenance, commit: u32) {
+        let mut by_key: HashMap<(String, String, String), Vec<crate::finding::Finding>> =
+            HashMap::new();
+        for mut f in findings {
+            f.provenance = Some(p.clone());
+            let key = (
+                f.fingerprint(),
+                f.location.path.clone(),
+                format!("{:?}", f.suppressed),
+            );
+            by_key.entry(key).or_default().push(f);
+        }
+        let mut groups = self.groups.lock().expect("merger lock");
+        for (key, fs) in by_key {
+            match groups.get_mut(&key) {
+                None => {
+                    groups.insert(
+                        key,
+                        MergeGroup {
+                            first: commit,
+                            findings: fs,
+                            places: p.occurrences + 1,
+                            at_head: p.at_head,
+                        },
+                    );
+                }
+                Some(g) => {
+                    g.places += p.occurrences + 1;
+                    g.at_head |= p.at_head;
+                    if commit < g.first {
+                        g.first = commit;
+                        g.findings = fs;
+                    }
+                }
+            }
+        }
+    }
+
+    fn into_findings(self) -> Vec<crate::finding::Finding> {
+        let groups = self.groups.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut out = Vec::new();
+        for g in groups.into_values() {
+            for mut f in g.findings {
+                if let Some(p) = f.provenance.as_mut() {
+                    p.occurrences = g.places - 1;
+                    p.at_head = g.at_head;
+                }
+                out.push(f);
+            }
+        }
+        out
+    }
+}
 
 /// History holds many versions of a file: the same secret in 40 blob
 /// versions is one finding with 40+ places, not 40 findings. Findings with

@@ -726,3 +726,43 @@ fn pre_commit_hooks_manifest_declares_both_variants() {
         );
     }
 }
+
+#[test]
+fn the_installed_pre_push_hook_judges_only_what_the_remote_lacks() {
+    let s = Setup::new();
+    let out = gg(&s.client, &["hook", "install", "--hook", "pre-push"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(s.client.join(".git/hooks/pre-push").is_file());
+    let path = format!(
+        "{}:{}",
+        bin().parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let push = |args: &[&str]| {
+        let mut a = vec!["push", "origin"];
+        a.extend_from_slice(args);
+        git_try(&s.client, &a, &[("PATH", &path)])
+    };
+    // A secret already on the remote (pushed past the hook) is not judged again.
+    let old = github_token("pre-push-old");
+    s.commit(&[("old.env", &env_file(&old))], "old secret");
+    let (ok, out) = push(&["--no-verify", "main"]);
+    assert!(ok, "{out}");
+    s.commit(&[("docs/a.md", "a\n")], "clean");
+    let (ok, out) = push(&["main"]);
+    assert!(ok, "only the new clean commit is judged:\n{out}");
+    // A new secret stops the push before anything leaves.
+    let token = github_token("pre-push-new");
+    let bad = s.commit(&[("apps/new.env", &env_file(&token))], "new secret");
+    let (ok, out) = push(&["main"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("apps/new.env:1:"), "{out}");
+    assert!(out.contains(&bad[..12]), "{out}");
+    assert!(!out.contains("old.env"), "{out}");
+    assert_redacted(&out, &[&token, &old]);
+    assert_ne!(git(&s.server, &["rev-parse", "main"]), bad);
+    // A new branch at commits the remote has: nothing to judge.
+    git(&s.client, &["reset", "--quiet", "--hard", "HEAD~1"]);
+    let (ok, out) = push(&["HEAD:refs/heads/copy"]);
+    assert!(ok, "{out}");
+}

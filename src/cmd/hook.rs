@@ -10,7 +10,7 @@ use gitops_guard::hook::pre_receive::{
 };
 use gitops_guard::report::{self, Format, RenderOptions};
 use gitops_guard::scan::ScanOptions;
-use gitops_guard::source::pushed::parse_updates;
+use gitops_guard::source::pushed::{parse_pre_push, parse_updates, plan_against, remote_known};
 use gitops_guard::{Mode, ScanRequest};
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -29,6 +29,10 @@ pub enum HookCommand {
     /// Client side: scan the staged changes (what the next commit adds).
     /// Exit 1 stops the commit.
     PreCommit(PreCommitArgs),
+    /// Client side: scan the commits a push sends that the remote does not
+    /// have yet (not reachable from its remote-tracking refs), their messages
+    /// and the blobs they introduce. Exit 1 stops the push.
+    PrePush(PrePushArgs),
     /// Write a hook script into a repository (refuses to overwrite a hook it did not write).
     Install(InstallArgs),
 }
@@ -119,9 +123,35 @@ pub struct PreCommitArgs {
     pub max_file_size: u64,
 }
 
+#[derive(Debug, Args)]
+pub struct PrePushArgs {
+    /// The remote's name (git passes it).
+    pub remote: Option<String>,
+
+    /// The remote's URL (git passes it; unused).
+    pub url: Option<String>,
+
+    /// Config file (default: .gitops-guard.toml at the repository root, if present).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Lowest severity that stops the push [default: config's fail-on, else medium].
+    #[arg(long, value_parser = parse_severity, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+
+    /// Most new commits to scan (0: no limit); more stops the push.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub max_commits: usize,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum HookArg {
     PreCommit,
+    PrePush,
 }
 
 #[derive(Debug, Args)]
@@ -139,6 +169,7 @@ pub fn run(command: HookCommand) -> Result<u8, Error> {
     match command {
         HookCommand::PreReceive(args) => pre_receive(args),
         HookCommand::PreCommit(args) => pre_commit(args),
+        HookCommand::PrePush(args) => pre_push(args),
         HookCommand::Install(args) => install_hook(args),
     }
 }
@@ -357,9 +388,76 @@ fn pre_commit(args: PreCommitArgs) -> Result<u8, Error> {
     Ok(code)
 }
 
+fn pre_push(args: PrePushArgs) -> Result<u8, Error> {
+    if std::io::stdin().is_terminal() {
+        return Err(Error::Usage(
+            "hook pre-push reads `<local ref> <local oid> <remote ref> <remote oid>` lines on stdin, \
+             as git gives them; install it with `gitops-guard hook install --hook pre-push`"
+                .into(),
+        ));
+    }
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .map_err(|e| Error::Usage(format!("cannot read the ref updates on stdin: {e}")))?;
+    let updates = parse_pre_push(&input)?;
+    if updates.iter().all(|u| u.is_delete()) {
+        return Ok(exit::CLEAN);
+    }
+    let repo =
+        gix::discover(".").map_err(|e| Error::Usage(format!("not in a git repository: {e}")))?;
+    let git_dir = repo.git_dir().to_path_buf();
+    let root = repo
+        .workdir()
+        .map(|p| p.to_path_buf())
+        .unwrap_or_else(|| git_dir.clone());
+    drop(repo);
+    let known = remote_known(&git_dir, args.remote.as_deref(), &updates)?;
+    let plan = plan_against(&git_dir, &updates, &known, args.max_commits)?;
+    if plan.over_limit {
+        eprintln!(
+            "gitops-guard: this push sends more than {} new commits; not scanned. Scan them with \
+             `gitops-guard scan --history`, raise --max-commits, or skip with `git push --no-verify`.",
+            args.max_commits
+        );
+        return Ok(exit::FINDINGS);
+    }
+    if plan.commits.is_empty() && plan.problems.is_empty() {
+        return Ok(exit::CLEAN);
+    }
+    let config = Config::discover(args.config.as_deref(), &root)?;
+    let report = gitops_guard::scan(ScanRequest {
+        target: git_dir,
+        mode: Mode::Pushed(std::sync::Arc::new(plan)),
+        config,
+        options: ScanOptions::default(),
+        baseline: None,
+        fail_on: args.fail_on,
+    })?;
+    let code = report.exit_code();
+    let stdout = std::io::stdout();
+    let mut w = stdout.lock();
+    match report::render(&report, args.format, &RenderOptions::default(), &mut w)
+        .and_then(|_| w.flush())
+    {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(Error::Scan(format!("cannot write the report: {e}"))),
+    }
+    if code == exit::FINDINGS {
+        eprintln!(
+            "gitops-guard: push stopped. Remove the finding(s) from the commits that added them \
+             (`git commit --amend`, `git rebase -i`), mark a false alarm with a `gitops-guard:allow` \
+             comment, or skip once with `git push --no-verify`."
+        );
+    }
+    Ok(code)
+}
+
 fn install_hook(args: InstallArgs) -> Result<u8, Error> {
     let kind = match args.hook {
         HookArg::PreCommit => HookKind::PreCommit,
+        HookArg::PrePush => HookKind::PrePush,
     };
     let binary = std::env::current_exe()
         .map_err(|e| Error::Scan(format!("cannot tell where this binary is: {e}")))?;

@@ -15,18 +15,22 @@ pub const MARKER: &str = "# installed by gitops-guard hook install";
 pub enum HookKind {
     /// Scans the staged changes before each commit.
     PreCommit,
+    /// Scans the commits a push sends before they leave the machine.
+    PrePush,
 }
 
 impl HookKind {
     pub fn file_name(self) -> &'static str {
         match self {
             HookKind::PreCommit => "pre-commit",
+            HookKind::PrePush => "pre-push",
         }
     }
 
     fn command(self) -> &'static str {
         match self {
             HookKind::PreCommit => "hook pre-commit",
+            HookKind::PrePush => "hook pre-push",
         }
     }
 }
@@ -46,7 +50,7 @@ pub fn script(kind: HookKind, fallback: &Path) -> String {
     format!(
         "#!/bin/sh\n\
          {MARKER} ({name}); delete this file to uninstall.\n\
-         # Skip once with: git commit --no-verify\n\
+         # Skip once with --no-verify (git commit / git push).\n\
          gg=${{GITOPS_GUARD:-gitops-guard}}\n\
          command -v \"$gg\" >/dev/null 2>&1 || gg={fallback}\n\
          exec \"$gg\" {cmd} \"$@\"\n",

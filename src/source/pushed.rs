@@ -87,6 +87,72 @@ pub fn parse_updates(input: &str) -> Result<Vec<RefUpdate>, Error> {
     Ok(out)
 }
 
+/// Parse the lines git gives a client-side `pre-push` hook:
+/// `<local ref> SP <local oid> SP <remote ref> SP <remote oid>` (githooks(5)),
+/// as updates of the remote ref from the remote's oid to the local one.
+pub fn parse_pre_push(input: &str) -> Result<Vec<RefUpdate>, Error> {
+    let mut out = Vec::new();
+    for (n, line) in input.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parts: Vec<&str> = line.split(' ').collect();
+        let [_, local, remote_ref, remote] = parts[..] else {
+            return Err(Error::Usage(format!(
+                "stdin line {}: expected `<local ref> <local oid> <remote ref> <remote oid>`",
+                n + 1
+            )));
+        };
+        let oid = |s: &str| {
+            ObjectId::from_hex(s.as_bytes()).map_err(|_| {
+                Error::Usage(format!("stdin line {}: `{s}` is not an object id", n + 1))
+            })
+        };
+        out.push(RefUpdate {
+            old: oid(remote)?,
+            new: oid(local)?,
+            name: remote_ref.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// What a remote is known to have, for a `pre-push` hook: the tips of its
+/// remote-tracking refs (`refs/remotes/<remote>/…`; all remote-tracking refs
+/// when it has none, e.g. a push to a URL) and the remote's current values
+/// of the pushed refs.
+pub fn remote_known(
+    git_dir: &Path,
+    remote: Option<&str>,
+    updates: &[RefUpdate],
+) -> Result<Vec<ObjectId>, Error> {
+    let repo = open_repo(git_dir)?;
+    let err = |e: gix::Error| Error::Scan(format!("cannot read refs: {e}"));
+    let platform = repo.references().map_err(err)?;
+    let mut all = Vec::new();
+    let mut this = Vec::new();
+    let prefix = remote.map(|r| format!("refs/remotes/{r}/"));
+    for r in platform.remote_branches().map_err(err)? {
+        let Ok(r) = r else { continue };
+        let Some(id) = r.inner.target.try_id() else {
+            continue;
+        };
+        all.push(id.to_owned());
+        if prefix
+            .as_deref()
+            .is_some_and(|p| r.inner.name.as_bstr().starts_with(p.as_bytes()))
+        {
+            this.push(id.to_owned());
+        }
+    }
+    let mut known = if this.is_empty() { all } else { this };
+    known.extend(updates.iter().filter(|u| !u.is_create()).map(|u| u.old));
+    known.sort();
+    known.dedup();
+    Ok(known)
+}
+
 /// Where the pushed objects are, from the hook's environment.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Quarantine {
@@ -330,6 +396,34 @@ pub fn plan(
     updates: &[RefUpdate],
     max_commits: usize,
 ) -> Result<PushPlan, Error> {
+    plan_with(git_dir, quarantine, updates, max_commits, None)
+}
+
+/// Like [`plan`] for the client side (a `pre-push` hook): the new commits
+/// are those not reachable from `known` (the remote-tracking refs and the
+/// remote's current values), with no quarantine involved.
+pub fn plan_against(
+    git_dir: &Path,
+    updates: &[RefUpdate],
+    known: &[ObjectId],
+    max_commits: usize,
+) -> Result<PushPlan, Error> {
+    plan_with(
+        git_dir,
+        &Quarantine::default(),
+        updates,
+        max_commits,
+        Some(known),
+    )
+}
+
+fn plan_with(
+    git_dir: &Path,
+    quarantine: &Quarantine,
+    updates: &[RefUpdate],
+    max_commits: usize,
+    known: Option<&[ObjectId]>,
+) -> Result<PushPlan, Error> {
     let started = std::time::Instant::now();
     let mut lap = started;
     let mut timings: Vec<(&'static str, u64)> = Vec::new();
@@ -369,10 +463,13 @@ pub fn plan(
 
     // Fast path: walk through commits only the quarantine has.
     mark("open");
-    let ref_tips = RefTips::read(&repo, updates)?;
+    let ref_tips = match known {
+        None => RefTips::read(&repo, updates)?,
+        Some(_) => RefTips::default(),
+    };
     mark("read refs");
     let mut found: Vec<(ObjectId, usize)> = Vec::new(); // (commit, tip index)
-    let mut method = if odb.has_quarantine() {
+    let mut method = if odb.has_quarantine() && known.is_none() {
         FindMethod::Quarantine
     } else {
         FindMethod::NotAll
@@ -426,7 +523,14 @@ pub fn plan(
     if method == FindMethod::NotAll && !plan.over_limit {
         // Exact: `<tips> --not --all`, per tip so each commit is attributed
         // to the first ref (in input order) that reaches it.
-        let hidden = ref_tips.peeled(&odb);
+        let hidden = match known {
+            None => ref_tips.peeled(&odb),
+            // Only what exists here can be hidden (a remote's value may be unknown locally).
+            Some(ids) => ids
+                .iter()
+                .filter_map(|id| peel_to_commit(&odb, *id).ok().flatten())
+                .collect(),
+        };
         mark("peel refs");
         let mut seen: gix::hashtable::HashSet<ObjectId> = Default::default();
         'walk: for (ti, (tip, name)) in tips.iter().enumerate() {
@@ -551,6 +655,7 @@ fn peel_to_commit(odb: &PushOdb, mut id: ObjectId) -> Result<Option<ObjectId>, S
 }
 
 /// The ids existing refs point at, before the push.
+#[derive(Default)]
 struct RefTips {
     /// Direct targets and, for packed annotated tags, their peeled commits.
     direct: gix::hashtable::HashSet<ObjectId>,
@@ -903,6 +1008,18 @@ mod tests {
         assert!(u[0].is_create() && !u[0].is_delete());
         assert!(u[1].is_delete());
         assert_eq!(u[2].name, "refs/tags/v 1");
+    }
+
+    #[test]
+    fn parses_pre_push_lines() {
+        let u = parse_pre_push(&format!(
+            "refs/heads/main {A} refs/heads/main {Z}\n(delete) {Z} refs/heads/old {A}\n"
+        ))
+        .unwrap();
+        assert_eq!(u.len(), 2);
+        assert!(u[0].is_create() && u[0].name == "refs/heads/main");
+        assert!(u[1].is_delete());
+        assert!(parse_pre_push(&format!("{A} {A} refs/heads/x\n")).is_err());
     }
 
     #[test]

@@ -366,6 +366,11 @@ fn push_events_scan_before_after_or_the_whole_new_branch() {
         paths(&run)
     );
     assert!(run.summary.contains("whole history"), "{}", run.summary);
+    // A force push whose old tip is gone: the branch's whole history.
+    let gone = "1234567890123456789012345678901234567890";
+    let run = run_action(&r.path, "push", &push_payload(gone, &r.head), &[]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.summary.contains("whole history"), "{}", run.summary);
     // A deleted branch: nothing to scan.
     let run = run_action(&r.path, "push", &push_payload(&r.head, ZERO), &[]);
     assert_eq!(run.code, 0, "{}", run.stdout);

@@ -94,6 +94,9 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
         Mode::Staged => source::staged::scan(&req.target, &scanner, &collector)?,
     }
     let (mut findings, mut stats, errors) = collector.finish(&scanner);
+    if matches!(req.mode, Mode::Pushed(_) | Mode::Staged) {
+        findings.retain(|f| !source::WHOLE_REPOSITORY_RULES.contains(&f.rule.as_str()));
+    }
     filter::apply_config(&scanner.config, &mut findings)?;
     if let Some(b) = &baseline {
         stats.baseline_stale = Some(b.apply(&mut findings));

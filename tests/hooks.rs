@@ -766,3 +766,62 @@ fn the_installed_pre_push_hook_judges_only_what_the_remote_lacks() {
     let (ok, out) = push(&["HEAD:refs/heads/copy"]);
     assert!(ok, "{out}");
 }
+
+#[test]
+fn partial_scans_drop_checks_that_need_the_whole_repository() {
+    // The NetworkPolicy is committed; only the Deployment is staged. A
+    // "no NetworkPolicy applies" finding would be a false alarm.
+    let dir = work_repo();
+    write_tree(
+        dir.path(),
+        &[(
+            "np.yaml",
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: deny\nspec:\n  podSelector: {}\n  policyTypes: [Ingress]\n",
+        )],
+    );
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "--quiet", "-m", "np"]);
+    write_tree(
+        dir.path(),
+        &[(
+            "web.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.27\n",
+        )],
+    );
+    git(dir.path(), &["add", "-A"]);
+    let out = gg(dir.path(), &["hook", "pre-commit", "--format", "json"]);
+    let rules: Vec<String> = common::json(&out)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        rules.iter().any(|r| r == "run-as-non-root"),
+        "single-file checks still run: {rules:?}"
+    );
+    for r in gitops_guard::source::WHOLE_REPOSITORY_RULES {
+        assert!(
+            !rules.iter().any(|x| x == r),
+            "{r} must not run on a partial scan: {rules:?}"
+        );
+    }
+    // The ids are real rule ids (a rename must not silently disable this).
+    let listed = gg(dir.path(), &["rules", "list", "--format", "json"]);
+    let ids: Vec<String> = common::json(&listed)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    for r in gitops_guard::source::WHOLE_REPOSITORY_RULES {
+        assert!(ids.iter().any(|x| x == r), "{r} is not a rule id");
+    }
+    // The full scan keeps them (here: the pod mounts the default token).
+    let full = gg(dir.path(), &["scan", ".", "--format", "json"]);
+    assert!(
+        full.stdout.contains("no-service-account-token"),
+        "{}",
+        full.stdout
+    );
+}

@@ -94,7 +94,12 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
         Mode::Staged => source::staged::scan(&req.target, &scanner, &collector)?,
     }
     let (mut findings, mut stats, errors) = collector.finish(&scanner);
-    if matches!(req.mode, Mode::Pushed(_) | Mode::Staged) {
+    let partial = match &req.mode {
+        Mode::Pushed(_) | Mode::Staged => true,
+        Mode::History(h) => h.range.is_some() || h.since_commit.is_some(),
+        Mode::Worktree => false,
+    };
+    if partial {
         findings.retain(|f| !source::WHOLE_REPOSITORY_RULES.contains(&f.rule.as_str()));
     }
     filter::apply_config(&scanner.config, &mut findings)?;

@@ -207,6 +207,13 @@ fn pull_request_findings_become_sarif_annotations_summary_and_a_failed_job() {
         "the range excludes older commits: {uris:?}"
     );
     assert!(results.iter().any(|r| r["ruleId"] == "github-pat-classic"));
+    // A range sees part of the repository: no "nothing selects this pod" guesses.
+    assert!(
+        !results
+            .iter()
+            .any(|r| r["ruleId"] == "network-policy-coverage"),
+        "{results:?}"
+    );
 
     // Annotations on stdout, as workflow commands.
     assert!(

@@ -11,7 +11,7 @@
 /// Repository-level checks that report an *absence* (no NetworkPolicy
 /// selects the workload; no ServiceAccount or binding says the token is
 /// needed). A scan of part of a repository — the staged changes, the commits
-/// of a push — cannot see the objects that would satisfy them, so their
+/// of a push, a `--range` — cannot see the objects that would satisfy them, so their
 /// findings there would be false alarms; those scans drop them. The full
 /// working-tree and history scans keep them.
 pub const WHOLE_REPOSITORY_RULES: &[&str] =

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{assert_redacted, bin, git, github_token, write_tree};
+use common::{assert_redacted, bin, git, github_token, validate_sarif, write_tree};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,30 +22,6 @@ fn have_jq() -> bool {
         );
     }
     ok
-}
-
-/// Copied from tests/cli.rs: validate against the SARIF 2.1.0 schema.
-fn validate_sarif(v: &serde_json::Value) {
-    let schema_path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas/sarif-schema-2.1.0.json");
-    let Ok(text) = std::fs::read_to_string(&schema_path) else {
-        eprintln!(
-            "NOTE: {} is absent; SARIF schema validation skipped",
-            schema_path.display()
-        );
-        return;
-    };
-    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(v)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "SARIF schema errors:\n{}",
-        errors.join("\n")
-    );
 }
 
 struct Run {

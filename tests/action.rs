@@ -390,6 +390,30 @@ fn action_yml_wires_the_scripts_and_the_sarif_upload() {
     ] {
         assert!(text.contains(needle), "action.yml lacks {needle}");
     }
+    // Valid YAML with the steps in order.
+    let input = gitops_guard::detect::Input::new("action.yml", text.as_bytes());
+    let docs = input.documents().expect("action.yml is YAML");
+    let runs = docs[0].root.get("runs").expect("runs");
+    assert_eq!(
+        runs.get("using").and_then(|n| n.as_str()),
+        Some("composite")
+    );
+    let steps: Vec<&str> = runs
+        .get("steps")
+        .and_then(|s| s.as_seq())
+        .unwrap()
+        .iter()
+        .map(|st| st.get("name").and_then(|n| n.as_str()).unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            "Cache the gitops-guard build",
+            "Install gitops-guard",
+            "Scan",
+            "Upload SARIF to code scanning"
+        ]
+    );
     // Both scripts are executable and valid bash.
     for s in ["scripts/action/run.sh", "scripts/action/install.sh"] {
         let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(s);

@@ -17,10 +17,11 @@ fn main() {
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
         let name = f.file_name().unwrap().to_string_lossy();
-        let abs = fs::canonicalize(f).unwrap();
+        // Relative to the manifest dir at compile time, not an absolute path
+        // baked in here: a cached build-script output stays valid for any
+        // checkout of the same tree.
         out.push_str(&format!(
-            "    ({name:?}, include_str!({:?})),\n",
-            abs.display().to_string()
+            "    ({name:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/patterns/{name}\"))),\n"
         ));
     }
     out.push_str("];\n");

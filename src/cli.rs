@@ -189,6 +189,13 @@ pub struct ScanArgs {
     #[arg(long = "ref", value_name = "REF", help_heading = "History")]
     pub git_ref: Vec<String>,
 
+    /// With a full --history scan: also run the policy, hardcoded-ip and
+    /// plain-http checks on every past version of every manifest. Off by
+    /// default: a leaked secret stays in history, a superseded Deployment's
+    /// securityContext does not matter (ranges and pushes check everything).
+    #[arg(long, help_heading = "History")]
+    pub all_categories: bool,
+
     /// Skip and count objects missing from the repository instead of failing (exit 3).
     #[arg(long, help_heading = "History")]
     pub allow_missing: bool,

@@ -52,6 +52,14 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
     for o in &args.only {
         categories.extend(o.categories());
     }
+    // History scans take a while: a progress line on a terminal, never in CI or a pipe.
+    let mut history = args.history_options();
+    let full_history = history
+        .as_ref()
+        .is_some_and(|h| h.range.is_none() && h.since_commit.is_none());
+    if full_history && categories.is_empty() && !args.all_categories {
+        categories = cli::Only::Secrets.categories();
+    }
     let options = ScanOptions {
         max_file_size: args.max_file_size,
         show_secrets: args.show_secrets,
@@ -59,8 +67,6 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
         exclude: args.exclude.clone(),
         threads: args.threads,
     };
-    // History scans take a while: a progress line on a terminal, never in CI or a pipe.
-    let mut history = args.history_options();
     let mut _ticker = None;
     if let Some(h) = history.as_mut()
         && !args.quiet

@@ -178,8 +178,26 @@ impl Scanner {
         specs.extend(config.rule.iter().cloned().map(|r| (origin.clone(), r)));
         let rules = RuleSet::build(specs, &config.rules.disable)
             .map_err(|e| Error::Config(e.to_string()))?;
-        let detectors = detect::all(&config);
-        let repo_checks = detect::all_repo_checks(&config);
+        // A detector none of whose rules is wanted is not run at all (not
+        // just filtered afterwards): `--only secrets` and full-history scans
+        // then skip the YAML parsing that only policy checks need.
+        let wanted = |infos: Vec<RuleInfo>| {
+            options.categories.is_empty()
+                || infos.is_empty()
+                || infos
+                    .iter()
+                    .any(|i| options.categories.contains(&i.category))
+        };
+        let mut detectors = detect::all(&config);
+        detectors.retain(|d| {
+            if d.name() == "secrets" {
+                options.categories.is_empty() || options.categories.contains(&Category::Secret)
+            } else {
+                wanted(d.rules())
+            }
+        });
+        let mut repo_checks = detect::all_repo_checks(&config);
+        repo_checks.retain(|c| wanted(c.rules()));
         Ok(Scanner {
             rules,
             options,
@@ -612,7 +630,10 @@ impl Collector {
     /// they count no blob.
     pub fn add_findings(&self, findings: Vec<Finding>) {
         if !findings.is_empty() {
-            self.findings.lock().expect("findings lock").extend(findings);
+            self.findings
+                .lock()
+                .expect("findings lock")
+                .extend(findings);
         }
     }
 

@@ -137,6 +137,22 @@ impl<'a> Input<'a> {
     }
 }
 
+/// Whether `kind` appears as a Kubernetes kind (`kind: Secret`,
+/// `"kind": "Secret"`, `kind: 'Secret'`): a cheap byte check before anything
+/// is parsed. The word alone is everywhere (`secretName`, `existingSecret`,
+/// CRD descriptions that mention Secrets), and parsing is what costs.
+pub fn mentions_kind(bytes: &[u8], kind: &str) -> bool {
+    memchr::memmem::find_iter(bytes, kind.as_bytes()).any(|i| {
+        let before = &bytes[i.saturating_sub(16)..i];
+        let trimmed = before
+            .iter()
+            .rposition(|b| !matches!(b, b' ' | b'\t' | b'"' | b'\'' | b':'))
+            .map_or(&before[..0], |p| &before[..=p]);
+        let after = bytes.get(i + kind.len()).copied();
+        trimmed.ends_with(b"kind") && !after.is_some_and(|b| b.is_ascii_alphanumeric())
+    })
+}
+
 /// Characters in a byte string that may not be valid UTF-8: every byte that
 /// is not a UTF-8 continuation byte starts a character.
 pub fn char_count(bytes: &[u8]) -> usize {
@@ -196,6 +212,22 @@ pub trait Detector: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kinds_by_bytes() {
+        assert!(mentions_kind(b"apiVersion: v1\nkind: Secret\n", "Secret"));
+        assert!(mentions_kind(br#"{"kind":"Secret"}"#, "Secret"));
+        assert!(mentions_kind(b"kind: 'Secret'", "Secret"));
+        assert!(!mentions_kind(
+            b"secretName: x\nexistingSecret: y\n",
+            "Secret"
+        ));
+        assert!(!mentions_kind(
+            b"description: a Secret holds data",
+            "Secret"
+        ));
+        assert!(!mentions_kind(b"kind: SecretStore", "Secret"));
+    }
 
     #[test]
     fn lines_and_columns() {

@@ -74,7 +74,7 @@ impl Detector for EncryptionFacts {
             return;
         }
         if input.is_yaml_or_json()
-            && (memchr::memmem::find(input.bytes, b"Secret").is_some()
+            && (crate::detect::mentions_kind(input.bytes, "Secret")
                 || memchr::memmem::find(input.bytes, b"kustomize.toolkit.fluxcd.io").is_some())
             && let Some(docs) = input.documents()
         {

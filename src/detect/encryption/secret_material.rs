@@ -143,6 +143,16 @@ pub fn evidence(input: &Input<'_>, earlier: &[Finding]) -> Option<Evidence> {
         return None;
     }
     if input.is_yaml_or_json() {
+        // Kubernetes manifests (root-level `apiVersion:` and `kind:` lines)
+        // are evidence only through a `kind: Secret`: without one, don't
+        // parse a file no other detector has parsed (history scans hold
+        // thousands of versions of multi-MB manifest bundles).
+        if !input.documents_parsed()
+            && is_manifest_text(input.bytes)
+            && !crate::detect::mentions_kind(input.bytes, "Secret")
+        {
+            return None;
+        }
         let docs = input.documents()?;
         let objs = objects(docs);
         let kinds = objs
@@ -188,6 +198,16 @@ pub fn evidence(input: &Input<'_>, earlier: &[Finding]) -> Option<Evidence> {
         return named_like_secret(input, &lower, text.lines().any(is_literal));
     }
     None
+}
+
+/// Root-level `apiVersion:` and `kind:` lines: the text is Kubernetes
+/// manifests (a values file's nested `kind:` is indented).
+fn is_manifest_text(bytes: &[u8]) -> bool {
+    let at_line_start = |needle: &[u8]| {
+        bytes.starts_with(needle)
+            || memchr::memmem::find_iter(bytes, needle).any(|i| i > 0 && bytes[i - 1] == b'\n')
+    };
+    at_line_start(b"apiVersion:") && at_line_start(b"kind:")
 }
 
 /// Words without which no key is secret-named (see `is_secret_name`) and

@@ -246,19 +246,8 @@ impl Detector for PlaintextSecretManifest {
     }
 }
 
-/// Whether `Secret` appears as a kind (`kind: Secret`, `"kind": "Secret"`,
-/// `kind: 'Secret'`): a cheap byte check before anything is parsed, tighter
-/// than the word alone (`secretName`, `existingSecret`, `imagePullSecrets`
-/// are everywhere).
 fn mentions_secret_kind(bytes: &[u8]) -> bool {
-    memchr::memmem::find_iter(bytes, b"Secret").any(|i| {
-        let before = &bytes[i.saturating_sub(16)..i];
-        let trimmed = before
-            .iter()
-            .rposition(|b| !matches!(b, b' ' | b'\t' | b'"' | b'\'' | b':'))
-            .map_or(&before[..0], |p| &before[..=p]);
-        trimmed.ends_with(b"kind")
-    })
+    crate::detect::mentions_kind(bytes, "Secret")
 }
 
 /// What a value leaks, if it leaks anything.

@@ -488,3 +488,28 @@ fn the_argo_cd_plugin_fails_generation_on_findings_and_renders_otherwise() {
         "the default (high) lets them through:\n{stderr}"
     );
 }
+
+#[test]
+fn every_manifest_in_deploy_is_valid_yaml() {
+    // A syntax error would make the "scans clean" test pass for nothing.
+    let mut n = 0;
+    for dir in ["deploy/argocd-cmp", "deploy/scan-jobs"] {
+        for e in std::fs::read_dir(root().join(dir)).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "yaml") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                let docs =
+                    gitops_guard::manifest::yaml::parse_documents(&text, &Default::default())
+                        .unwrap_or_else(|err| panic!("{}: {err}", p.display()));
+                assert!(!docs.is_empty(), "{}", p.display());
+                n += 1;
+            }
+        }
+    }
+    assert!(n >= 8, "only {n} manifests found");
+    for f in [".pre-commit-hooks.yaml", "action.yml"] {
+        let text = std::fs::read_to_string(root().join(f)).unwrap();
+        gitops_guard::manifest::yaml::parse_documents(&text, &Default::default())
+            .unwrap_or_else(|err| panic!("{f}: {err}"));
+    }
+}

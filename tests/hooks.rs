@@ -825,3 +825,30 @@ fn partial_scans_drop_checks_that_need_the_whole_repository() {
         full.stdout
     );
 }
+
+#[test]
+fn a_secret_in_an_annotated_tag_message_is_rejected() {
+    let s = Setup::new();
+    s.install_hook("");
+    let token = github_token("hook-tag-message");
+    // The tagged commit is already on the server: only the tag object is new.
+    git(
+        &s.client,
+        &[
+            "tag",
+            "-a",
+            "v1.0.0",
+            "-m",
+            &format!("release, deploy key {token}"),
+        ],
+    );
+    let (ok, out) = s.push(&["v1.0.0"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("<tag-message>"), "{out}");
+    assert!(out.contains("refs/tags/v1.0.0"), "{out}");
+    assert_redacted(&out, &[&token]);
+    // A clean annotated tag goes through.
+    git(&s.client, &["tag", "-a", "v1.0.1", "-m", "release 1.0.1"]);
+    let (ok, out) = s.push(&["v1.0.1"]);
+    assert!(ok, "{out}");
+}

@@ -322,6 +322,19 @@ pub struct NewCommit {
     parents: Vec<ObjectId>,
 }
 
+/// An annotated tag object the push adds (its message is scanned).
+#[derive(Clone, Debug)]
+pub struct NewTag {
+    pub id: ObjectId,
+    pub git_ref: String,
+    pub tagger: String,
+    pub time: i64,
+    pub message: Vec<u8>,
+}
+
+/// The pseudo-path under which annotated tag messages are scanned.
+pub const TAG_MESSAGE_PATH: &str = "<tag-message>";
+
 /// A blob the push introduces, at the first (commit, path) that carries it.
 #[derive(Clone, Debug)]
 pub struct NewBlob {
@@ -362,6 +375,8 @@ pub struct PushPlan {
     pub quarantine: Quarantine,
     /// New commits, parents before children.
     pub commits: Vec<NewCommit>,
+    /// New annotated tag objects.
+    pub tags: Vec<NewTag>,
     pub blobs: Vec<NewBlob>,
     /// Submodule entries (gitlinks) in new trees: counted, never followed.
     pub gitlinks: u64,
@@ -444,6 +459,9 @@ fn plan_with(
         if u.is_delete() {
             plan.deleted.push(u.name.clone());
             continue;
+        }
+        if odb.has_quarantine() {
+            new_tags(&odb, u, &mut plan.tags);
         }
         match peel_to_commit(&odb, u.new) {
             Ok(Some(c)) => tips.push((c, &u.name)),
@@ -630,6 +648,41 @@ fn plan_with(
 fn is_shallow_boundary(repo: &gix::Repository, id: &ObjectId) -> bool {
     matches!(repo.shallow_commits(), Ok(Some(list)) if list.iter().any(|c| c == id))
         || repo.is_shallow().unwrap_or(false)
+}
+
+/// The annotated tag objects of `u.new`'s tag chain that the repository did
+/// not have before the push.
+fn new_tags(odb: &PushOdb, u: &RefUpdate, out: &mut Vec<NewTag>) {
+    let mut id = u.new;
+    let mut buf = Vec::new();
+    for _ in 0..32 {
+        if odb.existed(&id) {
+            return;
+        }
+        let Ok(Some(d)) = odb.try_find(&id, &mut buf) else {
+            return;
+        };
+        if d.kind != gix::objs::Kind::Tag {
+            return;
+        }
+        let Ok(tag) = gix::objs::TagRef::from_bytes(d.data, gix::hash::Kind::Sha1) else {
+            return;
+        };
+        let (tagger, time) = match tag.tagger() {
+            Ok(Some(sig)) => (format!("{} <{}>", sig.name, sig.email), sig.seconds()),
+            _ => (String::new(), 0),
+        };
+        if !out.iter().any(|t| t.id == id) {
+            out.push(NewTag {
+                id,
+                git_ref: u.name.clone(),
+                tagger,
+                time,
+                message: tag.message.to_vec(),
+            });
+        }
+        id = tag.target();
+    }
 }
 
 /// Peel an annotated tag chain to its commit; `Ok(None)` for a tree or blob.
@@ -936,6 +989,21 @@ pub fn scan(plan: &PushPlan, scanner: &Scanner, collector: &Collector) -> Result
                 outcome,
                 Some(&provenance(ci)),
             );
+        });
+    plan.tags
+        .iter()
+        .filter(|t| !t.message.is_empty())
+        .for_each(|t| {
+            let outcome = scanner.scan_blob(TAG_MESSAGE_PATH, &t.message);
+            let p = Provenance {
+                commit: t.id.to_string(),
+                author: t.tagger.clone(),
+                date: crate::hook::rfc3339(t.time),
+                occurrences: 0,
+                at_head: false,
+                git_ref: Some(t.git_ref.clone()),
+            };
+            collector.add(TAG_MESSAGE_PATH, t.message.len() as u64, outcome, Some(&p));
         });
     if plan.blobs.is_empty() {
         return Ok(());

@@ -112,12 +112,7 @@ fn scans_dot_files_honours_gitignore_and_counts_skips() {
         &["scan", ".", "--format", "json", "--max-file-size", "4K"],
     );
     let v = json(&out);
-    let paths: Vec<&str> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap())
-        .collect();
+    let paths = field_of_findings(&v, "path");
     assert_eq!(paths, vec![".env", ".github/workflows/ci.yml"]);
     assert_eq!(v["stats"]["skipped"]["binary"], 1);
     assert_eq!(v["stats"]["skipped"]["too_large"], 1);
@@ -154,12 +149,7 @@ fn excludes_from_flags_and_config() {
         &["scan", ".", "--format", "json", "--exclude", "vendor"],
     );
     let v = json(&out);
-    let paths: Vec<&str> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap())
-        .collect();
+    let paths = field_of_findings(&v, "path");
     assert_eq!(paths, vec!["app/c.env"]);
     assert!(v["stats"]["skipped"]["excluded"].as_u64().unwrap() >= 2);
 }
@@ -214,12 +204,7 @@ regex = '''\b(acme_[a-z]{12})\b'''
     ]);
     let out = gg(dir.path(), &["scan", ".", "--format", "json"]);
     let v = json(&out);
-    let rules: Vec<&str> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap())
-        .collect();
+    let rules = field_of_findings(&v, "rule");
     assert_eq!(rules, vec!["acme-token"]);
     assert_eq!(out.code, 0, "high is below fail-on = critical");
     let out = gg(dir.path(), &["scan", ".", "--fail-on", "high"]);

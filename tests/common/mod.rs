@@ -135,3 +135,13 @@ pub fn validate_sarif(v: &serde_json::Value) {
         errors.join("\n")
     );
 }
+
+/// One string field (`path`, `rule`, …) of every finding of a JSON report, in order.
+pub fn field_of_findings<'a>(v: &'a serde_json::Value, field: &str) -> Vec<&'a str> {
+    v["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .map(|f| f[field].as_str().expect("string field"))
+        .collect()
+}

@@ -19,9 +19,12 @@
 //! in the quarantine are new by construction (refs point into the main store
 //! and git keeps it closed under reachability); the walk stops at the first
 //! commits the main store already has, and when each of those is the target
-//! of an existing ref nothing more is needed. Otherwise (a branch created
-//! from an older commit, a hook run without a quarantine) the exact
-//! `--not --all` walk runs, hiding every ref tip.
+//! of an existing ref nothing more is needed. When they are older commits,
+//! a walk down from the branch tips (newest first, bounded by date) usually
+//! finds them (a branch created from `main~300`). Otherwise (a base only a
+//! tag reaches, a deleted branch's leftovers, a run without a quarantine)
+//! the exact `--not --all` walk runs: git's own algorithm, date-ordered, so
+//! the hidden side is followed only as far back as the new commits reach.
 
 use std::path::{Path, PathBuf};
 
@@ -541,31 +544,30 @@ fn plan_with(
     if method == FindMethod::NotAll && !plan.over_limit {
         // Exact: `<tips> --not --all`, per tip so each commit is attributed
         // to the first ref (in input order) that reaches it.
-        let hidden = match known {
-            None => ref_tips.peeled(&odb),
-            // Only what exists here can be hidden (a remote's value may be unknown locally).
-            Some(ids) => ids
-                .iter()
-                .filter_map(|id| peel_to_commit(&odb, *id).ok().flatten())
-                .collect(),
+        let hidden: Vec<ObjectId> = match known {
+            None => ref_tips.direct.iter().copied().collect(),
+            Some(ids) => ids.to_vec(),
         };
-        mark("peel refs");
-        let mut seen: gix::hashtable::HashSet<ObjectId> = Default::default();
-        'walk: for (ti, (tip, name)) in tips.iter().enumerate() {
-            let walk = gix::traverse::commit::Simple::new([*tip], &odb)
-                .commit_graph(repo.commit_graph_if_enabled().ok().flatten())
-                .hide(hidden.iter().copied())
-                .map_err(|e| Error::Scan(format!("cannot walk {name}: {e}")))?;
-            for info in walk {
-                let info = info.map_err(|e| Error::Scan(format!("cannot walk {name}: {e}")))?;
-                if seen.insert(info.id) {
-                    found.push((info.id, ti));
-                    if found.len() > limit {
-                        plan.over_limit = true;
-                        break 'walk;
+        let tip_ids: Vec<ObjectId> = tips.iter().map(|(t, _)| *t).collect();
+        match not_all(&odb, &tip_ids, &hidden, limit) {
+            NotAll::New(new, problems) => {
+                plan.problems.extend(problems);
+                // Attribute each new commit to the first tip (in input order) reaching it.
+                let mut seen: gix::hashtable::HashSet<ObjectId> = Default::default();
+                for (ti, (tip, _)) in tips.iter().enumerate() {
+                    let mut stack = vec![*tip];
+                    while let Some(id) = stack.pop() {
+                        let Some(parents) = new.get(&id) else {
+                            continue;
+                        };
+                        if seen.insert(id) {
+                            found.push((id, ti));
+                            stack.extend(parents.iter().copied());
+                        }
                     }
                 }
             }
+            NotAll::OverLimit => plan.over_limit = true,
         }
         mark("--not --all walk");
     }
@@ -743,23 +745,11 @@ impl RefTips {
         branches.dedup();
         Ok(RefTips { direct, branches })
     }
-
-    /// Every tip as a commit (annotated tags peeled; trees and blobs dropped).
-    fn peeled(&self, odb: &PushOdb) -> Vec<ObjectId> {
-        let mut out: Vec<ObjectId> = self
-            .direct
-            .iter()
-            .filter_map(|id| peel_to_commit(odb, *id).ok().flatten())
-            .collect();
-        out.sort();
-        out.dedup();
-        out
-    }
 }
 
 /// Commits the ancestry check may visit before giving up (then the exact
 /// walk decides).
-const ANCESTRY_BUDGET: usize = 150_000;
+const ANCESTRY_BUDGET: usize = 50_000;
 /// Clock skew tolerated below the oldest target's commit time.
 const ANCESTRY_SLACK_SECS: i64 = 86_400;
 
@@ -826,6 +816,173 @@ fn ancestry_check(
         }
     }
     false
+}
+
+/// What [`not_all`] found.
+enum NotAll {
+    /// The new commits with their parents, and objects that could not be read.
+    New(
+        gix::hashtable::HashMap<ObjectId, Vec<ObjectId>>,
+        Vec<String>,
+    ),
+    OverLimit,
+}
+
+/// `git rev-list <tips> --not <hidden>`, the way git does it: commits in
+/// committer-date order, newest first, each carrying whether a new tip
+/// and/or a hidden tip reaches it, the marks passed on to parents, until no
+/// commit marked only "new" is left and the rest is older than the oldest
+/// new commit (minus [`ANCESTRY_SLACK_SECS`] of clock skew). Each commit and
+/// each hidden tip is decoded once; hidden annotated tags are peeled on the
+/// way. Unlike a walk that hides every ref's whole history, the hidden side
+/// is only followed as far back as the new commits reach.
+fn not_all(odb: &PushOdb, tips: &[ObjectId], hidden: &[ObjectId], limit: usize) -> NotAll {
+    use std::collections::BinaryHeap;
+    const NEW: u8 = 1;
+    const HIDDEN: u8 = 2;
+    struct Node {
+        flags: u8,
+        done: u8,
+        time: i64,
+        parents: Vec<ObjectId>,
+    }
+    struct Walk<'a> {
+        odb: &'a PushOdb,
+        nodes: gix::hashtable::HashMap<ObjectId, Node>,
+        heap: BinaryHeap<(i64, ObjectId)>,
+        /// Nodes marked only NEW and not yet processed with that mark.
+        pending: usize,
+        buf: Vec<u8>,
+        problems: Vec<String>,
+    }
+    impl Walk<'_> {
+        /// Mark commit `id` (a tag is peeled first when `peel`).
+        fn add(&mut self, mut id: ObjectId, flags: u8, peel: bool) {
+            if !self.nodes.contains_key(&id) {
+                let mut depth = 0;
+                let node = loop {
+                    match self.odb.try_find(&id, &mut self.buf) {
+                        Ok(Some(d)) if d.kind == gix::objs::Kind::Commit => {
+                            match gix::objs::CommitRef::from_bytes(d.data, gix::hash::Kind::Sha1) {
+                                Ok(c) => {
+                                    break Node {
+                                        flags: 0,
+                                        done: 0,
+                                        time: c.committer().map(|s| s.seconds()).unwrap_or(0),
+                                        parents: c.parents().collect(),
+                                    };
+                                }
+                                Err(e) => {
+                                    if flags == NEW {
+                                        self.problems
+                                            .push(format!("cannot parse commit {id}: {e}"));
+                                    }
+                                    return;
+                                }
+                            }
+                        }
+                        Ok(Some(d)) if peel && d.kind == gix::objs::Kind::Tag && depth < 32 => {
+                            match gix::objs::TagRefIter::from_bytes(d.data, gix::hash::Kind::Sha1)
+                                .target_id()
+                            {
+                                Ok(t) => {
+                                    id = t;
+                                    depth += 1;
+                                    if self.nodes.contains_key(&id) {
+                                        break Node {
+                                            flags: 0,
+                                            done: 0,
+                                            time: 0,
+                                            parents: Vec::new(),
+                                        };
+                                    }
+                                }
+                                Err(_) => return,
+                            }
+                        }
+                        // Trees, blobs: nothing to walk.
+                        Ok(Some(_)) => return,
+                        // A missing hidden commit hides nothing; a missing new one is a problem.
+                        Ok(None) => {
+                            if flags == NEW {
+                                self.problems.push(format!("missing commit {id}"));
+                            }
+                            return;
+                        }
+                        Err(e) => {
+                            if flags == NEW {
+                                self.problems.push(format!("cannot read commit {id}: {e}"));
+                            }
+                            return;
+                        }
+                    }
+                };
+                self.nodes.entry(id).or_insert(node);
+            }
+            let Some(n) = self.nodes.get_mut(&id) else {
+                return;
+            };
+            let old = n.flags;
+            n.flags |= flags;
+            if n.flags == old {
+                return;
+            }
+            let was_pending = old == NEW && n.done != NEW;
+            let is_pending = n.flags == NEW && n.done != NEW;
+            self.pending = self.pending + usize::from(is_pending) - usize::from(was_pending);
+            self.heap.push((n.time, id));
+        }
+    }
+    let mut w = Walk {
+        odb,
+        nodes: Default::default(),
+        heap: BinaryHeap::new(),
+        pending: 0,
+        buf: Vec::new(),
+        problems: Vec::new(),
+    };
+    for h in hidden {
+        w.add(*h, HIDDEN, true);
+    }
+    for t in tips {
+        w.add(*t, NEW, false);
+    }
+    let mut oldest_new = i64::MAX;
+    let mut new_count = 0usize;
+    while let Some((time, id)) = w.heap.pop() {
+        if w.pending == 0 && time < oldest_new.saturating_sub(ANCESTRY_SLACK_SECS) {
+            break;
+        }
+        let Some(n) = w.nodes.get_mut(&id) else {
+            continue;
+        };
+        if n.done == n.flags {
+            continue; // a stale heap entry
+        }
+        let flags = n.flags;
+        if flags == NEW {
+            w.pending -= 1;
+            oldest_new = oldest_new.min(time);
+            new_count += 1;
+            if new_count > limit {
+                return NotAll::OverLimit;
+            }
+        }
+        n.done = flags;
+        // Hidden wins: its parents only need to know they are hidden.
+        let pass = if flags & HIDDEN != 0 { HIDDEN } else { NEW };
+        let parents = n.parents.clone();
+        for p in parents {
+            w.add(p, pass, false);
+        }
+    }
+    let new = w
+        .nodes
+        .into_iter()
+        .filter(|(_, n)| n.flags == NEW)
+        .map(|(id, n)| (id, n.parents))
+        .collect();
+    NotAll::New(new, w.problems)
 }
 
 /// Parents before children; among commits ready at the same time, the

@@ -94,6 +94,8 @@ pub struct RuleSet {
     keyword_rules: Vec<Vec<usize>>,
     /// Longest `window` over all rules: how far past a hit a regex may read.
     pub max_window: usize,
+    /// Rule id -> index into `rules`.
+    by_id: std::collections::HashMap<String, usize>,
 }
 
 impl RuleSet {
@@ -181,11 +183,17 @@ impl RuleSet {
                 message: e.to_string(),
             })?;
         let max_window = rules.iter().map(|r| r.spec.window).max().unwrap_or(0);
+        let by_id = rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.spec.id.clone(), i))
+            .collect();
         Ok(RuleSet {
             rules,
             automaton,
             keyword_rules,
             max_window,
+            by_id,
         })
     }
 
@@ -198,7 +206,7 @@ impl RuleSet {
     }
 
     pub fn get(&self, id: &str) -> Option<&Rule> {
-        self.rules.iter().find(|r| r.spec.id == id)
+        self.by_id.get(id).map(|&i| &self.rules[i])
     }
 }
 

@@ -321,15 +321,17 @@ pub const KUBE_LINTER_IGNORE_PREFIX: &str = "ignore-check.kube-linter.io/";
 
 /// Mark findings that fall inside an object whose annotations ignore their
 /// rule. Done here, once, for every manifest detector; only when the blob
-/// was parsed anyway (a detector asked for its documents).
+/// was parsed anyway (a detector asked for its documents), and then only
+/// the documents that hold a finding.
 pub fn apply_annotation_suppressions(input: &Input<'_>, findings: &mut [Finding]) {
     if findings.is_empty() || !input.documents_parsed() {
         return;
     }
-    let Some(docs) = input.documents() else {
+    let lines: Vec<usize> = findings.iter().map(|f| f.location.line).collect();
+    let Some(docs) = input.documents_at_lines(&lines) else {
         return;
     };
-    for obj in crate::manifest::objects(docs) {
+    for obj in crate::manifest::objects_of(docs) {
         let mut ignored: Vec<(String, Option<String>)> = Vec::new();
         for a in obj.annotations() {
             let Some(value) = a.value_str() else { continue };

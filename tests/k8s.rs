@@ -354,6 +354,31 @@ fn secret_env_var_fixture() {
 }
 
 #[test]
+fn bundles_are_checked_document_by_document_around_crds() {
+    // A release bundle: a CRD whose schema talks of containers, env and
+    // Secrets (skipped before parsing), a Deployment with a literal password
+    // and a Secret in plaintext after it, and a document that is not YAML.
+    let password = ["S3cr", "etPa", "ss-9f2x"].concat();
+    let text = format!(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec:\n  \
+         versions:\n  - schema:\n      openAPIV3Schema:\n        properties:\n          \
+         containers:\n            description: env entries may reference a Secret\n\
+         ---\nkind: Broken\nspec: [\n\
+         ---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web}}\nspec:\n  template:\n    \
+         spec:\n      containers:\n      - name: web\n        env:\n        - name: DB_PASSWORD\n          \
+         value: {password}\n\
+         ---\napiVersion: v1\nkind: Secret\nmetadata: {{name: db}}\nstringData:\n  password: {password}\n"
+    );
+    let findings = scan_blob("deploy/install.yaml", &text);
+    let env = of_rules(&findings, &["secret-env-var"]);
+    assert_eq!(env.len(), 1, "{}", frames(&env));
+    assert_eq!(env[0].location.line, line_of(&text, "value: "));
+    let secret = of_rules(&findings, &["plaintext-secret-manifest"]);
+    assert_eq!(secret.len(), 1, "{}", frames(&secret));
+    assert_eq!(secret[0].location.line, line_of(&text, "stringData:") + 1);
+}
+
+#[test]
 fn kube_linter_env_var_fixtures_agree() {
     // kube-linter's own fixtures (see corpus/manifests/EXPECTED.md):
     // env-var-secret fires on SECRET_BLAH in both objects, not on BLAH;

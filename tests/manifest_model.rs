@@ -3,7 +3,8 @@
 //! consistent with the text, and no input makes the parser panic.
 
 use gitops_guard::manifest::{
-    Limits, Node, ScalarStyle, Value, YamlError, objects, parse_documents,
+    Document, Limits, Node, ScalarStyle, Value, YamlError, document_chunks, objects, parse_chunk,
+    parse_documents,
 };
 use std::path::{Path, PathBuf};
 
@@ -182,6 +183,54 @@ fn every_real_yaml_and_json_file_parses_with_consistent_spans() {
     assert!(
         workloads > 50,
         "the kube-linter and kubeaudit fixtures are mostly workloads"
+    );
+}
+
+/// The documents of every chunk, parsed alone, exactly as the whole parse
+/// gives them (`None`: the text is not split, or a chunk asked for the
+/// whole parse).
+fn chunked(text: &str) -> Option<Vec<Document>> {
+    let chunks = document_chunks(text)?;
+    let mut out = Vec::new();
+    for c in &chunks {
+        out.extend(parse_chunk(text, c, &Limits::default()).ok()??);
+    }
+    Some(out)
+}
+
+#[test]
+fn parsing_documents_one_by_one_gives_the_whole_parse() {
+    // Real multi-document files, plus the same files with a comment
+    // preamble, CRLF line ends and a multi-byte character in front (columns
+    // count characters, offsets bytes).
+    let files = corpus_files();
+    if files.is_empty() {
+        return;
+    }
+    let mut split = 0;
+    let mut docs_checked = 0;
+    for (path, text) in &files {
+        let variants = [
+            text.clone(),
+            format!("# préambule\n{text}"),
+            text.replace('\n', "\r\n"),
+            format!("a: ü\n---\n{text}"),
+        ];
+        for (v, variant) in variants.iter().enumerate() {
+            let whole = parse_documents(variant, &Limits::default());
+            let Some(parts) = chunked(variant) else {
+                continue;
+            };
+            let whole = whole.unwrap_or_else(|e| panic!("{} #{v}: {e}", path.display()));
+            assert_eq!(parts, whole, "{} variant #{v}", path.display());
+            split += 1;
+            docs_checked += parts.len();
+        }
+    }
+    eprintln!("chunked parses equal to whole parses: {split} texts, {docs_checked} documents");
+    assert!(
+        split > 40,
+        "the corpus has many multi-document files: {split}"
     );
 }
 

@@ -12,7 +12,9 @@ pub mod policy;
 pub mod secrets;
 
 use crate::finding::{Finding, Location};
-use crate::manifest::{Document, Limits, Span, YamlError, parse_documents};
+use crate::manifest::{
+    Chunk, Document, Limits, Span, YamlError, document_chunks, parse_chunk, parse_documents,
+};
 use crate::rules::RuleSet;
 use std::sync::OnceLock;
 
@@ -25,6 +27,16 @@ pub struct Input<'a> {
     line_starts: OnceLock<Vec<usize>>,
     text: OnceLock<Option<&'a str>>,
     documents: OnceLock<Result<Vec<Document>, YamlError>>,
+    /// The stream cut at its `---` lines, each document parsed on demand
+    /// (`None`: not cut, see [`document_chunks`]).
+    chunks: OnceLock<Option<Vec<ChunkSlot>>>,
+}
+
+/// One document of the stream and its parse, if some detector asked for it.
+struct ChunkSlot {
+    chunk: Chunk,
+    /// `Ok(None)`: the chunk did not hold one document; parse the whole text.
+    docs: OnceLock<Result<Option<Vec<Document>>, YamlError>>,
 }
 
 impl<'a> Input<'a> {
@@ -35,6 +47,7 @@ impl<'a> Input<'a> {
             line_starts: OnceLock::new(),
             text: OnceLock::new(),
             documents: OnceLock::new(),
+            chunks: OnceLock::new(),
         }
     }
 
@@ -57,15 +70,129 @@ impl<'a> Input<'a> {
             .map(Vec::as_slice)
     }
 
-    /// Whether some detector already parsed the documents (so using them is free).
+    /// The documents whose text satisfies `pred` (a cheap byte check such
+    /// as [`mentions_kind`]), parsing only those: a 2 MB bundle of CRDs with
+    /// one `kind: Secret` costs the parse of that one document. A document's
+    /// text is its span, or, when the stream is cut at its `---` lines, up
+    /// to the next `---` (trailing comments included). `None` as for
+    /// [`Input::documents`] when a selected document is not YAML or is
+    /// refused (other documents are not looked at).
+    pub fn documents_where<'s>(
+        &'s self,
+        pred: impl Fn(&[u8]) -> bool,
+    ) -> Option<Vec<&'s Document>> {
+        let text = self.text()?;
+        let filter_whole = |docs: &'s [Document]| -> Vec<&'s Document> {
+            docs.iter()
+                .filter(|d| pred(&self.bytes[d.span.range()]))
+                .collect()
+        };
+        match self.documents.get() {
+            Some(Ok(docs)) => return Some(filter_whole(docs)),
+            // Refused as hostile: no second try one document at a time.
+            Some(Err(e)) if e.is_limit() => return None,
+            // Not YAML as a whole (one broken document, a template): the
+            // selected documents may still be.
+            Some(Err(_)) | None => {}
+        }
+        let Some(slots) = self.chunk_slots() else {
+            // One document: the text is its text.
+            if !pred(self.bytes) {
+                return Some(Vec::new());
+            }
+            return self.documents().map(filter_whole);
+        };
+        let mut out = Vec::new();
+        for slot in slots {
+            if !pred(&self.bytes[slot.chunk.range.clone()]) {
+                continue;
+            }
+            match slot.parse(text) {
+                Ok(Some(docs)) => out.extend(docs.iter()),
+                Ok(None) => return self.documents().map(filter_whole),
+                Err(_) => return None,
+            }
+        }
+        Some(out)
+    }
+
+    /// The documents holding any of `lines` (1-based), parsing only those
+    /// (every document when the stream is not cut).
+    pub fn documents_at_lines(&self, lines: &[usize]) -> Option<Vec<&Document>> {
+        let text = self.text()?;
+        let Some(slots) = self
+            .chunk_slots()
+            .filter(|_| self.documents.get().is_none())
+        else {
+            return self.documents().map(|d| d.iter().collect());
+        };
+        let mut out = Vec::new();
+        for (k, slot) in slots.iter().enumerate() {
+            let first = slot.chunk.line0 + 1;
+            let next = slots.get(k + 1).map_or(usize::MAX, |n| n.chunk.line0 + 1);
+            if !lines.iter().any(|l| (first..next).contains(l)) {
+                continue;
+            }
+            match slot.parse(text) {
+                Ok(Some(docs)) => out.extend(docs.iter()),
+                Ok(None) => return self.documents().map(|d| d.iter().collect()),
+                Err(_) => {}
+            }
+        }
+        Some(out)
+    }
+
+    /// The documents parsed so far, whole or one by one (nothing is parsed).
+    pub fn parsed_documents(&self) -> Vec<&Document> {
+        if let Some(whole) = self.documents.get() {
+            return whole
+                .as_ref()
+                .map(|d| d.iter().collect())
+                .unwrap_or_default();
+        }
+        let Some(Some(slots)) = self.chunks.get() else {
+            return Vec::new();
+        };
+        slots
+            .iter()
+            .filter_map(|s| match s.docs.get() {
+                Some(Ok(Some(d))) => Some(d),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+
+    fn chunk_slots(&self) -> Option<&[ChunkSlot]> {
+        self.chunks
+            .get_or_init(|| {
+                let chunks = document_chunks(self.text()?)?;
+                Some(
+                    chunks
+                        .into_iter()
+                        .map(|chunk| ChunkSlot {
+                            chunk,
+                            docs: OnceLock::new(),
+                        })
+                        .collect(),
+                )
+            })
+            .as_deref()
+    }
+
+    /// Whether some detector already parsed documents (so using them is free).
     pub fn documents_parsed(&self) -> bool {
         self.documents.get().is_some()
+            || matches!(self.chunks.get(), Some(Some(slots)) if slots.iter().any(|s| s.docs.get().is_some()))
     }
 
     /// Whether parsing was attempted and refused as hostile or too costly
     /// (a YAML bomb, 1,000-level nesting): the scan counts it as a skip.
     pub fn yaml_refused(&self) -> bool {
-        matches!(self.documents.get(), Some(Err(e)) if e.is_limit())
+        let refused = |r: Option<&YamlError>| r.is_some_and(YamlError::is_limit);
+        refused(self.documents.get().and_then(|r| r.as_ref().err()))
+            || matches!(self.chunks.get(), Some(Some(slots))
+                if slots.iter().any(|s| refused(s.docs.get().and_then(|r| r.as_ref().err()))))
     }
 
     /// The location of a YAML node's span.
@@ -137,6 +264,13 @@ impl<'a> Input<'a> {
     }
 }
 
+impl ChunkSlot {
+    fn parse(&self, text: &str) -> &Result<Option<Vec<Document>>, YamlError> {
+        self.docs
+            .get_or_init(|| parse_chunk(text, &self.chunk, &Limits::default()))
+    }
+}
+
 /// Whether `kind` appears as a Kubernetes kind (`kind: Secret`,
 /// `"kind": "Secret"`, `kind: 'Secret'`): a cheap byte check before anything
 /// is parsed. The word alone is everywhere (`secretName`, `existingSecret`,
@@ -151,6 +285,20 @@ pub fn mentions_kind(bytes: &[u8], kind: &str) -> bool {
         let after = bytes.get(i + kind.len()).copied();
         trimmed.ends_with(b"kind") && !after.is_some_and(|b| b.is_ascii_alphanumeric())
     })
+}
+
+/// Whether the text is a CustomResourceDefinition (a root-level
+/// `kind: CustomResourceDefinition` line): a schema, whose descriptions
+/// mention `containers`, `env` and `Secret` everywhere but which holds no
+/// workload or value to check. Manifest detectors skip such documents
+/// before parsing them (they are the biggest documents there are).
+pub fn is_crd_text(bytes: &[u8]) -> bool {
+    const LINE: &[u8] = b"kind: CustomResourceDefinition";
+    let ends_line =
+        |i: usize| matches!(bytes.get(i + LINE.len()), None | Some(b'\r' | b'\n' | b' '));
+    (bytes.starts_with(LINE) && ends_line(0))
+        || memchr::memmem::find_iter(bytes, LINE)
+            .any(|i| i > 0 && bytes[i - 1] == b'\n' && ends_line(i))
 }
 
 /// Characters in a byte string that may not be valid UTF-8: every byte that
@@ -207,6 +355,66 @@ pub trait Detector: Send + Sync {
         Vec::new()
     }
     fn detect(&self, input: &Input<'_>, cx: &Context<'_>, out: &mut Output);
+}
+
+#[cfg(test)]
+mod document_selection_tests {
+    use super::*;
+
+    const BUNDLE: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n\
+        ---\nkind: Secret\nmetadata:\n  name: é\nstringData:\n  k: v\n\
+        ---\nkind: Broken\nspec: [unclosed\n\
+        ---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec: {}\n";
+
+    #[test]
+    fn only_the_selected_documents_are_parsed_with_whole_file_positions() {
+        let input = Input::new("bundle.yaml", BUNDLE.as_bytes());
+        let docs = input
+            .documents_where(|d| mentions_kind(d, "Secret"))
+            .expect("the Secret document parses although another does not");
+        assert_eq!(docs.len(), 1);
+        assert_eq!(docs[0].index, 1);
+        let name = docs[0].root.get_path(&["metadata", "name"]).unwrap();
+        assert_eq!((name.span.line, name.span.column), (7, 9));
+        assert_eq!(&BUNDLE[name.span.range()], "é");
+        assert!(input.documents_parsed());
+        assert_eq!(input.parsed_documents().len(), 1);
+        // The whole file is not YAML (document 3), so a whole parse fails.
+        assert!(input.documents().is_none());
+        // Selecting the broken document says so.
+        let input = Input::new("bundle.yaml", BUNDLE.as_bytes());
+        assert!(
+            input
+                .documents_where(|d| mentions_kind(d, "Broken"))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_whole_parse_is_filtered_the_same_way() {
+        let text = BUNDLE.replace("spec: [unclosed", "spec: [closed]");
+        let input = Input::new("bundle.yaml", text.as_bytes());
+        assert_eq!(input.documents().map(<[Document]>::len), Some(4));
+        let docs = input
+            .documents_where(|d| mentions_kind(d, "Secret"))
+            .unwrap();
+        assert_eq!(docs.len(), 1);
+        assert_eq!(docs[0].index, 1);
+        // Documents holding given lines (annotation suppressions).
+        let input = Input::new("bundle.yaml", text.as_bytes());
+        let at = input.documents_at_lines(&[2, 9]).unwrap();
+        assert_eq!(at.iter().map(|d| d.index).collect::<Vec<_>>(), vec![0, 1]);
+    }
+
+    #[test]
+    fn crds_are_known_by_their_root_kind_line() {
+        assert!(is_crd_text(
+            b"apiVersion: x\nkind: CustomResourceDefinition\n"
+        ));
+        assert!(is_crd_text(b"kind: CustomResourceDefinition"));
+        assert!(!is_crd_text(b"items:\n- kind: CustomResourceDefinition\n"));
+        assert!(!is_crd_text(b"kind: CustomResourceDefinitionList\n"));
+    }
 }
 
 #[cfg(test)]

@@ -27,10 +27,10 @@ pub mod yaml;
 
 pub use object::{
     ContainerKind, ContainerView, EnvVarView, MetaEntry, Object, POD_LEVEL_SECURITY_KEYS,
-    PodSpecView, SettingSource, objects,
+    PodSpecView, SettingSource, objects, objects_of,
 };
 pub use path::{KeyPath, Segment};
 pub use yaml::{
-    Document, Limits, MAX_DEPTH_CAP, Node, Scalar, ScalarStyle, Span, Value, YamlError,
-    parse_documents,
+    Chunk, Document, Limits, MAX_DEPTH_CAP, Node, Scalar, ScalarStyle, Span, Value, YamlError,
+    document_chunks, parse_chunk, parse_documents,
 };

@@ -53,6 +53,11 @@ pub struct Object<'a> {
 /// documents, bare scalars) yield nothing; mappings without `kind` (Helm values,
 /// Kustomize configs) are objects with `kind: None`.
 pub fn objects(docs: &[Document]) -> Vec<Object<'_>> {
+    objects_of(docs)
+}
+
+/// [`objects`] of some documents of a file (see `Input::documents_where`).
+pub fn objects_of<'a>(docs: impl IntoIterator<Item = &'a Document>) -> Vec<Object<'a>> {
     let mut out = Vec::new();
     for doc in docs {
         collect(doc.index, &doc.root, KeyPath::new(), &mut out);

@@ -438,6 +438,175 @@ pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Document>, Yam
     .unwrap_or(Err(YamlError::Internal))
 }
 
+/// One document of a multi-document stream, found by its `---` marker line
+/// without parsing (see [`document_chunks`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chunk {
+    /// Bytes of the text from the `---` line (or the start) to the next one.
+    pub range: Range<usize>,
+    /// 0-based line of `range.start`.
+    pub line0: usize,
+    /// The stream position of the document the chunk holds.
+    pub index: usize,
+    /// Documents a parse of the chunk must yield (0 for a preamble of
+    /// comments, otherwise 1); anything else means the split was wrong.
+    pub expect: usize,
+}
+
+/// Split a multi-document stream at its `---` lines, so that a caller can
+/// parse only the documents it needs (a history scan holds thousands of
+/// versions of multi-MB manifest bundles, and only their `kind: Secret`
+/// documents interest the secret detectors).
+///
+/// A `---` at the start of a line always starts a document in YAML, even
+/// inside a block or quoted scalar, so the split is exact. Streams it cannot
+/// cut safely (directives `%…`, end markers `...`, a single document) give
+/// `None`: parse them whole. Whoever parses a chunk checks that it holds
+/// [`Chunk::expect`] documents and falls back to the whole text if not.
+pub fn document_chunks(text: &str) -> Option<Vec<Chunk>> {
+    let bytes = text.as_bytes();
+    let at_line_start = |needle: &[u8]| {
+        bytes.starts_with(needle)
+            || memchr::memmem::find_iter(bytes, needle).any(|i| i > 0 && bytes[i - 1] == b'\n')
+    };
+    if at_line_start(b"%") || at_line_start(b"...") {
+        return None;
+    }
+    let is_marker = |i: usize| {
+        bytes[i..].starts_with(b"---")
+            && matches!(bytes.get(i + 3), None | Some(b' ' | b'\t' | b'\r' | b'\n'))
+    };
+    let mut starts: Vec<usize> = Vec::new();
+    if is_marker(0) {
+        starts.push(0);
+    }
+    starts.extend(
+        memchr::memmem::find_iter(bytes, b"\n---")
+            .map(|i| i + 1)
+            .filter(|&i| is_marker(i)),
+    );
+    if starts.is_empty() || (starts.len() == 1 && starts[0] == 0) {
+        return None;
+    }
+    let mut chunks = Vec::with_capacity(starts.len() + 1);
+    let mut index = 0;
+    let mut line0 = 0;
+    if starts[0] > 0 {
+        let pre = &text[..starts[0]];
+        let content = pre.lines().any(|l| {
+            let t = l.trim_start_matches('\u{feff}').trim();
+            !t.is_empty() && !t.starts_with('#')
+        });
+        let expect = usize::from(content);
+        chunks.push(Chunk {
+            range: 0..starts[0],
+            line0: 0,
+            index: 0,
+            expect,
+        });
+        index = expect;
+        line0 = memchr::memchr_iter(b'\n', pre.as_bytes()).count();
+    }
+    for (k, &start) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).copied().unwrap_or(bytes.len());
+        chunks.push(Chunk {
+            range: start..end,
+            line0,
+            index,
+            expect: 1,
+        });
+        index += 1;
+        line0 += memchr::memchr_iter(b'\n', &bytes[start..end]).count();
+    }
+    Some(chunks)
+}
+
+/// Parse one [`Chunk`] of `text`, with spans, lines and the document index
+/// as a parse of the whole text would give them. `Ok(None)`: the chunk did
+/// not hold the documents the split expected (parse the whole text instead).
+pub fn parse_chunk(
+    text: &str,
+    chunk: &Chunk,
+    limits: &Limits,
+) -> Result<Option<Vec<Document>>, YamlError> {
+    let part = &text[chunk.range.clone()];
+    let shift_err = |e: YamlError| match e {
+        YamlError::Syntax {
+            line,
+            column,
+            message,
+        } => YamlError::Syntax {
+            line: line + chunk.line0,
+            column,
+            message,
+        },
+        YamlError::Template { line, column } => YamlError::Template {
+            line: line + chunk.line0,
+            column,
+        },
+        YamlError::TooDeep {
+            limit,
+            line,
+            column,
+        } => YamlError::TooDeep {
+            limit,
+            line: line + chunk.line0,
+            column,
+        },
+        YamlError::AliasBomb {
+            limit,
+            line,
+            column,
+        } => YamlError::AliasBomb {
+            limit,
+            line: line + chunk.line0,
+            column,
+        },
+        other => other,
+    };
+    let mut docs = parse_documents(part, limits).map_err(shift_err)?;
+    if docs.len() != chunk.expect {
+        return Ok(None);
+    }
+    let (bytes, lines) = (chunk.range.start, chunk.line0);
+    for doc in &mut docs {
+        doc.index = chunk.index;
+        doc.span.shift(bytes, lines);
+        doc.root.shift(bytes, lines);
+    }
+    Ok(Some(docs))
+}
+
+impl Span {
+    fn shift(&mut self, bytes: usize, lines: usize) {
+        self.start += bytes;
+        self.end += bytes;
+        self.line += lines;
+        self.end_line += lines;
+    }
+}
+
+impl Node {
+    /// Move every span of the tree (an explicit stack: nesting is bounded by
+    /// the parse limits, but a stack costs nothing).
+    fn shift(&mut self, bytes: usize, lines: usize) {
+        let mut stack: Vec<&mut Node> = vec![self];
+        while let Some(n) = stack.pop() {
+            n.span.shift(bytes, lines);
+            match &mut n.value {
+                Value::Scalar(_) => {}
+                Value::Seq(items) => stack.extend(items.iter_mut()),
+                Value::Map(entries) => {
+                    for (k, v) in entries.iter_mut() {
+                        stack.push(k);
+                        stack.push(v);
+                    }
+                }
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Positions
 
@@ -1174,6 +1343,64 @@ impl fmt::Display for Span {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn chunk_docs(text: &str) -> Option<Vec<Document>> {
+        let chunks = document_chunks(text)?;
+        let mut out = Vec::new();
+        for c in &chunks {
+            out.extend(parse_chunk(text, c, &Limits::default()).unwrap()?);
+        }
+        Some(out)
+    }
+
+    #[test]
+    fn chunks_parse_as_the_whole_stream_does() {
+        for text in [
+            "a: 1\n---\nb: 2\n",
+            "# only a comment\n---\nb: 2\n--- |\n  text\n---\n---\nc: [1, 2]\n",
+            "---\nkind: Secret\ndata:\n  k: dg==\n---\nkind: ConfigMap\ndata: {é: ü}\n",
+            "\u{feff}x: 1\r\n---\r\ny: &a {z: 1}\r\nw: *a\r\n",
+            "a: 1\n---   \nb: 2\n---\tc\n",
+        ] {
+            let whole = parse_documents(text, &Limits::default()).unwrap();
+            assert_eq!(chunk_docs(text).as_ref(), Some(&whole), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn streams_that_cannot_be_cut_safely_are_not_split() {
+        for text in [
+            "a: 1\n",
+            "---\na: 1\n",
+            "%YAML 1.2\n---\na: 1\n---\nb: 2\n",
+            "a: 1\n...\n---\nb: 2\n",
+            "a: |\n  ---x\n",
+            "a: 1\n----\n",
+        ] {
+            assert!(document_chunks(text).is_none(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_chunk_that_does_not_hold_one_document_asks_for_the_whole_parse() {
+        // A flow sequence left open across `---` is an error either way; a
+        // chunk with an unexpected count says so instead of guessing.
+        let text = "a: 1\n--- # c\n";
+        let chunks = document_chunks(text).unwrap();
+        assert_eq!(chunks.len(), 2);
+        assert_eq!(chunks[1].index, 1);
+        let text = "---\n- [\n---\nb: 2\n";
+        let chunks = document_chunks(text).unwrap();
+        assert!(parse_chunk(text, &chunks[0], &Limits::default()).is_err());
+        assert_eq!(
+            parse_chunk(text, &chunks[1], &Limits::default())
+                .unwrap()
+                .unwrap()[0]
+                .span
+                .line,
+            3
+        );
+    }
 
     fn parse(text: &str) -> Vec<Document> {
         match parse_documents(text, &Limits::default()) {

@@ -10,7 +10,7 @@ use super::secret_material::{self, is_k8s_secret, secret_plaintext_value};
 use super::sops_tree::Reading;
 use super::{EncryptionFact, sops_config};
 use crate::detect::{Context, Detector, Fact, Input, Output};
-use crate::manifest::{Node, Object, objects};
+use crate::manifest::{Node, Object, objects_of};
 use crate::report::RuleInfo;
 use crate::scan::IGNORE_ANNOTATION;
 
@@ -73,14 +73,17 @@ impl Detector for EncryptionFacts {
             out.facts.extend(facts.into_iter().map(Fact::Encryption));
             return;
         }
+        let relevant = |text: &[u8]| {
+            crate::detect::mentions_kind(text, "Secret")
+                || memchr::memmem::find(text, b"kustomize.toolkit.fluxcd.io").is_some()
+        };
         if input.is_yaml_or_json()
-            && (crate::detect::mentions_kind(input.bytes, "Secret")
-                || memchr::memmem::find(input.bytes, b"kustomize.toolkit.fluxcd.io").is_some())
-            && let Some(docs) = input.documents()
+            && relevant(input.bytes)
+            && let Some(docs) = input.documents_where(relevant)
         {
             // Secrets in a SOPS file are the SOPS rules' business.
             let sops = !matches!(super::sops_tree::read(input), Reading::NotSops);
-            for obj in objects(docs) {
+            for obj in objects_of(docs) {
                 if !sops && is_k8s_secret(&obj) && secret_plaintext_value(&obj).is_some() {
                     facts.push(EncryptionFact::PlaintextSecretObject(Box::new(
                         PlaintextSecretObject {
@@ -100,22 +103,15 @@ impl Detector for EncryptionFacts {
             }
         }
         if let Some(e) = secret_material::evidence(input, &out.findings) {
-            let ignored = input
-                .documents_parsed()
-                .then(|| input.documents())
-                .flatten()
-                .map(|docs| {
-                    objects(docs)
-                        .iter()
-                        .filter(|o| {
-                            let s = input.line_of(o.node.span.start);
-                            let end = input.line_of(o.node.span.end.max(o.node.span.start));
-                            (s..=end).contains(&e.line)
-                        })
-                        .flat_map(ignored)
-                        .collect()
+            let ignored = objects_of(input.parsed_documents())
+                .iter()
+                .filter(|o| {
+                    let s = input.line_of(o.node.span.start);
+                    let end = input.line_of(o.node.span.end.max(o.node.span.start));
+                    (s..=end).contains(&e.line)
                 })
-                .unwrap_or_default();
+                .flat_map(ignored)
+                .collect();
             facts.push(EncryptionFact::PlaintextSecretFile(Box::new(
                 PlaintextSecretFile {
                     line: e.line,

@@ -30,7 +30,7 @@ use super::sops_tree::{self, Reading};
 use crate::detect::Input;
 use crate::detect::placeholder::is_placeholder;
 use crate::finding::{Category, Finding};
-use crate::manifest::{Node, Object, Value, objects};
+use crate::manifest::{Document, Node, Object, Value, objects_of};
 use base64::Engine;
 
 /// Whether a key name says its value is a secret (`password`, `apiKey`,
@@ -147,14 +147,18 @@ pub fn evidence(input: &Input<'_>, earlier: &[Finding]) -> Option<Evidence> {
         // are evidence only through a `kind: Secret`: without one, don't
         // parse a file no other detector has parsed (history scans hold
         // thousands of versions of multi-MB manifest bundles).
-        if !input.documents_parsed()
-            && is_manifest_text(input.bytes)
-            && !crate::detect::mentions_kind(input.bytes, "Secret")
-        {
-            return None;
-        }
-        let docs = input.documents()?;
-        let objs = objects(docs);
+        // Within manifests, only the Secret documents are looked at (parsed
+        // alone when the stream can be cut at its `---` lines).
+        let secret_doc = |t: &[u8]| crate::detect::mentions_kind(t, "Secret");
+        let docs: Vec<&Document> = if is_manifest_text(input.bytes) {
+            if !secret_doc(input.bytes) {
+                return None;
+            }
+            input.documents_where(secret_doc)?
+        } else {
+            input.documents()?.iter().collect()
+        };
+        let objs = objects_of(docs.iter().copied());
         let kinds = objs
             .iter()
             .any(|o| o.kind.is_some() && o.api_version.is_some());
@@ -227,8 +231,29 @@ static SECRET_WORDS: std::sync::LazyLock<aho_corasick::AhoCorasick> =
             .expect("static patterns")
     });
 
+/// Whether the text may hold secret material a parse would find: a
+/// `kind: Secret`, or a secret word inside a key (`db_password:`,
+/// `"apiKey" :`, `TOKEN=`: the word, more key characters, an optional
+/// closing quote and blanks, then `:` or `=`). A word in prose or in a value
+/// (`"title": "Secrets"`, Grafana dashboards, CRD descriptions) is not
+/// enough to parse a multi-MB file.
 fn may_name_a_secret(bytes: &[u8]) -> bool {
-    SECRET_WORDS.is_match(bytes)
+    if crate::detect::mentions_kind(bytes, "Secret") {
+        return true;
+    }
+    SECRET_WORDS.find_iter(bytes).any(|m| {
+        let mut rest = bytes[m.end()..]
+            .iter()
+            .skip_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+        let mut next = rest.next();
+        if matches!(next, Some(b'"' | b'\'')) {
+            next = rest.next();
+        }
+        while matches!(next, Some(b' ' | b'\t')) {
+            next = rest.next();
+        }
+        matches!(next, Some(b':' | b'='))
+    })
 }
 
 fn named_like_secret(input: &Input<'_>, lower: &str, has_value: bool) -> Option<Evidence> {
@@ -336,6 +361,36 @@ mod tests {
             .is_none()
         );
         assert!(ev("a/secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: ${DB_PASSWORD}\n").is_none());
+    }
+
+    #[test]
+    fn only_a_secret_word_in_a_key_or_a_secret_kind_asks_for_a_parse() {
+        for text in [
+            "db_password: x\n",
+            "\"apiKey\" : \"x\"",
+            "export TOKEN=abc\n",
+            "{\"apiVersion\": \"v1\", \"kind\": \"Secret\"}",
+            "auth.user-secret: x\n",
+        ] {
+            assert!(may_name_a_secret(text.as_bytes()), "{text}");
+        }
+        for text in [
+            "{\"title\": \"Secrets\", \"type\": \"graph\"}",
+            "description: the token used to pull images\n",
+            "secretName: db\n".replace("secretName", "name").as_str(),
+            "Passwords, tokens and keys are never logged.\n",
+        ] {
+            assert!(!may_name_a_secret(text.as_bytes()), "{text}");
+        }
+        // And the evidence of a big dashboard-like JSON is not parsed for.
+        let json = format!(
+            "{{\"panels\": [{}]}}",
+            vec!["{\"title\": \"Secret rotations\", \"description\": \"token age\"}"; 500]
+                .join(",")
+        );
+        let input = Input::new("dash.json", json.as_bytes());
+        assert!(evidence(&input, &[]).is_none());
+        assert!(!input.documents_parsed());
     }
 
     #[test]

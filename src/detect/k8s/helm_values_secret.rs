@@ -66,7 +66,7 @@ use crate::detect::placeholder::{is_generic_non_secret, is_placeholder};
 use crate::detect::secrets::find_secrets;
 use crate::detect::{Context, Detector, Input, Output};
 use crate::finding::{Category, Finding, Location, Severity};
-use crate::manifest::{KeyPath, Limits, Node, Object, Span, objects, parse_documents};
+use crate::manifest::{KeyPath, Limits, Node, Object, Span, objects_of, parse_documents};
 use crate::report::RuleInfo;
 use crate::rules::shannon_entropy;
 
@@ -95,6 +95,13 @@ pub fn is_values_file(file_name: &str) -> bool {
         || stem.ends_with(".values")
 }
 
+/// Text that may hold a HelmRelease, a Flux `postBuild.substitute` or an
+/// Argo CD Application (a cheap byte check before anything is parsed).
+fn carries_helm_values(bytes: &[u8]) -> bool {
+    let find = |n: &[u8]| memchr::memmem::find(bytes, n).is_some();
+    find(b"HelmRelease") || find(b"postBuild") || find(b"argoproj.io")
+}
+
 impl Detector for HelmValuesSecret {
     fn name(&self) -> &'static str {
         RULE
@@ -121,16 +128,20 @@ impl Detector for HelmValuesSecret {
             if !input.is_yaml_or_json() {
                 return;
             }
-            let find = |n: &[u8]| memchr::memmem::find(input.bytes, n).is_some();
-            if !(find(b"HelmRelease") || find(b"postBuild") || find(b"argoproj.io")) {
+            if !carries_helm_values(input.bytes) {
                 return;
             }
         }
-        let Some(docs) = input.documents() else {
+        let docs = if values_file {
+            input.documents().map(|d| d.iter().collect())
+        } else {
+            input.documents_where(carries_helm_values)
+        };
+        let Some(docs) = docs else {
             return;
         };
         let mut r = Reporter { input, cx, out };
-        for obj in objects(docs) {
+        for obj in objects_of(docs) {
             let is_object = obj.kind.is_some() && obj.api_version.is_some();
             if !is_object {
                 if values_file {

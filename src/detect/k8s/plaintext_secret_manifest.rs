@@ -72,7 +72,7 @@ use super::{describe, rule_info, what_leaked};
 use crate::detect::placeholder::is_placeholder;
 use crate::detect::{Context, Detector, Input, Output};
 use crate::finding::{Category, Finding, Location, Severity};
-use crate::manifest::{KeyPath, Node, Object, objects};
+use crate::manifest::{KeyPath, Node, Object, objects_of};
 use crate::report::RuleInfo;
 use base64::Engine;
 
@@ -230,10 +230,16 @@ impl Detector for PlaintextSecretManifest {
         if !has_secret && !has_last_applied {
             return;
         }
-        let Some(docs) = input.documents() else {
+        // Only the documents that could hold either (a bundle of CRDs with one
+        // Secret parses one document).
+        let Some(docs) = input.documents_where(|doc| {
+            (has_secret && mentions_secret_kind(doc))
+                || (has_last_applied
+                    && memchr::memmem::find(doc, LAST_APPLIED.as_bytes()).is_some())
+        }) else {
             return;
         };
-        for obj in objects(docs) {
+        for obj in objects_of(docs) {
             if obj.kind == Some("Secret") && matches!(obj.api_group(), None | Some("")) {
                 check_secret(input, cx, &obj, out);
             }

@@ -43,7 +43,7 @@ use super::secret_names::{is_secret_name, url_has_password};
 use super::{describe, identity, is_literal_non_secret, rule_info, what_leaked};
 use crate::detect::{Context, Detector, Input, Output};
 use crate::finding::{Category, Finding, Severity};
-use crate::manifest::{ContainerView, Node, Object, objects};
+use crate::manifest::{ContainerView, Node, Object, objects_of};
 use crate::report::RuleInfo;
 
 pub const RULE: &str = "secret-env-var";
@@ -85,14 +85,17 @@ impl Detector for SecretEnvVar {
 
     fn detect(&self, input: &Input<'_>, cx: &Context<'_>, out: &mut Output) {
         // Every pod spec has `containers`; `env` may be `env:` or `envFrom:`.
-        let has = |n: &[u8]| memchr::memmem::find(input.bytes, n).is_some();
-        if !input.is_yaml_or_json() || !has(b"containers") || !has(b"env") {
+        let has = |hay: &[u8], n: &[u8]| memchr::memmem::find(hay, n).is_some();
+        let workload = |hay: &[u8]| has(hay, b"containers") && has(hay, b"env");
+        if !input.is_yaml_or_json() || !workload(input.bytes) {
             return;
         }
-        let Some(docs) = input.documents() else {
+        let Some(docs) =
+            input.documents_where(|doc| workload(doc) && !crate::detect::is_crd_text(doc))
+        else {
             return;
         };
-        for obj in objects(docs) {
+        for obj in objects_of(docs) {
             let Some(pod) = obj.pod_spec() else { continue };
             for c in pod.containers() {
                 check_container(input, cx, &obj, &c, out);

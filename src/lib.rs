@@ -60,6 +60,10 @@ pub const DEFAULT_FAIL_ON: Severity = Severity::Medium;
 /// Run one scan to completion. `Err` means the scan could not run at all
 /// (bad config, unreadable target); errors on single files are in
 /// [`Report::errors`] and make the exit code 3.
+/// Bytes of keyword hits a history scan may remember (see
+/// [`detect::keyword_cache`]); past it, segments are searched, not kept.
+const KEYWORD_CACHE_BUDGET: usize = 128 * 1024 * 1024;
+
 pub fn scan(req: ScanRequest) -> Result<Report, Error> {
     let started = Instant::now();
     let mut options = req.options.clone();
@@ -73,7 +77,12 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
         .as_deref()
         .map(filter::Baseline::load)
         .transpose()?;
-    let scanner = Scanner::new(req.config.clone(), options)?;
+    let mut scanner = Scanner::new(req.config.clone(), options)?;
+    if matches!(req.mode, Mode::History(_)) || source::remote::is_remote(&req.target) {
+        // Versions of the same big files: their unchanged segments' keyword
+        // hits are looked up, not searched for again.
+        scanner.remember_keyword_hits(KEYWORD_CACHE_BUDGET);
+    }
     let collector = Collector::new();
     match &req.mode {
         Mode::History(h) if source::remote::is_remote(&req.target) => {

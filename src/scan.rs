@@ -164,6 +164,8 @@ pub struct Scanner {
     pub config: Config,
     detectors: Vec<Box<dyn Detector>>,
     repo_checks: Vec<Box<dyn RepoCheck>>,
+    /// Keyword hits of big blobs' segments, kept across blobs (history).
+    keyword_cache: Option<detect::keyword_cache::KeywordCache>,
 }
 
 impl Scanner {
@@ -204,6 +206,7 @@ impl Scanner {
             config,
             detectors,
             repo_checks,
+            keyword_cache: None,
         })
     }
 
@@ -212,6 +215,22 @@ impl Scanner {
     }
 
     /// Run every detector over one blob. Pure: no I/O.
+    /// Remember the keyword hits of big blobs' segments across blobs, up to
+    /// about `budget` bytes: a history scan reads hundreds of versions of
+    /// the same big files (see [`detect::keyword_cache`]).
+    pub fn remember_keyword_hits(&mut self, budget: usize) {
+        self.keyword_cache = Some(detect::keyword_cache::KeywordCache::new(budget));
+    }
+
+    /// Bytes of big blobs whose keyword hits came from the cache, and bytes
+    /// the automaton read for it (both 0 without the cache).
+    pub fn keyword_cache_bytes(&self) -> (usize, usize) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.keyword_cache.as_ref().map_or((0, 0), |c| {
+            (c.reused_bytes.load(Relaxed), c.scanned_bytes.load(Relaxed))
+        })
+    }
+
     pub fn scan_blob(&self, path: &str, bytes: &[u8]) -> BlobOutcome {
         let mut outcome = BlobOutcome::default();
         // Real age files are binary; the encryption checks still need them.
@@ -224,7 +243,10 @@ impl Scanner {
             return outcome;
         }
         let input = Input::new(path, bytes);
-        let cx = Context { rules: &self.rules };
+        let cx = Context {
+            rules: &self.rules,
+            keyword_cache: self.keyword_cache.as_ref(),
+        };
         let mut out = Output::default();
         for d in &self.detectors {
             d.detect(&input, &cx, &mut out);

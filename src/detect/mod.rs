@@ -7,6 +7,7 @@
 
 pub mod encryption;
 pub mod k8s;
+pub mod keyword_cache;
 pub mod placeholder;
 pub mod policy;
 pub mod secrets;
@@ -311,6 +312,8 @@ pub fn char_count(bytes: &[u8]) -> usize {
 /// manifest detector can run them on decoded Secret data).
 pub struct Context<'a> {
     pub rules: &'a RuleSet,
+    /// Keyword hits remembered across blobs (history scans), if enabled.
+    pub keyword_cache: Option<&'a keyword_cache::KeywordCache>,
 }
 
 /// Small, per-file facts for repo-level checks (`.sops.yaml` rules, Flux

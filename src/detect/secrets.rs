@@ -1,6 +1,7 @@
 //! The secrets engine: keyword prefilter, regex confirmation near the hits,
 //! then structural and statistical validation of group 1.
 
+use super::keyword_cache::{self, Hit, KeywordCache};
 use super::placeholder::{is_generic_non_secret, is_placeholder};
 use super::{Context, Detector, Input, Output};
 use crate::finding::{Category, Finding};
@@ -22,14 +23,43 @@ pub struct SecretMatch {
 
 /// Find every validated secret in `bytes`.
 pub fn find_secrets(rules: &RuleSet, bytes: &[u8]) -> Vec<SecretMatch> {
+    find_secrets_with(rules, bytes, None)
+}
+
+/// [`find_secrets`], taking the keyword hits of big blobs' unchanged
+/// segments from `cache` (history scans: see [`KeywordCache`]). The result
+/// is the same with or without it.
+pub fn find_secrets_with(
+    rules: &RuleSet,
+    bytes: &[u8],
+    cache: Option<&KeywordCache>,
+) -> Vec<SecretMatch> {
+    match cache {
+        Some(c)
+            if bytes.len() >= keyword_cache::MIN_BLOB
+                && u32::try_from(bytes.len()).is_ok()
+                && rules.keywords_within_lines() =>
+        {
+            let hits = c.hits(rules, bytes);
+            secrets_at_hits(rules, bytes, hits.into_iter())
+        }
+        _ => secrets_at_hits(rules, bytes, keyword_cache::direct_hits(rules, bytes)),
+    }
+}
+
+fn secrets_at_hits(
+    rules: &RuleSet,
+    bytes: &[u8],
+    hits: impl Iterator<Item = Hit>,
+) -> Vec<SecretMatch> {
     let mut regions: Vec<Vec<Range<usize>>> = vec![Vec::new(); rules.rules.len()];
     let mut any = false;
-    for hit in rules.automaton().find_overlapping_iter(bytes) {
-        let (line_start, line_end) = line_around(bytes, hit.start(), hit.end());
-        for &r in rules.rules_for_keyword(hit.pattern().as_usize()) {
+    for hit in hits {
+        let (line_start, line_end) = line_around(bytes, hit.start, hit.end);
+        for &r in rules.rules_for_keyword(hit.pattern as usize) {
             let window = rules.rules[r].spec.window;
-            let start = line_start.max(hit.start().saturating_sub(LINE_CLIP));
-            let mut end = line_end.min(hit.end() + LINE_CLIP);
+            let start = line_start.max(hit.start.saturating_sub(LINE_CLIP));
+            let mut end = line_end.min(hit.end + LINE_CLIP);
             if window > 0 {
                 end = (line_end + window).min(bytes.len());
             }
@@ -148,7 +178,7 @@ impl Detector for SecretRules {
     }
 
     fn detect(&self, input: &Input<'_>, cx: &Context<'_>, out: &mut Output) {
-        for m in find_secrets(cx.rules, input.bytes) {
+        for m in find_secrets_with(cx.rules, input.bytes, cx.keyword_cache) {
             let rule = &cx.rules.rules[m.rule];
             let secret = String::from_utf8_lossy(&input.bytes[m.secret.clone()]).into_owned();
             let finding = Finding::new(

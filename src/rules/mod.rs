@@ -96,6 +96,7 @@ pub struct RuleSet {
     pub max_window: usize,
     /// Rule id -> index into `rules`.
     by_id: std::collections::HashMap<String, usize>,
+    keywords_within_lines: bool,
 }
 
 impl RuleSet {
@@ -187,6 +188,7 @@ impl RuleSet {
                 message: e.to_string(),
             })?;
         let max_window = rules.iter().map(|r| r.spec.window).max().unwrap_or(0);
+        let keywords_within_lines = keywords.iter().all(|k| !k.contains('\n'));
         let by_id = rules
             .iter()
             .enumerate()
@@ -198,7 +200,14 @@ impl RuleSet {
             keyword_rules,
             max_window,
             by_id,
+            keywords_within_lines,
         })
+    }
+
+    /// Whether no keyword contains a line end, so keyword hits never cross
+    /// one (what `detect::keyword_cache` relies on).
+    pub fn keywords_within_lines(&self) -> bool {
+        self.keywords_within_lines
     }
 
     pub fn automaton(&self) -> &AhoCorasick {

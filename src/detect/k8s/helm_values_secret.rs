@@ -102,6 +102,18 @@ fn carries_helm_values(bytes: &[u8]) -> bool {
     find(b"HelmRelease") || find(b"postBuild") || find(b"argoproj.io")
 }
 
+/// A document that may be one of the objects this check reads (their CRDs,
+/// which name the same kinds in `spec.names`, are not).
+fn holds_helm_values_object(doc: &[u8]) -> bool {
+    use crate::detect::{is_crd_text, mentions_kind};
+    (mentions_kind(doc, "HelmRelease")
+        || mentions_kind(doc, "Application")
+        || mentions_kind(doc, "ApplicationSet")
+        || (mentions_kind(doc, "Kustomization")
+            && memchr::memmem::find(doc, b"postBuild").is_some()))
+        && !is_crd_text(doc)
+}
+
 impl Detector for HelmValuesSecret {
     fn name(&self) -> &'static str {
         RULE
@@ -135,7 +147,7 @@ impl Detector for HelmValuesSecret {
         let docs = if values_file {
             input.documents().map(|d| d.iter().collect())
         } else {
-            input.documents_where(carries_helm_values)
+            input.documents_where(holds_helm_values_object)
         };
         let Some(docs) = docs else {
             return;

@@ -54,15 +54,33 @@ fn secrets_at_hits(
 ) -> Vec<SecretMatch> {
     let mut regions: Vec<Vec<Range<usize>>> = vec![Vec::new(); rules.rules.len()];
     let mut any = false;
+    // A region is the hit's line clipped to LINE_CLIP either side, so the
+    // line ends are looked for only that far: a minified file is one long
+    // line with thousands of hits, and searching it whole for each hit
+    // would be quadratic. Rules with a window need the true line end; it is
+    // found once per line (hits come in the order of their ends).
+    let mut full_line_end: Option<(usize, usize)> = None;
     for hit in hits {
-        let (line_start, line_end) = line_around(bytes, hit.start, hit.end);
+        let lo = hit.start.saturating_sub(LINE_CLIP);
+        let start = memchr::memrchr(b'\n', &bytes[lo..hit.start]).map_or(lo, |i| lo + i + 1);
+        let hi = (hit.end + LINE_CLIP).min(bytes.len());
+        let near_end = memchr::memchr(b'\n', &bytes[hit.end..hi]).map(|i| hit.end + i);
         for &r in rules.rules_for_keyword(hit.pattern as usize) {
             let window = rules.rules[r].spec.window;
-            let start = line_start.max(hit.start.saturating_sub(LINE_CLIP));
-            let mut end = line_end.min(hit.end + LINE_CLIP);
-            if window > 0 {
-                end = (line_end + window).min(bytes.len());
-            }
+            let end = if window == 0 {
+                near_end.unwrap_or(hi)
+            } else {
+                let line_end = near_end.unwrap_or_else(|| match full_line_end {
+                    Some((from, end)) if (from..=end).contains(&hit.end) => end,
+                    _ => {
+                        let end =
+                            memchr::memchr(b'\n', &bytes[hi..]).map_or(bytes.len(), |i| hi + i);
+                        full_line_end = Some((hit.end, end));
+                        end
+                    }
+                });
+                (line_end + window).min(bytes.len())
+            };
             push_region(&mut regions[r], start..end);
             any = true;
         }
@@ -133,16 +151,6 @@ fn accept(rules: &RuleSet, r: usize, value: &str) -> bool {
         return false;
     }
     !rule.allowlist.iter().any(|a| a.is_match(value.as_bytes()))
-}
-
-fn line_around(bytes: &[u8], start: usize, end: usize) -> (usize, usize) {
-    let ls = memchr::memrchr(b'\n', &bytes[..start])
-        .map(|i| i + 1)
-        .unwrap_or(0);
-    let le = memchr::memchr(b'\n', &bytes[end..])
-        .map(|i| end + i)
-        .unwrap_or(bytes.len());
-    (ls, le)
 }
 
 fn push_region(v: &mut Vec<Range<usize>>, r: Range<usize>) {

@@ -420,8 +420,9 @@ pub fn prepare_findings(input: &Input<'_>, findings: &mut [Finding], show_secret
         .filter_map(|f| f.secret.as_ref().map(|s| s.expose().to_string()))
         .filter(|s| s.len() >= 4)
         .collect();
-    // (line, start column, end column) of every secret-bearing finding, 0-based columns.
-    let masked: Vec<(usize, usize, usize)> = findings
+    // (line, start column, end column) of every secret-bearing finding,
+    // 0-based columns, sorted by line.
+    let mut masked: Vec<(usize, usize, usize)> = findings
         .iter()
         // the finding's span is its secret (a base64 Secret value decodes to
         // the secret, so a text search for it would miss the encoded form)
@@ -437,41 +438,64 @@ pub fn prepare_findings(input: &Input<'_>, findings: &mut [Finding], show_secret
             (l.line, l.column.saturating_sub(1), end)
         })
         .collect();
+    masked.sort_unstable();
+    let contains = |hay: &[u8], tok: &str| memchr::memmem::find(hay, tok.as_bytes()).is_some();
     for f in findings.iter_mut() {
         if f.location.line == 0 {
             continue;
         }
         let (line_start, line_end) = line_range(input, f.location.line);
-        let raw = String::from_utf8_lossy(&input.bytes[line_start..line_end]).into_owned();
+        let line = &input.bytes[line_start..line_end];
         if f.suppressed.is_none() {
-            if let Some(tok) = INLINE_ALLOW.iter().find(|t| raw.contains(*t)) {
+            if let Some(tok) = INLINE_ALLOW.iter().find(|t| contains(line, t)) {
                 f.suppressed = Some(Suppression::Inline {
                     token: tok.to_string(),
                 });
             } else if f.location.line > 1 {
                 let (ps, pe) = line_range(input, f.location.line - 1);
-                let prev = String::from_utf8_lossy(&input.bytes[ps..pe]);
-                if let Some(tok) = INLINE_ALLOW_NEXT.iter().find(|t| prev.contains(*t)) {
+                let prev = &input.bytes[ps..pe];
+                if let Some(tok) = INLINE_ALLOW_NEXT.iter().find(|t| contains(prev, t)) {
                     f.suppressed = Some(Suppression::Inline {
                         token: tok.to_string(),
                     });
                 }
             }
         }
+        // A long (minified) line is framed from a window around the finding:
+        // the frame shows 160 characters of it, and masking or copying the
+        // whole line for each of its findings would be quadratic.
+        let col = f.location.column.saturating_sub(1);
+        let end_col = (f.location.end_line == f.location.line)
+            .then(|| f.location.end_column.saturating_sub(1));
+        let (from, skipped) = if line.len() > LONG_LINE {
+            let at = byte_of_column(line, col);
+            let from = char_start(line, at.saturating_sub(LONG_LINE / 4));
+            (from, crate::detect::char_count(&line[..from]))
+        } else {
+            (0, 0)
+        };
+        let to = if line.len() > LONG_LINE {
+            let end = end_col.map_or(line.len(), |c| byte_of_column(line, c));
+            char_start(line, (end + LONG_LINE / 2).min(line.len()))
+        } else {
+            line.len()
+        };
+        let raw = String::from_utf8_lossy(&line[from..to]).into_owned();
         let caret = (
-            f.location.column.saturating_sub(1),
-            if f.location.end_line == f.location.line {
-                f.location.end_column.saturating_sub(1)
-            } else {
-                raw.chars().count()
+            col.saturating_sub(skipped),
+            match end_col {
+                Some(c) => c.saturating_sub(skipped),
+                None => raw.chars().count(),
             },
         );
         let mut ranges: Vec<(usize, usize)> = Vec::new();
         if !show_secrets {
-            for &(line, s, e) in &masked {
-                if line == f.location.line {
-                    ranges.push((s, e));
-                }
+            let first = masked.partition_point(|m| m.0 < f.location.line);
+            for &(_, s, e) in masked[first..]
+                .iter()
+                .take_while(|m| m.0 == f.location.line)
+            {
+                ranges.push((s.saturating_sub(skipped), e.saturating_sub(skipped)));
             }
             for s in &secrets {
                 for (byte_pos, _) in raw.match_indices(s.as_str()) {
@@ -482,6 +506,28 @@ pub fn prepare_findings(input: &Input<'_>, findings: &mut [Finding], show_secret
         }
         f.snippet = Some(build_snippet(&raw, caret, &mut ranges));
     }
+}
+
+/// Lines longer than this (bytes) are framed from a window around the finding.
+const LONG_LINE: usize = 2048;
+
+/// The byte offset of 0-based character column `col` of `line` (columns
+/// count the bytes that are not UTF-8 continuation bytes, as
+/// [`Input::line_col`] does).
+fn byte_of_column(line: &[u8], col: usize) -> usize {
+    line.iter()
+        .enumerate()
+        .filter(|(_, b)| (**b & 0xC0) != 0x80)
+        .nth(col)
+        .map_or(line.len(), |(i, _)| i)
+}
+
+/// `at`, moved back to the start of its character.
+fn char_start(line: &[u8], mut at: usize) -> usize {
+    while at > 0 && at < line.len() && (line[at] & 0xC0) == 0x80 {
+        at -= 1;
+    }
+    at
 }
 
 fn line_range(input: &Input<'_>, line: usize) -> (usize, usize) {

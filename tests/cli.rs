@@ -366,6 +366,54 @@ fn invalid_utf8_and_long_lines_are_scanned_not_fatal() {
 }
 
 #[test]
+fn frames_of_minified_lines_mask_every_secret_near_the_match() {
+    // Two tokens 40 characters apart in the middle of a 300 KB line, and an
+    // inline allow far from them at the end of another such line.
+    let (a, b) = (github_token("min-a"), github_token("min-b"));
+    let filler = "z".repeat(150_000);
+    let line1 = format!(
+        "{{\"x\":\"{filler}\",\"t1\":\"{a}\",\"pad\":\"0123456789\",\"t2\":\"{b}\",\"y\":\"{filler}\"}}"
+    );
+    let c = github_token("min-c");
+    let line2 = format!("{{\"t3\":\"{c}\",\"y\":\"{filler}\"}} // gitops-guard:allow");
+    let dir = tree(&[("bundle.min.js", &format!("{line1}\n{line2}\n"))]);
+    let out = gg(dir.path(), &["scan", ".", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let v = json(&out);
+    let findings = v["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 2, "{}", out.stdout);
+    for f in findings {
+        let snippet = f["snippet"].as_str().unwrap();
+        assert!(
+            snippet.starts_with('…') && snippet.ends_with('…'),
+            "{snippet}"
+        );
+        assert!(snippet.chars().count() < 200, "{}", snippet.len());
+        assert!(
+            snippet.contains("t1") && snippet.contains("t2"),
+            "{snippet}"
+        );
+    }
+    assert_eq!(findings[0]["column"], 150_015);
+    // The third token is allowed by a comment 150 KB after it.
+    let all = gg(
+        dir.path(),
+        &["scan", ".", "--format", "json", "--show-suppressed"],
+    );
+    assert_redacted(&all.stdout, &[&a, &b, &c]);
+    let all = json(&all);
+    let suppressed: Vec<_> = all["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| !f["suppressed"].is_null())
+        .collect();
+    assert_eq!(suppressed.len(), 1, "{all}");
+    assert_eq!(suppressed[0]["line"], 2);
+    assert_redacted(&out.stdout, &[&a, &b, &c]);
+}
+
+#[test]
 fn placeholders_and_documentation_keys_do_not_fire() {
     let dir = tree(&[(
         "values.yaml",

@@ -117,7 +117,16 @@ fn is_never_secret_file(lower_name: &str) -> bool {
 /// blob (the secret rules run first).
 pub fn evidence(input: &Input<'_>, earlier: &[Finding]) -> Option<Evidence> {
     let lower = input.file_name().to_ascii_lowercase();
-    if is_never_secret_file(&lower) || super::age_file::is_age_candidate(input.path, input.bytes) {
+    let ext = lower.rsplit('.').next().unwrap_or("");
+    let key_value = sops_tree::is_dotenv_name(&lower)
+        || matches!(ext, "ini" | "cfg" | "conf" | "properties" | "toml" | "env");
+    let data_file = key_value || matches!(ext, "txt" | "pem" | "key" | "crt" | "json");
+    // Source code, docs and web assets never count (see the cases above):
+    // decided by name, before any byte is read.
+    if !(input.is_yaml_or_json() || data_file)
+        || is_never_secret_file(&lower)
+        || super::age_file::is_age_candidate(input.path, input.bytes)
+    {
         return None;
     }
     let secret_hit = earlier
@@ -128,7 +137,6 @@ pub fn evidence(input: &Input<'_>, earlier: &[Finding]) -> Option<Evidence> {
             line: f.location.line,
             what: format!("a value the secret rules flag ({})", f.rule),
         });
-    let ext = lower.rsplit('.').next().unwrap_or("");
     let named = lower.contains(".enc.") || lower.contains("secret");
     // Cheap first: most blobs have no secret-ish word at all, and a history
     // scan must not parse every YAML version for this.
@@ -187,8 +195,6 @@ pub fn evidence(input: &Input<'_>, earlier: &[Finding]) -> Option<Evidence> {
         }
         return named_like_secret(input, &lower, docs.iter().any(|d| has_literal(&d.root)));
     }
-    let key_value = sops_tree::is_dotenv_name(&lower)
-        || matches!(ext, "ini" | "cfg" | "conf" | "properties" | "toml" | "env");
     if key_value {
         if let Some(e) = key_value_lines(input, text) {
             return Some(e);
@@ -197,7 +203,6 @@ pub fn evidence(input: &Input<'_>, earlier: &[Finding]) -> Option<Evidence> {
             return secret_hit;
         }
     }
-    let data_file = key_value || matches!(ext, "txt" | "pem" | "key" | "crt" | "json");
     if data_file {
         return named_like_secret(input, &lower, text.lines().any(is_literal));
     }

@@ -81,7 +81,7 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
     if matches!(req.mode, Mode::History(_)) || source::remote::is_remote(&req.target) {
         // Versions of the same big files: their unchanged segments' keyword
         // hits are looked up, not searched for again.
-        scanner.remember_keyword_hits(KEYWORD_CACHE_BUDGET);
+        scanner.remember_across_blobs(KEYWORD_CACHE_BUDGET);
     }
     let collector = Collector::new();
     match &req.mode {

@@ -166,6 +166,8 @@ pub struct Scanner {
     repo_checks: Vec<Box<dyn RepoCheck>>,
     /// Keyword hits of big blobs' segments, kept across blobs (history).
     keyword_cache: Option<detect::keyword_cache::KeywordCache>,
+    /// Findings of document-local checks by document text (history).
+    doc_memo: Option<detect::DocMemo>,
 }
 
 impl Scanner {
@@ -207,6 +209,7 @@ impl Scanner {
             detectors,
             repo_checks,
             keyword_cache: None,
+            doc_memo: None,
         })
     }
 
@@ -215,11 +218,22 @@ impl Scanner {
     }
 
     /// Run every detector over one blob. Pure: no I/O.
-    /// Remember the keyword hits of big blobs' segments across blobs, up to
-    /// about `budget` bytes: a history scan reads hundreds of versions of
-    /// the same big files (see [`detect::keyword_cache`]).
-    pub fn remember_keyword_hits(&mut self, budget: usize) {
+    /// Remember, across blobs, the keyword hits of big blobs' segments and
+    /// the findings of document-local checks per YAML document, up to about
+    /// `budget` bytes each: a history scan reads hundreds of versions of the
+    /// same big files (see [`detect::keyword_cache`], [`detect::doc_memo`]).
+    pub fn remember_across_blobs(&mut self, budget: usize) {
         self.keyword_cache = Some(detect::keyword_cache::KeywordCache::new(budget));
+        self.doc_memo = Some(detect::DocMemo::new(budget / 2));
+    }
+
+    /// Documents whose findings were replayed from the memo, and documents
+    /// parsed and checked for it (both 0 without it).
+    pub fn doc_memo_counts(&self) -> (usize, usize) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.doc_memo.as_ref().map_or((0, 0), |m| {
+            (m.replayed.load(Relaxed), m.checked.load(Relaxed))
+        })
     }
 
     /// Bytes of big blobs whose keyword hits came from the cache, and bytes
@@ -246,6 +260,7 @@ impl Scanner {
         let cx = Context {
             rules: &self.rules,
             keyword_cache: self.keyword_cache.as_ref(),
+            doc_memo: self.doc_memo.as_ref(),
         };
         let mut out = Output::default();
         for d in &self.detectors {
@@ -350,7 +365,12 @@ pub fn apply_annotation_suppressions(input: &Input<'_>, findings: &mut [Finding]
         return;
     }
     let lines: Vec<usize> = findings.iter().map(|f| f.location.line).collect();
-    let Some(docs) = input.documents_at_lines(&lines) else {
+    // Only documents that carry one of the annotations can suppress.
+    let annotated = |doc: &[u8]| {
+        memchr::memmem::find(doc, IGNORE_ANNOTATION.as_bytes()).is_some()
+            || memchr::memmem::find(doc, KUBE_LINTER_IGNORE_PREFIX.as_bytes()).is_some()
+    };
+    let Some(docs) = input.documents_at_lines(&lines, annotated) else {
         return;
     };
     for obj in crate::manifest::objects_of(docs) {

@@ -379,6 +379,76 @@ fn bundles_are_checked_document_by_document_around_crds() {
 }
 
 #[test]
+fn documents_remembered_across_versions_give_the_findings_a_fresh_scan_gives() {
+    // Three versions of a bundle, as a history holds them: the same
+    // Deployment and Secret documents move down as documents are added
+    // above them, one value changes, one document stops being YAML.
+    let password = ["Qx7", "mPa", "ss-4kz"].concat();
+    let deployment = format!(
+        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web}}\nspec:\n  template:\n    \
+         spec:\n      containers:\n      - name: web\n        env:\n        - name: DB_PASSWORD\n          \
+         value: {password}\n        - name: API_TOKEN\n          valueFrom: {{secretKeyRef: {{name: a, key: b}}}}\n"
+    );
+    let secret = format!(
+        "---\napiVersion: v1\nkind: Secret\nmetadata: {{name: db}}\nstringData:\n  password: {password}\n"
+    );
+    let filler = |n: usize| -> String {
+        (0..n)
+            .map(|i| format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}}}\ndata: {{a: b}}\n"))
+            .collect()
+    };
+    let versions = [
+        format!("{deployment}{secret}"),
+        format!("{}{deployment}{secret}", filler(3)),
+        format!(
+            "{}{}{secret}---\nkind: Broken\nspec: [\n",
+            filler(5),
+            deployment.replace("API_TOKEN", "API_KEY")
+        ),
+    ];
+    let options = ScanOptions {
+        categories: vec![Category::PlaintextSecretManifest, Category::SecretEnvVar],
+        ..ScanOptions::default()
+    };
+    let mut remembering = Scanner::new(Config::default(), options.clone()).unwrap();
+    remembering.remember_across_blobs(64 << 20);
+    let fresh = Scanner::new(Config::default(), options).unwrap();
+    let key = |f: &Finding| {
+        (
+            f.rule.clone(),
+            f.location.clone(),
+            f.message.clone(),
+            f.snippet.as_ref().map(|s| s.text.clone()),
+        )
+    };
+    for round in 0..2 {
+        for (v, text) in versions.iter().enumerate() {
+            let path = format!("v{v}/install.yaml");
+            let got: Vec<_> = remembering
+                .scan_blob(&path, text.as_bytes())
+                .findings
+                .iter()
+                .map(key)
+                .collect();
+            let want: Vec<_> = fresh
+                .scan_blob(&path, text.as_bytes())
+                .findings
+                .iter()
+                .map(key)
+                .collect();
+            assert_eq!(got, want, "round {round}, version {v}");
+            assert_eq!(want.len(), 3, "{want:?}");
+        }
+    }
+    let (replayed, checked) = remembering.doc_memo_counts();
+    assert!(
+        replayed > 2 * checked,
+        "replayed {replayed}, checked {checked}"
+    );
+    assert_eq!(fresh.doc_memo_counts(), (0, 0));
+}
+
+#[test]
 fn kube_linter_env_var_fixtures_agree() {
     // kube-linter's own fixtures (see corpus/manifests/EXPECTED.md):
     // env-var-secret fires on SECRET_BLAH in both objects, not on BLAH;

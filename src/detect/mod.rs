@@ -5,6 +5,7 @@
 //! strings and lets every source (working tree, history, ranges, staged,
 //! pushed) reuse all of them.
 
+pub mod doc_memo;
 pub mod encryption;
 pub mod k8s;
 pub mod keyword_cache;
@@ -17,6 +18,7 @@ use crate::manifest::{
     Chunk, Document, Limits, Span, YamlError, document_chunks, parse_chunk, parse_documents,
 };
 use crate::rules::RuleSet;
+pub use doc_memo::DocMemo;
 use std::sync::OnceLock;
 
 /// One blob as detectors see it, with lazily built views (line index, UTF-8
@@ -117,21 +119,106 @@ impl<'a> Input<'a> {
         Some(out)
     }
 
-    /// The documents holding any of `lines` (1-based), parsing only those
-    /// (every document when the stream is not cut).
-    pub fn documents_at_lines(&self, lines: &[usize]) -> Option<Vec<&Document>> {
+    /// Run a document-local check on the documents `pred` selects (as
+    /// [`Input::documents_where`]), one document at a time, and return what
+    /// it found. With a [`DocMemo`] (history scans) a document whose text
+    /// was checked before, in another version of the file, is not parsed
+    /// again: its findings are replayed at its new lines. `f` must depend on
+    /// nothing but the documents it is given (positions come from their
+    /// spans); facts it makes are passed through, never remembered. `None`
+    /// when a selected document is not YAML, as for `documents_where`.
+    pub fn check_documents<'s>(
+        &'s self,
+        memo: Option<&DocMemo>,
+        detector: &'static str,
+        pred: impl Fn(&[u8]) -> bool,
+        mut f: impl FnMut(&[&'s Document], &mut Output),
+    ) -> Option<Output> {
+        let mut out = Output::default();
+        let (Some(memo), Some(text)) = (memo, self.text()) else {
+            return self.check_whole(&pred, &mut f);
+        };
+        match self.documents.get() {
+            Some(Err(e)) if e.is_limit() => return None,
+            Some(Ok(_)) => return self.check_whole(&pred, &mut f),
+            _ => {}
+        }
+        let Some(slots) = self.chunk_slots() else {
+            return self.check_whole(&pred, &mut f);
+        };
+        for slot in slots {
+            let bytes = &self.bytes[slot.chunk.range.clone()];
+            if !pred(bytes) {
+                continue;
+            }
+            let key = DocMemo::key(detector, bytes);
+            match memo.recall(&key, self.path, slot.chunk.line0) {
+                Some(Ok(findings)) => {
+                    out.findings.extend(findings);
+                    continue;
+                }
+                Some(Err(())) => return None,
+                None => {}
+            }
+            match slot.parse(text) {
+                Ok(Some(docs)) => {
+                    let refs: Vec<&Document> = docs.iter().collect();
+                    let mut one = Output::default();
+                    f(&refs, &mut one);
+                    if one.facts.is_empty() {
+                        memo.remember(key, &one.findings, slot.chunk.line0);
+                    }
+                    out.findings.extend(one.findings);
+                    out.facts.extend(one.facts);
+                }
+                Ok(None) => return self.check_whole(&pred, &mut f),
+                Err(e) => {
+                    if !e.is_limit() {
+                        memo.remember_not_yaml(key);
+                    }
+                    return None;
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// [`Input::check_documents`] without a memo: every selected document at once.
+    fn check_whole<'s>(
+        &'s self,
+        pred: &dyn Fn(&[u8]) -> bool,
+        f: &mut dyn FnMut(&[&'s Document], &mut Output),
+    ) -> Option<Output> {
+        let docs = self.documents_where(pred)?;
+        let mut out = Output::default();
+        f(&docs, &mut out);
+        Some(out)
+    }
+
+    /// The documents holding any of `lines` (1-based) whose text satisfies
+    /// `pred`, parsing only those.
+    pub fn documents_at_lines(
+        &self,
+        lines: &[usize],
+        pred: impl Fn(&[u8]) -> bool,
+    ) -> Option<Vec<&Document>> {
         let text = self.text()?;
         let Some(slots) = self
             .chunk_slots()
             .filter(|_| self.documents.get().is_none())
         else {
+            if self.documents.get().is_none() && !pred(self.bytes) {
+                return Some(Vec::new());
+            }
             return self.documents().map(|d| d.iter().collect());
         };
         let mut out = Vec::new();
         for (k, slot) in slots.iter().enumerate() {
             let first = slot.chunk.line0 + 1;
             let next = slots.get(k + 1).map_or(usize::MAX, |n| n.chunk.line0 + 1);
-            if !lines.iter().any(|l| (first..next).contains(l)) {
+            if !lines.iter().any(|l| (first..next).contains(l))
+                || !pred(&self.bytes[slot.chunk.range.clone()])
+            {
                 continue;
             }
             match slot.parse(text) {
@@ -314,6 +401,8 @@ pub struct Context<'a> {
     pub rules: &'a RuleSet,
     /// Keyword hits remembered across blobs (history scans), if enabled.
     pub keyword_cache: Option<&'a keyword_cache::KeywordCache>,
+    /// Findings of document-local checks by document text (history scans).
+    pub doc_memo: Option<&'a DocMemo>,
 }
 
 /// Small, per-file facts for repo-level checks (`.sops.yaml` rules, Flux
@@ -405,7 +494,7 @@ mod document_selection_tests {
         assert_eq!(docs[0].index, 1);
         // Documents holding given lines (annotation suppressions).
         let input = Input::new("bundle.yaml", text.as_bytes());
-        let at = input.documents_at_lines(&[2, 9]).unwrap();
+        let at = input.documents_at_lines(&[2, 9], |_| true).unwrap();
         assert_eq!(at.iter().map(|d| d.index).collect::<Vec<_>>(), vec![0, 1]);
     }
 

@@ -231,23 +231,30 @@ impl Detector for PlaintextSecretManifest {
             return;
         }
         // Only the documents that could hold either (a bundle of CRDs with one
-        // Secret parses one document).
-        let Some(docs) = input.documents_where(|doc| {
-            (has_secret && mentions_secret_kind(doc))
-                || (has_last_applied
-                    && memchr::memmem::find(doc, LAST_APPLIED.as_bytes()).is_some())
-        }) else {
-            return;
-        };
-        for obj in objects_of(docs) {
-            if obj.kind == Some("Secret") && matches!(obj.api_group(), None | Some("")) {
-                check_secret(input, cx, &obj, out);
-            }
-            if has_last_applied
-                && let Some(entry) = obj.annotations().find(|a| a.key == LAST_APPLIED)
-            {
-                check_last_applied(input, cx, &obj, entry.value, out);
-            }
+        // Secret parses one document), each checked once per distinct text
+        // in a history scan.
+        let found = input.check_documents(
+            cx.doc_memo,
+            RULE,
+            |doc| {
+                (has_secret && mentions_secret_kind(doc))
+                    || (has_last_applied
+                        && memchr::memmem::find(doc, LAST_APPLIED.as_bytes()).is_some())
+            },
+            |docs, out| {
+                for obj in objects_of(docs.iter().copied()) {
+                    if obj.kind == Some("Secret") && matches!(obj.api_group(), None | Some("")) {
+                        check_secret(input, cx, &obj, out);
+                    }
+                    if let Some(entry) = obj.annotations().find(|a| a.key == LAST_APPLIED) {
+                        check_last_applied(input, cx, &obj, entry.value, out);
+                    }
+                }
+            },
+        );
+        if let Some(found) = found {
+            out.findings.extend(found.findings);
+            out.facts.extend(found.facts);
         }
     }
 }

@@ -90,16 +90,22 @@ impl Detector for SecretEnvVar {
         if !input.is_yaml_or_json() || !workload(input.bytes) {
             return;
         }
-        let Some(docs) =
-            input.documents_where(|doc| workload(doc) && !crate::detect::is_crd_text(doc))
-        else {
-            return;
-        };
-        for obj in objects_of(docs) {
-            let Some(pod) = obj.pod_spec() else { continue };
-            for c in pod.containers() {
-                check_container(input, cx, &obj, &c, out);
-            }
+        let found = input.check_documents(
+            cx.doc_memo,
+            "secret-env-var",
+            |doc| workload(doc) && !crate::detect::is_crd_text(doc),
+            |docs, out| {
+                for obj in objects_of(docs.iter().copied()) {
+                    let Some(pod) = obj.pod_spec() else { continue };
+                    for c in pod.containers() {
+                        check_container(input, cx, &obj, &c, out);
+                    }
+                }
+            },
+        );
+        if let Some(found) = found {
+            out.findings.extend(found.findings);
+            out.facts.extend(found.facts);
         }
     }
 }

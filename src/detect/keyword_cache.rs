@@ -21,9 +21,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Blobs smaller than this are scanned directly (segmenting would not pay).
-pub const MIN_BLOB: usize = 64 * 1024;
+pub const MIN_BLOB: usize = 16 * 1024;
 /// A segment is cut at the first chosen line end after this many bytes...
-const MIN_SEGMENT: usize = 8 * 1024;
+const MIN_SEGMENT: usize = 4 * 1024;
 /// ...and at the first line end after this many whatever the hashes say.
 const MAX_SEGMENT: usize = 64 * 1024;
 /// One line end in `1 << CUT_BITS` is chosen (after `MIN_SEGMENT`).
@@ -41,11 +41,14 @@ pub struct Hit {
 
 /// Segment digest -> its hits as (pattern, start, end) within the segment.
 type Shard = HashMap<u128, Box<[(u32, u32, u32)]>>;
+/// (rule, region digest) -> the validated secrets' ranges in the region.
+type RegionShard = HashMap<(u32, u128), Box<[(u32, u32)]>>;
 
 /// Keyword hits by segment digest, shared by every scanning thread, with a
 /// budget on what it holds (past it, segments are scanned, not remembered).
 pub struct KeywordCache {
     shards: Vec<Mutex<Shard>>,
+    regions: Vec<Mutex<RegionShard>>,
     /// Bytes held, roughly (entries and hits).
     held: AtomicUsize,
     budget: usize,
@@ -59,11 +62,45 @@ impl KeywordCache {
     pub fn new(budget: usize) -> KeywordCache {
         KeywordCache {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            regions: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             held: AtomicUsize::new(0),
             budget,
             reused_bytes: AtomicUsize::new(0),
             scanned_bytes: AtomicUsize::new(0),
         }
+    }
+
+    /// The validated secrets rule `r` finds in a region (`confirm` runs the
+    /// regex and the checks), remembered by the region's text: the same
+    /// lines around the same hits come back in every version of a file.
+    pub fn region_secrets(
+        &self,
+        rule: usize,
+        region: &[u8],
+        confirm: impl FnOnce() -> Vec<std::ops::Range<usize>>,
+    ) -> Vec<std::ops::Range<usize>> {
+        let (Ok(rule), Ok(_)) = (u32::try_from(rule), u32::try_from(region.len())) else {
+            return confirm();
+        };
+        let key = (rule, xxhash_rust::xxh3::xxh3_128(region));
+        let shard = &self.regions[(key.1 as usize) % SHARDS];
+        if let Some(found) = shard.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return found.iter().map(|&(s, e)| s as usize..e as usize).collect();
+        }
+        let found = confirm();
+        let cost = 64 + found.len() * 8;
+        if self.held.load(Ordering::Relaxed) + cost <= self.budget {
+            self.held.fetch_add(cost, Ordering::Relaxed);
+            let stored = found
+                .iter()
+                .map(|g| (g.start as u32, g.end as u32))
+                .collect();
+            shard
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key, stored);
+        }
+        found
     }
 
     /// Every keyword hit in `bytes`, overlapping, in segment order (the
@@ -125,20 +162,24 @@ pub fn direct_hits<'a>(rules: &'a RuleSet, bytes: &'a [u8]) -> impl Iterator<Ite
 /// bits zero, or past [`MAX_SEGMENT`]; a single longer line is one segment.
 pub fn segments(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::with_capacity(bytes.len() / (MIN_SEGMENT * 2) + 1);
-    let mut seg_start = 0;
-    let mut line_start = 0;
     let mask = (1u64 << CUT_BITS) - 1;
-    for nl in memchr::memchr_iter(b'\n', bytes) {
-        let line = &bytes[line_start..nl];
-        line_start = nl + 1;
-        let len = line_start - seg_start;
-        if len < MIN_SEGMENT {
-            continue;
+    let mut seg_start = 0;
+    // Lines ending before a segment's first MIN_SEGMENT bytes cannot cut
+    // it: jump over them instead of hashing them.
+    'segment: while bytes.len() - seg_start > MIN_SEGMENT {
+        let from = seg_start + MIN_SEGMENT - 1;
+        let mut line_start = memchr::memrchr(b'\n', &bytes[seg_start..from])
+            .map_or(seg_start, |i| seg_start + i + 1);
+        for nl in memchr::memchr_iter(b'\n', &bytes[from..]).map(|i| from + i) {
+            let line = &bytes[line_start..nl];
+            line_start = nl + 1;
+            if line_start - seg_start >= MAX_SEGMENT || line_hash(line) & mask == 0 {
+                out.push(seg_start..line_start);
+                seg_start = line_start;
+                continue 'segment;
+            }
         }
-        if len >= MAX_SEGMENT || line_hash(line) & mask == 0 {
-            out.push(seg_start..line_start);
-            seg_start = line_start;
-        }
+        break;
     }
     if seg_start < bytes.len() {
         out.push(seg_start..bytes.len());

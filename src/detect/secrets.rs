@@ -41,9 +41,14 @@ pub fn find_secrets_with(
                 && rules.keywords_within_lines() =>
         {
             let hits = c.hits(rules, bytes);
-            secrets_at_hits(rules, bytes, hits.into_iter())
+            secrets_at_hits(rules, bytes, hits.into_iter(), Some(c))
         }
-        _ => secrets_at_hits(rules, bytes, keyword_cache::direct_hits(rules, bytes)),
+        _ => secrets_at_hits(
+            rules,
+            bytes,
+            keyword_cache::direct_hits(rules, bytes),
+            cache,
+        ),
     }
 }
 
@@ -51,6 +56,7 @@ fn secrets_at_hits(
     rules: &RuleSet,
     bytes: &[u8],
     hits: impl Iterator<Item = Hit>,
+    cache: Option<&KeywordCache>,
 ) -> Vec<SecretMatch> {
     let mut regions: Vec<Vec<Range<usize>>> = vec![Vec::new(); rules.rules.len()];
     let mut any = false;
@@ -93,25 +99,16 @@ fn secrets_at_hits(
         if spans.is_empty() {
             continue;
         }
-        let rule = &rules.rules[r];
         for span in merge(spans) {
             let hay = &bytes[span.clone()];
-            for caps in rule.regex.captures_iter(hay) {
-                let Some(g) = caps.get(1) else { continue };
-                if g.is_empty() {
-                    continue;
-                }
-                // Regions of one rule are disjoint after `merge`, and
-                // `captures_iter` never repeats a match: no dedupe needed.
-                let range = span.start + g.start()..span.start + g.end();
-                let value = String::from_utf8_lossy(&bytes[range.clone()]);
-                if accept(rules, r, &value) {
-                    out.push(SecretMatch {
-                        rule: r,
-                        secret: range,
-                    });
-                }
-            }
+            let found = match cache {
+                Some(c) => c.region_secrets(r, hay, || confirm(rules, r, hay)),
+                None => confirm(rules, r, hay),
+            };
+            out.extend(found.into_iter().map(|g| SecretMatch {
+                rule: r,
+                secret: span.start + g.start..span.start + g.end,
+            }));
         }
     }
     // A specific rule's match wins over a fallback's on the same value: one
@@ -128,6 +125,25 @@ fn secrets_at_hits(
                 .any(|s| s.start < m.secret.end && m.secret.start < s.end)
     });
     out.sort_by_key(|m| (m.secret.start, m.rule));
+    out
+}
+
+/// The validated secrets (capture group 1) rule `r` finds in a region, as
+/// ranges of the region.
+fn confirm(rules: &RuleSet, r: usize, hay: &[u8]) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    for caps in rules.rules[r].regex.captures_iter(hay) {
+        let Some(g) = caps.get(1) else { continue };
+        if g.is_empty() {
+            continue;
+        }
+        // Regions of one rule are disjoint after `merge`, and
+        // `captures_iter` never repeats a match: no dedupe needed.
+        let value = String::from_utf8_lossy(&hay[g.range()]);
+        if accept(rules, r, &value) {
+            out.push(g.range());
+        }
+    }
     out
 }
 

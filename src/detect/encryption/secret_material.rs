@@ -140,7 +140,7 @@ pub fn evidence(input: &Input<'_>, earlier: &[Finding]) -> Option<Evidence> {
     let named = lower.contains(".enc.") || lower.contains("secret");
     // Cheap first: most blobs have no secret-ish word at all, and a history
     // scan must not parse every YAML version for this.
-    if secret_hit.is_none() && !named && !may_name_a_secret(input.bytes) {
+    if secret_hit.is_none() && !named && !may_name_a_secret(input.bytes, ext == "json") {
         return None;
     }
     if !matches!(sops_tree::read(input), Reading::NotSops) {
@@ -237,27 +237,35 @@ static SECRET_WORDS: std::sync::LazyLock<aho_corasick::AhoCorasick> =
     });
 
 /// Whether the text may hold secret material a parse would find: a
-/// `kind: Secret`, or a secret word inside a key (`db_password:`,
-/// `"apiKey" :`, `TOKEN=`: the word, more key characters, an optional
-/// closing quote and blanks, then `:` or `=`). A word in prose or in a value
-/// (`"title": "Secrets"`, Grafana dashboards, CRD descriptions) is not
-/// enough to parse a multi-MB file.
-fn may_name_a_secret(bytes: &[u8]) -> bool {
+/// `kind: Secret`, or a secret word inside a key that is given a scalar
+/// (`db_password: x`, `"apiKey" : "x"`, `TOKEN=x`: the word, more key
+/// characters, the closing quote a JSON key needs, blanks, `:` or `=`, and
+/// then not `{`, `[` or the end of the line). A word in prose or in a value
+/// (`"title": "Secrets"`, Grafana dashboards, CRD descriptions, a JSON
+/// schema's `"password": {…}`, a search index's text) is not enough to parse
+/// a multi-MB file.
+fn may_name_a_secret(bytes: &[u8], json: bool) -> bool {
     if crate::detect::mentions_kind(bytes, "Secret") {
         return true;
     }
     SECRET_WORDS.find_iter(bytes).any(|m| {
         let mut rest = bytes[m.end()..]
             .iter()
-            .skip_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
-        let mut next = rest.next();
-        if matches!(next, Some(b'"' | b'\'')) {
-            next = rest.next();
+            .skip_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+            .peekable();
+        let quoted = rest.next_if(|b| matches!(b, b'"' | b'\'')).is_some();
+        if json && !quoted {
+            return false;
         }
-        while matches!(next, Some(b' ' | b'\t')) {
-            next = rest.next();
+        while rest.next_if(|b| matches!(b, b' ' | b'\t')).is_some() {}
+        if rest
+            .next_if(|b| **b == b':' || (!json && **b == b'='))
+            .is_none()
+        {
+            return false;
         }
-        matches!(next, Some(b':' | b'='))
+        while rest.next_if(|b| matches!(b, b' ' | b'\t')).is_some() {}
+        !matches!(rest.next(), None | Some(b'{' | b'[' | b'\n' | b'\r'))
     })
 }
 
@@ -377,15 +385,25 @@ mod tests {
             "{\"apiVersion\": \"v1\", \"kind\": \"Secret\"}",
             "auth.user-secret: x\n",
         ] {
-            assert!(may_name_a_secret(text.as_bytes()), "{text}");
+            assert!(may_name_a_secret(text.as_bytes(), false), "{text}");
         }
         for text in [
             "{\"title\": \"Secrets\", \"type\": \"graph\"}",
             "description: the token used to pull images\n",
             "secretName: db\n".replace("secretName", "name").as_str(),
             "Passwords, tokens and keys are never logged.\n",
+            "password:\n  from: vault\n",
+            "tokens: [a, b]\n",
         ] {
-            assert!(!may_name_a_secret(text.as_bytes()), "{text}");
+            assert!(!may_name_a_secret(text.as_bytes(), false), "{text}");
+        }
+        // JSON: only a quoted key with a scalar value.
+        assert!(may_name_a_secret(br#"{"db": {"password": "x"}}"#, true));
+        for text in [
+            r#"{"password": {"type": "string"}}"#,
+            r#"{"text": "log in with password: admin"}"#,
+        ] {
+            assert!(!may_name_a_secret(text.as_bytes(), true), "{text}");
         }
         // And the evidence of a big dashboard-like JSON is not parsed for.
         let json = format!(

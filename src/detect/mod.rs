@@ -54,6 +54,15 @@ impl<'a> Input<'a> {
         }
     }
 
+    /// [`mentions_kind`], or [`mentions_json_kind`] for a `.json` file.
+    pub fn mentions_kind(&self, bytes: &[u8], kind: &str) -> bool {
+        if self.file_name().to_ascii_lowercase().ends_with(".json") {
+            mentions_json_kind(bytes, kind)
+        } else {
+            mentions_kind(bytes, kind)
+        }
+    }
+
     /// Whether the file is YAML or JSON by name (`.yaml`, `.yml`, `.json`).
     pub fn is_yaml_or_json(&self) -> bool {
         let name = self.file_name().to_ascii_lowercase();
@@ -357,6 +366,25 @@ impl ChunkSlot {
         self.docs
             .get_or_init(|| parse_chunk(text, &self.chunk, &Limits::default()))
     }
+}
+
+/// [`mentions_kind`] in JSON: only `"kind": "Secret"` counts (a JSON file
+/// may hold YAML as text, a search index or a schema that says
+/// `kind: Secret` inside a string).
+pub fn mentions_json_kind(bytes: &[u8], kind: &str) -> bool {
+    fn trim(b: &[u8]) -> &[u8] {
+        b.trim_ascii_end()
+    }
+    memchr::memmem::find_iter(bytes, kind.as_bytes()).any(|i| {
+        if i == 0 || bytes[i - 1] != b'"' || bytes.get(i + kind.len()) != Some(&b'"') {
+            return false;
+        }
+        let before = trim(&bytes[i.saturating_sub(32)..i - 1]);
+        let Some(before) = before.strip_suffix(b":") else {
+            return false;
+        };
+        trim(before).ends_with(b"\"kind\"")
+    })
 }
 
 /// Whether `kind` appears as a Kubernetes kind (`kind: Secret`,

@@ -171,6 +171,22 @@ impl<'a> Object<'a> {
     /// The API version is not checked for the built-in kinds, so old groups
     /// (`extensions/v1beta1`, `batch/v1beta1`) work; a custom resource that
     /// reuses a kind name but not the shape simply yields `None`.
+    /// Every kind [`Object::pod_spec`] finds a pod spec in (some only in
+    /// their API group: `Rollout`, `DeploymentConfig`).
+    pub const POD_KINDS: &'static [&'static str] = &[
+        "Pod",
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "ReplicaSet",
+        "ReplicationController",
+        "Job",
+        "CronJob",
+        "Rollout",
+        "DeploymentConfig",
+        "PodTemplate",
+    ];
+
     pub fn pod_spec(&self) -> Option<PodSpecView<'a>> {
         let kind = self.kind?;
         let group = self.api_group().unwrap_or("");

@@ -74,7 +74,7 @@ impl Detector for EncryptionFacts {
             return;
         }
         let relevant = |text: &[u8]| {
-            crate::detect::mentions_kind(text, "Secret")
+            input.mentions_kind(text, "Secret")
                 || memchr::memmem::find(text, b"kustomize.toolkit.fluxcd.io").is_some()
         };
         if input.is_yaml_or_json()

@@ -140,7 +140,11 @@ pub fn evidence(input: &Input<'_>, earlier: &[Finding]) -> Option<Evidence> {
     let named = lower.contains(".enc.") || lower.contains("secret");
     // Cheap first: most blobs have no secret-ish word at all, and a history
     // scan must not parse every YAML version for this.
-    if secret_hit.is_none() && !named && !may_name_a_secret(input.bytes, ext == "json") {
+    if secret_hit.is_none()
+        && !named
+        && !input.mentions_kind(input.bytes, "Secret")
+        && !may_name_a_secret(input.bytes, ext == "json")
+    {
         return None;
     }
     if !matches!(sops_tree::read(input), Reading::NotSops) {
@@ -157,7 +161,7 @@ pub fn evidence(input: &Input<'_>, earlier: &[Finding]) -> Option<Evidence> {
         // thousands of versions of multi-MB manifest bundles).
         // Within manifests, only the Secret documents are looked at (parsed
         // alone when the stream can be cut at its `---` lines).
-        let secret_doc = |t: &[u8]| crate::detect::mentions_kind(t, "Secret");
+        let secret_doc = |t: &[u8]| input.mentions_kind(t, "Secret");
         let docs: Vec<&Document> = if is_manifest_text(input.bytes) {
             if !secret_doc(input.bytes) {
                 return None;
@@ -236,8 +240,8 @@ static SECRET_WORDS: std::sync::LazyLock<aho_corasick::AhoCorasick> =
             .expect("static patterns")
     });
 
-/// Whether the text may hold secret material a parse would find: a
-/// `kind: Secret`, or a secret word inside a key that is given a scalar
+/// Whether the text may hold secret material a parse would find besides a
+/// `kind: Secret` (checked apart): a secret word inside a key given a scalar
 /// (`db_password: x`, `"apiKey" : "x"`, `TOKEN=x`: the word, more key
 /// characters, the closing quote a JSON key needs, blanks, `:` or `=`, and
 /// then not `{`, `[` or the end of the line). A word in prose or in a value
@@ -245,9 +249,6 @@ static SECRET_WORDS: std::sync::LazyLock<aho_corasick::AhoCorasick> =
 /// schema's `"password": {…}`, a search index's text) is not enough to parse
 /// a multi-MB file.
 fn may_name_a_secret(bytes: &[u8], json: bool) -> bool {
-    if crate::detect::mentions_kind(bytes, "Secret") {
-        return true;
-    }
     SECRET_WORDS.find_iter(bytes).any(|m| {
         let mut rest = bytes[m.end()..]
             .iter()
@@ -382,7 +383,6 @@ mod tests {
             "db_password: x\n",
             "\"apiKey\" : \"x\"",
             "export TOKEN=abc\n",
-            "{\"apiVersion\": \"v1\", \"kind\": \"Secret\"}",
             "auth.user-secret: x\n",
         ] {
             assert!(may_name_a_secret(text.as_bytes(), false), "{text}");
@@ -397,6 +397,20 @@ mod tests {
         ] {
             assert!(!may_name_a_secret(text.as_bytes(), false), "{text}");
         }
+        // A JSON Secret is known by its kind, written as JSON.
+        use crate::detect::mentions_json_kind;
+        assert!(mentions_json_kind(
+            br#"{"apiVersion": "v1", "kind" : "Secret"}"#,
+            "Secret"
+        ));
+        assert!(!mentions_json_kind(
+            br#"{"text": "kind: Secret\ndata:"}"#,
+            "Secret"
+        ));
+        assert!(!mentions_json_kind(
+            br#"{"t": "{\"kind\": \"Secret\"}"}"#,
+            "Secret"
+        ));
         // JSON: only a quoted key with a scalar value.
         assert!(may_name_a_secret(br#"{"db": {"password": "x"}}"#, true));
         for text in [

@@ -225,7 +225,7 @@ impl Detector for PlaintextSecretManifest {
         if !input.is_yaml_or_json() {
             return;
         }
-        let has_secret = mentions_secret_kind(input.bytes);
+        let has_secret = input.mentions_kind(input.bytes, "Secret");
         let has_last_applied = memchr::memmem::find(input.bytes, LAST_APPLIED.as_bytes()).is_some();
         if !has_secret && !has_last_applied {
             return;
@@ -237,7 +237,7 @@ impl Detector for PlaintextSecretManifest {
             cx.doc_memo,
             RULE,
             |doc| {
-                (has_secret && mentions_secret_kind(doc))
+                (has_secret && input.mentions_kind(doc, "Secret"))
                     || (has_last_applied
                         && memchr::memmem::find(doc, LAST_APPLIED.as_bytes()).is_some())
             },
@@ -257,10 +257,6 @@ impl Detector for PlaintextSecretManifest {
             out.facts.extend(found.facts);
         }
     }
-}
-
-fn mentions_secret_kind(bytes: &[u8]) -> bool {
-    crate::detect::mentions_kind(bytes, "Secret")
 }
 
 /// What a value leaks, if it leaks anything.
@@ -581,7 +577,7 @@ mod tests {
             b"- kind: Secret",
         ] {
             assert!(
-                mentions_secret_kind(yes),
+                crate::detect::mentions_kind(yes, "Secret"),
                 "{}",
                 String::from_utf8_lossy(yes)
             );
@@ -592,7 +588,11 @@ mod tests {
             b"kind: SealedSecret",
             b"Secret",
         ] {
-            assert!(!mentions_secret_kind(no), "{}", String::from_utf8_lossy(no));
+            assert!(
+                !crate::detect::mentions_kind(no, "Secret"),
+                "{}",
+                String::from_utf8_lossy(no)
+            );
         }
     }
 

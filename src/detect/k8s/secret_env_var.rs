@@ -90,10 +90,17 @@ impl Detector for SecretEnvVar {
         if !input.is_yaml_or_json() || !workload(input.bytes) {
             return;
         }
+        // A document is parsed only if it is a kind with a pod spec (a JSON
+        // schema or a search index mentions containers and env too).
+        let pod_kind = |doc: &[u8]| {
+            Object::POD_KINDS
+                .iter()
+                .any(|k| input.mentions_kind(doc, k))
+        };
         let found = input.check_documents(
             cx.doc_memo,
             "secret-env-var",
-            |doc| workload(doc) && !crate::detect::is_crd_text(doc),
+            |doc| workload(doc) && pod_kind(doc) && !crate::detect::is_crd_text(doc),
             |docs, out| {
                 for obj in objects_of(docs.iter().copied()) {
                     let Some(pod) = obj.pod_spec() else { continue };

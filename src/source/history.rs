@@ -139,7 +139,31 @@ pub fn scan(
 
     let (commits, boundary) = select_commits(&repo, opts)?;
     let progress = opts.progress.clone().unwrap_or_default();
-    let history = walk(&repo, &commits, &boundary, collector, &progress)?;
+    // The walk reads every commit and unique tree once, by id: trees are
+    // delta-compressed against each other, so a delta-base cache saves
+    // re-inflating the same bases (gix's default keeps 64 objects).
+    let mut walk_repo = repo.clone();
+    walk_repo.objects.set_pack_cache(|| {
+        Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+            WALK_PACK_CACHE_BYTES,
+        ))
+    });
+    // A whole history reads every commit and tree: decode them all first,
+    // in parallel, one pass over the packs (the walk itself cannot be
+    // shared between threads, and inflating them one by one was most of it).
+    let objects_dir = repo.objects.store_ref().path().to_path_buf();
+    let pre = (boundary.is_empty() && pack_object_count(&objects_dir) >= PREDECODE_MIN_OBJECTS)
+        .then(|| Predecoded::read(&objects_dir, threads_of(scanner)));
+    let history = walk(
+        &walk_repo,
+        pre.as_ref(),
+        &commits,
+        &boundary,
+        collector,
+        &progress,
+    )?;
+    drop(pre);
+    drop(walk_repo);
     collector.with_stats(|s| {
         s.commits_scanned = Some(history.commits.len() as u64);
         s.shallow = Some(shallow);
@@ -667,9 +691,106 @@ impl History {
     }
 }
 
+/// Packs with fewer objects are walked by lookups alone.
+const PREDECODE_MIN_OBJECTS: usize = 20_000;
+
+fn threads_of(scanner: &Scanner) -> Option<usize> {
+    match scanner.options.threads {
+        0 => None,
+        n => Some(n),
+    }
+}
+
+/// Every commit and tree of the packs, decoded ahead of the walk by a
+/// parallel traversal (each delta base inflated once), and handed to the
+/// walk one by one: each is taken out when read, so the memory goes as the
+/// walk proceeds. Loose objects and anything missing are looked up as before.
+struct Predecoded {
+    shards: Vec<std::sync::Mutex<DecodedShard>>,
+}
+
+type DecodedShard = gix::hashtable::HashMap<ObjectId, (gix::objs::Kind, Box<[u8]>)>;
+
+impl Predecoded {
+    const SHARDS: usize = 64;
+
+    fn read(objects_dir: &Path, threads: Option<usize>) -> Predecoded {
+        let pre = Predecoded {
+            shards: (0..Self::SHARDS).map(|_| Default::default()).collect(),
+        };
+        for idx in pack_indices(objects_dir) {
+            // A pack that cannot be read here is reported by the blob pass.
+            let Ok(bundle) = pack::Bundle::at(&idx, gix::hash::Kind::Sha1) else {
+                continue;
+            };
+            let processor = |kind: gix::objs::Kind,
+                             bytes: &[u8],
+                             entry: &pack::index::Entry,
+                             _: &dyn gix::Progress|
+             -> gix::Result<()> {
+                if matches!(kind, gix::objs::Kind::Tree | gix::objs::Kind::Commit) {
+                    pre.shard(&entry.oid)
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(entry.oid, (kind, Box::from(bytes)));
+                }
+                Ok(())
+            };
+            let _ = bundle.index.traverse(
+                &bundle.pack,
+                &mut gix::utils::progress::Discard,
+                &AtomicBool::new(false),
+                processor,
+                pack::index::traverse::Options {
+                    traversal: pack::index::traverse::Algorithm::DeltaTreeLookup,
+                    thread_limit: threads,
+                    check:
+                        pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
+                    alloc_limit_bytes: None,
+                    make_pack_lookup_cache: || pack::cache::Never,
+                },
+            );
+        }
+        pre
+    }
+
+    fn shard(&self, id: &ObjectId) -> &std::sync::Mutex<DecodedShard> {
+        &self.shards[id.as_bytes()[0] as usize % Self::SHARDS]
+    }
+
+    fn take(&self, id: &ObjectId) -> Option<(gix::objs::Kind, Box<[u8]>)> {
+        self.shard(id)
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id)
+    }
+}
+
+/// An object, from the predecoded set if it is there, else from the store.
+fn find<'b>(
+    repo: &gix::Repository,
+    pre: Option<&Predecoded>,
+    id: &ObjectId,
+    buf: &'b mut Vec<u8>,
+) -> gix::Result<Option<gix::objs::Data<'b>>> {
+    if let Some((kind, bytes)) = pre.and_then(|p| p.take(id)) {
+        *buf = bytes.into_vec();
+        return Ok(Some(gix::objs::Data {
+            kind,
+            object_hash: gix::hash::Kind::Sha1,
+            data: buf,
+        }));
+    }
+    gix::objs::Find::try_find(&repo.objects, id, buf)
+}
+
+/// Delta bases the commit and tree walk keeps decoded.
+const WALK_PACK_CACHE_BYTES: usize = 96 * 1024 * 1024;
+
 /// Walk `tips` (and, for ranges, only them: `boundary` is the known side).
 fn walk(
     repo: &gix::Repository,
+    pre: Option<&Predecoded>,
     tips: &[ObjectId],
     boundary: &[ObjectId],
     collector: &Collector,
@@ -701,7 +822,7 @@ fn walk(
         if seen.contains_key(&id) {
             continue;
         }
-        let data = match repo.objects.try_find(&id, &mut buf) {
+        let data = match find(repo, pre, &id, &mut buf) {
             Ok(Some(d)) => d,
             Ok(None) => {
                 missing.push(id);
@@ -806,7 +927,10 @@ fn walk(
     }
     drop(children);
 
-    let mut tw = TreeWalk::default();
+    let mut tw = TreeWalk {
+        pre,
+        ..TreeWalk::default()
+    };
     // Boundary content is known: seed it, it is never scanned.
     for b in boundary {
         let mut buf = Vec::new();
@@ -917,7 +1041,8 @@ fn walk(
 }
 
 #[derive(Default)]
-struct TreeWalk {
+struct TreeWalk<'p> {
+    pre: Option<&'p Predecoded>,
     tree_ix: gix::hashtable::HashMap<ObjectId, u32>,
     /// Per tree (post-order index): start of its child trees in `subs`.
     sub_start: Vec<u32>,
@@ -945,7 +1070,7 @@ struct Frame {
     blobs: Vec<u32>,
 }
 
-impl TreeWalk {
+impl TreeWalk<'_> {
     fn range_sub(&self, t: usize) -> (usize, usize) {
         let s = self.sub_start[t] as usize;
         let e = self
@@ -973,7 +1098,7 @@ impl TreeWalk {
         collector: &Collector,
     ) -> Frame {
         let mut entries = Vec::new();
-        match repo.objects.try_find(&id, &mut self.buf) {
+        match find(repo, self.pre, &id, &mut self.buf) {
             Ok(Some(d)) if d.kind == gix::objs::Kind::Tree => {
                 for e in gix::objs::TreeRefIter::from_bytes(d.data, gix::hash::Kind::Sha1) {
                     match e {

@@ -143,7 +143,7 @@ pub fn evidence(input: &Input<'_>, earlier: &[Finding]) -> Option<Evidence> {
     if secret_hit.is_none()
         && !named
         && !input.mentions_kind(input.bytes, "Secret")
-        && !may_name_a_secret(input.bytes, ext == "json")
+        && !crate::detect::k8s::secret_names::text_keys_a_secret(input.bytes, ext == "json")
     {
         return None;
     }
@@ -221,53 +221,6 @@ fn is_manifest_text(bytes: &[u8]) -> bool {
             || memchr::memmem::find_iter(bytes, needle).any(|i| i > 0 && bytes[i - 1] == b'\n')
     };
     at_line_start(b"apiVersion:") && at_line_start(b"kind:")
-}
-
-/// Words without which no key is secret-named (see `is_secret_name`) and
-/// no `kind: Secret` is written; matched ASCII case-insensitively.
-static SECRET_WORDS: std::sync::LazyLock<aho_corasick::AhoCorasick> =
-    std::sync::LazyLock::new(|| {
-        aho_corasick::AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(
-                "pass pwd secret token cred auth bearer jwt hmac apikey api_key api-key \
-                 privatekey private_key private-key accesskey access_key access-key signingkey \
-                 signing_key encryptionkey encryption_key masterkey master_key licensekey \
-                 license_key accountkey account_key sharedkey shared_key sessionkey session_key \
-                 clientkey client_key servicekey service_key"
-                    .split_whitespace(),
-            )
-            .expect("static patterns")
-    });
-
-/// Whether the text may hold secret material a parse would find besides a
-/// `kind: Secret` (checked apart): a secret word inside a key given a scalar
-/// (`db_password: x`, `"apiKey" : "x"`, `TOKEN=x`: the word, more key
-/// characters, the closing quote a JSON key needs, blanks, `:` or `=`, and
-/// then not `{`, `[` or the end of the line). A word in prose or in a value
-/// (`"title": "Secrets"`, Grafana dashboards, CRD descriptions, a JSON
-/// schema's `"password": {…}`, a search index's text) is not enough to parse
-/// a multi-MB file.
-fn may_name_a_secret(bytes: &[u8], json: bool) -> bool {
-    SECRET_WORDS.find_iter(bytes).any(|m| {
-        let mut rest = bytes[m.end()..]
-            .iter()
-            .skip_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-            .peekable();
-        let quoted = rest.next_if(|b| matches!(b, b'"' | b'\'')).is_some();
-        if json && !quoted {
-            return false;
-        }
-        while rest.next_if(|b| matches!(b, b' ' | b'\t')).is_some() {}
-        if rest
-            .next_if(|b| **b == b':' || (!json && **b == b'='))
-            .is_none()
-        {
-            return false;
-        }
-        while rest.next_if(|b| matches!(b, b' ' | b'\t')).is_some() {}
-        !matches!(rest.next(), None | Some(b'{' | b'[' | b'\n' | b'\r'))
-    })
 }
 
 fn named_like_secret(input: &Input<'_>, lower: &str, has_value: bool) -> Option<Evidence> {
@@ -385,7 +338,10 @@ mod tests {
             "export TOKEN=abc\n",
             "auth.user-secret: x\n",
         ] {
-            assert!(may_name_a_secret(text.as_bytes(), false), "{text}");
+            assert!(
+                crate::detect::k8s::secret_names::text_keys_a_secret(text.as_bytes(), false),
+                "{text}"
+            );
         }
         for text in [
             "{\"title\": \"Secrets\", \"type\": \"graph\"}",
@@ -395,7 +351,10 @@ mod tests {
             "password:\n  from: vault\n",
             "tokens: [a, b]\n",
         ] {
-            assert!(!may_name_a_secret(text.as_bytes(), false), "{text}");
+            assert!(
+                !crate::detect::k8s::secret_names::text_keys_a_secret(text.as_bytes(), false),
+                "{text}"
+            );
         }
         // A JSON Secret is known by its kind, written as JSON.
         use crate::detect::mentions_json_kind;
@@ -412,12 +371,18 @@ mod tests {
             "Secret"
         ));
         // JSON: only a quoted key with a scalar value.
-        assert!(may_name_a_secret(br#"{"db": {"password": "x"}}"#, true));
+        assert!(crate::detect::k8s::secret_names::text_keys_a_secret(
+            br#"{"db": {"password": "x"}}"#,
+            true
+        ));
         for text in [
             r#"{"password": {"type": "string"}}"#,
             r#"{"text": "log in with password: admin"}"#,
         ] {
-            assert!(!may_name_a_secret(text.as_bytes(), true), "{text}");
+            assert!(
+                !crate::detect::k8s::secret_names::text_keys_a_secret(text.as_bytes(), true),
+                "{text}"
+            );
         }
         // And the evidence of a big dashboard-like JSON is not parsed for.
         let json = format!(

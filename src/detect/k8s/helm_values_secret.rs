@@ -144,10 +144,20 @@ impl Detector for HelmValuesSecret {
                 return;
             }
         }
+        // Nothing is reported without a secret-named key or name/value pair:
+        // look for one in the bytes before parsing anything.
+        let json = input.file_name().to_ascii_lowercase().ends_with(".json");
+        let may_report = |doc: &[u8]| {
+            super::secret_names::text_keys_a_secret(doc, json)
+                || super::secret_names::text_names_a_secret(doc)
+        };
         let docs = if values_file {
+            if !may_report(input.bytes) {
+                return;
+            }
             input.documents().map(|d| d.iter().collect())
         } else {
-            input.documents_where(holds_helm_values_object)
+            input.documents_where(|doc| holds_helm_values_object(doc) && may_report(doc))
         };
         let Some(docs) = docs else {
             return;

@@ -100,7 +100,12 @@ impl Detector for SecretEnvVar {
         let found = input.check_documents(
             cx.doc_memo,
             "secret-env-var",
-            |doc| workload(doc) && pod_kind(doc) && !crate::detect::is_crd_text(doc),
+            |doc| {
+                workload(doc)
+                    && pod_kind(doc)
+                    && !crate::detect::is_crd_text(doc)
+                    && may_have_findings(doc)
+            },
             |docs, out| {
                 for obj in objects_of(docs.iter().copied()) {
                     let Some(pod) = obj.pod_spec() else { continue };
@@ -115,6 +120,17 @@ impl Detector for SecretEnvVar {
             out.facts.extend(found.facts);
         }
     }
+}
+
+/// Whether a workload's text may hold what this check reports: a
+/// secret-named env var (by its `name:`), a URL with a password, a
+/// `secretKeyRef` or an `envFrom` `secretRef`. Most versions of most
+/// workloads hold none, and are then not parsed.
+fn may_have_findings(doc: &[u8]) -> bool {
+    memchr::memmem::find(doc, b"secretKeyRef").is_some()
+        || memchr::memmem::find(doc, b"secretRef").is_some()
+        || std::str::from_utf8(doc).is_ok_and(super::secret_names::url_has_password)
+        || super::secret_names::text_names_a_secret(doc)
 }
 
 fn container_label(c: &ContainerView<'_>) -> String {

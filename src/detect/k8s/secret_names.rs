@@ -249,6 +249,95 @@ pub fn is_url_name(name: &str) -> bool {
 
 /// Whether `value` holds a URL with a password in its userinfo
 /// (`scheme://user:password@host`), the password not a placeholder.
+/// Words without which no key is secret-named (see `is_secret_name`) and
+/// no `kind: Secret` is written; matched ASCII case-insensitively.
+static KEY_WORDS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(
+            "pass pwd secret token cred auth bearer jwt hmac apikey api_key api-key \
+                 privatekey private_key private-key accesskey access_key access-key signingkey \
+                 signing_key encryptionkey encryption_key masterkey master_key licensekey \
+                 license_key accountkey account_key sharedkey shared_key sessionkey session_key \
+                 clientkey client_key servicekey service_key"
+                .split_whitespace(),
+        )
+        .expect("static patterns")
+});
+
+/// Whether the text may hold secret material a parse would find besides a
+/// `kind: Secret` (checked apart): a secret word inside a key given a scalar
+/// (`db_password: x`, `"apiKey" : "x"`, `TOKEN=x`: the word, more key
+/// characters, the closing quote a JSON key needs, blanks, `:` or `=`, and
+/// then not `{`, `[` or the end of the line). A word in prose or in a value
+/// (`"title": "Secrets"`, Grafana dashboards, CRD descriptions, a JSON
+/// schema's `"password": {…}`, a search index's text) is not enough to parse
+/// a multi-MB file.
+pub fn text_keys_a_secret(bytes: &[u8], json: bool) -> bool {
+    KEY_WORDS.find_iter(bytes).any(|m| {
+        let mut rest = bytes[m.end()..]
+            .iter()
+            .skip_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+            .peekable();
+        let quoted = rest.next_if(|b| matches!(b, b'"' | b'\'')).is_some();
+        if json && !quoted {
+            return false;
+        }
+        while rest.next_if(|b| matches!(b, b' ' | b'\t')).is_some() {}
+        if rest
+            .next_if(|b| **b == b':' || (!json && **b == b'='))
+            .is_none()
+        {
+            return false;
+        }
+        while rest.next_if(|b| matches!(b, b' ' | b'\t')).is_some() {}
+        !matches!(rest.next(), None | Some(b'{' | b'[' | b'\n' | b'\r'))
+    })
+}
+
+/// Whether some `name:` key in the text is given a secret-named value
+/// (`- name: DB_PASSWORD`, `"name": "API_TOKEN"`, `{name: token, value: x}`):
+/// the env vars and name/value pairs the checks read, found without parsing.
+/// A value the bytes cannot tell (an anchor, alias, tag or block scalar)
+/// counts as maybe.
+pub fn text_names_a_secret(bytes: &[u8]) -> bool {
+    memchr::memmem::find_iter(bytes, b"name").any(|i| {
+        if i > 0
+            && !matches!(
+                bytes[i - 1],
+                b' ' | b'\t' | b'\n' | b'"' | b'\'' | b'{' | b',' | b'-'
+            )
+        {
+            return false;
+        }
+        let mut j = i + 4;
+        let blank = |j: &mut usize| {
+            while matches!(bytes.get(*j), Some(b' ' | b'\t')) {
+                *j += 1;
+            }
+        };
+        if matches!(bytes.get(j), Some(b'"' | b'\'')) {
+            j += 1;
+        }
+        blank(&mut j);
+        if bytes.get(j) != Some(&b':') {
+            return false;
+        }
+        j += 1;
+        blank(&mut j);
+        match bytes.get(j) {
+            Some(b'&' | b'!' | b'*' | b'|' | b'>') => return true,
+            Some(b'"' | b'\'') => j += 1,
+            _ => {}
+        }
+        let end = bytes[j..]
+            .iter()
+            .position(|b| matches!(b, b'"' | b'\'' | b'\n' | b'\r' | b',' | b'}' | b'#'))
+            .map_or(bytes.len(), |p| j + p);
+        std::str::from_utf8(&bytes[j..end]).is_ok_and(|v| is_secret_name(v.trim()))
+    })
+}
+
 pub fn url_has_password(value: &str) -> bool {
     url_password(value).is_some()
 }
@@ -279,6 +368,28 @@ pub fn url_password(value: &str) -> Option<std::ops::Range<usize>> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn names_of_secrets_are_found_in_the_bytes() {
+        for text in [
+            "env:\n- name: DB_PASSWORD\n  value: x\n",
+            "{\"name\": \"API_TOKEN\", \"value\": \"x\"}",
+            "parameters: [{name: client-secret, value: x}]",
+            "- name: 'AWS_SECRET_ACCESS_KEY'",
+            "- name: &n SOMETHING\n",
+        ] {
+            assert!(text_names_a_secret(text.as_bytes()), "{text}");
+        }
+        for text in [
+            "metadata:\n  name: web\nspec:\n  containers:\n  - name: app\n",
+            "- name: LOG_LEVEL\n  value: info\n",
+            "username: admin\nsecretName: tls\n",
+            "- name: PASSWORD_FILE\n",
+        ] {
+            assert!(!text_names_a_secret(text.as_bytes()), "{text}");
+        }
+    }
+
     use super::*;
 
     #[test]

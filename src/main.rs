@@ -57,8 +57,13 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
     let full_history = history
         .as_ref()
         .is_some_and(|h| h.range.is_none() && h.since_commit.is_none());
+    let mut skip_rules = Vec::new();
     if full_history && categories.is_empty() && !args.all_categories {
         categories = cli::Only::Secrets.categories();
+        skip_rules = gitops_guard::scan::HISTORY_SKIPPED_RULES
+            .iter()
+            .map(|r| r.to_string())
+            .collect();
     }
     let options = ScanOptions {
         max_file_size: args.max_file_size,
@@ -66,6 +71,7 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
         categories,
         exclude: args.exclude.clone(),
         threads: args.threads,
+        skip_rules,
     };
     let mut _ticker = None;
     if let Some(h) = history.as_mut()

@@ -25,7 +25,17 @@ pub struct ScanOptions {
     pub exclude: Vec<String>,
     /// Worker threads (0: one per core).
     pub threads: usize,
+    /// Rules not run or reported although their category is wanted (a full
+    /// history's default leaves out advisories: see `HISTORY_SKIPPED_RULES`).
+    pub skip_rules: Vec<String>,
 }
+
+/// Rules a full-history scan leaves out unless `--all-categories` or a
+/// `--category` asks: advisories about how a workload *reads* a Secret are
+/// configuration hygiene at HEAD, not secret material in history (a third
+/// of argo-cd's history report, and a parse of every version of every
+/// workload that reads one).
+pub const HISTORY_SKIPPED_RULES: &[&str] = &["secret-env-var-ref"];
 
 impl Default for ScanOptions {
     fn default() -> Self {
@@ -35,6 +45,7 @@ impl Default for ScanOptions {
             categories: Vec::new(),
             exclude: Vec::new(),
             threads: 0,
+            skip_rules: Vec::new(),
         }
     }
 }
@@ -217,7 +228,10 @@ impl Scanner {
         self.options.categories.is_empty() || self.options.categories.contains(&category)
     }
 
-    /// Run every detector over one blob. Pure: no I/O.
+    fn skips_rule(&self, id: &str) -> bool {
+        self.options.skip_rules.iter().any(|r| r == id)
+    }
+
     /// Remember, across blobs, the keyword hits of big blobs' segments and
     /// the findings of document-local checks per YAML document, up to about
     /// `budget` bytes each: a history scan reads hundreds of versions of the
@@ -245,6 +259,7 @@ impl Scanner {
         })
     }
 
+    /// Run every detector over one blob. Pure: no I/O.
     pub fn scan_blob(&self, path: &str, bytes: &[u8]) -> BlobOutcome {
         let mut outcome = BlobOutcome::default();
         // Real age files are binary; the encryption checks still need them.
@@ -261,12 +276,14 @@ impl Scanner {
             rules: &self.rules,
             keyword_cache: self.keyword_cache.as_ref(),
             doc_memo: self.doc_memo.as_ref(),
+            skip_rules: &self.options.skip_rules,
         };
         let mut out = Output::default();
         for d in &self.detectors {
             d.detect(&input, &cx, &mut out);
         }
-        out.findings.retain(|f| self.wants(f.category));
+        out.findings
+            .retain(|f| self.wants(f.category) && !self.skips_rule(&f.rule));
         self.drop_shadowed_fallbacks(&mut out.findings);
         apply_annotation_suppressions(&input, &mut out.findings);
         prepare_findings(&input, &mut out.findings, self.options.show_secrets);

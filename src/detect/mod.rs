@@ -431,6 +431,15 @@ pub struct Context<'a> {
     pub keyword_cache: Option<&'a keyword_cache::KeywordCache>,
     /// Findings of document-local checks by document text (history scans).
     pub doc_memo: Option<&'a DocMemo>,
+    /// Rules not wanted although their category is (`ScanOptions::skip_rules`).
+    pub skip_rules: &'a [String],
+}
+
+impl Context<'_> {
+    /// Whether rule `id` is wanted (a detector may skip the work for it).
+    pub fn wants_rule(&self, id: &str) -> bool {
+        !self.skip_rules.iter().any(|r| r == id)
+    }
 }
 
 /// Small, per-file facts for repo-level checks (`.sops.yaml` rules, Flux

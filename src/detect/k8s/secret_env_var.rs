@@ -97,6 +97,9 @@ impl Detector for SecretEnvVar {
                 .iter()
                 .any(|k| input.mentions_kind(doc, k))
         };
+        // A full history leaves the advisory out: then a `secretKeyRef` is
+        // no reason to parse.
+        let refs = cx.wants_rule(REF_RULE);
         let found = input.check_documents(
             cx.doc_memo,
             "secret-env-var",
@@ -104,7 +107,7 @@ impl Detector for SecretEnvVar {
                 workload(doc)
                     && pod_kind(doc)
                     && !crate::detect::is_crd_text(doc)
-                    && may_have_findings(doc)
+                    && may_have_findings(doc, refs)
             },
             |docs, out| {
                 for obj in objects_of(docs.iter().copied()) {
@@ -124,11 +127,13 @@ impl Detector for SecretEnvVar {
 
 /// Whether a workload's text may hold what this check reports: a
 /// secret-named env var (by its `name:`), a URL with a password, a
-/// `secretKeyRef` or an `envFrom` `secretRef`. Most versions of most
+/// `secretKeyRef` or an `envFrom` `secretRef` (when the advisory is wanted,
+/// `refs`). Most versions of most
 /// workloads hold none, and are then not parsed.
-fn may_have_findings(doc: &[u8]) -> bool {
-    memchr::memmem::find(doc, b"secretKeyRef").is_some()
-        || memchr::memmem::find(doc, b"secretRef").is_some()
+fn may_have_findings(doc: &[u8], refs: bool) -> bool {
+    (refs
+        && (memchr::memmem::find(doc, b"secretKeyRef").is_some()
+            || memchr::memmem::find(doc, b"secretRef").is_some()))
         || std::str::from_utf8(doc).is_ok_and(super::secret_names::url_has_password)
         || super::secret_names::text_names_a_secret(doc)
 }

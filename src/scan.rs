@@ -250,15 +250,6 @@ impl Scanner {
         })
     }
 
-    /// Bytes of big blobs whose keyword hits came from the cache, and bytes
-    /// the automaton read for it (both 0 without the cache).
-    pub fn keyword_cache_bytes(&self) -> (usize, usize) {
-        use std::sync::atomic::Ordering::Relaxed;
-        self.keyword_cache.as_ref().map_or((0, 0), |c| {
-            (c.reused_bytes.load(Relaxed), c.scanned_bytes.load(Relaxed))
-        })
-    }
-
     /// Run every detector over one blob. Pure: no I/O.
     pub fn scan_blob(&self, path: &str, bytes: &[u8]) -> BlobOutcome {
         let mut outcome = BlobOutcome::default();

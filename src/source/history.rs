@@ -218,10 +218,7 @@ pub fn scan(
     if n_wanted > 0 && n_wanted * LOOKUP_SHARE >= in_packs {
         // Full history: one pass over the packs. The repository's own store
         // is dropped first: two mappings of the same pack both count in RSS.
-        let threads = match scanner.options.threads {
-            0 => None,
-            n => Some(n),
-        };
+        let threads = threads_of(scanner);
         let git_dir = repo.git_dir().to_path_buf();
         drop(repo);
         reader.traverse_packs(&objects_dir, threads);
@@ -361,16 +358,7 @@ impl BlobReader<'_> {
                 &mut gix::utils::progress::Discard,
                 &interrupt,
                 processor,
-                pack::index::traverse::Options {
-                    traversal: pack::index::traverse::Algorithm::DeltaTreeLookup,
-                    thread_limit: threads,
-                    // zlib's checksum still catches damaged streams; SHA-1
-                    // of every object would quadruple the cost.
-                    check:
-                        pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
-                    alloc_limit_bytes: None,
-                    make_pack_lookup_cache: || pack::cache::Never,
-                },
+                traversal_options(threads),
             );
             if let Err(e) = result {
                 // Not fatal yet: the objects not delivered are looked up one
@@ -715,6 +703,21 @@ fn predecode_budget(objects_dir: &Path) -> Option<usize> {
 const PREDECODE_MAX_PACKS: usize = 256 << 20;
 const PREDECODE_WITH_PACKS: usize = 384 << 20;
 
+/// How every pack is traversed: the delta tree (each base decoded once),
+/// without SHA-1 checks (zlib's checksum still catches damaged streams; the
+/// SHA-1 of every object would quadruple the cost).
+fn traversal_options(
+    threads: Option<usize>,
+) -> pack::index::traverse::Options<fn() -> pack::cache::Never> {
+    pack::index::traverse::Options {
+        traversal: pack::index::traverse::Algorithm::DeltaTreeLookup,
+        thread_limit: threads,
+        check: pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
+        alloc_limit_bytes: None,
+        make_pack_lookup_cache: || pack::cache::Never,
+    }
+}
+
 fn threads_of(scanner: &Scanner) -> Option<usize> {
     match scanner.options.threads {
         0 => None,
@@ -765,14 +768,7 @@ impl Predecoded {
                 &mut gix::utils::progress::Discard,
                 &AtomicBool::new(false),
                 processor,
-                pack::index::traverse::Options {
-                    traversal: pack::index::traverse::Algorithm::DeltaTreeLookup,
-                    thread_limit: threads,
-                    check:
-                        pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
-                    alloc_limit_bytes: None,
-                    make_pack_lookup_cache: || pack::cache::Never,
-                },
+                traversal_options(threads),
             );
         }
         pre

@@ -350,6 +350,7 @@ mod tests {
             "Passwords, tokens and keys are never logged.\n",
             "password:\n  from: vault\n",
             "tokens: [a, b]\n",
+            "existingSecret: db-creds\npasswordFile: /run/pw\n",
         ] {
             assert!(
                 !crate::detect::k8s::secret_names::text_keys_a_secret(text.as_bytes(), false),

@@ -274,11 +274,22 @@ static KEY_WORDS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::La
 /// schema's `"password": {…}`, a search index's text) is not enough to parse
 /// a multi-MB file.
 pub fn text_keys_a_secret(bytes: &[u8], json: bool) -> bool {
+    let key_byte = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
     KEY_WORDS.find_iter(bytes).any(|m| {
-        let mut rest = bytes[m.end()..]
+        // The whole key around the word must be secret-named, as the checks
+        // that parse decide it (`existingSecret:`, `passwordFile:` are not).
+        let start = bytes[..m.start()]
             .iter()
-            .skip_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-            .peekable();
+            .rposition(|b| !key_byte(b))
+            .map_or(0, |i| i + 1);
+        let end = bytes[m.end()..]
+            .iter()
+            .position(|b| !key_byte(b))
+            .map_or(bytes.len(), |i| m.end() + i);
+        if !std::str::from_utf8(&bytes[start..end]).is_ok_and(is_secret_name) {
+            return false;
+        }
+        let mut rest = bytes[end..].iter().peekable();
         let quoted = rest.next_if(|b| matches!(b, b'"' | b'\'')).is_some();
         if json && !quoted {
             return false;

@@ -351,6 +351,7 @@ mod tests {
             "password:\n  from: vault\n",
             "tokens: [a, b]\n",
             "existingSecret: db-creds\npasswordFile: /run/pw\n",
+            "password: changeme\napiKey: \"{{ .Values.apiKey }}\"\ntoken: ${TOKEN} # env\n",
         ] {
             assert!(
                 !crate::detect::k8s::secret_names::text_keys_a_secret(text.as_bytes(), false),

@@ -302,8 +302,68 @@ pub fn text_keys_a_secret(bytes: &[u8], json: bool) -> bool {
             return false;
         }
         while rest.next_if(|b| matches!(b, b' ' | b'\t')).is_some() {}
-        !matches!(rest.next(), None | Some(b'{' | b'[' | b'\n' | b'\r'))
+        let at = bytes.len() - rest.len();
+        if matches!(bytes.get(at), None | Some(b'{' | b'[' | b'\n' | b'\r')) {
+            return false;
+        }
+        // A value every check rejects as a placeholder (`changeme`,
+        // `${VAR}`, `{{ .Values.x }}`) asks for no parse either.
+        !scalar_on_line(bytes, at)
+            .is_some_and(|v| crate::detect::placeholder::is_placeholder(v.trim()))
     })
+}
+
+/// The scalar that starts at `at` and ends on its line, when the bytes alone
+/// say what it is: plain (up to a ` #` comment), or quoted without escapes,
+/// and not continued on a more indented next line. `None` for anything a
+/// parser would have to decide (block scalars, anchors, aliases, tags, flow
+/// collections, escapes, multi-line scalars).
+fn scalar_on_line(bytes: &[u8], at: usize) -> Option<&str> {
+    let line_start = bytes[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let line_end = bytes[at..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| at + i);
+    let line = &bytes[at..line_end];
+    let value = match line.first()? {
+        q @ (b'"' | b'\'') => {
+            let close = line[1..].iter().position(|b| b == q)? + 1;
+            let inner = &line[1..close];
+            let after = &line[close + 1..];
+            if inner.contains(&b'\\') || after.first() == Some(q) {
+                return None;
+            }
+            inner
+        }
+        b'|' | b'>' | b'&' | b'*' | b'!' | b'{' | b'[' | b'%' | b'@' | b'`' => return None,
+        _ => {
+            let cut = memchr::memmem::find(line, b" #").unwrap_or(line.len());
+            &line[..cut]
+        }
+    };
+    // A next line indented past the key continues the scalar (or nests).
+    let indent = |l: &[u8]| l.iter().take_while(|&&b| b == b' ').count();
+    let prefix = &bytes[line_start..at];
+    let mut key_col = indent(prefix);
+    while prefix.get(key_col) == Some(&b'-') && prefix.get(key_col + 1) == Some(&b' ') {
+        key_col += 1 + prefix[key_col + 1..]
+            .iter()
+            .take_while(|&&b| b == b' ')
+            .count();
+    }
+    let next = bytes[line_end..]
+        .split(|&b| b == b'\n')
+        .skip(1)
+        .find(|l| !l.iter().all(|b| b.is_ascii_whitespace()));
+    if next.is_some_and(|n| indent(n) > key_col) {
+        return None;
+    }
+    std::str::from_utf8(value)
+        .ok()
+        .map(|v| v.trim_end_matches('\r'))
 }
 
 /// Whether some `name:` key in the text is given a secret-named value
@@ -345,8 +405,115 @@ pub fn text_names_a_secret(bytes: &[u8]) -> bool {
             .iter()
             .position(|b| matches!(b, b'"' | b'\'' | b'\n' | b'\r' | b',' | b'}' | b'#'))
             .map_or(bytes.len(), |p| j + p);
-        std::str::from_utf8(&bytes[j..end]).is_ok_and(|v| is_secret_name(v.trim()))
+        if !std::str::from_utf8(&bytes[j..end]).is_ok_and(|v| is_secret_name(v.trim())) {
+            return false;
+        }
+        // In a block list item, what matters is the item's `value:`.
+        block_item_value(bytes, i) != ItemValue::Absent
+            && !matches!(
+                block_item_value(bytes, i),
+                ItemValue::At(at) if scalar_on_line(bytes, at)
+                    .is_some_and(|v| crate::detect::placeholder::is_placeholder(v.trim()))
+            )
     })
+}
+
+/// The `value:` of the block-style list item whose `name:` key is at `at`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ItemValue {
+    /// The value's first byte.
+    At(usize),
+    /// The item has no `value:` key (`valueFrom:` instead, or nothing).
+    Absent,
+    /// Not a block item the bytes can read (flow style, JSON, odd layout).
+    Unknown,
+}
+
+fn block_item_value(bytes: &[u8], at: usize) -> ItemValue {
+    let line_start = bytes[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let prefix = &bytes[line_start..at];
+    let spaces = prefix.iter().take_while(|&&b| b == b' ').count();
+    let dashed = match &prefix[spaces..] {
+        [] => false,
+        [b'-', rest @ ..] if !rest.is_empty() && rest.iter().all(|&b| b == b' ') => true,
+        _ => return ItemValue::Unknown,
+    };
+    let col = at - line_start;
+    let indent = |l: &[u8]| l.iter().take_while(|&&b| b == b' ').count();
+    // `value:` at the item's key column: where its value starts.
+    let value_key = |l: &[u8], from: usize| -> Option<usize> {
+        let rest = l.get(from..)?.strip_prefix(b"value")?;
+        let n = rest.iter().take_while(|&&b| b == b' ').count();
+        (rest.get(n) == Some(&b':')).then(|| {
+            let after = &rest[n + 1..];
+            from + 5 + n + 1 + after.iter().take_while(|&&b| b == b' ').count()
+        })
+    };
+    let line_end = |from: usize| {
+        bytes[from..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |i| from + i)
+    };
+    // Later keys of the item.
+    let mut pos = line_end(at);
+    while pos < bytes.len() {
+        let start = pos + 1;
+        let end = line_end(start);
+        let line = &bytes[start..end];
+        pos = end;
+        let t = line.iter().position(|b| !b.is_ascii_whitespace());
+        let Some(t) = t else { continue };
+        if line[t] == b'#' {
+            continue;
+        }
+        let ind = indent(line);
+        if ind < col {
+            break;
+        }
+        if ind == col
+            && let Some(v) = value_key(line, col)
+        {
+            return ItemValue::At(start + v);
+        }
+    }
+    // Earlier keys of the item, back to its dash.
+    if !dashed {
+        let mut end = line_start;
+        while end > 0 {
+            let start = bytes[..end - 1]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            let line = &bytes[start..end - 1];
+            end = start;
+            let Some(t) = line.iter().position(|b| !b.is_ascii_whitespace()) else {
+                continue;
+            };
+            if line[t] == b'#' {
+                continue;
+            }
+            let ind = indent(line);
+            if ind == col {
+                if let Some(v) = value_key(line, col) {
+                    return ItemValue::At(start + v);
+                }
+                continue;
+            }
+            if ind + 2 == col && line.get(ind) == Some(&b'-') {
+                return value_key(line, col)
+                    .map_or(ItemValue::Absent, |v| ItemValue::At(start + v));
+            }
+            if ind < col {
+                return ItemValue::Unknown;
+            }
+        }
+        return ItemValue::Unknown;
+    }
+    ItemValue::Absent
 }
 
 pub fn url_has_password(value: &str) -> bool {
@@ -386,7 +553,7 @@ mod tests {
             "env:\n- name: DB_PASSWORD\n  value: x\n",
             "{\"name\": \"API_TOKEN\", \"value\": \"x\"}",
             "parameters: [{name: client-secret, value: x}]",
-            "- name: 'AWS_SECRET_ACCESS_KEY'",
+            "- name: 'AWS_SECRET_ACCESS_KEY'\n  value: Zq8rT2mLx9vB\n",
             "- name: &n SOMETHING\n",
         ] {
             assert!(text_names_a_secret(text.as_bytes()), "{text}");
@@ -396,8 +563,22 @@ mod tests {
             "- name: LOG_LEVEL\n  value: info\n",
             "username: admin\nsecretName: tls\n",
             "- name: PASSWORD_FILE\n",
+            // what the item gives the name is a placeholder, or a reference
+            "env:\n- name: API_TOKEN\n  value: \"${API_TOKEN}\"\n- name: LOG\n  value: x\n",
+            "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef: {name: a, key: b}\n",
+            "- value: changeme # set me\n  name: DB_PASSWORD\n",
         ] {
             assert!(!text_names_a_secret(text.as_bytes()), "{text}");
+        }
+        // A real value, before or after the name, or a layout the bytes
+        // cannot read, asks for the parse.
+        for text in [
+            "env:\n- name: API_TOKEN\n  # comment\n  value: Zq8rT2mLx9vB\n",
+            "- value: 'Zq8rT2mLx9vB'\n  name: DB_PASSWORD\n",
+            "- name: DB_PASSWORD\n  value: |\n    Zq8rT2mLx9vB\n",
+            "- name: DB_PASSWORD\n  value: changeme\n    continued\n",
+        ] {
+            assert!(text_names_a_secret(text.as_bytes()), "{text}");
         }
     }
 

@@ -409,12 +409,12 @@ pub fn text_names_a_secret(bytes: &[u8]) -> bool {
             return false;
         }
         // In a block list item, what matters is the item's `value:`.
-        block_item_value(bytes, i) != ItemValue::Absent
-            && !matches!(
-                block_item_value(bytes, i),
-                ItemValue::At(at) if scalar_on_line(bytes, at)
-                    .is_some_and(|v| crate::detect::placeholder::is_placeholder(v.trim()))
-            )
+        match block_item_value(bytes, i) {
+            ItemValue::Absent => false,
+            ItemValue::Unknown => true,
+            ItemValue::At(at) => !scalar_on_line(bytes, at)
+                .is_some_and(|v| crate::detect::placeholder::is_placeholder(v.trim())),
+        }
     })
 }
 

@@ -364,6 +364,7 @@ fn bundles_are_checked_document_by_document_around_crds() {
          versions:\n  - schema:\n      openAPIV3Schema:\n        properties:\n          \
          containers:\n            description: env entries may reference a Secret\n\
          ---\nkind: Broken\nspec: [\n\
+         ---\nkind: ConfigMap\nmetadata: {{name: c}}\ndata: {{url: \"http://10.1.2.3/x\"}}\n\
          ---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web}}\nspec:\n  template:\n    \
          spec:\n      containers:\n      - name: web\n        env:\n        - name: DB_PASSWORD\n          \
          value: {password}\n\
@@ -376,6 +377,30 @@ fn bundles_are_checked_document_by_document_around_crds() {
     let secret = of_rules(&findings, &["plaintext-secret-manifest"]);
     assert_eq!(secret.len(), 1, "{}", frames(&secret));
     assert_eq!(secret[0].location.line, line_of(&text, "stringData:") + 1);
+}
+
+#[test]
+fn annotations_suppress_in_a_bundle_that_is_not_yaml_as_a_whole() {
+    // One broken document makes the whole parse fail (the IP and HTTP checks
+    // ask for it); the Secret is still checked document by document, and so
+    // is its ignore annotation.
+    let password = ["Vb4", "nKq", "-7tPw2"].concat();
+    let text = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  annotations:\n    \
+         gitops-guard.io/ignore: plaintext-secret-manifest=rotated\nstringData:\n  password: {password}\n\
+         ---\nkind: Broken\nspec: [\n\
+         ---\nkind: ConfigMap\nmetadata: {{name: c}}\ndata: {{url: \"http://10.1.2.3/x\"}}\n\
+         ---\napiVersion: v1\nkind: Secret\nmetadata: {{name: other}}\nstringData:\n  password: {password}\n"
+    );
+    let findings = scan_blob("deploy/bundle.yaml", &text);
+    let secret = of_rules(&findings, &["plaintext-secret-manifest"]);
+    assert_eq!(secret.len(), 2, "{}", frames(&secret));
+    assert!(
+        matches!(secret[0].suppressed, Some(Suppression::Annotation { .. })),
+        "{}",
+        frames(&secret)
+    );
+    assert!(secret[1].suppressed.is_none(), "{}", frames(&secret));
 }
 
 #[test]

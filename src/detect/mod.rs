@@ -54,9 +54,22 @@ impl<'a> Input<'a> {
         }
     }
 
+    /// Whether the file is JSON by name (`.json`, any case).
+    pub fn is_json(&self) -> bool {
+        self.has_extension(".json")
+    }
+
+    /// Whether the file name ends with `ext`, ASCII case ignored (no
+    /// allocation: every detector asks, for every blob).
+    fn has_extension(&self, ext: &str) -> bool {
+        let name = self.file_name().as_bytes();
+        name.len() >= ext.len()
+            && name[name.len() - ext.len()..].eq_ignore_ascii_case(ext.as_bytes())
+    }
+
     /// [`mentions_kind`], or [`mentions_json_kind`] for a `.json` file.
     pub fn mentions_kind(&self, bytes: &[u8], kind: &str) -> bool {
-        if self.file_name().to_ascii_lowercase().ends_with(".json") {
+        if self.is_json() {
             mentions_json_kind(bytes, kind)
         } else {
             mentions_kind(bytes, kind)
@@ -65,8 +78,7 @@ impl<'a> Input<'a> {
 
     /// Whether the file is YAML or JSON by name (`.yaml`, `.yml`, `.json`).
     pub fn is_yaml_or_json(&self) -> bool {
-        let name = self.file_name().to_ascii_lowercase();
-        name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json")
+        self.has_extension(".yaml") || self.has_extension(".yml") || self.is_json()
     }
 
     /// The blob parsed as (multi-document) YAML or JSON, at most once per
@@ -134,9 +146,24 @@ impl<'a> Input<'a> {
     /// was checked before, in another version of the file, is not parsed
     /// again: its findings are replayed at its new lines. `f` must depend on
     /// nothing but the documents it is given (positions come from their
-    /// spans); facts it makes are passed through, never remembered. `None`
-    /// when a selected document is not YAML, as for `documents_where`.
+    /// spans); facts it makes are passed through, never remembered. Adds
+    /// nothing to `out` when a selected document is not YAML (as
+    /// `documents_where` gives `None`).
     pub fn check_documents<'s>(
+        &'s self,
+        memo: Option<&DocMemo>,
+        detector: &'static str,
+        pred: impl Fn(&[u8]) -> bool,
+        f: impl FnMut(&[&'s Document], &mut Output),
+        out: &mut Output,
+    ) {
+        if let Some(found) = self.check_documents_inner(memo, detector, pred, f) {
+            out.findings.extend(found.findings);
+            out.facts.extend(found.facts);
+        }
+    }
+
+    fn check_documents_inner<'s>(
         &'s self,
         memo: Option<&DocMemo>,
         detector: &'static str,
@@ -212,11 +239,15 @@ impl<'a> Input<'a> {
         pred: impl Fn(&[u8]) -> bool,
     ) -> Option<Vec<&Document>> {
         let text = self.text()?;
-        let Some(slots) = self
-            .chunk_slots()
-            .filter(|_| self.documents.get().is_none())
-        else {
-            if self.documents.get().is_none() && !pred(self.bytes) {
+        match self.documents.get() {
+            Some(Ok(docs)) => return Some(docs.iter().collect()),
+            Some(Err(e)) if e.is_limit() => return None,
+            // Not YAML as a whole: the documents may still be, one by one
+            // (as for `documents_where`).
+            Some(Err(_)) | None => {}
+        }
+        let Some(slots) = self.chunk_slots() else {
+            if !pred(self.bytes) {
                 return Some(Vec::new());
             }
             return self.documents().map(|d| d.iter().collect());
@@ -372,18 +403,15 @@ impl ChunkSlot {
 /// may hold YAML as text, a search index or a schema that says
 /// `kind: Secret` inside a string).
 pub fn mentions_json_kind(bytes: &[u8], kind: &str) -> bool {
-    fn trim(b: &[u8]) -> &[u8] {
-        b.trim_ascii_end()
-    }
     memchr::memmem::find_iter(bytes, kind.as_bytes()).any(|i| {
         if i == 0 || bytes[i - 1] != b'"' || bytes.get(i + kind.len()) != Some(&b'"') {
             return false;
         }
-        let before = trim(&bytes[i.saturating_sub(32)..i - 1]);
+        let before = bytes[i.saturating_sub(32)..i - 1].trim_ascii_end();
         let Some(before) = before.strip_suffix(b":") else {
             return false;
         };
-        trim(before).ends_with(b"\"kind\"")
+        before.trim_ascii_end().ends_with(b"\"kind\"")
     })
 }
 

@@ -146,7 +146,7 @@ impl Detector for HelmValuesSecret {
         }
         // Nothing is reported without a secret-named key or name/value pair:
         // look for one in the bytes before parsing anything.
-        let json = input.file_name().to_ascii_lowercase().ends_with(".json");
+        let json = input.is_json();
         let may_report = |doc: &[u8]| {
             super::secret_names::text_keys_a_secret(doc, json)
                 || super::secret_names::text_names_a_secret(doc)

@@ -233,7 +233,7 @@ impl Detector for PlaintextSecretManifest {
         // Only the documents that could hold either (a bundle of CRDs with one
         // Secret parses one document), each checked once per distinct text
         // in a history scan.
-        let found = input.check_documents(
+        input.check_documents(
             cx.doc_memo,
             RULE,
             |doc| {
@@ -251,11 +251,8 @@ impl Detector for PlaintextSecretManifest {
                     }
                 }
             },
+            out,
         );
-        if let Some(found) = found {
-            out.findings.extend(found.findings);
-            out.facts.extend(found.facts);
-        }
     }
 }
 

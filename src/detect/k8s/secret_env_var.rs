@@ -100,7 +100,7 @@ impl Detector for SecretEnvVar {
         // A full history leaves the advisory out: then a `secretKeyRef` is
         // no reason to parse.
         let refs = cx.wants_rule(REF_RULE);
-        let found = input.check_documents(
+        input.check_documents(
             cx.doc_memo,
             "secret-env-var",
             |doc| {
@@ -117,11 +117,8 @@ impl Detector for SecretEnvVar {
                     }
                 }
             },
+            out,
         );
-        if let Some(found) = found {
-            out.findings.extend(found.findings);
-            out.facts.extend(found.facts);
-        }
     }
 }
 

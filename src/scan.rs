@@ -228,10 +228,6 @@ impl Scanner {
         self.options.categories.is_empty() || self.options.categories.contains(&category)
     }
 
-    fn skips_rule(&self, id: &str) -> bool {
-        self.options.skip_rules.iter().any(|r| r == id)
-    }
-
     /// Remember, across blobs, the keyword hits of big blobs' segments and
     /// the findings of document-local checks per YAML document, up to about
     /// `budget` bytes each: a history scan reads hundreds of versions of the
@@ -274,7 +270,7 @@ impl Scanner {
             d.detect(&input, &cx, &mut out);
         }
         out.findings
-            .retain(|f| self.wants(f.category) && !self.skips_rule(&f.rule));
+            .retain(|f| self.wants(f.category) && cx.wants_rule(&f.rule));
         self.drop_shadowed_fallbacks(&mut out.findings);
         apply_annotation_suppressions(&input, &mut out.findings);
         prepare_findings(&input, &mut out.findings, self.options.show_secrets);
@@ -495,19 +491,18 @@ pub fn prepare_findings(input: &Input<'_>, findings: &mut [Finding], show_secret
         let col = f.location.column.saturating_sub(1);
         let end_col = (f.location.end_line == f.location.line)
             .then(|| f.location.end_column.saturating_sub(1));
-        let (from, skipped) = if line.len() > LONG_LINE {
+        let (from, to) = if line.len() > LONG_LINE {
             let at = byte_of_column(line, col);
-            let from = char_start(line, at.saturating_sub(LONG_LINE / 4));
-            (from, crate::detect::char_count(&line[..from]))
-        } else {
-            (0, 0)
-        };
-        let to = if line.len() > LONG_LINE {
             let end = end_col.map_or(line.len(), |c| byte_of_column(line, c));
-            char_start(line, (end + LONG_LINE / 2).min(line.len()))
+            (
+                char_start(line, at.saturating_sub(LONG_LINE / 4)),
+                char_start(line, (end + LONG_LINE / 2).min(line.len())),
+            )
         } else {
-            line.len()
+            (0, line.len())
         };
+        // Characters before the window: columns inside it are shifted by them.
+        let skipped = crate::detect::char_count(&line[..from]);
         let raw = String::from_utf8_lossy(&line[from..to]).into_owned();
         let caret = (
             col.saturating_sub(skipped),

@@ -9,12 +9,9 @@
 //! replayed, moved to where the document sits in the next version. A
 //! document that is not YAML is remembered as such.
 
+use super::shared_map::{Budget, SharedMap};
 use crate::finding::Finding;
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-
-const SHARDS: usize = 16;
 
 /// What a detector made of one document text.
 #[derive(Clone, Debug)]
@@ -25,14 +22,11 @@ pub enum Remembered {
     NotYaml,
 }
 
-type Shard = HashMap<(&'static str, u128), Remembered>;
-
 /// Per-document results by (detector, xxh3-128 of the document's text),
 /// shared by every scanning thread, with a budget.
 pub struct DocMemo {
-    shards: Vec<Mutex<Shard>>,
-    held: AtomicUsize,
-    budget: usize,
+    map: SharedMap<(&'static str, u128), Remembered>,
+    budget: Budget,
     /// Documents answered from the memo / parsed and checked.
     pub replayed: AtomicUsize,
     pub checked: AtomicUsize,
@@ -41,9 +35,8 @@ pub struct DocMemo {
 impl DocMemo {
     pub fn new(budget: usize) -> DocMemo {
         DocMemo {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
-            held: AtomicUsize::new(0),
-            budget,
+            map: SharedMap::new(),
+            budget: Budget::new(budget),
             replayed: AtomicUsize::new(0),
             checked: AtomicUsize::new(0),
         }
@@ -51,10 +44,6 @@ impl DocMemo {
 
     pub fn key(detector: &'static str, text: &[u8]) -> (&'static str, u128) {
         (detector, xxhash_rust::xxh3::xxh3_128(text))
-    }
-
-    fn shard(&self, key: &(&'static str, u128)) -> &Mutex<Shard> {
-        &self.shards[(key.1 as usize) % SHARDS]
     }
 
     /// What was remembered for `key`, moved to `path` and `line0` (the
@@ -65,8 +54,7 @@ impl DocMemo {
         path: &str,
         line0: usize,
     ) -> Option<Result<Vec<Finding>, ()>> {
-        let map = self.shard(key).lock().unwrap_or_else(|p| p.into_inner());
-        let found = match map.get(key)? {
+        let found = self.map.read(key, key.1, |r| match r {
             Remembered::NotYaml => Err(()),
             Remembered::Findings(fs) => Ok(fs
                 .iter()
@@ -78,7 +66,7 @@ impl DocMemo {
                     f
                 })
                 .collect()),
-        };
+        })?;
         self.replayed.fetch_add(1, Ordering::Relaxed);
         Some(found)
     }
@@ -107,13 +95,6 @@ impl DocMemo {
     }
 
     fn put(&self, key: (&'static str, u128), entry: Remembered, cost: usize) {
-        if self.held.load(Ordering::Relaxed) + cost > self.budget {
-            return;
-        }
-        self.held.fetch_add(cost, Ordering::Relaxed);
-        self.shard(&key)
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key, entry);
+        self.map.keep(key, key.1, entry, cost, &self.budget);
     }
 }

@@ -15,9 +15,8 @@
 //! are the union of its segments' hits. Everything after the keyword pass
 //! (regions, regexes, validation) runs on the whole blob as before.
 
+use super::shared_map::{Budget, SharedMap};
 use crate::rules::RuleSet;
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Blobs smaller than this are scanned directly (segmenting would not pay).
@@ -28,8 +27,6 @@ const MIN_SEGMENT: usize = 4 * 1024;
 const MAX_SEGMENT: usize = 64 * 1024;
 /// One line end in `1 << CUT_BITS` is chosen (after `MIN_SEGMENT`).
 const CUT_BITS: u32 = 5;
-/// Shards of the map, so threads rarely wait for each other.
-const SHARDS: usize = 64;
 
 /// One keyword match: the automaton's pattern and its byte range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,19 +36,20 @@ pub struct Hit {
     pub end: usize,
 }
 
-/// Segment digest -> its hits as (pattern, start, end) within the segment.
-type Shard = HashMap<u128, Box<[(u32, u32, u32)]>>;
-/// (rule, region digest) -> the validated secrets' ranges in the region.
-type RegionShard = HashMap<(u32, u128), Box<[(u32, u32)]>>;
+/// A hit as a segment remembers it: (pattern, start, end) within the segment.
+type SegmentHit = (u32, u32, u32);
+/// (rule index, xxh3-128 of the region's bytes).
+type RegionKey = (u32, u128);
 
 /// Keyword hits by segment digest, shared by every scanning thread, with a
 /// budget on what it holds (past it, segments are scanned, not remembered).
 pub struct KeywordCache {
-    shards: Vec<Mutex<Shard>>,
-    regions: Vec<Mutex<RegionShard>>,
-    /// Bytes held, roughly (entries and hits).
-    held: AtomicUsize,
-    budget: usize,
+    /// Segment digest -> its hits as (pattern, start, end) within the segment.
+    segments: SharedMap<u128, Box<[SegmentHit]>>,
+    /// (rule, region digest) -> the validated secrets' ranges in the region.
+    regions: SharedMap<RegionKey, Box<[(u32, u32)]>>,
+    /// What both maps hold together.
+    budget: Budget,
     /// Segment bytes answered from the cache / read by the automaton.
     pub reused_bytes: AtomicUsize,
     pub scanned_bytes: AtomicUsize,
@@ -61,10 +59,9 @@ impl KeywordCache {
     /// A cache holding at most about `budget` bytes.
     pub fn new(budget: usize) -> KeywordCache {
         KeywordCache {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
-            regions: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
-            held: AtomicUsize::new(0),
-            budget,
+            segments: SharedMap::new(),
+            regions: SharedMap::new(),
+            budget: Budget::new(budget),
             reused_bytes: AtomicUsize::new(0),
             scanned_bytes: AtomicUsize::new(0),
         }
@@ -83,23 +80,19 @@ impl KeywordCache {
             return confirm();
         };
         let key = (rule, xxhash_rust::xxh3::xxh3_128(region));
-        let shard = &self.regions[(key.1 as usize) % SHARDS];
-        if let Some(found) = shard.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
-            return found.iter().map(|&(s, e)| s as usize..e as usize).collect();
+        let known = self.regions.read(&key, key.1, |found| {
+            found.iter().map(|&(s, e)| s as usize..e as usize).collect()
+        });
+        if let Some(found) = known {
+            return found;
         }
         let found = confirm();
-        let cost = 64 + found.len() * 8;
-        if self.held.load(Ordering::Relaxed) + cost <= self.budget {
-            self.held.fetch_add(cost, Ordering::Relaxed);
-            let stored = found
-                .iter()
-                .map(|g| (g.start as u32, g.end as u32))
-                .collect();
-            shard
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(key, stored);
-        }
+        let stored = found
+            .iter()
+            .map(|g| (g.start as u32, g.end as u32))
+            .collect();
+        self.regions
+            .keep(key, key.1, stored, 64 + found.len() * 8, &self.budget);
         found
     }
 
@@ -110,17 +103,13 @@ impl KeywordCache {
         for seg in segments(bytes) {
             let part = &bytes[seg.clone()];
             let key = xxhash_rust::xxh3::xxh3_128(part);
-            let shard = &self.shards[(key as usize) % SHARDS];
-            let known = {
-                let map = shard.lock().unwrap_or_else(|p| p.into_inner());
-                map.get(&key).map(|hits| {
-                    out.extend(hits.iter().map(|&(pattern, s, e)| Hit {
-                        pattern,
-                        start: seg.start + s as usize,
-                        end: seg.start + e as usize,
-                    }))
-                })
-            };
+            let known = self.segments.read(&key, key, |hits| {
+                out.extend(hits.iter().map(|&(pattern, s, e)| Hit {
+                    pattern,
+                    start: seg.start + s as usize,
+                    end: seg.start + e as usize,
+                }))
+            });
             if known.is_some() {
                 self.reused_bytes.fetch_add(part.len(), Ordering::Relaxed);
                 continue;
@@ -135,13 +124,8 @@ impl KeywordCache {
                 end: seg.start + e as usize,
             }));
             let cost = 64 + local.len() * 12;
-            if self.held.load(Ordering::Relaxed) + cost <= self.budget {
-                self.held.fetch_add(cost, Ordering::Relaxed);
-                shard
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(key, local.into_boxed_slice());
-            }
+            self.segments
+                .keep(key, key, local.into_boxed_slice(), cost, &self.budget);
         }
         out
     }

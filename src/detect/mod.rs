@@ -12,6 +12,7 @@ pub mod keyword_cache;
 pub mod placeholder;
 pub mod policy;
 pub mod secrets;
+pub mod shared_map;
 
 use crate::finding::{Finding, Location};
 use crate::manifest::{

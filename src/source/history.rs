@@ -139,9 +139,6 @@ pub fn scan(
 
     let (commits, boundary) = select_commits(&repo, opts)?;
     let progress = opts.progress.clone().unwrap_or_default();
-    // The walk reads every commit and unique tree once, by id: trees are
-    // delta-compressed against each other, so a delta-base cache saves
-    // re-inflating the same bases (gix's default keeps 64 objects).
     // A whole history reads every commit and tree: decode them all first,
     // in parallel, one pass over the packs (the walk itself cannot be
     // shared between threads, and inflating them one by one was most of it).
@@ -688,15 +685,11 @@ const PREDECODE_MIN_OBJECTS: usize = 20_000;
 /// more than the walk it saves, and memory. The budget keeps the packs'
 /// mapped pages and the decoded objects within 384 MiB together.
 fn predecode_budget(objects_dir: &Path) -> Option<usize> {
-    let packs: u64 = std::fs::read_dir(objects_dir.join("pack"))
-        .map(|rd| {
-            rd.flatten()
-                .filter(|e| e.path().extension().is_some_and(|x| x == "pack"))
-                .filter_map(|e| e.metadata().ok())
-                .map(|m| m.len())
-                .sum()
-        })
-        .unwrap_or(0);
+    let packs: u64 = pack_indices(objects_dir)
+        .iter()
+        .filter_map(|idx| std::fs::metadata(idx.with_extension("pack")).ok())
+        .map(|m| m.len())
+        .sum();
     let packs = usize::try_from(packs).unwrap_or(usize::MAX);
     (packs <= PREDECODE_MAX_PACKS).then(|| (PREDECODE_WITH_PACKS - packs).min(256 << 20))
 }

@@ -358,6 +358,18 @@ mod tests {
                 "{text}"
             );
         }
+        // A placeholder word in a comment or in a flow neighbour is not the
+        // value: these still ask for a parse.
+        for text in [
+            "password: Zq8rT2mLx9vB\t# example\n", // gitops-guard:allow (made-up values)
+            "db: {password: Zq8rT2mLx9vB, note: example}\n", // gitops-guard:allow (made-up values)
+            "db: {\n  password: Zq8rT2mLx9vB, note: example }\n", // gitops-guard:allow (made-up values)
+        ] {
+            assert!(
+                crate::detect::k8s::secret_names::text_keys_a_secret(text.as_bytes(), false),
+                "{text}"
+            );
+        }
         // A JSON Secret is known by its kind, written as JSON.
         use crate::detect::mentions_json_kind;
         assert!(mentions_json_kind(

@@ -340,8 +340,23 @@ fn scalar_on_line(bytes: &[u8], at: usize) -> Option<&str> {
         }
         b'|' | b'>' | b'&' | b'*' | b'!' | b'{' | b'[' | b'%' | b'@' | b'`' => return None,
         _ => {
-            let cut = memchr::memmem::find(line, b" #").unwrap_or(line.len());
-            &line[..cut]
+            // A comment starts at a `#` after a blank.
+            let cut = line
+                .windows(2)
+                .position(|w| matches!(w[0], b' ' | b'\t') && w[1] == b'#')
+                .unwrap_or(line.len());
+            let plain = &line[..cut];
+            // Inside a flow collection a plain scalar ends at `,` (or a
+            // closing bracket): which part is the value only a parser
+            // knows. A `,` in the text, or a collection opened before the
+            // key on this line, may mean one.
+            let opened = bytes[line_start..at]
+                .iter()
+                .any(|b| matches!(b, b'{' | b'['));
+            if opened || plain.contains(&b',') {
+                return None;
+            }
+            plain
         }
     };
     // A next line indented past the key continues the scalar (or nests).

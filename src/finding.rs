@@ -6,9 +6,51 @@
 //! is redacted, and reports only ever see [`Secret::redacted`] unless the user
 //! asked for `--show-secrets`.
 
+use hmac::{KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
+use std::sync::OnceLock;
+
+/// Environment variable holding the key for value fingerprints (see
+/// [`hmac_key`]).
+pub const HMAC_KEY_ENV: &str = "GITOPS_GUARD_HMAC_KEY";
+
+/// The user's key for fingerprints of secret values, from
+/// [`HMAC_KEY_ENV`], read once. An unkeyed hash of a secret lets anyone who
+/// holds a report confirm a guessed weak password offline; a keyed one
+/// (HMAC-SHA-256) does not, and still matches the same value across runs,
+/// rebases and moves for whoever has the key. Empty counts as absent.
+pub fn hmac_key() -> Option<&'static [u8]> {
+    static KEY: OnceLock<Option<Vec<u8>>> = OnceLock::new();
+    KEY.get_or_init(|| {
+        std::env::var_os(HMAC_KEY_ENV)
+            .map(|v| v.as_encoded_bytes().to_vec())
+            .filter(|v| !v.is_empty())
+    })
+    .as_deref()
+}
+
+fn hmac_hex(key: &[u8], parts: &[&[u8]], bytes: usize) -> String {
+    let mut m = hmac::Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    for p in parts {
+        m.update(p);
+        m.update(&[0]);
+    }
+    hex(&m.finalize().into_bytes()[..bytes])
+}
+
+/// Prefix of a fingerprint keyed with the user's HMAC key.
+pub const FINGERPRINT_KEYED: &str = "k1:";
+/// Prefix of a fingerprint that holds no secret material: a finding without
+/// a secret, or a secret's redacted form when no key is set.
+pub const FINGERPRINT_PLAIN: &str = "p1:";
+
+/// Whether `fp` is a fingerprint of the current format (one written before
+/// keyed fingerprints has no prefix: it was an unkeyed hash of the secret).
+pub fn is_current_fingerprint(fp: &str) -> bool {
+    fp.starts_with(FINGERPRINT_KEYED) || fp.starts_with(FINGERPRINT_PLAIN)
+}
 
 /// The category ids of DESIGN.md, used in every output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -150,8 +192,11 @@ impl Secret {
         redact(&self.0)
     }
 
-    pub fn sha256(&self) -> String {
-        hex(&Sha256::digest(self.0.as_bytes()))
+    /// HMAC-SHA-256 of the value under the user's key ([`hmac_key`]), to
+    /// match a value across reports without showing it; `None` without a
+    /// key, since an unkeyed hash would let a report's reader test guesses.
+    pub fn keyed_hash(&self) -> Option<String> {
+        hmac_key().map(|k| hmac_hex(k, &[b"gitops-guard/value/v1", self.0.as_bytes()], 32))
     }
 }
 
@@ -293,9 +338,57 @@ impl Finding {
         self
     }
 
-    /// Stable across edits, moves and commits: the rule plus the secret, or
-    /// for findings without a secret, the rule, path and object identity.
+    /// What baselines and allowlists match on; stable across runs, edits
+    /// (lines move) and rebases (commits change). Never an unkeyed hash of
+    /// a secret:
+    /// - a finding with a secret and a key set ([`hmac_key`]): `k1:` and an
+    ///   HMAC of rule and value, so it also follows the value across moves;
+    /// - a finding with a secret and no key: `p1:` and a hash of rule, path,
+    ///   the value's redacted form (what the report shows anyway) and its
+    ///   length: it matches across runs and rebases, not across renames;
+    /// - a finding without a secret: `p1:` and a hash of rule, path and
+    ///   object identity (or message), which hold no secret (they are
+    ///   redacted like the code frames).
     pub fn fingerprint(&self) -> String {
+        let path = self.location.path.as_bytes();
+        match (&self.secret, &self.identity) {
+            (Some(s), _) => match hmac_key() {
+                Some(k) => format!(
+                    "{FINGERPRINT_KEYED}{}",
+                    hmac_hex(
+                        k,
+                        &[b"gitops-guard/fp/v1", self.rule.as_bytes(), s.expose().as_bytes()],
+                        16
+                    )
+                ),
+                None => {
+                    let len = s.expose().chars().count().to_string();
+                    plain_fingerprint(&[
+                        b"secret",
+                        self.rule.as_bytes(),
+                        path,
+                        s.redacted().as_bytes(),
+                        len.as_bytes(),
+                    ])
+                }
+            },
+            (None, Some(id)) => {
+                plain_fingerprint(&[b"identity", self.rule.as_bytes(), path, id.as_bytes()])
+            }
+            (None, None) => plain_fingerprint(&[
+                b"message",
+                self.rule.as_bytes(),
+                path,
+                self.message.as_bytes(),
+            ]),
+        }
+    }
+
+    /// Whether two findings are about the same thing (rule and secret
+    /// value; else rule, path and identity), for merging the versions of a
+    /// file in history. In memory only, never written anywhere: it is an
+    /// unkeyed hash of the secret.
+    pub fn match_key(&self) -> String {
         let mut h = Sha256::new();
         h.update(self.rule.as_bytes());
         h.update([0]);
@@ -314,6 +407,16 @@ impl Finding {
         }
         hex(&h.finalize()[..16])
     }
+}
+
+fn plain_fingerprint(parts: &[&[u8]]) -> String {
+    let mut h = Sha256::new();
+    h.update(b"gitops-guard/fp/v1");
+    for p in parts {
+        h.update([0]);
+        h.update(p);
+    }
+    format!("{FINGERPRINT_PLAIN}{}", hex(&h.finalize()[..16]))
 }
 
 #[cfg(test)]
@@ -339,7 +442,7 @@ mod tests {
     }
 
     #[test]
-    fn fingerprint_ignores_location_and_commit() {
+    fn fingerprint_ignores_line_and_commit_and_holds_no_plain_hash() {
         let loc = |line| Location {
             path: "a.yaml".into(),
             line,
@@ -351,7 +454,6 @@ mod tests {
             .with_secret("s3cr3t-value");
         let mut b = Finding::new("r", Category::Secret, Severity::High, "m", loc(9))
             .with_secret("s3cr3t-value");
-        b.location.path = "b.yaml".into();
         b.provenance = Some(Provenance {
             commit: "abc".into(),
             ..Default::default()
@@ -360,6 +462,22 @@ mod tests {
         let c = Finding::new("r2", Category::Secret, Severity::High, "m", loc(1))
             .with_secret("s3cr3t-value");
         assert_ne!(a.fingerprint(), c.fingerprint());
+        // Without a key (the test environment sets none): no hash of the value.
+        assert!(a.fingerprint().starts_with(FINGERPRINT_PLAIN));
+        let d = Finding::new("r", Category::Secret, Severity::High, "m", loc(1))
+            .with_secret("s3cr3t-valuf");
+        let h = hex(&Sha256::digest(b"s3cr3t-value"));
+        assert!(!a.fingerprint().contains(&h[..32]));
+        assert_ne!(a.match_key(), d.match_key());
+        assert_eq!(a.match_key(), b.match_key());
+    }
+
+    #[test]
+    fn keyed_hashes_depend_on_the_key() {
+        let a = hmac_hex(b"k1", &[b"v"], 32);
+        assert_eq!(a, hmac_hex(b"k1", &[b"v"], 32));
+        assert_ne!(a, hmac_hex(b"k2", &[b"v"], 32));
+        assert_ne!(a, hex(&Sha256::digest(b"v")));
     }
 
     #[test]

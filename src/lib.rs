@@ -17,6 +17,7 @@ pub mod hook;
 pub mod manifest;
 pub mod report;
 pub mod rules;
+pub mod sanitize;
 pub mod scan;
 pub mod source;
 
@@ -102,7 +103,10 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
         Mode::Pushed(plan) => source::pushed::scan(plan, &scanner, &collector)?,
         Mode::Staged => source::staged::scan(&req.target, &scanner, &collector)?,
     }
-    let (mut findings, mut stats, errors) = collector.finish(&scanner);
+    let (mut findings, mut stats, mut errors) = collector.finish(&scanner);
+    if !scanner.options.show_secrets {
+        sanitize::scrub_report(&mut findings, &mut errors);
+    }
     let partial = match &req.mode {
         Mode::Pushed(_) | Mode::Staged => true,
         Mode::History(h) => h.range.is_some() || h.since_commit.is_some(),

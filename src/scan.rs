@@ -274,6 +274,9 @@ impl Scanner {
         self.drop_shadowed_fallbacks(&mut out.findings);
         apply_annotation_suppressions(&input, &mut out.findings);
         prepare_findings(&input, &mut out.findings, self.options.show_secrets);
+        if !self.options.show_secrets {
+            crate::sanitize::scrub_findings(&mut out.findings);
+        }
         outcome.yaml_refused = input.yaml_refused();
         outcome.findings = out.findings;
         outcome.facts = out.facts;

@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::finding::{Finding, Suppression};
+use crate::finding::{Finding, Suppression, is_current_fingerprint};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex::Regex;
 use std::collections::HashSet;
@@ -50,6 +50,17 @@ impl Allowlist {
                 Regex::new(r).map_err(|e| Error::Config(format!("allowlist regex `{r}`: {e}")))
             })
             .collect::<Result<_, _>>()?;
+        if let Some(old) = config
+            .allowlist
+            .fingerprints
+            .iter()
+            .find(|f| !is_current_fingerprint(f))
+        {
+            return Err(Error::Config(format!(
+                "allowlist fingerprint `{old}` has the old format (an unkeyed hash of the secret): \
+                 take the new fingerprint from `scan --format json` and replace it"
+            )));
+        }
         Ok(Allowlist {
             paths: glob_set(&config.allowlist.paths)?,
             regexes,
@@ -110,7 +121,7 @@ impl Baseline {
                     path.display()
                 ))
             })?;
-        let fingerprints = list
+        let fingerprints: HashSet<String> = list
             .iter()
             .filter_map(|f| {
                 f.get("fingerprint")
@@ -118,6 +129,22 @@ impl Baseline {
                     .map(str::to_string)
             })
             .collect();
+        // A baseline from before keyed fingerprints holds unkeyed hashes of
+        // the secrets (`fingerprint`, `secret_sha256`). Matching them would
+        // mean computing such hashes again, and the file itself is the leak:
+        // stop and say how to replace it.
+        let legacy = list.iter().any(|f| f.get("secret_sha256").is_some())
+            || fingerprints.iter().any(|f| !is_current_fingerprint(f));
+        if legacy {
+            return Err(Error::Config(format!(
+                "baseline {} was written by an older gitops-guard: its fingerprints are unkeyed \
+                 hashes of the secrets, which let anyone holding the file test guesses offline. \
+                 Delete it and write a new one with `gitops-guard baseline` (set {} first to \
+                 key the fingerprints; see the README)",
+                path.display(),
+                crate::finding::HMAC_KEY_ENV
+            )));
+        }
         Ok(Baseline { fingerprints })
     }
 

@@ -123,6 +123,18 @@ impl fmt::Display for KeyPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, seg) in self.0.iter().enumerate() {
             match seg {
+                // A key (or item name) shaped like a credential is one, used
+                // as a key by mistake: a message must not print it.
+                Segment::Key(k) | Segment::Named(k) if crate::sanitize::looks_like_token(k) => {
+                    if i > 0 && matches!(seg, Segment::Key(_)) {
+                        f.write_str(".")?;
+                    }
+                    let masked = crate::finding::redact(k);
+                    match seg {
+                        Segment::Key(_) => f.write_str(&masked)?,
+                        _ => write!(f, "[{masked}]")?,
+                    }
+                }
                 Segment::Key(k) if is_bare_key(k) => {
                     if i > 0 {
                         f.write_str(".")?;

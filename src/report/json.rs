@@ -22,12 +22,16 @@ pub fn finding_json(f: &Finding, show_secrets: bool) -> Value {
         "author": pv.map(|p| p.author.clone()),
         "date": pv.map(|p| p.date.clone()),
         "match": shown_match(f, show_secrets),
-        "secret_sha256": f.secret.as_ref().map(|s| s.sha256()),
         "fingerprint": f.fingerprint(),
         "message": f.message,
         "snippet": f.snippet.as_ref().map(|s| s.text.clone()),
     });
     let obj = v.as_object_mut().expect("object");
+    // Only with the user's key: an unkeyed hash of the value would let
+    // whoever holds the report confirm a guessed password offline.
+    if let Some(h) = f.secret.as_ref().and_then(|s| s.keyed_hash()) {
+        obj.insert("secret_hmac".into(), json!(h));
+    }
     if let Some(p) = pv {
         obj.insert("occurrences".into(), json!(p.occurrences));
         obj.insert("at_head".into(), json!(p.at_head));

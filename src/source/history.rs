@@ -1264,7 +1264,7 @@ impl Merger {
         for mut f in findings {
             f.provenance = Some(p.clone());
             let key = (
-                f.fingerprint(),
+                f.match_key(),
                 f.location.path.clone(),
                 format!("{:?}", f.suppressed),
             );
@@ -1314,7 +1314,7 @@ impl Merger {
 
 /// History holds many versions of a file: the same secret in 40 blob
 /// versions is one finding with 40+ places, not 40 findings. Findings with
-/// the same fingerprint (rule and secret value; for other findings rule,
+/// the same match key (rule and secret value; for other findings rule,
 /// path and identity) and the same suppression state are merged into the
 /// earliest introduction (author date, then commit): its findings are kept
 /// (one per line), every other blob adds its `(commit, path)` places to
@@ -1348,7 +1348,7 @@ pub fn merge_duplicates(findings: &mut Vec<crate::finding::Finding>) {
     for (i, f) in hist.iter().enumerate() {
         let p = f.provenance.as_ref().expect("partitioned on provenance");
         let blob: Blob = (p.commit.clone(), f.location.path.clone());
-        let key = (f.fingerprint(), format!("{:?}", f.suppressed));
+        let key = (f.match_key(), format!("{:?}", f.suppressed));
         match groups.get_mut(&key) {
             None => {
                 keep[i] = true;

@@ -1,0 +1,340 @@
+//! Keeping what the guard protects out of what it prints.
+//!
+//! Code frames are redacted with every secret of their blob (see
+//! `scan::prepare_findings`), but a finding carries other text that quotes
+//! scanned content: its message (key paths such as `stringData.<key>`, env
+//! var names, hosts), its identity, the author of its commit. And some text
+//! the guard prints is not a finding at all: a URL from a fleet manifest, the
+//! reason of a break-glass push, git's own error output. Everything here is
+//! about making those safe to print:
+//!
+//! - [`Masker`]: hide every occurrence of known secrets (all secrets of a
+//!   blob, or of a whole scan) in any text, with the same [`redact`] form
+//!   the frames use, in one pass whatever the number of secrets;
+//! - [`scrub_free_text`]: run the secret rules over text nobody scanned
+//!   (a break-glass reason) and hide what they find, plus any word that
+//!   looks like a credential;
+//! - [`looks_like_token`]: the credential-shape heuristic for map keys, URL
+//!   path segments and free text, where no rule may know the format;
+//! - [`escape_control`]: make control characters visible so scanned bytes
+//!   and file names cannot drive the terminal (retitle, clear, split lines).
+
+use crate::finding::{Finding, redact};
+use crate::rules::RuleSet;
+use aho_corasick::{AhoCorasick, MatchKind};
+use std::borrow::Cow;
+
+/// Secrets shorter than this are not searched for in other text: a
+/// three-letter value would mask unrelated words everywhere, and a frame
+/// already shows at most one character of it. The code frames use the same
+/// bound.
+pub const MIN_MASKED_LEN: usize = 4;
+
+/// Replaces every occurrence of a set of secrets in text with its redacted
+/// form. Built once per blob (or per scan): one Aho-Corasick pass per text,
+/// so the cost is linear in the text whatever the number of secrets.
+pub struct Masker {
+    secrets: Vec<String>,
+    ac: Option<AhoCorasick>,
+}
+
+impl Masker {
+    pub fn new<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Masker {
+        let mut secrets: Vec<String> = secrets
+            .into_iter()
+            .filter(|s| s.len() >= MIN_MASKED_LEN)
+            .map(str::to_string)
+            .collect();
+        secrets.sort_unstable();
+        secrets.dedup();
+        let ac = if secrets.is_empty() {
+            None
+        } else {
+            // Leftmost-longest: a secret that contains another is hidden whole.
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&secrets)
+                .ok()
+        };
+        Masker { secrets, ac }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ac.is_none()
+    }
+
+    /// `text` with every known secret redacted.
+    pub fn mask<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        let Some(ac) = &self.ac else {
+            return Cow::Borrowed(text);
+        };
+        let mut out = String::new();
+        let mut last = 0;
+        for m in ac.find_iter(text) {
+            // Patterns are whole strings, so matches fall on char boundaries.
+            out.push_str(&text[last..m.start()]);
+            out.push_str(&redact(&self.secrets[m.pattern().as_usize()]));
+            last = m.end();
+        }
+        if last == 0 {
+            return Cow::Borrowed(text);
+        }
+        out.push_str(&text[last..]);
+        Cow::Owned(out)
+    }
+
+    /// Mask `text` in place; returns whether anything was hidden.
+    pub fn mask_in_place(&self, text: &mut String) -> bool {
+        match self.mask(text) {
+            Cow::Borrowed(_) => false,
+            Cow::Owned(s) => {
+                *text = s;
+                true
+            }
+        }
+    }
+}
+
+/// Redact, in the message and identity of each finding of one blob, every
+/// secret any finding of that blob holds: the same knowledge the code
+/// frames are masked with. A token used as a Secret's data key is a finding
+/// of the secret rules, so the plaintext-Secret message that names the key
+/// (`stringData.<token> is committed in plaintext`) hides it too.
+pub fn scrub_findings(findings: &mut [Finding]) {
+    let masker = Masker::new(
+        findings
+            .iter()
+            .filter_map(|f| f.secret.as_ref().map(|s| s.expose()))
+            .collect::<Vec<_>>(),
+    );
+    if masker.is_empty() {
+        return;
+    }
+    for f in findings.iter_mut() {
+        masker.mask_in_place(&mut f.message);
+        if let Some(id) = f.identity.as_mut() {
+            masker.mask_in_place(id);
+        }
+    }
+}
+
+/// The whole-scan pass: text that is not from one blob (a commit's author
+/// and committer, the scan errors) is redacted with every secret the scan
+/// found anywhere. A token in an author name is found by the identity scan
+/// of its commit and then hidden in the provenance of every finding.
+pub fn scrub_report(findings: &mut [Finding], errors: &mut [crate::scan::ScanError]) {
+    let masker = Masker::new(
+        findings
+            .iter()
+            .filter_map(|f| f.secret.as_ref().map(|s| s.expose()))
+            .collect::<Vec<_>>(),
+    );
+    if masker.is_empty() {
+        return;
+    }
+    for f in findings.iter_mut() {
+        if let Some(p) = f.provenance.as_mut() {
+            masker.mask_in_place(&mut p.author);
+        }
+    }
+    for e in errors.iter_mut() {
+        masker.mask_in_place(&mut e.message);
+    }
+}
+
+/// Whether `s` has the shape of a credential: long, made only of the
+/// characters tokens use, with letters and digits mixed and high entropy.
+/// Used where no rule decides (a Secret's data key, a URL path segment, a
+/// word of free text), so it errs on the side of hiding; git object ids are
+/// kept readable (they name commits in break-glass reasons and URLs).
+pub fn looks_like_token(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 16 || b.len() > 4096 {
+        return false;
+    }
+    if !b
+        .iter()
+        .all(|c| c.is_ascii_alphanumeric() || b"_-+/=.~".contains(c))
+    {
+        return false;
+    }
+    let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
+    let letters = b.iter().filter(|c| c.is_ascii_alphabetic()).count();
+    if digits == 0 || letters == 0 {
+        return false;
+    }
+    let is_object_id = (b.len() == 40 || b.len() == 64)
+        && b.iter().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c));
+    if is_object_id {
+        return false;
+    }
+    // Words joined by separators (`spring.datasource.password-2`) are names.
+    let longest_run = s
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    longest_run >= 16 && crate::rules::shannon_entropy(b) >= 3.5
+}
+
+/// `s` redacted whole when it looks like a credential (a map key, a path
+/// segment), else unchanged.
+pub fn mask_if_token(s: &str) -> Cow<'_, str> {
+    if looks_like_token(s) {
+        Cow::Owned(redact(s))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// Text that no scan looked at (a break-glass reason, a message of a tool
+/// we run) made safe to print and log: what the secret rules find in it is
+/// redacted, and so is every word that looks like a credential.
+pub fn scrub_free_text(text: &str, rules: &RuleSet) -> String {
+    let found = crate::detect::secrets::find_secrets(rules, text.as_bytes());
+    let masker = Masker::new(
+        found
+            .iter()
+            .filter_map(|m| text.get(m.secret.clone()))
+            .collect::<Vec<_>>(),
+    );
+    let text = masker.mask(text);
+    let mut out = String::with_capacity(text.len());
+    let mut word_start: Option<usize> = None;
+    let is_word = |c: char| c.is_ascii_alphanumeric() || "_-+/=.~".contains(c);
+    for (i, c) in text.char_indices() {
+        if is_word(c) {
+            word_start.get_or_insert(i);
+            continue;
+        }
+        if let Some(s) = word_start.take() {
+            out.push_str(&mask_if_token(&text[s..i]));
+        }
+        out.push(c);
+    }
+    if let Some(s) = word_start {
+        out.push_str(&mask_if_token(&text[s..]));
+    }
+    out
+}
+
+/// Characters that must not reach a terminal raw: C0 and C1 controls and
+/// DEL (escape sequences, BEL, CR, backspace…), and the bidirectional
+/// overrides that make a line read differently than it is.
+pub fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
+        c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+    }
+}
+
+/// `s` with every unsafe character shown as an escape (`\x1b`, `\n`,
+/// `\u{9b}`): for text output, GitHub annotations and messages that quote
+/// paths or scanned lines. JSON and SARIF carry the real text (their
+/// encoders escape it), so tools can still open the file.
+pub fn escape_control(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_unsafe_char(c) {
+            push_escaped(&mut out, c);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A code frame's line escaped like [`escape_control`] (tabs become one
+/// space, as frames always showed them), with its caret (character start and
+/// length) moved to where the same characters ended up.
+pub fn escape_frame(text: &str, caret_start: usize, caret_len: usize) -> (String, usize, usize) {
+    let mut out = String::with_capacity(text.len());
+    let mut width = 0usize; // characters written so far
+    let (mut start, mut end) = (None, None);
+    let caret_end = caret_start + caret_len;
+    for (i, c) in text.chars().enumerate() {
+        if i == caret_start {
+            start = Some(width);
+        }
+        if i == caret_end {
+            end = Some(width);
+        }
+        let before = out.len();
+        if c == '\t' {
+            out.push(' ');
+        } else if is_unsafe_char(c) {
+            push_escaped(&mut out, c);
+        } else {
+            out.push(c);
+        }
+        width += out[before..].chars().count();
+    }
+    let start = start.unwrap_or(width);
+    let end = end.unwrap_or(width).max(start);
+    (out, start, (end - start).max(caret_len.min(1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masker_hides_every_known_secret_and_nothing_else() {
+        let m = Masker::new(["ghp_abcdefghijklmnopqrstuvwxyz0123456789", "abc"]);
+        let s = m.mask("stringData.ghp_abcdefghijklmnopqrstuvwxyz0123456789 is abc");
+        assert_eq!(s, "stringData.ghp_…6789 is abc");
+        assert!(matches!(m.mask("nothing here"), Cow::Borrowed(_)));
+        assert!(Masker::new(Vec::<&str>::new()).is_empty());
+    }
+
+    #[test]
+    fn token_shapes() {
+        assert!(looks_like_token("ghp_abcdefghijklmnopqrstuvwxyz0123456789"));
+        assert!(looks_like_token("aB3dE5fG7hJ9kL1mN3pQ5rS7"));
+        assert!(!looks_like_token("db-password"));
+        assert!(!looks_like_token("spring.datasource.password2"));
+        assert!(!looks_like_token("my-application-repository"));
+        assert!(!looks_like_token("0123456789abcdef0123456789abcdef01234567"));
+        assert!(!looks_like_token("incident"));
+    }
+
+    #[test]
+    fn free_text_is_scrubbed_by_rules_and_shape() {
+        let rules = RuleSet::builtin().unwrap();
+        let t = "ghp_abcdefghijklmnopqrstuvwxyz0123456789";
+        let s = scrub_free_text(&format!("incident 42: rotated {t}, see INC-7"), &rules);
+        assert!(!s.contains(t), "{s}");
+        assert!(s.starts_with("incident 42: rotated ghp_"), "{s}");
+        assert!(s.ends_with(", see INC-7"), "{s}");
+        assert_eq!(scrub_free_text("deploy freeze", &rules), "deploy freeze");
+    }
+
+    #[test]
+    fn control_characters_are_visible() {
+        assert_eq!(escape_control("a\x1b]0;t\x07b"), "a\\x1b]0;t\\x07b");
+        assert_eq!(escape_control("x\ny\r"), "x\\ny\\r");
+        assert_eq!(escape_control("\u{9b}31m"), "\\u{9b}31m");
+        assert_eq!(escape_control("\u{202e}"), "\\u{202e}");
+        assert!(matches!(escape_control("plain ü"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn frame_caret_follows_escapes() {
+        let (t, s, l) = escape_frame("\x1b[2Jkey\tsecret", 8, 6);
+        assert_eq!(t, "\\x1b[2Jkey secret");
+        assert_eq!(&t[s..s + l], "secret");
+        let (t, s, l) = escape_frame("ab", 0, 2);
+        assert_eq!((t.as_str(), s, l), ("ab", 0, 2));
+    }
+}

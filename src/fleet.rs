@@ -297,6 +297,12 @@ pub fn issues(url: &str) -> Vec<SourceIssue> {
             out.push(SourceIssue::EmbeddedCredentials);
         }
     }
+    // A token in the query string or the path is a credential in the URL too.
+    if !out.contains(&SourceIssue::EmbeddedCredentials)
+        && !crate::source::remote::url_secrets(url).is_empty()
+    {
+        out.push(SourceIssue::EmbeddedCredentials);
+    }
     out
 }
 
@@ -308,6 +314,10 @@ mod tests {
     fn url_issues() {
         assert_eq!(issues("https://github.com/o/r"), vec![]);
         assert_eq!(issues("ssh://git@github.com/o/r"), vec![]);
+        assert_eq!(
+            issues("https://h.example/o/r.git?access_token=x"),
+            vec![SourceIssue::EmbeddedCredentials]
+        );
         assert_eq!(issues("git@github.com:o/r.git"), vec![]);
         assert_eq!(
             issues("http://git.internal/o/r"),

@@ -222,6 +222,7 @@ fn pre_receive(args: PreReceiveArgs) -> Result<u8, Error> {
     };
 
     if let Some(reason) = pre_receive::skip_request(&pre_receive::push_options_from_env()) {
+        let reason = pre_receive::loggable_reason(&reason);
         if !settings.allow_skip {
             say(
                 &mut err,

@@ -275,6 +275,19 @@ pub fn skip_request(options: &[String]) -> Option<String> {
     })
 }
 
+/// The break-glass reason as it may be shown and logged: the pusher typed
+/// it, nobody scanned it, and it lands in the audit log and on screen. The
+/// secret rules run over it and what they find is redacted, as is any word
+/// shaped like a token (a pasted credential no rule knows); the rest stays
+/// readable. If the rules cannot be built, the whole reason is redacted.
+pub fn loggable_reason(reason: &str) -> String {
+    let text = match crate::rules::RuleSet::builtin() {
+        Ok(rules) => crate::sanitize::scrub_free_text(reason, &rules),
+        Err(_) => crate::finding::redact(reason),
+    };
+    crate::sanitize::escape_control(&text).into_owned()
+}
+
 /// Who is pushing, as the hosting platform tells the hook.
 pub fn pusher() -> String {
     for k in [

@@ -34,6 +34,27 @@ use crate::scan::{Collector, Scanner, SkipReason};
 /// The pseudo-path under which commit messages are scanned and reported.
 pub const COMMIT_MESSAGE_PATH: &str = "<commit-message>";
 
+/// The pseudo-path under which commit identities (author and committer
+/// name and email) are scanned and reported: they are text the committer
+/// chose, printed with every finding, and a token pasted there is as
+/// leaked as one in a message.
+pub const COMMIT_IDENTITY_PATH: &str = "<commit-identity>";
+
+/// The text scanned for a commit's identity: one `author:` and one
+/// `committer:` line, `Name <email>` each.
+pub fn identity_text(author: (&[u8], &[u8]), committer: (&[u8], &[u8])) -> Vec<u8> {
+    let mut t = Vec::with_capacity(author.0.len() + committer.0.len() + 64);
+    for (label, (name, email)) in [("author", author), ("committer", committer)] {
+        t.extend_from_slice(label.as_bytes());
+        t.extend_from_slice(b": ");
+        t.extend_from_slice(name);
+        t.extend_from_slice(b" <");
+        t.extend_from_slice(email);
+        t.extend_from_slice(b">\n");
+    }
+    t
+}
+
 /// Which refs a history scan starts from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum RefSelection {
@@ -178,6 +199,16 @@ pub fn scan(
             let mut p = history.commit_provenance(*ci);
             p.at_head = false;
             collector.add(COMMIT_MESSAGE_PATH, msg.len() as u64, outcome, Some(&p));
+        }
+    });
+    // Each distinct identity once, attributed to the first commit using it.
+    history.identities.par_iter().for_each(|(ci, text)| {
+        let outcome = scanner.scan_blob(COMMIT_IDENTITY_PATH, text);
+        if outcome.findings.is_empty() && outcome.facts.is_empty() {
+            collector.add(COMMIT_IDENTITY_PATH, text.len() as u64, outcome, None);
+        } else {
+            let p = history.commit_provenance(*ci);
+            collector.add(COMMIT_IDENTITY_PATH, text.len() as u64, outcome, Some(&p));
         }
     });
 
@@ -641,6 +672,9 @@ struct History {
     paths: Interner,
     authors: Interner,
     messages: Vec<(u32, Vec<u8>)>,
+    /// Distinct commit identities ([`identity_text`]), each with the first
+    /// commit (topological index) that carries it.
+    identities: Vec<(u32, Vec<u8>)>,
     gitlinks: u64,
     missing: Vec<ObjectId>,
 }
@@ -821,6 +855,8 @@ fn walk(
     let mut ids = Vec::new();
     let mut times = Vec::new();
     let mut author_ix = Vec::new();
+    let mut identity_names = Interner::default();
+    let mut identity_ix = Vec::new();
     let mut trees: Vec<ObjectId> = Vec::new();
     let mut messages = Vec::new();
     let mut seen: gix::hashtable::HashMap<ObjectId, u32> = Default::default();
@@ -881,6 +917,14 @@ fn walk(
             Ok(sig) => (sig.name.to_vec(), sig.email.to_vec(), sig.seconds()),
             Err(_) => (b"<unparsable author>".to_vec(), Vec::new(), 0),
         };
+        let committer = c.committer().ok();
+        identity_ix.push(identity_names.intern(&identity_text(
+            (&name, &email),
+            (
+                committer.as_ref().map_or(&b""[..], |s| s.name.as_ref()),
+                committer.as_ref().map_or(&b""[..], |s| s.email.as_ref()),
+            ),
+        )));
         let mut a = name;
         if !email.is_empty() {
             a.extend_from_slice(b" <");
@@ -983,6 +1027,16 @@ fn walk(
         m.0 = new_index[m.0 as usize];
     }
     messages.sort_by_key(|m| m.0);
+    let mut first_use: Vec<Option<u32>> = vec![None; identity_names.items.len()];
+    for &c in &order {
+        first_use[identity_ix[c as usize] as usize].get_or_insert(new_index[c as usize]);
+    }
+    let mut identities: Vec<(u32, Vec<u8>)> = first_use
+        .iter()
+        .enumerate()
+        .filter_map(|(k, ci)| ci.map(|ci| (ci, identity_names.get(k as u32).to_vec())))
+        .collect();
+    identities.sort();
 
     // Places: every commit counts once for its root tree; trees are numbered
     // in post-order (children first), so reverse order visits parents first.
@@ -1045,6 +1099,7 @@ fn walk(
         paths: tw.paths,
         authors,
         messages,
+        identities,
         gitlinks: tw.gitlinks,
         missing,
     })

@@ -36,7 +36,7 @@ use crate::error::Error;
 use crate::filter::glob_set;
 use crate::finding::Provenance;
 use crate::scan::{Collector, Scanner, SkipReason};
-use crate::source::history::COMMIT_MESSAGE_PATH;
+use crate::source::history::{COMMIT_IDENTITY_PATH, COMMIT_MESSAGE_PATH, identity_text};
 
 /// One line of a pre-receive hook's input.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -321,6 +321,8 @@ pub struct NewCommit {
     /// Author time, seconds since the epoch.
     pub time: i64,
     pub message: Vec<u8>,
+    /// Author and committer as scanned ([`identity_text`]).
+    pub identity: Vec<u8>,
     tree: ObjectId,
     parents: Vec<ObjectId>,
 }
@@ -597,12 +599,19 @@ fn plan_with(
             Ok(sig) => (format!("{} <{}>", sig.name, sig.email), sig.seconds()),
             Err(_) => ("<unparsable author>".to_string(), 0),
         };
+        let sig_parts = |s: Option<gix::actor::SignatureRef<'_>>| {
+            s.map_or((Vec::new(), Vec::new()), |s| (s.name.to_vec(), s.email.to_vec()))
+        };
+        let (an, ae) = sig_parts(c.author().ok());
+        let (cn, ce) = sig_parts(c.committer().ok());
+        let identity = identity_text((&an, &ae), (&cn, &ce));
         commits.push(NewCommit {
             id: *id,
             git_ref: tips[*ti].1.to_string(),
             author,
             time,
             message: c.message.to_vec(),
+            identity,
             tree: c.tree(),
             parents: c.parents().collect(),
         });
@@ -1147,6 +1156,21 @@ pub fn scan(plan: &PushPlan, scanner: &Scanner, collector: &Collector) -> Result
                 Some(&provenance(ci)),
             );
         });
+    // Each distinct identity once, with the first commit that carries it.
+    let mut seen_identities = std::collections::HashSet::new();
+    let identities: Vec<usize> = (0..plan.commits.len())
+        .filter(|&ci| seen_identities.insert(&plan.commits[ci].identity))
+        .collect();
+    identities.par_iter().for_each(|&ci| {
+        let text = &plan.commits[ci].identity;
+        let outcome = scanner.scan_blob(COMMIT_IDENTITY_PATH, text);
+        collector.add(
+            COMMIT_IDENTITY_PATH,
+            text.len() as u64,
+            outcome,
+            Some(&provenance(ci)),
+        );
+    });
     plan.tags
         .iter()
         .filter(|t| !t.message.is_empty())

@@ -6,12 +6,14 @@
 //! with `git rev-list` + `git ls-tree`, never copied from our own output.
 //!
 //! Tokens are generated at test time (`rules::examples::expand`), matched
-//! back through `secret_sha256`, and never printed.
+//! back through `secret_hmac` (the scans run with a test HMAC key: without
+//! one a report carries no value hash at all), and never printed.
 
 use assert_cmd::Command;
 use gitops_guard::rules::examples::expand;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
+use hmac::{KeyInit, Mac};
+use sha2::Sha256;
 use std::path::Path;
 use std::process::Command as Proc;
 
@@ -57,9 +59,21 @@ fn token(seed: &str) -> String {
     expand("<<github:ghp_>>", seed).expect("generator")
 }
 
-fn sha(s: &str) -> String {
-    let d = Sha256::digest(s.as_bytes());
-    d.iter().map(|b| format!("{b:02x}")).collect()
+/// The key the scans below run with ([`gitops_guard::finding::HMAC_KEY_ENV`]).
+const HMAC_KEY: &str = "history-test-key";
+
+/// `secret_hmac` of `s` under [`HMAC_KEY`], as the report computes it.
+fn keyed(s: &str) -> String {
+    let mut m = hmac::Hmac::<Sha256>::new_from_slice(HMAC_KEY.as_bytes()).expect("key");
+    for part in [&b"gitops-guard/value/v1"[..], s.as_bytes()] {
+        m.update(part);
+        m.update(&[0]);
+    }
+    m.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Run the scanner; returns (exit code, report).
@@ -70,6 +84,7 @@ fn scan(dir: &Path, extra: &[&str]) -> (i32, Value) {
         .args(extra)
         .args(["--format", "json", "--quiet"])
         .arg(dir)
+        .env(gitops_guard::finding::HMAC_KEY_ENV, HMAC_KEY)
         .output()
         .expect("runs");
     let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -89,6 +104,7 @@ fn scan_err(dir: &Path, extra: &[&str]) -> (i32, String) {
         .args(extra)
         .args(["--format", "json", "--quiet"])
         .arg(dir)
+        .env(gitops_guard::finding::HMAC_KEY_ENV, HMAC_KEY)
         .output()
         .expect("runs");
     (
@@ -99,12 +115,12 @@ fn scan_err(dir: &Path, extra: &[&str]) -> (i32, String) {
 
 /// The findings of `report` whose secret is `tok` (matched by hash).
 fn findings_of<'a>(report: &'a Value, tok: &str) -> Vec<&'a Value> {
-    let h = sha(tok);
+    let h = keyed(tok);
     report["findings"]
         .as_array()
         .expect("findings")
         .iter()
-        .filter(|f| f["secret_sha256"].as_str() == Some(h.as_str()))
+        .filter(|f| f["secret_hmac"].as_str() == Some(h.as_str()))
         .collect()
 }
 

@@ -303,7 +303,7 @@ fn sarif_is_schema_valid_with_fingerprints_and_security_severity() {
         result["locations"][0]["physicalLocation"]["region"]["startLine"],
         1
     );
-    assert!(result["partialFingerprints"]["gitopsGuard/v1"].is_string());
+    assert!(result["partialFingerprints"]["gitopsGuard/v2"].is_string());
     let rule = &v["runs"][0]["tool"]["driver"]["rules"][0];
     assert_eq!(rule["properties"]["security-severity"], "9.5");
     assert!(rule["help"]["text"].as_str().unwrap().len() > 20);

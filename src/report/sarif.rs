@@ -83,7 +83,7 @@ fn result_json(f: &Finding, rule_index: Option<usize>, show_secrets: bool) -> Va
                 "region": region,
             }
         }],
-        "partialFingerprints": { "gitopsGuard/v1": f.fingerprint() },
+        "partialFingerprints": { "gitopsGuard/v2": f.fingerprint() },
         "properties": {
             "category": f.category.as_str(),
             "security-severity": f.severity.security_severity(),

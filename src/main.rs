@@ -30,7 +30,12 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("gitops-guard: error: {e}");
+            // An error may quote a path or a line of scanned content.
+            let text = e.to_string();
+            eprintln!(
+                "gitops-guard: error: {}",
+                gitops_guard::sanitize::escape_lines(&text)
+            );
             ExitCode::from(e.exit_code())
         }
     }

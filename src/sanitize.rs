@@ -255,6 +255,16 @@ pub fn escape_control(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// [`escape_control`] line by line: newlines stay (a multi-line error
+/// message keeps its shape), every other unsafe character is escaped.
+pub fn escape_lines(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c != '\n' && is_unsafe_char(c)) {
+        return Cow::Borrowed(s);
+    }
+    let lines: Vec<Cow<'_, str>> = s.split('\n').map(escape_control).collect();
+    Cow::Owned(lines.join("\n"))
+}
+
 /// A code frame's line escaped like [`escape_control`] (tabs become one
 /// space, as frames always showed them), with its caret (character start and
 /// length) moved to where the same characters ended up.

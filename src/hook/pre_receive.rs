@@ -400,6 +400,12 @@ pub fn run(settings: &Settings, updates: &[RefUpdate]) -> Result<Outcome, Error>
     })
 }
 
+/// Scanned text (paths, messages, lines, authors) as the pusher's terminal
+/// may show it: control characters escaped (git relays them raw).
+fn esc(s: &str) -> std::borrow::Cow<'_, str> {
+    crate::sanitize::escape_control(s)
+}
+
 /// Lines written for the client, with GitLab's prefix when needed.
 pub struct Messages<'w> {
     w: &'w mut dyn Write,
@@ -456,7 +462,7 @@ fn render_report(settings: &Settings, report: &Report, m: &mut Messages<'_>) -> 
     if !report.errors.is_empty() {
         m.line("gitops-guard: push rejected: the scan could not read everything it must check (a guard fails closed):")?;
         for e in report.errors.iter().take(10) {
-            m.line(&format!("  {}: {}", e.path, e.message))?;
+            m.line(&format!("  {}: {}", esc(&e.path), esc(&e.message)))?;
         }
         if report.errors.len() > 10 {
             m.line(&format!("  … and {} more", report.errors.len() - 10))?;
@@ -497,7 +503,11 @@ fn render_report(settings: &Settings, report: &Report, m: &mut Messages<'_>) -> 
             let l = &f.location;
             m.line(&format!(
                 "  {}:{} {} [{}] {}",
-                l.path, l.line, f.rule, f.severity, f.message
+                esc(&l.path),
+                l.line,
+                f.rule,
+                f.severity,
+                esc(&f.message)
             ))?;
         }
         if advisory.len() > 10 {
@@ -513,19 +523,27 @@ fn finding(report: &Report, f: &Finding, m: &mut Messages<'_>) -> io::Result<()>
         let short = &p.commit[..p.commit.len().min(12)];
         m.line(&format!(
             "  {}  commit {short}  {}",
-            p.git_ref.as_deref().unwrap_or("?"),
-            p.author
+            esc(p.git_ref.as_deref().unwrap_or("?")),
+            esc(&p.author)
         ))?;
     }
     let value = shown_match(f, false)
         .map(|v| format!(": {v}"))
         .unwrap_or_default();
     m.line(&format!(
-        "    {}:{}:{}  {} [{}, {}] {}{value}",
-        l.path, l.line, l.column, f.rule, f.category, f.severity, f.message
+        "    {}:{}:{}  {} [{}, {}] {}{}",
+        esc(&l.path),
+        l.line,
+        l.column,
+        f.rule,
+        f.category,
+        f.severity,
+        esc(&f.message),
+        esc(&value)
     ))?;
     if let Some(s) = &f.snippet {
-        m.line(&format!("      {} | {}", l.line, s.text.replace('\t', " ")))?;
+        let (text, _, _) = crate::sanitize::escape_frame(&s.text, 0, 0);
+        m.line(&format!("      {} | {text}", l.line))?;
     }
     if let Some(info) = report.rule_info(&f.rule)
         && !info.remediation.is_empty()

@@ -3,6 +3,7 @@
 
 use super::{RenderOptions, Report, shown_match};
 use crate::finding::Severity;
+use crate::sanitize::escape_control as esc;
 use std::io::{self, Write};
 
 /// Escape a command's message: `%`, CR, LF.
@@ -25,9 +26,10 @@ pub fn render(report: &Report, opts: &RenderOptions, w: &mut dyn Write) -> io::R
             Severity::Low | Severity::Info => "notice",
         };
         let l = &f.location;
-        let mut msg = format!("[{}] {}", f.severity, f.message);
+        // The runner's log renders ANSI sequences: scanned text is escaped.
+        let mut msg = format!("[{}] {}", f.severity, esc(&f.message));
         if let Some(m) = shown_match(f, opts.show_secrets) {
-            msg.push_str(&format!(": {m}"));
+            msg.push_str(&format!(": {}", esc(&m)));
         }
         if let Some(p) = &f.provenance {
             msg.push_str(&format!(
@@ -40,7 +42,11 @@ pub fn render(report: &Report, opts: &RenderOptions, w: &mut dyn Write) -> io::R
         {
             msg.push_str(&format!("\nFix: {}", info.remediation));
         }
-        let mut props = format!("file={},line={}", escape_property(&l.path), l.line.max(1));
+        let mut props = format!(
+            "file={},line={}",
+            escape_property(&esc(&l.path)),
+            l.line.max(1)
+        );
         if l.end_line >= l.line {
             props.push_str(&format!(",endLine={}", l.end_line));
         }
@@ -60,7 +66,7 @@ pub fn render(report: &Report, opts: &RenderOptions, w: &mut dyn Write) -> io::R
         writeln!(
             w,
             "::error title=gitops-guard scan error::{}",
-            escape_data(&format!("{}: {}", e.path, e.message))
+            escape_data(&format!("{}: {}", esc(&e.path), esc(&e.message)))
         )?;
     }
     Ok(())

@@ -3,6 +3,7 @@
 
 use super::{RenderOptions, Report};
 use crate::finding::{Finding, Severity};
+use crate::sanitize::{escape_control as esc, escape_frame};
 use std::io::{self, Write};
 
 struct Paint(bool);
@@ -33,7 +34,13 @@ pub fn render(report: &Report, opts: &RenderOptions, w: &mut dyn Write) -> io::R
         frame(report, f, &p, w)?;
     }
     for e in &report.errors {
-        writeln!(w, "{}: {}: {}", p.s("1;31", "error"), e.path, e.message)?;
+        writeln!(
+            w,
+            "{}: {}: {}",
+            p.s("1;31", "error"),
+            esc(&e.path),
+            esc(&e.message)
+        )?;
     }
     summary(report, &p, w)
 }
@@ -48,16 +55,19 @@ fn frame(report: &Report, f: &Finding, p: &Paint, w: &mut dyn Write) -> io::Resu
     writeln!(
         w,
         "{}:{}:{}: {} [{}] {}: {}{}",
-        p.s("1", &l.path),
+        p.s("1", &esc(&l.path)),
         l.line,
         l.column,
         p.severity(f.severity),
         f.category,
-        p.s("1", &f.rule),
-        f.message,
+        p.s("1", &esc(&f.rule)),
+        esc(&f.message),
         suppressed
     )?;
     if let Some(s) = &f.snippet {
+        // Scanned bytes must not drive the terminal: control characters
+        // are shown as escapes, and the caret moves with them.
+        let (text, caret_start, caret_len) = escape_frame(&s.text, s.caret_start, s.caret_len);
         let num = l.line.to_string();
         let pad = " ".repeat(num.len());
         writeln!(w, "{pad} {}", p.s("34", "|"))?;
@@ -66,27 +76,27 @@ fn frame(report: &Report, f: &Finding, p: &Paint, w: &mut dyn Write) -> io::Resu
             "{} {} {}",
             p.s("34", &num),
             p.s("34", "|"),
-            s.text.replace('\t', " ")
+            text
         )?;
         writeln!(
             w,
             "{pad} {} {}{}",
             p.s("34", "|"),
-            " ".repeat(s.caret_start),
-            p.s("1;31", &"^".repeat(s.caret_len.max(1)))
+            " ".repeat(caret_start),
+            p.s("1;31", &"^".repeat(caret_len.max(1)))
         )?;
     }
     if let Some(pv) = &f.provenance {
         let short = &pv.commit[..pv.commit.len().min(12)];
         let mut line = format!("commit {short}");
         if !pv.author.is_empty() {
-            line.push_str(&format!(" by {}", pv.author));
+            line.push_str(&format!(" by {}", esc(&pv.author)));
         }
         if !pv.date.is_empty() {
             line.push_str(&format!(" on {}", pv.date));
         }
         if let Some(r) = &pv.git_ref {
-            line.push_str(&format!(" (ref {r})"));
+            line.push_str(&format!(" (ref {})", esc(r)));
         }
         if pv.occurrences > 0 {
             line.push_str(&format!("; {} more place(s) carry it", pv.occurrences));

@@ -218,11 +218,74 @@ pub fn scrub_free_text(text: &str, rules: &RuleSet) -> String {
     out
 }
 
+/// File names are bytes; reports are text. A byte of a path that is not
+/// UTF-8 is carried in the path string as the private-use character
+/// `U+10FF00 + byte`, so the exact name survives the pipeline (excludes,
+/// merging, baselines) without a second path field everywhere. Reports turn
+/// it back: `\xNN` on a terminal, U+FFFD plus an exact `path_bytes` in JSON,
+/// the raw byte percent-encoded in SARIF URIs. (A real file name using
+/// those plane-16 private-use characters would read as raw bytes; none is
+/// known in the wild.)
+const RAW_BYTE_BASE: u32 = 0x10FF00;
+
+/// A path string for `bytes`, lossless (see [`RAW_BYTE_BASE`]).
+pub fn path_from_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for &b in chunk.invalid() {
+            out.push(raw_byte_char(b));
+        }
+    }
+    out
+}
+
+fn raw_byte_char(b: u8) -> char {
+    char::from_u32(RAW_BYTE_BASE + b as u32).expect("plane 16 is valid")
+}
+
+fn raw_byte_of(c: char) -> Option<u8> {
+    let v = c as u32;
+    (RAW_BYTE_BASE..=RAW_BYTE_BASE + 0xFF)
+        .contains(&v)
+        .then(|| (v - RAW_BYTE_BASE) as u8)
+}
+
+/// The exact bytes of a path made by [`path_from_bytes`], when they are not
+/// UTF-8 (`None` for an ordinary path).
+pub fn path_bytes(path: &str) -> Option<Vec<u8>> {
+    if !path.chars().any(|c| raw_byte_of(c).is_some()) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(path.len());
+    for c in path.chars() {
+        match raw_byte_of(c) {
+            Some(b) => out.push(b),
+            None => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+        }
+    }
+    Some(out)
+}
+
+/// The path as JSON shows it: raw bytes as U+FFFD (the exact name is in
+/// `path_bytes`).
+pub fn path_for_json(path: &str) -> Cow<'_, str> {
+    if !path.chars().any(|c| raw_byte_of(c).is_some()) {
+        return Cow::Borrowed(path);
+    }
+    Cow::Owned(
+        path.chars()
+            .map(|c| if raw_byte_of(c).is_some() { '\u{fffd}' } else { c })
+            .collect(),
+    )
+}
+
 /// Characters that must not reach a terminal raw: C0 and C1 controls and
 /// DEL (escape sequences, BEL, CR, backspace…), and the bidirectional
 /// overrides that make a line read differently than it is.
 pub fn is_unsafe_char(c: char) -> bool {
     c.is_control()
+        || raw_byte_of(c).is_some()
         || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
@@ -231,6 +294,9 @@ fn push_escaped(out: &mut String, c: char) {
         '\n' => out.push_str("\\n"),
         '\r' => out.push_str("\\r"),
         '\t' => out.push_str("\\t"),
+        c if raw_byte_of(c).is_some() => {
+            out.push_str(&format!("\\x{:02x}", raw_byte_of(c).unwrap_or(0)))
+        }
         c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
         c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
     }
@@ -337,6 +403,17 @@ mod tests {
         assert_eq!(escape_control("\u{9b}31m"), "\\u{9b}31m");
         assert_eq!(escape_control("\u{202e}"), "\\u{202e}");
         assert!(matches!(escape_control("plain ü"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn non_utf8_paths_round_trip() {
+        let raw = b"dir/bad-\xff\xfe.env";
+        let p = path_from_bytes(raw);
+        assert_eq!(path_bytes(&p).as_deref(), Some(&raw[..]));
+        assert_eq!(path_for_json(&p), "dir/bad-\u{fffd}\u{fffd}.env");
+        assert_eq!(escape_control(&p), "dir/bad-\\xff\\xfe.env");
+        assert_eq!(path_from_bytes(b"ok/\xc3\xbc.yaml"), "ok/ü.yaml");
+        assert_eq!(path_bytes("ok/ü.yaml"), None);
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub fn finding_json(f: &Finding, show_secrets: bool) -> Value {
         "rule": f.rule,
         "category": f.category,
         "severity": f.severity,
-        "path": f.location.path,
+        "path": crate::sanitize::path_for_json(&f.location.path),
         "line": f.location.line,
         "column": f.location.column,
         "end_line": f.location.end_line,
@@ -29,6 +29,10 @@ pub fn finding_json(f: &Finding, show_secrets: bool) -> Value {
     let obj = v.as_object_mut().expect("object");
     // Only with the user's key: an unkeyed hash of the value would let
     // whoever holds the report confirm a guessed password offline.
+    // A file name that is not UTF-8, exactly (hex), so tools can open it.
+    if let Some(b) = crate::sanitize::path_bytes(&f.location.path) {
+        obj.insert("path_bytes".into(), json!(crate::finding::hex(&b)));
+    }
     if let Some(h) = f.secret.as_ref().and_then(|s| s.keyed_hash()) {
         obj.insert("secret_hmac".into(), json!(h));
     }

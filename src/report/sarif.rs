@@ -22,7 +22,9 @@ fn level(s: Severity) -> &'static str {
 /// Percent-encode a repo-relative path for an `artifactLocation.uri`.
 pub fn uri(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
+    // A non-UTF-8 name's raw bytes, not their stand-in characters.
+    let bytes = crate::sanitize::path_bytes(path).unwrap_or_else(|| path.as_bytes().to_vec());
+    for b in bytes {
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
                 out.push(b as char)

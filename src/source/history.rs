@@ -685,7 +685,12 @@ impl History {
     }
 
     fn path_str(&self, p: u32) -> std::borrow::Cow<'_, str> {
-        String::from_utf8_lossy(self.paths.get(p))
+        // Lossless for names that are not UTF-8 (see `sanitize::path_from_bytes`).
+        let b = self.paths.get(p);
+        match std::str::from_utf8(b) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => std::borrow::Cow::Owned(crate::sanitize::path_from_bytes(b)),
+        }
     }
 
     fn commit_provenance(&self, ci: u32) -> Provenance {

@@ -1100,7 +1100,7 @@ impl<'a> TreeWalker<'a> {
                     continue;
                 }
                 let oid = e.oid.to_owned();
-                let name = String::from_utf8_lossy(e.filename.as_ref());
+                let name = crate::sanitize::path_from_bytes(e.filename.as_ref());
                 if e.mode.is_tree() {
                     if !self.trees.contains(&oid) {
                         stack.push((oid, format!("{prefix}{name}/")));

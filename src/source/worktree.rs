@@ -113,6 +113,13 @@ fn scan_file(path: &Path, rel: &str, len: u64, scanner: &Scanner, collector: &Co
 /// `path` relative to `root`, with `/` separators.
 fn relative(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
+    // Lossless: a name that is not UTF-8 stays findable from the report.
+    #[cfg(unix)]
+    let s: std::borrow::Cow<'_, str> = {
+        use std::os::unix::ffi::OsStrExt;
+        crate::sanitize::path_from_bytes(rel.as_os_str().as_bytes()).into()
+    };
+    #[cfg(not(unix))]
     let s = rel.to_string_lossy();
     if std::path::MAIN_SEPARATOR == '/' {
         s.into_owned()

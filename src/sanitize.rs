@@ -101,6 +101,11 @@ impl Masker {
 /// of the secret rules, so the plaintext-Secret message that names the key
 /// (`stringData.<token> is committed in plaintext`) hides it too.
 pub fn scrub_findings(findings: &mut [Finding]) {
+    for f in findings.iter_mut() {
+        if let Some(s) = f.snippet.as_mut() {
+            mask_token_keys(s);
+        }
+    }
     let masker = Masker::new(
         findings
             .iter()
@@ -116,6 +121,85 @@ pub fn scrub_findings(findings: &mut [Finding]) {
             masker.mask_in_place(id);
         }
     }
+}
+
+/// Mask, in a code frame, every mapping key shaped like a credential
+/// (`  <token>: value`, `"<token>": …`): a key no rule recognises is still
+/// printed by the frame of its own line otherwise, while the message names
+/// it masked (see `KeyPath`'s display). The caret moves with the text.
+pub fn mask_token_keys(snippet: &mut crate::finding::Snippet) {
+    let chars: Vec<char> = snippet.text.chars().collect();
+    let is_word = |c: char| c.is_ascii_alphanumeric() || "_-+/=.~".contains(c);
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !is_word(chars[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && is_word(chars[i]) {
+            i += 1;
+        }
+        let mut j = i;
+        if j < chars.len() && (chars[j] == '"' || chars[j] == '\'') {
+            j += 1;
+        }
+        let is_key = j < chars.len()
+            && chars[j] == ':'
+            && chars.get(j + 1).is_none_or(|c| c.is_whitespace());
+        if is_key && looks_like_token(&chars[start..i].iter().collect::<String>()) {
+            ranges.push((start, i));
+        }
+    }
+    if ranges.is_empty() {
+        return;
+    }
+    let mut text = String::with_capacity(snippet.text.len());
+    let (cs, ce) = (snippet.caret_start, snippet.caret_start + snippet.caret_len);
+    let (mut new_cs, mut new_ce) = (None, None);
+    let mut out_len = 0usize;
+    let mut pos = 0usize;
+    let place = |orig: usize, at: usize, new_cs: &mut Option<usize>, new_ce: &mut Option<usize>| {
+        if orig == cs {
+            new_cs.get_or_insert(at);
+        }
+        if orig == ce {
+            new_ce.get_or_insert(at);
+        }
+    };
+    for &(s, e) in &ranges {
+        while pos < s {
+            place(pos, out_len, &mut new_cs, &mut new_ce);
+            text.push(chars[pos]);
+            out_len += 1;
+            pos += 1;
+        }
+        let masked = redact(&chars[s..e].iter().collect::<String>());
+        let mlen = masked.chars().count();
+        // A caret that starts inside the key starts at its mask; one that
+        // ends inside it ends after the mask.
+        if (s..e).contains(&cs) {
+            new_cs.get_or_insert(out_len);
+        }
+        if (s + 1..=e).contains(&ce) {
+            new_ce.get_or_insert(out_len + mlen);
+        }
+        text.push_str(&masked);
+        out_len += mlen;
+        pos = e;
+    }
+    while pos < chars.len() {
+        place(pos, out_len, &mut new_cs, &mut new_ce);
+        text.push(chars[pos]);
+        out_len += 1;
+        pos += 1;
+    }
+    let start = new_cs.unwrap_or(out_len);
+    let end = new_ce.unwrap_or(out_len).max(start + 1);
+    snippet.text = text;
+    snippet.caret_start = start;
+    snippet.caret_len = end - start;
 }
 
 /// The whole-scan pass: text that is not from one blob (a commit's author
@@ -403,6 +487,36 @@ mod tests {
         assert_eq!(escape_control("\u{9b}31m"), "\\u{9b}31m");
         assert_eq!(escape_control("\u{202e}"), "\\u{202e}");
         assert!(matches!(escape_control("plain ü"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn token_shaped_keys_are_masked_in_frames() {
+        use crate::finding::Snippet;
+        let key = "aB3dE5fG7hJ9kL1mN3pQ5rS7x";
+        let mut s = Snippet {
+            text: format!("  {key}: value"),
+            caret_start: 2 + key.len() + 2,
+            caret_len: 5,
+        };
+        mask_token_keys(&mut s);
+        assert!(!s.text.contains(key), "{}", s.text);
+        let shown: String = s.text.chars().skip(s.caret_start).take(s.caret_len).collect();
+        assert_eq!(shown, "value");
+        let mut plain = Snippet {
+            text: "  db-password: value".into(),
+            caret_start: 15,
+            caret_len: 5,
+        };
+        mask_token_keys(&mut plain);
+        assert_eq!(plain.text, "  db-password: value");
+        // A token-shaped value is no key: left to the secret rules.
+        let mut v = Snippet {
+            text: format!("k: {key}"),
+            caret_start: 3,
+            caret_len: key.len(),
+        };
+        mask_token_keys(&mut v);
+        assert!(v.text.contains(key));
     }
 
     #[test]

@@ -183,6 +183,15 @@ fn token_used_as_secret_data_key_is_redacted_in_every_format() {
         "the plaintext Secret must still be reported: {rules:?}"
     );
     assert!(rules.contains(&"github-pat-classic"), "{rules:?}");
+    // A key shaped like a credential that no rule knows is masked too, in
+    // the message (the key path) and in the frame of its line.
+    let unknown = gitops_guard::rules::examples::expand("x<<alnum:31>>9", "leak-key-shape").unwrap();
+    write_tree(
+        dir.path(),
+        &[("apps/shape.yaml", &secret_with_token_key(&unknown))],
+    );
+    scan_every_format(dir.path(), &["."], &unknown);
+    std::fs::remove_file(dir.path().join("apps/shape.yaml")).unwrap();
     // A message that quotes a key that is no secret keeps it readable.
     write_tree(
         dir.path(),

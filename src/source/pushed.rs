@@ -1171,21 +1171,24 @@ pub fn scan(plan: &PushPlan, scanner: &Scanner, collector: &Collector) -> Result
             Some(&provenance(ci)),
         );
     });
-    plan.tags
-        .iter()
-        .filter(|t| !t.message.is_empty())
-        .for_each(|t| {
+    plan.tags.iter().for_each(|t| {
+        let p = Provenance {
+            commit: t.id.to_string(),
+            author: t.tagger.clone(),
+            date: crate::hook::rfc3339(t.time),
+            occurrences: 0,
+            at_head: false,
+            git_ref: Some(t.git_ref.clone()),
+        };
+        if !t.message.is_empty() {
             let outcome = scanner.scan_blob(TAG_MESSAGE_PATH, &t.message);
-            let p = Provenance {
-                commit: t.id.to_string(),
-                author: t.tagger.clone(),
-                date: crate::hook::rfc3339(t.time),
-                occurrences: 0,
-                at_head: false,
-                git_ref: Some(t.git_ref.clone()),
-            };
             collector.add(TAG_MESSAGE_PATH, t.message.len() as u64, outcome, Some(&p));
-        });
+        }
+        // The tagger, like a commit's author and committer.
+        let identity = format!("tagger: {}\n", t.tagger);
+        let outcome = scanner.scan_blob(COMMIT_IDENTITY_PATH, identity.as_bytes());
+        collector.add(COMMIT_IDENTITY_PATH, identity.len() as u64, outcome, Some(&p));
+    });
     if plan.blobs.is_empty() {
         return Ok(());
     }

@@ -7,7 +7,7 @@
 //! [allowlist]
 //! paths = ["docs/**"]                # scanned, but findings there are suppressed
 //! regexes = ['''^dev-only-''']        # findings whose secret matches are suppressed
-//! fingerprints = ["3f2a…"]           # findings with these fingerprints are suppressed
+//! fingerprints = ["p1:3f2a…"]        # findings with these fingerprints are suppressed
 //!
 //! [rules]
 //! disable = ["generic-secret-assignment"]

@@ -357,7 +357,11 @@ impl Finding {
                     "{FINGERPRINT_KEYED}{}",
                     hmac_hex(
                         k,
-                        &[b"gitops-guard/fp/v1", self.rule.as_bytes(), s.expose().as_bytes()],
+                        &[
+                            b"gitops-guard/fp/v1",
+                            self.rule.as_bytes(),
+                            s.expose().as_bytes()
+                        ],
                         16
                     )
                 ),

@@ -248,7 +248,8 @@ pub fn looks_like_token(s: &str) -> bool {
         return false;
     }
     let is_object_id = (b.len() == 40 || b.len() == 64)
-        && b.iter().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c));
+        && b.iter()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c));
     if is_object_id {
         return false;
     }
@@ -359,7 +360,13 @@ pub fn path_for_json(path: &str) -> Cow<'_, str> {
     }
     Cow::Owned(
         path.chars()
-            .map(|c| if raw_byte_of(c).is_some() { '\u{fffd}' } else { c })
+            .map(|c| {
+                if raw_byte_of(c).is_some() {
+                    '\u{fffd}'
+                } else {
+                    c
+                }
+            })
             .collect(),
     )
 }
@@ -465,7 +472,9 @@ mod tests {
         assert!(!looks_like_token("db-password"));
         assert!(!looks_like_token("spring.datasource.password2"));
         assert!(!looks_like_token("my-application-repository"));
-        assert!(!looks_like_token("0123456789abcdef0123456789abcdef01234567"));
+        assert!(!looks_like_token(
+            "0123456789abcdef0123456789abcdef01234567"
+        ));
         assert!(!looks_like_token("incident"));
     }
 
@@ -500,7 +509,12 @@ mod tests {
         };
         mask_token_keys(&mut s);
         assert!(!s.text.contains(key), "{}", s.text);
-        let shown: String = s.text.chars().skip(s.caret_start).take(s.caret_len).collect();
+        let shown: String = s
+            .text
+            .chars()
+            .skip(s.caret_start)
+            .take(s.caret_len)
+            .collect();
         assert_eq!(shown, "value");
         let mut plain = Snippet {
             text: "  db-password: value".into(),

@@ -49,20 +49,38 @@ fn scan_every_format(dir: &Path, args: &[&str], token: &str) -> serde_json::Valu
             out.code,
             out.stderr
         );
-        assert_never_printed(&format!("scan --format {format} (stdout)"), &out.stdout, token);
-        assert_never_printed(&format!("scan --format {format} (stderr)"), &out.stderr, token);
+        assert_never_printed(
+            &format!("scan --format {format} (stdout)"),
+            &out.stdout,
+            token,
+        );
+        assert_never_printed(
+            &format!("scan --format {format} (stderr)"),
+            &out.stderr,
+            token,
+        );
         if format == "json" {
             json = serde_json::from_str(&out.stdout).expect("JSON report");
         }
         // And through --output, into a file.
         let file = dir.join(format!("report.{format}"));
-        let mut a = vec!["scan", "--format", format, "--output", file.to_str().unwrap()];
+        let mut a = vec![
+            "scan",
+            "--format",
+            format,
+            "--output",
+            file.to_str().unwrap(),
+        ];
         a.extend_from_slice(args);
         let out = gg(dir, &a);
         assert_eq!(out.code, 1, "{format} --output: {}", out.stderr);
         let written = std::fs::read_to_string(&file).expect("report file");
         assert_never_printed(&format!("scan --format {format} --output"), &written, token);
-        assert_never_printed(&format!("scan --format {format} --output (stderr)"), &out.stderr, token);
+        assert_never_printed(
+            &format!("scan --format {format} --output (stderr)"),
+            &out.stderr,
+            token,
+        );
         std::fs::remove_file(&file).unwrap();
     }
     json
@@ -104,7 +122,10 @@ impl Server {
         let client = dir.path().join("client");
         git(dir.path(), &["init", "--quiet", "--bare", "server.git"]);
         git(dir.path(), &["init", "--quiet", "-b", "main", "client"]);
-        git(&client, &["remote", "add", "origin", server.to_str().unwrap()]);
+        git(
+            &client,
+            &["remote", "add", "origin", server.to_str().unwrap()],
+        );
         write_tree(&client, &[("README.md", "# fleet\n")]);
         git(&client, &["add", "-A"]);
         git(&client, &["commit", "--quiet", "-m", "initial"]);
@@ -185,7 +206,8 @@ fn token_used_as_secret_data_key_is_redacted_in_every_format() {
     assert!(rules.contains(&"github-pat-classic"), "{rules:?}");
     // A key shaped like a credential that no rule knows is masked too, in
     // the message (the key path) and in the frame of its line.
-    let unknown = gitops_guard::rules::examples::expand("x<<alnum:31>>9", "leak-key-shape").unwrap();
+    let unknown =
+        gitops_guard::rules::examples::expand("x<<alnum:31>>9", "leak-key-shape").unwrap();
     write_tree(
         dir.path(),
         &[("apps/shape.yaml", &secret_with_token_key(&unknown))],
@@ -202,7 +224,11 @@ fn token_used_as_secret_data_key_is_redacted_in_every_format() {
     );
     std::fs::remove_file(dir.path().join("apps/app.enc.yaml")).unwrap();
     let out = gg(dir.path(), &["scan", "--format", "json", "."]);
-    assert!(out.stdout.contains("stringData.db-password"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("stringData.db-password"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -227,15 +253,29 @@ fn token_in_url_query_or_path_is_redacted_by_sources_and_scan_url() {
     );
     write_tree(dir.path(), &[("clusters/sources.yaml", &fleet)]);
     let missing = dir.path().join("no-such-mirror");
-    let map = format!("--url-map=https://git.example.invalid/=file://{}/", missing.display());
+    let map = format!(
+        "--url-map=https://git.example.invalid/=file://{}/",
+        missing.display()
+    );
     for args in [
         vec!["sources", "clusters"],
         vec!["sources", "--format", "json", "clusters"],
         vec!["sources", "--scan-sources", &map, "clusters"],
-        vec!["sources", "--scan-sources", "--format", "json", &map, "clusters"],
+        vec![
+            "sources",
+            "--scan-sources",
+            "--format",
+            "json",
+            &map,
+            "clusters",
+        ],
     ] {
         let out = gg(dir.path(), &args);
-        assert!(out.stdout.contains("git.example.invalid"), "{args:?}: {}", out.stdout);
+        assert!(
+            out.stdout.contains("git.example.invalid"),
+            "{args:?}: {}",
+            out.stdout
+        );
         for t in [&q, &p, &u] {
             assert_never_printed(&format!("{args:?} stdout"), &out.stdout, t);
             assert_never_printed(&format!("{args:?} stderr"), &out.stderr, t);
@@ -266,7 +306,10 @@ fn token_in_url_query_or_path_is_redacted_by_sources_and_scan_url() {
 #[test]
 fn break_glass_reason_holding_a_token_is_redacted_in_output_and_audit_log() {
     let s = Server::new("");
-    git(&s.server, &["config", "receive.advertisePushOptions", "true"]);
+    git(
+        &s.server,
+        &["config", "receive.advertisePushOptions", "true"],
+    );
     git(&s.server, &["config", "gitops-guard.allowSkip", "true"]);
     let token = github_token("leak-break-glass");
     s.commit(&[("x.env", "LOG_LEVEL=info\n")], &[]);
@@ -275,13 +318,19 @@ fn break_glass_reason_holding_a_token_is_redacted_in_output_and_audit_log() {
     let (ok, out) = s.push(&["-o", &option, "main"], &[("USER", "oncall-bob")]);
     assert!(ok, "{out}");
     assert!(out.contains("SKIPPED"), "{out}");
-    assert!(out.contains("incident 42"), "the reason stays readable:\n{out}");
+    assert!(
+        out.contains("incident 42"),
+        "the reason stays readable:\n{out}"
+    );
     assert_never_printed("break-glass output", &out, &token);
     let log = std::fs::read_to_string(s.server.join("gitops-guard-audit.log")).unwrap();
     assert_never_printed("audit log", &log, &token);
     let entry: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
     assert!(
-        entry["reason"].as_str().unwrap().starts_with("incident 42, used ghp_"),
+        entry["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("incident 42, used ghp_"),
         "{entry}"
     );
 }
@@ -292,7 +341,10 @@ fn token_in_commit_author_or_committer_is_found_and_redacted() {
     let committer_token = github_token("leak-committer");
     let env = [
         ("GIT_AUTHOR_NAME", format!("Dev {author_token}")),
-        ("GIT_COMMITTER_EMAIL", format!("{committer_token}@ci.example.invalid")),
+        (
+            "GIT_COMMITTER_EMAIL",
+            format!("{committer_token}@ci.example.invalid"),
+        ),
     ];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     // History and range scans.
@@ -303,12 +355,18 @@ fn token_in_commit_author_or_committer_is_found_and_redacted() {
     git(dir.path(), &["commit", "--quiet", "-m", "base"]);
     write_tree(
         dir.path(),
-        &[("apps/app.env", &format!("TOKEN={}\n", github_token("leak-author-blob")))],
+        &[(
+            "apps/app.env",
+            &format!("TOKEN={}\n", github_token("leak-author-blob")),
+        )],
     );
     git(dir.path(), &["add", "-A"]);
     let (ok, out) = git_as(dir.path(), &["commit", "--quiet", "-m", "add app"], &env);
     assert!(ok, "{out}");
-    for args in [vec!["--history", "."], vec!["--history", "--range", "HEAD~1..HEAD", "."]] {
+    for args in [
+        vec!["--history", "."],
+        vec!["--history", "--range", "HEAD~1..HEAD", "."],
+    ] {
         for t in [&author_token, &committer_token] {
             let report = scan_every_format(dir.path(), &args, t);
             let identity_findings = report["findings"]
@@ -334,7 +392,10 @@ fn token_in_commit_author_or_committer_is_found_and_redacted() {
     write_tree(clean.path(), &[("a.yaml", "a: 1\n")]);
     git(clean.path(), &["add", "-A"]);
     git(clean.path(), &["commit", "--quiet", "-m", "base"]);
-    let out = gg(clean.path(), &["scan", "--history", "--format", "json", "."]);
+    let out = gg(
+        clean.path(),
+        &["scan", "--history", "--format", "json", "."],
+    );
     assert_eq!(out.code, 0, "{}", out.stdout);
 }
 
@@ -350,7 +411,9 @@ fn json_report_and_baseline_hold_no_unkeyed_hash_of_a_secret() {
             ("apps/app.env", &format!("GITHUB_TOKEN={token}\n")),
             (
                 "apps/secret.yaml",
-                &format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: {weak}\n"),
+                &format!(
+                    "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: {weak}\n"
+                ),
             ),
         ],
     );
@@ -388,7 +451,8 @@ fn json_report_and_baseline_hold_no_unkeyed_hash_of_a_secret() {
             }
         }
         let baseline = dir.path().join("baseline.json");
-        let (code, _, stderr) = with_key(&["baseline", "--output", baseline.to_str().unwrap(), "."]);
+        let (code, _, stderr) =
+            with_key(&["baseline", "--output", baseline.to_str().unwrap(), "."]);
         assert_eq!(code, 0, "{stderr}");
         let text = std::fs::read_to_string(&baseline).unwrap();
         for t in [token.as_str(), weak] {
@@ -396,10 +460,22 @@ fn json_report_and_baseline_hold_no_unkeyed_hash_of_a_secret() {
         }
         // The baseline keeps matching on another run, and after a rebase
         // that rewrites every commit.
-        let (code, out, stderr) =
-            with_key(&["scan", "--format", "json", "--baseline", baseline.to_str().unwrap(), "."]);
-        assert_eq!(code, 0, "the baseline must suppress everything: {out}{stderr}");
-        git(dir.path(), &["commit", "--quiet", "--amend", "-m", "rewritten"]);
+        let (code, out, stderr) = with_key(&[
+            "scan",
+            "--format",
+            "json",
+            "--baseline",
+            baseline.to_str().unwrap(),
+            ".",
+        ]);
+        assert_eq!(
+            code, 0,
+            "the baseline must suppress everything: {out}{stderr}"
+        );
+        git(
+            dir.path(),
+            &["commit", "--quiet", "--amend", "-m", "rewritten"],
+        );
         let (code, out, stderr) = with_key(&[
             "scan",
             "--history",
@@ -467,7 +543,11 @@ fn control_characters_in_lines_and_file_names_are_escaped_in_text_output() {
                 "{format} {what}: raw control characters reach the terminal: {s:?}"
             );
         }
-        assert!(out.stdout.contains("\\x1b"), "{format}: escaped visibly: {}", out.stdout);
+        assert!(
+            out.stdout.contains("\\x1b"),
+            "{format}: escaped visibly: {}",
+            out.stdout
+        );
         if format == "text" {
             // Each finding's header line starts with its path: a newline in
             // a file name must not split it.
@@ -477,7 +557,11 @@ fn control_characters_in_lines_and_file_names_are_escaped_in_text_output() {
                 .filter(|l| l.contains("[secret]"))
                 .count();
             assert_eq!(heads, 2, "{}", out.stdout);
-            assert!(out.stdout.contains("evil\\nname\\x1b[31m.env:1:"), "{}", out.stdout);
+            assert!(
+                out.stdout.contains("evil\\nname\\x1b[31m.env:1:"),
+                "{}",
+                out.stdout
+            );
         }
     }
     // JSON keeps the real name, so a tool can open the file.
@@ -505,12 +589,18 @@ fn invalid_utf8_file_names_stay_findable_from_json() {
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let f = &v["findings"][0];
     // `path_bytes` (hex) gives the exact name back when `path` could not.
-    let hex = f["path_bytes"].as_str().expect("path_bytes for a non-UTF-8 name");
+    let hex = f["path_bytes"]
+        .as_str()
+        .expect("path_bytes for a non-UTF-8 name");
     let bytes: Vec<u8> = (0..hex.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
         .collect();
-    assert!(dir.path().join(std::ffi::OsStr::from_bytes(&bytes)).is_file());
+    assert!(
+        dir.path()
+            .join(std::ffi::OsStr::from_bytes(&bytes))
+            .is_file()
+    );
     // A valid name carries no such field.
     let ok = tempfile::tempdir().unwrap();
     write_tree(ok.path(), &[("a.env", &format!("TOKEN={token}\n"))]);

@@ -11,8 +11,8 @@
 
 use assert_cmd::Command;
 use gitops_guard::rules::examples::expand;
-use serde_json::Value;
 use hmac::{KeyInit, Mac};
+use serde_json::Value;
 use sha2::Sha256;
 use std::path::Path;
 use std::process::Command as Proc;

@@ -71,13 +71,7 @@ fn frame(report: &Report, f: &Finding, p: &Paint, w: &mut dyn Write) -> io::Resu
         let num = l.line.to_string();
         let pad = " ".repeat(num.len());
         writeln!(w, "{pad} {}", p.s("34", "|"))?;
-        writeln!(
-            w,
-            "{} {} {}",
-            p.s("34", &num),
-            p.s("34", "|"),
-            text
-        )?;
+        writeln!(w, "{} {} {}", p.s("34", &num), p.s("34", "|"), text)?;
         writeln!(
             w,
             "{pad} {} {}{}",

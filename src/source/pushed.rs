@@ -600,7 +600,9 @@ fn plan_with(
             Err(_) => ("<unparsable author>".to_string(), 0),
         };
         let sig_parts = |s: Option<gix::actor::SignatureRef<'_>>| {
-            s.map_or((Vec::new(), Vec::new()), |s| (s.name.to_vec(), s.email.to_vec()))
+            s.map_or((Vec::new(), Vec::new()), |s| {
+                (s.name.to_vec(), s.email.to_vec())
+            })
         };
         let (an, ae) = sig_parts(c.author().ok());
         let (cn, ce) = sig_parts(c.committer().ok());
@@ -1187,7 +1189,12 @@ pub fn scan(plan: &PushPlan, scanner: &Scanner, collector: &Collector) -> Result
         // The tagger, like a commit's author and committer.
         let identity = format!("tagger: {}\n", t.tagger);
         let outcome = scanner.scan_blob(COMMIT_IDENTITY_PATH, identity.as_bytes());
-        collector.add(COMMIT_IDENTITY_PATH, identity.len() as u64, outcome, Some(&p));
+        collector.add(
+            COMMIT_IDENTITY_PATH,
+            identity.len() as u64,
+            outcome,
+            Some(&p),
+        );
     });
     if plan.blobs.is_empty() {
         return Ok(());

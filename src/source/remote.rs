@@ -59,9 +59,27 @@ pub fn redact_url(url: &str) -> String {
 
 /// Query parameter names that carry credentials whatever their value looks like.
 const SECRET_PARAMS: &[&str] = &[
-    "token", "access_token", "private_token", "auth", "key", "api_key", "apikey", "secret",
-    "password", "passwd", "pass", "pwd", "sig", "signature", "credential", "credentials",
-    "code", "session", "x-amz-signature", "x-amz-credential", "x-amz-security-token",
+    "token",
+    "access_token",
+    "private_token",
+    "auth",
+    "key",
+    "api_key",
+    "apikey",
+    "secret",
+    "password",
+    "passwd",
+    "pass",
+    "pwd",
+    "sig",
+    "signature",
+    "credential",
+    "credentials",
+    "code",
+    "session",
+    "x-amz-signature",
+    "x-amz-credential",
+    "x-amz-security-token",
 ];
 
 /// The credential pieces of `url` (what [`redact_url`] hides), raw. Used to

@@ -215,11 +215,14 @@ fn token_used_as_secret_data_key_is_redacted_in_every_format() {
     scan_every_format(dir.path(), &["."], &unknown);
     std::fs::remove_file(dir.path().join("apps/shape.yaml")).unwrap();
     // A message that quotes a key that is no secret keeps it readable.
+    let value = gitops_guard::rules::examples::expand("<<alnum:16>>", "leak-key-plain").unwrap();
     write_tree(
         dir.path(),
         &[(
             "apps/secret.yaml",
-            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\nstringData:\n  db-password: s3cr3t-Value-42x\n",
+            &format!(
+                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\nstringData:\n  db-password: {value}\n"
+            ),
         )],
     );
     std::fs::remove_file(dir.path().join("apps/app.enc.yaml")).unwrap();

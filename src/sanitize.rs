@@ -203,7 +203,7 @@ pub fn mask_token_keys(snippet: &mut crate::finding::Snippet) {
 }
 
 /// The whole-scan pass: text that is not from one blob (a commit's author
-/// and committer, the scan errors) is redacted with every secret the scan
+/// and committer, the pushed ref's name, the scan errors) is redacted with every secret the scan
 /// found anywhere. A token in an author name is found by the identity scan
 /// of its commit and then hidden in the provenance of every finding.
 pub fn scrub_report(findings: &mut [Finding], errors: &mut [crate::scan::ScanError]) {
@@ -219,6 +219,9 @@ pub fn scrub_report(findings: &mut [Finding], errors: &mut [crate::scan::ScanErr
     for f in findings.iter_mut() {
         if let Some(p) = f.provenance.as_mut() {
             masker.mask_in_place(&mut p.author);
+            if let Some(r) = p.git_ref.as_mut() {
+                masker.mask_in_place(r);
+            }
         }
     }
     for e in errors.iter_mut() {

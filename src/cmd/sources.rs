@@ -11,6 +11,7 @@ use gitops_guard::fleet::{GitSource, git_sources};
 use gitops_guard::report::{self, RenderOptions};
 use gitops_guard::scan::ScanOptions;
 use gitops_guard::source::history::HistoryOptions;
+use gitops_guard::sanitize::{escape_control as esc, escape_lines};
 use gitops_guard::source::remote::redact_url;
 use gitops_guard::{Mode, ScanRequest};
 use std::io::Write;
@@ -162,21 +163,30 @@ fn render_text(
         } else {
             format!(" ({})", notes.join(", "))
         };
-        writeln!(w, "{}:{}  {}  {}{notes}", s.path, s.line, s.object, s.url)?;
+        // Paths, names and revisions come from scanned manifests: escaped.
+        writeln!(
+            w,
+            "{}:{}  {}  {}{}",
+            esc(&s.path),
+            s.line,
+            esc(&s.object),
+            esc(&s.url),
+            esc(&notes)
+        )?;
         for i in &s.issues {
             writeln!(w, "  ! {}", i.explain())?;
         }
     }
     for e in errors {
-        writeln!(w, "error: {}: {}", e.path, e.message)?;
+        writeln!(w, "error: {}: {}", esc(&e.path), esc(&e.message))?;
     }
     let flagged = sources.iter().filter(|s| !s.issues.is_empty()).count();
     writeln!(w, "{} Git source(s), {} flagged", sources.len(), flagged)?;
     for (url, result) in scans {
-        writeln!(w, "\n== {}", redact_url(url))?;
+        writeln!(w, "\n== {}", esc(&redact_url(url)))?;
         match result {
             Ok(r) => report::text::render(r, &RenderOptions::default(), w)?,
-            Err(e) => writeln!(w, "error: {e}")?,
+            Err(e) => writeln!(w, "error: {}", escape_lines(&e.to_string()))?,
         }
     }
     Ok(())

@@ -350,9 +350,24 @@ impl Finding {
     ///   object identity (or message), which hold no secret (they are
     ///   redacted like the code frames).
     pub fn fingerprint(&self) -> String {
+        self.fingerprint_with(hmac_key())
+    }
+
+    /// Every fingerprint a baseline or allowlist entry may hold for this
+    /// finding: the current one and, when a key is set, the keyless form
+    /// too, so a baseline written before the key was set keeps matching.
+    pub fn fingerprints(&self) -> Vec<String> {
+        let mut v = vec![self.fingerprint()];
+        if hmac_key().is_some() && self.secret.is_some() {
+            v.push(self.fingerprint_with(None));
+        }
+        v
+    }
+
+    fn fingerprint_with(&self, key: Option<&[u8]>) -> String {
         let path = self.location.path.as_bytes();
         match (&self.secret, &self.identity) {
-            (Some(s), _) => match hmac_key() {
+            (Some(s), _) => match key {
                 Some(k) => format!(
                     "{FINGERPRINT_KEYED}{}",
                     hmac_hex(

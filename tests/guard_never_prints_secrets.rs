@@ -611,3 +611,66 @@ fn invalid_utf8_file_names_stay_findable_from_json() {
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert!(v["findings"][0].get("path_bytes").is_none());
 }
+
+/// `gitops-guard args…` in `dir` with `GITOPS_GUARD_HMAC_KEY` set or unset.
+fn gg_key(dir: &Path, key: Option<&str>, args: &[&str]) -> (i32, String, String) {
+    let mut c = Command::new(bin());
+    c.args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITOPS_GUARD_HMAC_KEY");
+    if let Some(k) = key {
+        c.env("GITOPS_GUARD_HMAC_KEY", k);
+    }
+    let o = c.output().unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_baseline_written_without_a_key_keeps_matching_once_a_key_is_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = github_token("leak-baseline-migrate");
+    write_tree(dir.path(), &[("a.env", &format!("GITHUB_TOKEN={token}\n"))]);
+    let baseline = dir.path().join("b.json");
+    let b = baseline.to_str().unwrap();
+    let (code, _, err) = gg_key(dir.path(), None, &["baseline", "--output", b, "."]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = gg_key(dir.path(), Some("new-key"), &["scan", "--baseline", b, "."]);
+    assert_eq!(code, 0, "{out}{err}");
+    // A new secret beside it is not covered.
+    let other = github_token("leak-baseline-new");
+    write_tree(dir.path(), &[("b.env", &format!("GITHUB_TOKEN={other}\n"))]);
+    let (code, out, _) = gg_key(dir.path(), Some("new-key"), &["scan", "--baseline", b, "."]);
+    assert_eq!(code, 1, "{out}");
+}
+
+#[test]
+fn an_old_format_baseline_is_refused_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = github_token("leak-baseline-old");
+    write_tree(dir.path(), &[("a.env", &format!("GITHUB_TOKEN={token}\n"))]);
+    let old = serde_json::json!({
+        "version": 1,
+        "findings": [{
+            "rule": "github-pat-classic",
+            "fingerprint": "0123456789abcdef0123456789abcdef",
+            "secret_sha256": "00".repeat(32),
+        }],
+    });
+    let baseline = dir.path().join("old.json");
+    std::fs::write(&baseline, old.to_string()).unwrap();
+    let (code, out, err) = gg_key(
+        dir.path(),
+        None,
+        &["scan", "--baseline", baseline.to_str().unwrap(), "."],
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("older gitops-guard"), "{err}");
+    assert!(err.contains("gitops-guard baseline"), "{err}");
+    assert_never_printed("old baseline error", &err, &token);
+}

@@ -77,7 +77,10 @@ impl Allowlist {
         {
             return Some("allowlisted regex".into());
         }
-        if self.fingerprints.contains(&f.fingerprint()) {
+        if f.fingerprints()
+            .iter()
+            .any(|fp| self.fingerprints.contains(fp))
+        {
             return Some("allowlisted fingerprint".into());
         }
         None
@@ -152,8 +155,13 @@ impl Baseline {
     pub fn apply(&self, findings: &mut [Finding]) -> u64 {
         let mut used = HashSet::new();
         for f in findings.iter_mut() {
-            let fp = f.fingerprint();
-            if self.fingerprints.contains(&fp) {
+            // The keyed form, or the keyless one of a baseline written
+            // before the key was set.
+            let hit = f
+                .fingerprints()
+                .into_iter()
+                .find(|fp| self.fingerprints.contains(fp));
+            if let Some(fp) = hit {
                 used.insert(fp);
                 if f.suppressed.is_none() {
                     f.suppressed = Some(Suppression::Baseline);

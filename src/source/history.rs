@@ -126,7 +126,7 @@ pub fn scan(
     scanner: &Scanner,
     collector: &Collector,
 ) -> Result<(), Error> {
-    let repo = gix::discover(target).map_err(|e| {
+    let repo = super::discover_repo(target).map_err(|e| {
         scan_err(format!(
             "{} is not a git repository: {}",
             target.display(),
@@ -137,7 +137,19 @@ pub fn scan(
     let uncommitted = uncommitted_changes(&repo);
     let excludes = glob_set(&scanner.options.exclude)?;
 
-    let (commits, boundary) = select_commits(&repo, opts)?;
+    let Selection {
+        commits,
+        boundary,
+        blobs: blob_tips,
+        problems,
+    } = select_commits(&repo, opts)?;
+    for (name, msg) in problems {
+        if opts.allow_missing {
+            collector.skip(SkipReason::MissingObject);
+        } else {
+            collector.error(name, format!("{msg}; --allow-missing skips it"));
+        }
+    }
     let progress = opts.progress.clone().unwrap_or_default();
     // A whole history reads every commit and tree: decode them all first,
     // in parallel, one pass over the packs (the walk itself cannot be
@@ -156,6 +168,7 @@ pub fn scan(
         pre.as_ref(),
         &commits,
         &boundary,
+        &blob_tips,
         collector,
         &progress,
     )?;
@@ -221,7 +234,7 @@ pub fn scan(
         reader.traverse_packs(&objects_dir, threads);
         reader.loose(&objects_dir);
         if reader.delivered.load(Ordering::Relaxed) < n_wanted as u64 {
-            let repo = gix::open(&git_dir).map_err(|e| scan_err(chain(&e)))?;
+            let repo = super::open_repo(&git_dir).map_err(|e| scan_err(chain(&e)))?;
             reader.by_oid(&repo);
         }
     } else if n_wanted > 0 {
@@ -458,77 +471,142 @@ fn pack_object_count(objects_dir: &Path) -> usize {
 // ---------------------------------------------------------------------------
 // Commit selection
 
-/// A commit or a tree a ref points at directly.
+/// What a ref points at, its tags peeled.
 struct Tip {
     id: ObjectId,
+    kind: gix::objs::Kind,
+    /// The ref (or revision) it was reached from.
+    name: String,
 }
 
-fn peel(repo: &gix::Repository, id: ObjectId) -> Result<Option<ObjectId>, Error> {
-    match repo.try_find_object(id) {
-        Ok(Some(obj)) => match obj.peel_tags_to_end() {
-            Ok(o) => Ok(Some(o.id)),
-            Err(_) => Ok(None),
-        },
-        Ok(None) => Ok(None),
-        Err(e) => Err(scan_err(format!("cannot read object {id}: {}", chain(&e)))),
+/// A ref that could not be followed: its name and why.
+type RefProblem = (String, String);
+
+/// Follow `id` (what ref `name` points at) through annotated tags to the
+/// object they end at, whatever its type: a ref to a blob or a tree is
+/// content like any other.
+fn resolve(repo: &gix::Repository, mut id: ObjectId, name: &str) -> Result<Tip, String> {
+    let mut buf = Vec::new();
+    for _ in 0..32 {
+        match repo.objects.try_find(&id, &mut buf) {
+            Ok(Some(d)) if d.kind == gix::objs::Kind::Tag => {
+                id = gix::objs::TagRefIter::from_bytes(d.data, gix::hash::Kind::Sha1)
+                    .target_id()
+                    .map_err(|e| format!("ref {name}: cannot parse tag {id}: {}", chain(&e)))?;
+            }
+            Ok(Some(d)) => {
+                return Ok(Tip {
+                    id,
+                    kind: d.kind,
+                    name: name.to_string(),
+                });
+            }
+            Ok(None) => return Err(format!("ref {name} points to a missing object {id}")),
+            Err(e) => return Err(format!("ref {name}: cannot read object {id}: {}", chain(&e))),
+        }
     }
+    Err(format!("ref {name}: tag chain too long at {id}"))
 }
 
-fn tips(repo: &gix::Repository, sel: &RefSelection, head_default: bool) -> Result<Vec<Tip>, Error> {
+/// The objects the selected refs point at. A ref that cannot be read or
+/// points at a missing object is a problem, never silently skipped (the
+/// caller makes it a scan error, or a counted skip with `--allow-missing`);
+/// a symbolic ref to an unborn branch points at nothing and is no problem.
+fn tips(
+    repo: &gix::Repository,
+    sel: &RefSelection,
+    head_default: bool,
+) -> Result<(Vec<Tip>, Vec<RefProblem>), Error> {
     let mut out = Vec::new();
+    let mut problems = Vec::new();
     let refs_err = |e: gix::Error| scan_err(format!("cannot read refs: {}", chain(&e)));
+    let mut add = |id: ObjectId, name: String, problems: &mut Vec<RefProblem>| {
+        match resolve(repo, id, &name) {
+            Ok(t) => out.push(t),
+            Err(msg) => problems.push((name, msg)),
+        }
+    };
+    let head = |add: &mut dyn FnMut(ObjectId, String, &mut Vec<RefProblem>),
+                problems: &mut Vec<RefProblem>| {
+        match repo.head() {
+            Ok(h) => {
+                if let Some(id) = h.id() {
+                    add(id.detach(), "HEAD".to_string(), problems);
+                }
+            }
+            Err(e) => problems.push(("HEAD".into(), format!("cannot read HEAD: {}", chain(&e)))),
+        }
+    };
     match sel {
         RefSelection::Named(names) => {
             for n in names {
                 let id = repo
                     .rev_parse_single(n.as_str())
                     .map_err(|e| Error::Usage(format!("unknown ref `{n}`: {}", chain(&e))))?;
-                match peel(repo, id.detach())? {
-                    Some(id) => out.push(Tip { id }),
-                    None => return Err(scan_err(format!("ref `{n}` points to a missing object"))),
-                }
+                add(id.detach(), n.clone(), &mut problems);
+            }
+            // Named on the command line: a broken one is fatal.
+            if let Some((_, msg)) = problems.pop() {
+                return Err(scan_err(msg));
             }
         }
         RefSelection::All | RefSelection::BranchesOnly if head_default => {
-            if let Ok(head) = repo.head_id() {
-                out.push(Tip { id: head.detach() });
-            }
+            head(&mut add, &mut problems);
         }
         RefSelection::All | RefSelection::BranchesOnly => {
             let platform = repo.references().map_err(refs_err)?;
-            let iter = if *sel == RefSelection::BranchesOnly {
-                platform.local_branches()
+            let mut iters = Vec::new();
+            if *sel == RefSelection::BranchesOnly {
+                iters.push(platform.local_branches().map_err(refs_err)?);
+                // What `git log` shows for these branches includes the
+                // replacement objects: judge them too.
+                iters.push(platform.prefixed("refs/replace/").map_err(refs_err)?);
             } else {
-                platform.all()
+                iters.push(platform.all().map_err(refs_err)?);
             }
-            .map_err(refs_err)?;
-            for r in iter {
-                let Ok(mut r) = r else { continue };
-                match r.peel_to_id() {
-                    Ok(id) => out.push(Tip { id: id.detach() }),
-                    // A symbolic ref to nothing (e.g. an unborn branch).
-                    Err(_) => continue,
+            for r in iters.into_iter().flatten() {
+                let r = match r {
+                    Ok(r) => r,
+                    Err(e) => {
+                        // gix quotes the file's content; a ref file can hold anything.
+                        let msg = chain(&e);
+                        let msg = msg.split(", input=").next().unwrap_or_default();
+                        problems.push(("<refs>".into(), format!("cannot read a ref: {msg}")));
+                        continue;
+                    }
+                };
+                let name = r.name().as_bstr().to_string();
+                // A symbolic ref: its target is a ref of its own (or unborn).
+                if let Some(id) = r.target().try_id() {
+                    add(id.to_owned(), name, &mut problems);
                 }
             }
-            if *sel == RefSelection::All
-                && let Ok(head) = repo.head_id()
-            {
-                out.push(Tip { id: head.detach() });
+            if *sel == RefSelection::All {
+                head(&mut add, &mut problems);
             }
         }
     }
-    out.sort_by_key(|t| t.id);
+    out.sort_by(|a, b| (a.id, &a.name).cmp(&(b.id, &b.name)));
     out.dedup_by_key(|t| t.id);
-    Ok(out)
+    Ok((out, problems))
+}
+
+/// What a history scan starts from.
+struct Selection {
+    /// Commits to walk (unordered) and trees refs point at.
+    commits: Vec<ObjectId>,
+    /// Boundary commits whose content counts as already known (ranges).
+    boundary: Vec<ObjectId>,
+    /// Blobs refs point at directly, with the ref's name (their path).
+    blobs: Vec<(ObjectId, String)>,
+    /// Refs that could not be followed.
+    problems: Vec<RefProblem>,
 }
 
 /// The commits to walk (unordered) and the boundary commits whose content
 /// counts as already known (range scans).
-fn select_commits(
-    repo: &gix::Repository,
-    opts: &HistoryOptions,
-) -> Result<(Vec<ObjectId>, Vec<ObjectId>), Error> {
-    let (tips, hidden) = if let Some(range) = &opts.range {
+fn select_commits(repo: &gix::Repository, opts: &HistoryOptions) -> Result<Selection, Error> {
+    let (tips, hidden, problems) = if let Some(range) = &opts.range {
         if range.contains("...") {
             return Err(Error::Usage(format!(
                 "--range `{range}`: use A..B (commits in B not in A); A...B is not supported"
@@ -540,20 +618,28 @@ fn select_commits(
         let b = if b.is_empty() { "HEAD" } else { b };
         let tip = rev_commit(repo, b)?;
         let hidden = rev_commit(repo, a)?;
-        (vec![tip], vec![hidden])
+        (vec![tip], vec![hidden], Vec::new())
     } else if let Some(since) = &opts.since_commit {
         let hidden = rev_commit(repo, since)?;
-        let tips: Vec<ObjectId> = tips(repo, &opts.refs, opts.refs == RefSelection::All)?
+        let (tips, problems) = tips(repo, &opts.refs, opts.refs == RefSelection::All)?;
+        // What commits after SHA introduce: refs to trees and blobs carry no commits.
+        let tips: Vec<ObjectId> = tips
             .into_iter()
+            .filter(|t| t.kind == gix::objs::Kind::Commit)
             .map(|t| t.id)
             .collect();
-        (tips, vec![hidden])
+        (tips, vec![hidden], problems)
     } else {
-        let tips: Vec<ObjectId> = tips(repo, &opts.refs, false)?
+        let (tips, problems) = tips(repo, &opts.refs, false)?;
+        let (blobs, rest): (Vec<Tip>, Vec<Tip>) = tips
             .into_iter()
-            .map(|t| t.id)
-            .collect();
-        return Ok((tips, Vec::new()));
+            .partition(|t| t.kind == gix::objs::Kind::Blob);
+        return Ok(Selection {
+            commits: rest.into_iter().map(|t| t.id).collect(),
+            boundary: Vec::new(),
+            blobs: blobs.into_iter().map(|t| (t.id, t.name)).collect(),
+            problems,
+        });
     };
     // Ranges: gix's walk with hidden tips; the boundary is every parent of a
     // range commit that is not itself in the range.
@@ -573,7 +659,12 @@ fn select_commits(
     let mut boundary: Vec<ObjectId> = parents.into_iter().filter(|p| !set.contains(p)).collect();
     boundary.sort();
     boundary.dedup();
-    Ok((commits, boundary))
+    Ok(Selection {
+        commits,
+        boundary,
+        blobs: Vec::new(),
+        problems,
+    })
 }
 
 fn rev_commit(repo: &gix::Repository, spec: &str) -> Result<ObjectId, Error> {
@@ -803,6 +894,7 @@ fn walk(
     pre: Option<&Predecoded>,
     tips: &[ObjectId],
     boundary: &[ObjectId],
+    blob_tips: &[(ObjectId, String)],
     collector: &Collector,
     progress: &HistoryProgress,
 ) -> Result<History, Error> {
@@ -857,7 +949,7 @@ fn walk(
                 continue;
             }
             _ => {
-                // A ref to a blob: rare, and without a path. Not scanned.
+                // Blobs come in `blob_tips`; a tag here was peeled by `tips`.
                 seen.insert(id, NONE);
                 continue;
             }
@@ -978,6 +1070,30 @@ fn walk(
             time: 0,
             author: authors.intern(b"<tree pointed to by a ref>"),
         });
+    }
+    // Blobs that refs point at directly (`git push origin $BLOB:refs/tags/x`):
+    // judged like any other, under the ref's name, attributed to a
+    // pseudo-commit named after the blob. One already seen in a tree is
+    // scanned there.
+    for (id, name) in blob_tips {
+        if tw.blob_ix.contains_key(id) {
+            continue;
+        }
+        let ci = commits.len() as u32;
+        commits.push(CommitRec {
+            id: *id,
+            time: 0,
+            author: authors.intern(b"<blob pointed to by a ref>"),
+        });
+        let b = tw.blobs.len() as u32;
+        tw.blobs.push(BlobRec {
+            commit: ci,
+            path: tw.paths.intern(name.as_bytes()),
+            places: 1,
+            at_head: false,
+        });
+        tw.blob_ids.push(*id);
+        tw.blob_ix.insert(*id, b);
     }
     for m in &mut messages {
         m.0 = new_index[m.0 as usize];
@@ -1569,7 +1685,9 @@ mod tests {
         git(&["gc", "-q"]);
         let repo = gix::open(dir.path()).unwrap();
         let opts = HistoryOptions::default();
-        let (commits, boundary) = select_commits(&repo, &opts).unwrap();
+        let Selection {
+            commits, boundary, ..
+        } = select_commits(&repo, &opts).unwrap();
         let objects_dir = repo.objects.store_ref().path().to_path_buf();
         let pre = Predecoded::read(&objects_dir, Some(2), usize::MAX);
         let held = |p: &Predecoded| {
@@ -1582,8 +1700,8 @@ mod tests {
         assert!(before > 60, "commits and trees predecoded: {before}");
         let progress = HistoryProgress::default();
         let (c1, c2) = (Collector::new(), Collector::new());
-        let looked_up = walk(&repo, None, &commits, &boundary, &c1, &progress).unwrap();
-        let predecoded = walk(&repo, Some(&pre), &commits, &boundary, &c2, &progress).unwrap();
+        let looked_up = walk(&repo, None, &commits, &boundary, &[], &c1, &progress).unwrap();
+        let predecoded = walk(&repo, Some(&pre), &commits, &boundary, &[], &c2, &progress).unwrap();
         assert_eq!(held(&pre), 0, "the walk took every object it read");
         let summary = |h: &History| {
             let commits: Vec<ObjectId> = h.commits.iter().map(|c| c.id).collect();
@@ -1609,7 +1727,7 @@ mod tests {
         let part = Predecoded::read(&objects_dir, Some(2), 4096);
         assert!(held(&part) > 0 && held(&part) < before);
         let c3 = Collector::new();
-        let partly = walk(&repo, Some(&part), &commits, &boundary, &c3, &progress).unwrap();
+        let partly = walk(&repo, Some(&part), &commits, &boundary, &[], &c3, &progress).unwrap();
         assert_eq!(summary(&partly), summary(&looked_up));
     }
 }

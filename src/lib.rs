@@ -84,8 +84,7 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
     // are git's compressed bookkeeping, walking them finds nothing and
     // passes. Its history is the content it holds, as for a URL (and as
     // `gitleaks git` / `trufflehog git file://` read a bare repository).
-    let git_dir_target =
-        matches!(req.mode, Mode::Worktree) && source::is_git_dir(&req.target);
+    let git_dir_target = matches!(req.mode, Mode::Worktree) && source::is_git_dir(&req.target);
     if matches!(req.mode, Mode::Worktree)
         && !git_dir_target
         && let Some(git_dir) = source::enclosing_git_dir(&req.target)

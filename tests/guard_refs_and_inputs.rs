@@ -133,17 +133,7 @@ fn history_scans_blob_reachable_only_from_tag() {
     let (code, v, err) = history_json(dir, &["--ref", "annotated"]);
     assert_eq!(code, 1, "--ref to a tag of a blob: {v}\n{err}");
 
-    // Must not fire: a clean blob under a tag is scanned and clean.
-    let d = work_repo();
-    let clean = blob(d.path(), "just some notes\n");
-    git(d.path(), &["tag", "notes", &clean]);
-    let (code, v, err) = history_json(d.path(), &[]);
-    assert_eq!(code, 0, "{v}\n{err}");
-    assert_eq!(v["stats"]["blobs_scanned"], 2, "README and the tagged blob: {v}");
-}
-
-#[test]
-fn history_scans_tree_reachable_only_from_tag() {
+    // Must still fire: a tree only a tag reaches (the walk saw those before).
     let d = work_repo();
     let dir = d.path();
     let token = github_token("refs-tree");
@@ -152,6 +142,19 @@ fn history_scans_tree_reachable_only_from_tag() {
     let (code, v, err) = history_json(dir, &[]);
     assert_eq!(code, 1, "a tree only a tag reaches: {v}\n{err}");
     assert!(!rules_at(&v, "deep/app.env").is_empty(), "{v}");
+
+    // Must not fire: a clean blob under a tag is scanned and clean.
+    let d = work_repo();
+    let clean = blob(d.path(), "just some notes\n");
+    git(d.path(), &["tag", "notes", &clean]);
+    let (code, v, err) = history_json(d.path(), &[]);
+    assert_eq!(code, 0, "{v}\n{err}");
+    let blobs = v["stats"]["blobs_scanned"].as_u64();
+    assert_eq!(
+        blobs,
+        Some(3),
+        "README, the commit message, the tagged blob: {v}"
+    );
 }
 
 /// A bare server with the `pre-receive` hook and a clone with one commit pushed.
@@ -200,7 +203,12 @@ impl Server {
     }
 
     fn has_ref(&self, name: &str) -> bool {
-        git_try(&self.server, &["rev-parse", "--verify", "--quiet", name], &[]).0
+        git_try(
+            &self.server,
+            &["rev-parse", "--verify", "--quiet", name],
+            &[],
+        )
+        .0
     }
 }
 
@@ -332,7 +340,10 @@ fn history_reads_real_objects_under_refs_replace() {
     // The commit that added the token now looks like the clean one.
     git(dir, &["replace", &leaky, &clean]);
     let (code, v, err) = history_json(dir, &[]);
-    assert_eq!(code, 1, "a replaced commit must not hide its content: {v}\n{err}");
+    assert_eq!(
+        code, 1,
+        "a replaced commit must not hide its content: {v}\n{err}"
+    );
     let f = v["findings"]
         .as_array()
         .unwrap()
@@ -357,6 +368,26 @@ fn history_reads_real_objects_under_refs_replace() {
     assert_redacted(&v.to_string(), &[&token, &token2]);
 }
 
+#[test]
+fn pre_commit_reads_real_staged_blob_under_refs_replace() {
+    let d = work_repo();
+    let dir = d.path();
+    let clean = blob(dir, "nothing to see\n");
+    let token = github_token("replace-staged");
+    write_tree(dir, &[("app.env", &env_file(&token))]);
+    git(dir, &["add", "app.env"]);
+    let staged = git(dir, &["rev-parse", ":app.env"]);
+    git(dir, &["replace", &staged, &clean]);
+    let out = gg(dir, &["hook", "pre-commit"]);
+    assert_eq!(
+        out.code, 1,
+        "the staged blob, not its replacement:\n{}\n{}",
+        out.stdout, out.stderr
+    );
+    assert!(out.stdout.contains("app.env:1:"), "{}", out.stdout);
+    assert_redacted(&out.stdout, &[&token]);
+}
+
 // ---------------------------------------------------------------------------
 // 4. Broken refs
 
@@ -370,8 +401,14 @@ fn history_fails_on_ref_to_missing_object() {
     )
     .unwrap();
     let (code, v, err) = history_json(dir, &[]);
-    assert_eq!(code, 3, "a ref to a missing object is a scan error: {v}\n{err}");
-    assert!(v.to_string().contains("refs/heads/ghost"), "names the ref: {v}");
+    assert_eq!(
+        code, 3,
+        "a ref to a missing object is a scan error: {v}\n{err}"
+    );
+    assert!(
+        v.to_string().contains("refs/heads/ghost"),
+        "names the ref: {v}"
+    );
     // --allow-missing counts it instead.
     let (code, v, err) = history_json(dir, &["--allow-missing"]);
     assert_eq!(code, 0, "{v}\n{err}");
@@ -390,7 +427,10 @@ fn history_fails_on_garbage_ref_file() {
     assert_eq!(v["stats"]["skipped"]["missing_object"], 1, "{v}");
     // Must not fire: a symbolic ref to an unborn branch is not broken.
     let d = work_repo();
-    git(d.path(), &["symbolic-ref", "refs/heads/alias", "refs/heads/unborn"]);
+    git(
+        d.path(),
+        &["symbolic-ref", "refs/heads/alias", "refs/heads/unborn"],
+    );
     let (code, v, err) = history_json(d.path(), &[]);
     assert_eq!(code, 0, "{v}\n{err}");
 }
@@ -409,29 +449,42 @@ fn bare_repository_path_scans_its_history() {
     let outer = tempfile::tempdir().unwrap();
     git(
         outer.path(),
-        &["clone", "--quiet", "--bare", dir.to_str().unwrap(), "bare.git"],
+        &[
+            "clone",
+            "--quiet",
+            "--bare",
+            dir.to_str().unwrap(),
+            "bare.git",
+        ],
     );
     for target in [outer.path().join("bare.git"), dir.join(".git")] {
         let out = gg(
             outer.path(),
             &["scan", target.to_str().unwrap(), "--format", "json", "-q"],
         );
-        assert_eq!(out.code, 1, "{}: {}\n{}", target.display(), out.stdout, out.stderr);
+        assert_eq!(
+            out.code,
+            1,
+            "{}: {}\n{}",
+            target.display(),
+            out.stdout,
+            out.stderr
+        );
         let v = json(&out);
         assert!(!rules_at(&v, "apps/app.env").is_empty(), "{v}");
         assert!(v["stats"]["commits_scanned"].as_u64() >= Some(2), "{v}");
         assert_redacted(&out.stdout, &[&token]);
     }
     // A directory inside git's own: never walked, an error that says what to do.
-    let out = gg(outer.path(), &["scan", dir.join(".git/refs").to_str().unwrap()]);
+    let out = gg(
+        outer.path(),
+        &["scan", dir.join(".git/refs").to_str().unwrap()],
+    );
     assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
     assert!(out.stderr.contains("--history"), "{}", out.stderr);
     // Must not fire: a clean bare repository passes.
     let clean = work_repo();
-    let out = gg(
-        clean.path(),
-        &["scan", ".git", "--format", "json", "-q"],
-    );
+    let out = gg(clean.path(), &["scan", ".git", "--format", "json", "-q"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
 }
 
@@ -491,7 +544,14 @@ fn scan_dash_reads_stdin_as_one_blob() {
     let input = env_file(&token);
     let (code, out, err) = gg_stdin(
         d.path(),
-        &["scan", "-", "--stdin-name", "apps/app.env", "--format", "json"],
+        &[
+            "scan",
+            "-",
+            "--stdin-name",
+            "apps/app.env",
+            "--format",
+            "json",
+        ],
         input.as_bytes(),
     );
     assert_eq!(code, 1, "{out}\n{err}");
@@ -500,7 +560,11 @@ fn scan_dash_reads_stdin_as_one_blob() {
     assert_eq!(v["stats"]["blobs_scanned"], 1, "{v}");
     assert_redacted(&out, &[&token]);
     // Without a name: `<stdin>`.
-    let (code, out, _) = gg_stdin(d.path(), &["scan", "-", "--format", "json"], input.as_bytes());
+    let (code, out, _) = gg_stdin(
+        d.path(),
+        &["scan", "-", "--format", "json"],
+        input.as_bytes(),
+    );
     assert_eq!(code, 1, "{out}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(!rules_at(&v, "<stdin>").is_empty(), "{v}");
@@ -535,22 +599,44 @@ fn scan_reads_fifo_given_explicitly() {
         let mut f = std::fs::OpenOptions::new().write(true).open(&f2).unwrap();
         f.write_all(content.as_bytes()).unwrap();
     });
-    let out = gg(d.path(), &["scan", fifo.to_str().unwrap(), "--format", "json"]);
-    writer.join().unwrap();
+    let out = gg(
+        d.path(),
+        &["scan", fifo.to_str().unwrap(), "--format", "json"],
+    );
+    // If the scan never opened the FIFO, the writer still waits for a
+    // reader: be one (without blocking) so the test ends either way.
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _reader = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(0o4000) // O_NONBLOCK
+            .open(&fifo);
+        writer.join().unwrap();
+    }
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     assert_redacted(&out.stdout, &[&token]);
     // A character device given explicitly is read, bounded by the size limit.
-    let out = gg(
-        d.path(),
-        &["scan", "/dev/null", "--format", "json", "-q"],
-    );
+    let out = gg(d.path(), &["scan", "/dev/null", "--format", "json", "-q"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert_eq!(json(&out)["stats"]["blobs_scanned"], 1, "{}", out.stdout);
     let out = gg(
         d.path(),
-        &["scan", "/dev/zero", "--max-file-size", "1K", "--format", "json", "-q"],
+        &[
+            "scan",
+            "/dev/zero",
+            "--max-file-size",
+            "1K",
+            "--format",
+            "json",
+            "-q",
+        ],
     );
-    assert_eq!(json(&out)["stats"]["skipped"]["too_large"], 1, "{}", out.stdout);
+    assert_eq!(
+        json(&out)["stats"]["skipped"]["too_large"],
+        1,
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]

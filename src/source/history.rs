@@ -502,7 +502,12 @@ fn resolve(repo: &gix::Repository, mut id: ObjectId, name: &str) -> Result<Tip, 
                 });
             }
             Ok(None) => return Err(format!("ref {name} points to a missing object {id}")),
-            Err(e) => return Err(format!("ref {name}: cannot read object {id}: {}", chain(&e))),
+            Err(e) => {
+                return Err(format!(
+                    "ref {name}: cannot read object {id}: {}",
+                    chain(&e)
+                ));
+            }
         }
     }
     Err(format!("ref {name}: tag chain too long at {id}"))
@@ -520,12 +525,12 @@ fn tips(
     let mut out = Vec::new();
     let mut problems = Vec::new();
     let refs_err = |e: gix::Error| scan_err(format!("cannot read refs: {}", chain(&e)));
-    let mut add = |id: ObjectId, name: String, problems: &mut Vec<RefProblem>| {
-        match resolve(repo, id, &name) {
+    let mut add =
+        |id: ObjectId, name: String, problems: &mut Vec<RefProblem>| match resolve(repo, id, &name)
+        {
             Ok(t) => out.push(t),
             Err(msg) => problems.push((name, msg)),
-        }
-    };
+        };
     let head = |add: &mut dyn FnMut(ObjectId, String, &mut Vec<RefProblem>),
                 problems: &mut Vec<RefProblem>| {
         match repo.head() {

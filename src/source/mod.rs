@@ -59,5 +59,8 @@ pub fn is_git_dir(path: &std::path::Path) -> bool {
 /// a path like `repo/.git/refs` is git's own bookkeeping, never a work tree.
 pub fn enclosing_git_dir(path: &std::path::Path) -> Option<std::path::PathBuf> {
     let abs = std::fs::canonicalize(path).ok()?;
-    abs.ancestors().skip(1).find(|a| is_git_dir(a)).map(|a| a.to_path_buf())
+    abs.ancestors()
+        .skip(1)
+        .find(|a| is_git_dir(a))
+        .map(|a| a.to_path_buf())
 }

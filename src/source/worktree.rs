@@ -23,7 +23,11 @@ use std::path::Path;
 pub fn scan_stdin(name: &str, scanner: &Scanner, collector: &Collector) {
     let mut bytes = Vec::new();
     let limit = scanner.options.max_file_size;
-    match std::io::stdin().lock().take(limit + 1).read_to_end(&mut bytes) {
+    match std::io::stdin()
+        .lock()
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+    {
         Ok(_) if bytes.len() as u64 > limit => collector.skip(SkipReason::TooLarge),
         Ok(_) => {
             let outcome = scanner.scan_blob(name, &bytes);
@@ -37,9 +41,7 @@ pub fn scan_stdin(name: &str, scanner: &Scanner, collector: &Collector) {
 /// two cheap stats before gix's full layout check, since every directory of
 /// the tree is asked.
 fn is_git_dir(path: &Path) -> bool {
-    path.join("HEAD").is_file()
-        && path.join("objects").is_dir()
-        && crate::source::is_git_dir(path)
+    path.join("HEAD").is_file() && path.join("objects").is_dir() && crate::source::is_git_dir(path)
 }
 
 /// Whether `ft` is a FIFO or a character device (readable as a stream).

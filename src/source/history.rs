@@ -140,7 +140,7 @@ pub fn scan(
     let Selection {
         commits,
         boundary,
-        blobs: blob_tips,
+        objects: ref_objects,
         problems,
     } = select_commits(&repo, opts)?;
     for (name, msg) in problems {
@@ -168,7 +168,7 @@ pub fn scan(
         pre.as_ref(),
         &commits,
         &boundary,
-        &blob_tips,
+        &ref_objects,
         collector,
         &progress,
     )?;
@@ -479,6 +479,9 @@ struct Tip {
     name: String,
 }
 
+/// A tree or blob a ref points at: its id, the ref's name, its kind.
+type RefObject = (ObjectId, String, gix::objs::Kind);
+
 /// A ref that could not be followed: its name and why.
 type RefProblem = (String, String);
 
@@ -598,12 +601,12 @@ fn tips(
 
 /// What a history scan starts from.
 struct Selection {
-    /// Commits to walk (unordered) and trees refs point at.
+    /// Commits to walk (unordered).
     commits: Vec<ObjectId>,
     /// Boundary commits whose content counts as already known (ranges).
     boundary: Vec<ObjectId>,
-    /// Blobs refs point at directly, with the ref's name (their path).
-    blobs: Vec<(ObjectId, String)>,
+    /// Trees and blobs refs point at directly, with the ref's name.
+    objects: Vec<RefObject>,
     /// Refs that could not be followed.
     problems: Vec<RefProblem>,
 }
@@ -636,13 +639,16 @@ fn select_commits(repo: &gix::Repository, opts: &HistoryOptions) -> Result<Selec
         (tips, vec![hidden], problems)
     } else {
         let (tips, problems) = tips(repo, &opts.refs, false)?;
-        let (blobs, rest): (Vec<Tip>, Vec<Tip>) = tips
+        let (commits, objects): (Vec<Tip>, Vec<Tip>) = tips
             .into_iter()
-            .partition(|t| t.kind == gix::objs::Kind::Blob);
+            .partition(|t| t.kind == gix::objs::Kind::Commit);
         return Ok(Selection {
-            commits: rest.into_iter().map(|t| t.id).collect(),
+            commits: commits.into_iter().map(|t| t.id).collect(),
             boundary: Vec::new(),
-            blobs: blobs.into_iter().map(|t| (t.id, t.name)).collect(),
+            objects: objects
+                .into_iter()
+                .map(|t| (t.id, t.name, t.kind))
+                .collect(),
             problems,
         });
     };
@@ -667,7 +673,7 @@ fn select_commits(repo: &gix::Repository, opts: &HistoryOptions) -> Result<Selec
     Ok(Selection {
         commits,
         boundary,
-        blobs: Vec::new(),
+        objects: Vec::new(),
         problems,
     })
 }
@@ -731,6 +737,8 @@ struct BlobRec {
 /// introduction, occurrence counts.
 struct History {
     commits: Vec<CommitRec>,
+    /// Pseudo-commits standing for a tree or blob a ref points at: the ref.
+    ref_names: HashMap<u32, String>,
     blob_ix: gix::hashtable::HashMap<ObjectId, u32>,
     blob_ids: Vec<ObjectId>,
     blobs: Vec<BlobRec>,
@@ -752,13 +760,19 @@ impl History {
 
     fn commit_provenance(&self, ci: u32) -> Provenance {
         let c = &self.commits[ci as usize];
+        let git_ref = self.ref_names.get(&ci).cloned();
         Provenance {
             commit: c.id.to_string(),
             author: String::from_utf8_lossy(self.authors.get(c.author)).into_owned(),
-            date: rfc3339(c.time),
+            // An object a ref points at has no date.
+            date: if git_ref.is_some() {
+                String::new()
+            } else {
+                rfc3339(c.time)
+            },
             occurrences: 0,
             at_head: false,
-            git_ref: None,
+            git_ref,
         }
     }
 
@@ -766,7 +780,8 @@ impl History {
         let b = &self.blobs[i as usize];
         let mut p = self.commit_provenance(b.commit);
         p.occurrences = b.places.saturating_sub(1);
-        p.at_head = b.at_head;
+        // What a ref points at right now is current, not past history.
+        p.at_head = b.at_head || p.git_ref.is_some();
         p
     }
 }
@@ -899,7 +914,7 @@ fn walk(
     pre: Option<&Predecoded>,
     tips: &[ObjectId],
     boundary: &[ObjectId],
-    blob_tips: &[(ObjectId, String)],
+    ref_objects: &[RefObject],
     collector: &Collector,
     progress: &HistoryProgress,
 ) -> Result<History, Error> {
@@ -923,7 +938,11 @@ fn walk(
     let mut seen: gix::hashtable::HashMap<ObjectId, u32> = Default::default();
     let mut edges: Vec<(u32, ObjectId)> = Vec::new();
     let mut stack: Vec<ObjectId> = tips.to_vec();
-    let mut tree_tips: Vec<ObjectId> = Vec::new();
+    let mut tree_tips: Vec<(ObjectId, Option<&str>)> = ref_objects
+        .iter()
+        .filter(|o| o.2 == gix::objs::Kind::Tree)
+        .map(|o| (o.0, Some(o.1.as_str())))
+        .collect();
     let mut buf = Vec::new();
     while let Some(id) = stack.pop() {
         if seen.contains_key(&id) {
@@ -950,11 +969,11 @@ fn walk(
             gix::objs::Kind::Tree => {
                 // A ref pointing straight at a tree.
                 seen.insert(id, NONE);
-                tree_tips.push(id);
+                tree_tips.push((id, None));
                 continue;
             }
             _ => {
-                // Blobs come in `blob_tips`; a tag here was peeled by `tips`.
+                // Blobs come in `ref_objects`; a tag here was peeled by `tips`.
                 seen.insert(id, NONE);
                 continue;
             }
@@ -1066,7 +1085,8 @@ fn walk(
     }
     // Trees that refs point at directly: attributed to a pseudo-commit named
     // after the tree.
-    for t in tree_tips {
+    let mut ref_names: HashMap<u32, String> = HashMap::new();
+    for (t, name) in tree_tips {
         let ci = commits.len() as u32;
         let root = tw.visit(repo, t, ci, &mut missing, collector);
         roots.push(root);
@@ -1075,12 +1095,15 @@ fn walk(
             time: 0,
             author: authors.intern(b"<tree pointed to by a ref>"),
         });
+        if let Some(n) = name {
+            ref_names.insert(ci, n.to_string());
+        }
     }
     // Blobs that refs point at directly (`git push origin $BLOB:refs/tags/x`):
     // judged like any other, under the ref's name, attributed to a
     // pseudo-commit named after the blob. One already seen in a tree is
     // scanned there.
-    for (id, name) in blob_tips {
+    for (id, name, _) in ref_objects.iter().filter(|o| o.2 == gix::objs::Kind::Blob) {
         if tw.blob_ix.contains_key(id) {
             continue;
         }
@@ -1090,6 +1113,7 @@ fn walk(
             time: 0,
             author: authors.intern(b"<blob pointed to by a ref>"),
         });
+        ref_names.insert(ci, name.clone());
         let b = tw.blobs.len() as u32;
         tw.blobs.push(BlobRec {
             commit: ci,
@@ -1159,6 +1183,7 @@ fn walk(
         }
     }
     Ok(History {
+        ref_names,
         commits,
         blob_ix: tw.blob_ix,
         blob_ids: tw.blob_ids,

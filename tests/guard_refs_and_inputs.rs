@@ -157,6 +157,36 @@ fn history_scans_blob_reachable_only_from_tag() {
     );
 }
 
+#[test]
+fn history_scans_annotated_tag_message() {
+    let d = work_repo();
+    let dir = d.path();
+    let token = github_token("history-tag-message");
+    git(dir, &["tag", "-a", "-m", &env_file(&token), "v1", "HEAD"]);
+    let (code, v, err) = history_json(dir, &[]);
+    assert_eq!(
+        code, 1,
+        "the tag object a ref points at is content: {v}\n{err}"
+    );
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "<tag-message>")
+        .unwrap_or_else(|| panic!("a finding in the tag message: {v}"));
+    assert_eq!(f["ref"], "refs/tags/v1", "{f}");
+    assert_redacted(&v.to_string(), &[&token]);
+    // Must not fire: a plain annotated tag.
+    let d = work_repo();
+    git(d.path(), &["tag", "-a", "-m", "release 1", "v1", "HEAD"]);
+    let (code, v, err) = history_json(d.path(), &[]);
+    assert_eq!(code, 0, "{v}\n{err}");
+    assert_eq!(
+        v["stats"]["commits_scanned"], 1,
+        "tags are not commits: {v}"
+    );
+}
+
 /// A bare server with the `pre-receive` hook and a clone with one commit pushed.
 struct Server {
     _dir: TempDir,
@@ -281,6 +311,31 @@ fn pre_push_blocks_blob_and_tree_pushed_as_tags() {
     // Must not fire: a clean blob.
     let clean = blob(&s.client, "release notes\n");
     let (ok, out) = s.push(&[&format!("{clean}:refs/tags/notes")], &env);
+    assert!(ok, "{out}");
+}
+
+#[test]
+fn pre_push_scans_annotated_tag_message() {
+    let s = Server::new(false);
+    let out = gg(&s.client, &["hook", "install", "--hook", "pre-push"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let path = pre_push_path();
+    let env = [("PATH", path.as_str())];
+    let token = github_token("pre-push-tag-message");
+    git(
+        &s.client,
+        &["tag", "-a", "-m", &env_file(&token), "v1", "HEAD"],
+    );
+    let (ok, out) = s.push(&["refs/tags/v1"], &env);
+    assert!(
+        !ok,
+        "a token in a pushed tag's message stops the push:\n{out}"
+    );
+    assert!(out.contains("<tag-message>"), "{out}");
+    assert_redacted(&out, &[&token]);
+    // Must not fire: a plain annotated tag.
+    git(&s.client, &["tag", "-a", "-m", "release 2", "v2", "HEAD"]);
+    let (ok, out) = s.push(&["refs/tags/v2"], &env);
     assert!(ok, "{out}");
 }
 

@@ -141,6 +141,7 @@ pub fn scan(
         commits,
         boundary,
         objects: ref_objects,
+        tags,
         problems,
     } = select_commits(&repo, opts)?;
     for (name, msg) in problems {
@@ -174,12 +175,31 @@ pub fn scan(
     )?;
     drop(pre);
     collector.with_stats(|s| {
-        s.commits_scanned = Some(history.commits.len() as u64);
+        // Pseudo-commits standing for trees and blobs refs point at are not commits.
+        s.commits_scanned = Some((history.commits.len() - history.pseudo) as u64);
         s.shallow = Some(shallow);
         s.uncommitted_changes = uncommitted;
     });
     for _ in 0..history.gitlinks {
         collector.skip(SkipReason::Submodule);
+    }
+
+    // Annotated tag messages: content a ref reaches, as in a push.
+    for t in &tags {
+        if t.message.is_empty() {
+            continue;
+        }
+        let path = super::pushed::TAG_MESSAGE_PATH;
+        let outcome = scanner.scan_blob(path, &t.message);
+        let p = Provenance {
+            commit: t.id.to_string(),
+            author: t.tagger.clone(),
+            date: rfc3339(t.time),
+            occurrences: 0,
+            at_head: false,
+            git_ref: Some(t.git_ref.clone()),
+        };
+        collector.add(path, t.message.len() as u64, outcome, Some(&p));
     }
 
     // Commit messages, in parallel.
@@ -477,6 +497,18 @@ struct Tip {
     kind: gix::objs::Kind,
     /// The ref (or revision) it was reached from.
     name: String,
+    /// The annotated tag objects on the way (their messages are content).
+    tags: Vec<TagRec>,
+}
+
+/// An annotated tag object a ref reaches: its message is scanned under
+/// [`crate::source::pushed::TAG_MESSAGE_PATH`], as a push's are.
+struct TagRec {
+    id: ObjectId,
+    git_ref: String,
+    tagger: String,
+    time: i64,
+    message: Vec<u8>,
 }
 
 /// A tree or blob a ref points at: its id, the ref's name, its kind.
@@ -490,18 +522,31 @@ type RefProblem = (String, String);
 /// content like any other.
 fn resolve(repo: &gix::Repository, mut id: ObjectId, name: &str) -> Result<Tip, String> {
     let mut buf = Vec::new();
+    let mut tags = Vec::new();
     for _ in 0..32 {
         match repo.objects.try_find(&id, &mut buf) {
             Ok(Some(d)) if d.kind == gix::objs::Kind::Tag => {
-                id = gix::objs::TagRefIter::from_bytes(d.data, gix::hash::Kind::Sha1)
-                    .target_id()
+                let tag = gix::objs::TagRef::from_bytes(d.data, gix::hash::Kind::Sha1)
                     .map_err(|e| format!("ref {name}: cannot parse tag {id}: {}", chain(&e)))?;
+                let (tagger, time) = match tag.tagger() {
+                    Ok(Some(sig)) => (format!("{} <{}>", sig.name, sig.email), sig.seconds()),
+                    _ => (String::new(), 0),
+                };
+                tags.push(TagRec {
+                    id,
+                    git_ref: name.to_string(),
+                    tagger,
+                    time,
+                    message: tag.message.to_vec(),
+                });
+                id = tag.target();
             }
             Ok(Some(d)) => {
                 return Ok(Tip {
                     id,
                     kind: d.kind,
                     name: name.to_string(),
+                    tags,
                 });
             }
             Ok(None) => return Err(format!("ref {name} points to a missing object {id}")),
@@ -595,7 +640,14 @@ fn tips(
         }
     }
     out.sort_by(|a, b| (a.id, &a.name).cmp(&(b.id, &b.name)));
+    // Tags are kept from every ref, even where two refs reach the same object.
+    let mut tags: Vec<TagRec> = out.iter_mut().flat_map(|t| t.tags.drain(..)).collect();
+    tags.sort_by(|a, b| (a.id, &a.git_ref).cmp(&(b.id, &b.git_ref)));
+    tags.dedup_by_key(|t| t.id);
     out.dedup_by_key(|t| t.id);
+    if let Some(first) = out.first_mut() {
+        first.tags = tags;
+    }
     Ok((out, problems))
 }
 
@@ -607,6 +659,8 @@ struct Selection {
     boundary: Vec<ObjectId>,
     /// Trees and blobs refs point at directly, with the ref's name.
     objects: Vec<RefObject>,
+    /// Annotated tag objects the refs reach.
+    tags: Vec<TagRec>,
     /// Refs that could not be followed.
     problems: Vec<RefProblem>,
 }
@@ -638,7 +692,8 @@ fn select_commits(repo: &gix::Repository, opts: &HistoryOptions) -> Result<Selec
             .collect();
         (tips, vec![hidden], problems)
     } else {
-        let (tips, problems) = tips(repo, &opts.refs, false)?;
+        let (mut tips, problems) = tips(repo, &opts.refs, false)?;
+        let tags = tips.iter_mut().flat_map(|t| t.tags.drain(..)).collect();
         let (commits, objects): (Vec<Tip>, Vec<Tip>) = tips
             .into_iter()
             .partition(|t| t.kind == gix::objs::Kind::Commit);
@@ -649,6 +704,7 @@ fn select_commits(repo: &gix::Repository, opts: &HistoryOptions) -> Result<Selec
                 .into_iter()
                 .map(|t| (t.id, t.name, t.kind))
                 .collect(),
+            tags,
             problems,
         });
     };
@@ -674,6 +730,7 @@ fn select_commits(repo: &gix::Repository, opts: &HistoryOptions) -> Result<Selec
         commits,
         boundary,
         objects: Vec::new(),
+        tags: Vec::new(),
         problems,
     })
 }
@@ -739,6 +796,8 @@ struct History {
     commits: Vec<CommitRec>,
     /// Pseudo-commits standing for a tree or blob a ref points at: the ref.
     ref_names: HashMap<u32, String>,
+    /// How many of `commits` are such pseudo-commits.
+    pseudo: usize,
     blob_ix: gix::hashtable::HashMap<ObjectId, u32>,
     blob_ids: Vec<ObjectId>,
     blobs: Vec<BlobRec>,
@@ -1086,6 +1145,7 @@ fn walk(
     // Trees that refs point at directly: attributed to a pseudo-commit named
     // after the tree.
     let mut ref_names: HashMap<u32, String> = HashMap::new();
+    let real_commits = commits.len();
     for (t, name) in tree_tips {
         let ci = commits.len() as u32;
         let root = tw.visit(repo, t, ci, &mut missing, collector);
@@ -1183,6 +1243,7 @@ fn walk(
         }
     }
     Ok(History {
+        pseudo: commits.len() - real_commits,
         ref_names,
         commits,
         blob_ix: tw.blob_ix,

@@ -480,7 +480,11 @@ fn plan_with(
             continue;
         }
         if odb.has_quarantine() {
-            new_tags(&odb, u, &mut plan.tags);
+            new_tags(&odb, u, &mut plan.tags, true);
+        } else if known.is_some() && u.old != u.new {
+            // pre-push: the local store has every object, so "new" cannot be
+            // told per object; the tags of a ref that changes are sent.
+            new_tags(&odb, u, &mut plan.tags, false);
         }
         match peel(&odb, u.new) {
             Ok((c, gix::objs::Kind::Commit)) => tips.push((c, &u.name)),
@@ -706,13 +710,13 @@ fn is_shallow_boundary(repo: &gix::Repository, id: &ObjectId) -> bool {
         || repo.is_shallow().unwrap_or(false)
 }
 
-/// The annotated tag objects of `u.new`'s tag chain that the repository did
-/// not have before the push.
-fn new_tags(odb: &PushOdb, u: &RefUpdate, out: &mut Vec<NewTag>) {
+/// The annotated tag objects of `u.new`'s tag chain (with `only_new`,
+/// those the repository did not have before the push).
+fn new_tags(odb: &PushOdb, u: &RefUpdate, out: &mut Vec<NewTag>, only_new: bool) {
     let mut id = u.new;
     let mut buf = Vec::new();
     for _ in 0..32 {
-        if odb.existed(&id) {
+        if only_new && odb.existed(&id) {
             return;
         }
         let Ok(Some(d)) = odb.try_find(&id, &mut buf) else {

@@ -98,9 +98,15 @@ impl Only {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Directory or file to scan.
+    /// Directory or file to scan; `-` reads standard input as one file. A
+    /// bare repository or `.git` directory is scanned through its history.
     #[arg(default_value = ".")]
     pub path: PathBuf,
+
+    /// With `-`: the path standard input is reported (and judged) under,
+    /// e.g. `--stdin-name apps/web/secret.yaml` [default: <stdin>].
+    #[arg(long, value_name = "PATH")]
+    pub stdin_name: Option<String>,
 
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]

@@ -40,6 +40,8 @@ pub enum Mode {
     Pushed(std::sync::Arc<source::pushed::PushPlan>),
     /// The staged changes of the index (a pre-commit hook).
     Staged,
+    /// Standard input as one blob, reported under `name` (`scan -`).
+    Stdin { name: String },
 }
 
 /// Everything one scan needs, resolved by the caller.
@@ -79,7 +81,27 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
         .map(filter::Baseline::load)
         .transpose()?;
     let mut scanner = Scanner::new(req.config.clone(), options)?;
-    if matches!(req.mode, Mode::History(_)) || source::remote::is_remote(&req.target) {
+    // A bare repository or a `.git` directory given as the path: its files
+    // are git's compressed bookkeeping, walking them finds nothing and
+    // passes. Its history is the content it holds, as for a URL (and as
+    // `gitleaks git` / `trufflehog git file://` read a bare repository).
+    let git_dir_target = matches!(req.mode, Mode::Worktree) && source::is_git_dir(&req.target);
+    if matches!(req.mode, Mode::Worktree)
+        && !git_dir_target
+        && let Some(git_dir) = source::enclosing_git_dir(&req.target)
+    {
+        return Err(Error::Usage(format!(
+            "{} is inside the git directory {}: git's own files are not a work tree; \
+             scan the repository's history with `gitops-guard scan --history {}`",
+            req.target.display(),
+            git_dir.display(),
+            git_dir.display()
+        )));
+    }
+    if matches!(req.mode, Mode::History(_))
+        || git_dir_target
+        || source::remote::is_remote(&req.target)
+    {
         // Versions of the same big files: their unchanged segments' keyword
         // hits are looked up, not searched for again.
         scanner.remember_across_blobs(KEYWORD_CACHE_BUDGET);
@@ -98,7 +120,12 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
             let h = source::history::HistoryOptions::default();
             source::history::scan(clone.path(), &h, &scanner, &collector)?;
         }
+        Mode::Worktree if git_dir_target => {
+            let h = source::history::HistoryOptions::default();
+            source::history::scan(&req.target, &h, &scanner, &collector)?;
+        }
         Mode::Worktree => source::worktree::scan(&req.target, &scanner, &collector)?,
+        Mode::Stdin { name } => source::worktree::scan_stdin(name, &scanner, &collector),
         Mode::History(h) => source::history::scan(&req.target, h, &scanner, &collector)?,
         Mode::Pushed(plan) => source::pushed::scan(plan, &scanner, &collector)?,
         Mode::Staged => source::staged::scan(&req.target, &scanner, &collector)?,
@@ -110,7 +137,7 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
     let partial = match &req.mode {
         Mode::Pushed(_) | Mode::Staged => true,
         Mode::History(h) => h.range.is_some() || h.since_commit.is_some(),
-        Mode::Worktree => false,
+        Mode::Worktree | Mode::Stdin { .. } => false,
     };
     if partial {
         findings.retain(|f| !source::WHOLE_REPOSITORY_RULES.contains(&f.rule.as_str()));
@@ -119,7 +146,7 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
     if let Some(b) = &baseline {
         stats.baseline_stale = Some(b.apply(&mut findings));
     }
-    if matches!(req.mode, Mode::History(_)) {
+    if matches!(req.mode, Mode::History(_)) || git_dir_target {
         source::history::merge_duplicates(&mut findings);
     }
     stats.findings = findings.iter().filter(|f| f.suppressed.is_none()).count() as u64;

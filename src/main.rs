@@ -51,8 +51,29 @@ fn run(cli: Cli) -> Result<u8, Error> {
     }
 }
 
+/// The name standard input is reported under when `--stdin-name` is not given.
+const STDIN_NAME: &str = "<stdin>";
+
 fn scan(args: ScanArgs) -> Result<u8, Error> {
-    let config = Config::discover(args.config.as_deref(), &args.path)?;
+    let stdin = args.path.as_os_str() == "-";
+    if stdin && args.history_options().is_some() {
+        return Err(Error::Usage(
+            "`-` reads one file from standard input; the history options need a repository".into(),
+        ));
+    }
+    if !stdin && args.stdin_name.is_some() {
+        return Err(Error::Usage(
+            "--stdin-name names standard input: use it with `-` as the path".into(),
+        ));
+    }
+    // Standard input has no directory of its own: the config is looked up
+    // in the current one.
+    let config_root = if stdin {
+        std::path::Path::new(".")
+    } else {
+        args.path.as_path()
+    };
+    let config = Config::discover(args.config.as_deref(), config_root)?;
     let mut categories = args.category.clone();
     for o in &args.only {
         categories.extend(o.categories());
@@ -90,7 +111,16 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
     }
     let report = gitops_guard::scan(ScanRequest {
         target: args.path.clone(),
-        mode: history.map_or(Mode::Worktree, Mode::History),
+        mode: match history {
+            Some(h) => Mode::History(h),
+            None if stdin => Mode::Stdin {
+                name: args
+                    .stdin_name
+                    .clone()
+                    .unwrap_or_else(|| STDIN_NAME.to_string()),
+            },
+            None => Mode::Worktree,
+        },
         config,
         options,
         baseline: args.baseline.clone(),

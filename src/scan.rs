@@ -69,6 +69,12 @@ pub enum SkipReason {
     YamlRefused,
     /// An object missing from the repository, tolerated by `--allow-missing`.
     MissingObject,
+    /// A FIFO, socket or device found inside a tree: reading it could block
+    /// or never end (given explicitly, a FIFO or character device is read).
+    SpecialFile,
+    /// A git directory (bare repository) nested in the tree: git's own
+    /// compressed bookkeeping, not work-tree files; scan it with `--history`.
+    GitDir,
 }
 
 impl SkipReason {
@@ -82,6 +88,8 @@ impl SkipReason {
             SkipReason::Excluded => "excluded",
             SkipReason::YamlRefused => "yaml_refused",
             SkipReason::MissingObject => "missing_object",
+            SkipReason::SpecialFile => "special_file",
+            SkipReason::GitDir => "git_dir",
         }
     }
 }

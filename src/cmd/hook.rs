@@ -423,7 +423,11 @@ fn pre_push(args: PrePushArgs) -> Result<u8, Error> {
         );
         return Ok(exit::FINDINGS);
     }
-    if plan.commits.is_empty() && plan.problems.is_empty() {
+    if plan.commits.is_empty()
+        && plan.blobs.is_empty()
+        && plan.tags.is_empty()
+        && plan.problems.is_empty()
+    {
         return Ok(exit::CLEAN);
     }
     let config = Config::discover(args.config.as_deref(), &root)?;

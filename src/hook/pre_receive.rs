@@ -367,7 +367,11 @@ pub fn run(settings: &Settings, updates: &[RefUpdate]) -> Result<Outcome, Error>
             limit: settings.max_commits,
         });
     }
-    if plan.commits.is_empty() && plan.tags.is_empty() && plan.problems.is_empty() {
+    if plan.commits.is_empty()
+        && plan.tags.is_empty()
+        && plan.blobs.is_empty()
+        && plan.problems.is_empty()
+    {
         return Ok(Outcome::NothingNew {
             deleted: plan.deleted.len(),
         });

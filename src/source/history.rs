@@ -147,7 +147,7 @@ pub fn scan(
     scanner: &Scanner,
     collector: &Collector,
 ) -> Result<(), Error> {
-    let repo = gix::discover(target).map_err(|e| {
+    let repo = super::discover_repo(target).map_err(|e| {
         scan_err(format!(
             "{} is not a git repository: {}",
             target.display(),
@@ -158,7 +158,20 @@ pub fn scan(
     let uncommitted = uncommitted_changes(&repo);
     let excludes = glob_set(&scanner.options.exclude)?;
 
-    let (commits, boundary) = select_commits(&repo, opts)?;
+    let Selection {
+        commits,
+        boundary,
+        objects: ref_objects,
+        tags,
+        problems,
+    } = select_commits(&repo, opts)?;
+    for (name, msg) in problems {
+        if opts.allow_missing {
+            collector.skip(SkipReason::MissingObject);
+        } else {
+            collector.error(name, format!("{msg}; --allow-missing skips it"));
+        }
+    }
     let progress = opts.progress.clone().unwrap_or_default();
     // A whole history reads every commit and tree: decode them all first,
     // in parallel, one pass over the packs (the walk itself cannot be
@@ -177,17 +190,37 @@ pub fn scan(
         pre.as_ref(),
         &commits,
         &boundary,
+        &ref_objects,
         collector,
         &progress,
     )?;
     drop(pre);
     collector.with_stats(|s| {
-        s.commits_scanned = Some(history.commits.len() as u64);
+        // Pseudo-commits standing for trees and blobs refs point at are not commits.
+        s.commits_scanned = Some((history.commits.len() - history.pseudo) as u64);
         s.shallow = Some(shallow);
         s.uncommitted_changes = uncommitted;
     });
     for _ in 0..history.gitlinks {
         collector.skip(SkipReason::Submodule);
+    }
+
+    // Annotated tag messages: content a ref reaches, as in a push.
+    for t in &tags {
+        if t.message.is_empty() {
+            continue;
+        }
+        let path = super::pushed::TAG_MESSAGE_PATH;
+        let outcome = scanner.scan_blob(path, &t.message);
+        let p = Provenance {
+            commit: t.id.to_string(),
+            author: t.tagger.clone(),
+            date: rfc3339(t.time),
+            occurrences: 0,
+            at_head: false,
+            git_ref: Some(t.git_ref.clone()),
+        };
+        collector.add(path, t.message.len() as u64, outcome, Some(&p));
     }
 
     // Commit messages, in parallel.
@@ -252,7 +285,7 @@ pub fn scan(
         reader.traverse_packs(&objects_dir, threads);
         reader.loose(&objects_dir);
         if reader.delivered.load(Ordering::Relaxed) < n_wanted as u64 {
-            let repo = gix::open(&git_dir).map_err(|e| scan_err(chain(&e)))?;
+            let repo = super::open_repo(&git_dir).map_err(|e| scan_err(chain(&e)))?;
             reader.by_oid(&repo);
         }
     } else if n_wanted > 0 {
@@ -489,77 +522,184 @@ fn pack_object_count(objects_dir: &Path) -> usize {
 // ---------------------------------------------------------------------------
 // Commit selection
 
-/// A commit or a tree a ref points at directly.
+/// What a ref points at, its tags peeled.
 struct Tip {
     id: ObjectId,
+    kind: gix::objs::Kind,
+    /// The ref (or revision) it was reached from.
+    name: String,
+    /// The annotated tag objects on the way (their messages are content).
+    tags: Vec<TagRec>,
 }
 
-fn peel(repo: &gix::Repository, id: ObjectId) -> Result<Option<ObjectId>, Error> {
-    match repo.try_find_object(id) {
-        Ok(Some(obj)) => match obj.peel_tags_to_end() {
-            Ok(o) => Ok(Some(o.id)),
-            Err(_) => Ok(None),
-        },
-        Ok(None) => Ok(None),
-        Err(e) => Err(scan_err(format!("cannot read object {id}: {}", chain(&e)))),
+/// An annotated tag object a ref reaches: its message is scanned under
+/// [`crate::source::pushed::TAG_MESSAGE_PATH`], as a push's are.
+struct TagRec {
+    id: ObjectId,
+    git_ref: String,
+    tagger: String,
+    time: i64,
+    message: Vec<u8>,
+}
+
+/// A tree or blob a ref points at: its id, the ref's name, its kind.
+type RefObject = (ObjectId, String, gix::objs::Kind);
+
+/// A ref that could not be followed: its name and why.
+type RefProblem = (String, String);
+
+/// Follow `id` (what ref `name` points at) through annotated tags to the
+/// object they end at, whatever its type: a ref to a blob or a tree is
+/// content like any other.
+fn resolve(repo: &gix::Repository, mut id: ObjectId, name: &str) -> Result<Tip, String> {
+    let mut buf = Vec::new();
+    let mut tags = Vec::new();
+    for _ in 0..32 {
+        match repo.objects.try_find(&id, &mut buf) {
+            Ok(Some(d)) if d.kind == gix::objs::Kind::Tag => {
+                let tag = gix::objs::TagRef::from_bytes(d.data, gix::hash::Kind::Sha1)
+                    .map_err(|e| format!("ref {name}: cannot parse tag {id}: {}", chain(&e)))?;
+                let (tagger, time) = match tag.tagger() {
+                    Ok(Some(sig)) => (format!("{} <{}>", sig.name, sig.email), sig.seconds()),
+                    _ => (String::new(), 0),
+                };
+                tags.push(TagRec {
+                    id,
+                    git_ref: name.to_string(),
+                    tagger,
+                    time,
+                    message: tag.message.to_vec(),
+                });
+                id = tag.target();
+            }
+            Ok(Some(d)) => {
+                return Ok(Tip {
+                    id,
+                    kind: d.kind,
+                    name: name.to_string(),
+                    tags,
+                });
+            }
+            Ok(None) => return Err(format!("ref {name} points to a missing object {id}")),
+            Err(e) => {
+                return Err(format!(
+                    "ref {name}: cannot read object {id}: {}",
+                    chain(&e)
+                ));
+            }
+        }
     }
+    Err(format!("ref {name}: tag chain too long at {id}"))
 }
 
-fn tips(repo: &gix::Repository, sel: &RefSelection, head_default: bool) -> Result<Vec<Tip>, Error> {
+/// The objects the selected refs point at. A ref that cannot be read or
+/// points at a missing object is a problem, never silently skipped (the
+/// caller makes it a scan error, or a counted skip with `--allow-missing`);
+/// a symbolic ref to an unborn branch points at nothing and is no problem.
+fn tips(
+    repo: &gix::Repository,
+    sel: &RefSelection,
+    head_default: bool,
+) -> Result<(Vec<Tip>, Vec<RefProblem>), Error> {
     let mut out = Vec::new();
+    let mut problems = Vec::new();
     let refs_err = |e: gix::Error| scan_err(format!("cannot read refs: {}", chain(&e)));
+    let mut add =
+        |id: ObjectId, name: String, problems: &mut Vec<RefProblem>| match resolve(repo, id, &name)
+        {
+            Ok(t) => out.push(t),
+            Err(msg) => problems.push((name, msg)),
+        };
+    let head = |add: &mut dyn FnMut(ObjectId, String, &mut Vec<RefProblem>),
+                problems: &mut Vec<RefProblem>| {
+        match repo.head() {
+            Ok(h) => {
+                if let Some(id) = h.id() {
+                    add(id.detach(), "HEAD".to_string(), problems);
+                }
+            }
+            Err(e) => problems.push(("HEAD".into(), format!("cannot read HEAD: {}", chain(&e)))),
+        }
+    };
     match sel {
         RefSelection::Named(names) => {
             for n in names {
                 let id = repo
                     .rev_parse_single(n.as_str())
                     .map_err(|e| Error::Usage(format!("unknown ref `{n}`: {}", chain(&e))))?;
-                match peel(repo, id.detach())? {
-                    Some(id) => out.push(Tip { id }),
-                    None => return Err(scan_err(format!("ref `{n}` points to a missing object"))),
-                }
+                add(id.detach(), n.clone(), &mut problems);
+            }
+            // Named on the command line: a broken one is fatal.
+            if let Some((_, msg)) = problems.pop() {
+                return Err(scan_err(msg));
             }
         }
         RefSelection::All | RefSelection::BranchesOnly if head_default => {
-            if let Ok(head) = repo.head_id() {
-                out.push(Tip { id: head.detach() });
-            }
+            head(&mut add, &mut problems);
         }
         RefSelection::All | RefSelection::BranchesOnly => {
             let platform = repo.references().map_err(refs_err)?;
-            let iter = if *sel == RefSelection::BranchesOnly {
-                platform.local_branches()
+            let mut iters = Vec::new();
+            if *sel == RefSelection::BranchesOnly {
+                iters.push(platform.local_branches().map_err(refs_err)?);
+                // What `git log` shows for these branches includes the
+                // replacement objects: judge them too.
+                iters.push(platform.prefixed("refs/replace/").map_err(refs_err)?);
             } else {
-                platform.all()
+                iters.push(platform.all().map_err(refs_err)?);
             }
-            .map_err(refs_err)?;
-            for r in iter {
-                let Ok(mut r) = r else { continue };
-                match r.peel_to_id() {
-                    Ok(id) => out.push(Tip { id: id.detach() }),
-                    // A symbolic ref to nothing (e.g. an unborn branch).
-                    Err(_) => continue,
+            for r in iters.into_iter().flatten() {
+                let r = match r {
+                    Ok(r) => r,
+                    Err(e) => {
+                        // gix quotes the file's content; a ref file can hold anything.
+                        let msg = chain(&e);
+                        let msg = msg.split(", input=").next().unwrap_or_default();
+                        problems.push(("<refs>".into(), format!("cannot read a ref: {msg}")));
+                        continue;
+                    }
+                };
+                let name = r.name().as_bstr().to_string();
+                // A symbolic ref: its target is a ref of its own (or unborn).
+                if let Some(id) = r.target().try_id() {
+                    add(id.to_owned(), name, &mut problems);
                 }
             }
-            if *sel == RefSelection::All
-                && let Ok(head) = repo.head_id()
-            {
-                out.push(Tip { id: head.detach() });
+            if *sel == RefSelection::All {
+                head(&mut add, &mut problems);
             }
         }
     }
-    out.sort_by_key(|t| t.id);
+    out.sort_by(|a, b| (a.id, &a.name).cmp(&(b.id, &b.name)));
+    // Tags are kept from every ref, even where two refs reach the same object.
+    let mut tags: Vec<TagRec> = out.iter_mut().flat_map(|t| t.tags.drain(..)).collect();
+    tags.sort_by(|a, b| (a.id, &a.git_ref).cmp(&(b.id, &b.git_ref)));
+    tags.dedup_by_key(|t| t.id);
     out.dedup_by_key(|t| t.id);
-    Ok(out)
+    if let Some(first) = out.first_mut() {
+        first.tags = tags;
+    }
+    Ok((out, problems))
+}
+
+/// What a history scan starts from.
+struct Selection {
+    /// Commits to walk (unordered).
+    commits: Vec<ObjectId>,
+    /// Boundary commits whose content counts as already known (ranges).
+    boundary: Vec<ObjectId>,
+    /// Trees and blobs refs point at directly, with the ref's name.
+    objects: Vec<RefObject>,
+    /// Annotated tag objects the refs reach.
+    tags: Vec<TagRec>,
+    /// Refs that could not be followed.
+    problems: Vec<RefProblem>,
 }
 
 /// The commits to walk (unordered) and the boundary commits whose content
 /// counts as already known (range scans).
-fn select_commits(
-    repo: &gix::Repository,
-    opts: &HistoryOptions,
-) -> Result<(Vec<ObjectId>, Vec<ObjectId>), Error> {
-    let (tips, hidden) = if let Some(range) = &opts.range {
+fn select_commits(repo: &gix::Repository, opts: &HistoryOptions) -> Result<Selection, Error> {
+    let (tips, hidden, problems) = if let Some(range) = &opts.range {
         if range.contains("...") {
             return Err(Error::Usage(format!(
                 "--range `{range}`: use A..B (commits in B not in A); A...B is not supported"
@@ -571,20 +711,33 @@ fn select_commits(
         let b = if b.is_empty() { "HEAD" } else { b };
         let tip = rev_commit(repo, b)?;
         let hidden = rev_commit(repo, a)?;
-        (vec![tip], vec![hidden])
+        (vec![tip], vec![hidden], Vec::new())
     } else if let Some(since) = &opts.since_commit {
         let hidden = rev_commit(repo, since)?;
-        let tips: Vec<ObjectId> = tips(repo, &opts.refs, opts.refs == RefSelection::All)?
+        let (tips, problems) = tips(repo, &opts.refs, opts.refs == RefSelection::All)?;
+        // What commits after SHA introduce: refs to trees and blobs carry no commits.
+        let tips: Vec<ObjectId> = tips
             .into_iter()
+            .filter(|t| t.kind == gix::objs::Kind::Commit)
             .map(|t| t.id)
             .collect();
-        (tips, vec![hidden])
+        (tips, vec![hidden], problems)
     } else {
-        let tips: Vec<ObjectId> = tips(repo, &opts.refs, false)?
+        let (mut tips, problems) = tips(repo, &opts.refs, false)?;
+        let tags = tips.iter_mut().flat_map(|t| t.tags.drain(..)).collect();
+        let (commits, objects): (Vec<Tip>, Vec<Tip>) = tips
             .into_iter()
-            .map(|t| t.id)
-            .collect();
-        return Ok((tips, Vec::new()));
+            .partition(|t| t.kind == gix::objs::Kind::Commit);
+        return Ok(Selection {
+            commits: commits.into_iter().map(|t| t.id).collect(),
+            boundary: Vec::new(),
+            objects: objects
+                .into_iter()
+                .map(|t| (t.id, t.name, t.kind))
+                .collect(),
+            tags,
+            problems,
+        });
     };
     // Ranges: gix's walk with hidden tips; the boundary is every parent of a
     // range commit that is not itself in the range.
@@ -604,7 +757,13 @@ fn select_commits(
     let mut boundary: Vec<ObjectId> = parents.into_iter().filter(|p| !set.contains(p)).collect();
     boundary.sort();
     boundary.dedup();
-    Ok((commits, boundary))
+    Ok(Selection {
+        commits,
+        boundary,
+        objects: Vec::new(),
+        tags: Vec::new(),
+        problems,
+    })
 }
 
 fn rev_commit(repo: &gix::Repository, spec: &str) -> Result<ObjectId, Error> {
@@ -666,6 +825,10 @@ struct BlobRec {
 /// introduction, occurrence counts.
 struct History {
     commits: Vec<CommitRec>,
+    /// Pseudo-commits standing for a tree or blob a ref points at: the ref.
+    ref_names: HashMap<u32, String>,
+    /// How many of `commits` are such pseudo-commits.
+    pseudo: usize,
     blob_ix: gix::hashtable::HashMap<ObjectId, u32>,
     blob_ids: Vec<ObjectId>,
     blobs: Vec<BlobRec>,
@@ -695,13 +858,19 @@ impl History {
 
     fn commit_provenance(&self, ci: u32) -> Provenance {
         let c = &self.commits[ci as usize];
+        let git_ref = self.ref_names.get(&ci).cloned();
         Provenance {
             commit: c.id.to_string(),
             author: String::from_utf8_lossy(self.authors.get(c.author)).into_owned(),
-            date: rfc3339(c.time),
+            // An object a ref points at has no date.
+            date: if git_ref.is_some() {
+                String::new()
+            } else {
+                rfc3339(c.time)
+            },
             occurrences: 0,
             at_head: false,
-            git_ref: None,
+            git_ref,
         }
     }
 
@@ -709,7 +878,8 @@ impl History {
         let b = &self.blobs[i as usize];
         let mut p = self.commit_provenance(b.commit);
         p.occurrences = b.places.saturating_sub(1);
-        p.at_head = b.at_head;
+        // What a ref points at right now is current, not past history.
+        p.at_head = b.at_head || p.git_ref.is_some();
         p
     }
 }
@@ -842,6 +1012,7 @@ fn walk(
     pre: Option<&Predecoded>,
     tips: &[ObjectId],
     boundary: &[ObjectId],
+    ref_objects: &[RefObject],
     collector: &Collector,
     progress: &HistoryProgress,
 ) -> Result<History, Error> {
@@ -867,7 +1038,11 @@ fn walk(
     let mut seen: gix::hashtable::HashMap<ObjectId, u32> = Default::default();
     let mut edges: Vec<(u32, ObjectId)> = Vec::new();
     let mut stack: Vec<ObjectId> = tips.to_vec();
-    let mut tree_tips: Vec<ObjectId> = Vec::new();
+    let mut tree_tips: Vec<(ObjectId, Option<&str>)> = ref_objects
+        .iter()
+        .filter(|o| o.2 == gix::objs::Kind::Tree)
+        .map(|o| (o.0, Some(o.1.as_str())))
+        .collect();
     let mut buf = Vec::new();
     while let Some(id) = stack.pop() {
         if seen.contains_key(&id) {
@@ -894,11 +1069,11 @@ fn walk(
             gix::objs::Kind::Tree => {
                 // A ref pointing straight at a tree.
                 seen.insert(id, NONE);
-                tree_tips.push(id);
+                tree_tips.push((id, None));
                 continue;
             }
             _ => {
-                // A ref to a blob: rare, and without a path. Not scanned.
+                // Blobs come in `ref_objects`; a tag here was peeled by `tips`.
                 seen.insert(id, NONE);
                 continue;
             }
@@ -1018,7 +1193,9 @@ fn walk(
     }
     // Trees that refs point at directly: attributed to a pseudo-commit named
     // after the tree.
-    for t in tree_tips {
+    let mut ref_names: HashMap<u32, String> = HashMap::new();
+    let real_commits = commits.len();
+    for (t, name) in tree_tips {
         let ci = commits.len() as u32;
         let root = tw.visit(repo, t, ci, &mut missing, collector);
         roots.push(root);
@@ -1027,6 +1204,34 @@ fn walk(
             time: 0,
             author: authors.intern(b"<tree pointed to by a ref>"),
         });
+        if let Some(n) = name {
+            ref_names.insert(ci, n.to_string());
+        }
+    }
+    // Blobs that refs point at directly (`git push origin $BLOB:refs/tags/x`):
+    // judged like any other, under the ref's name, attributed to a
+    // pseudo-commit named after the blob. One already seen in a tree is
+    // scanned there.
+    for (id, name, _) in ref_objects.iter().filter(|o| o.2 == gix::objs::Kind::Blob) {
+        if tw.blob_ix.contains_key(id) {
+            continue;
+        }
+        let ci = commits.len() as u32;
+        commits.push(CommitRec {
+            id: *id,
+            time: 0,
+            author: authors.intern(b"<blob pointed to by a ref>"),
+        });
+        ref_names.insert(ci, name.clone());
+        let b = tw.blobs.len() as u32;
+        tw.blobs.push(BlobRec {
+            commit: ci,
+            path: tw.paths.intern(name.as_bytes()),
+            places: 1,
+            at_head: false,
+        });
+        tw.blob_ids.push(*id);
+        tw.blob_ix.insert(*id, b);
     }
     for m in &mut messages {
         m.0 = new_index[m.0 as usize];
@@ -1097,6 +1302,8 @@ fn walk(
         }
     }
     Ok(History {
+        pseudo: commits.len() - real_commits,
+        ref_names,
         commits,
         blob_ix: tw.blob_ix,
         blob_ids: tw.blob_ids,
@@ -1629,7 +1836,9 @@ mod tests {
         git(&["gc", "-q"]);
         let repo = gix::open(dir.path()).unwrap();
         let opts = HistoryOptions::default();
-        let (commits, boundary) = select_commits(&repo, &opts).unwrap();
+        let Selection {
+            commits, boundary, ..
+        } = select_commits(&repo, &opts).unwrap();
         let objects_dir = repo.objects.store_ref().path().to_path_buf();
         let pre = Predecoded::read(&objects_dir, Some(2), usize::MAX);
         let held = |p: &Predecoded| {
@@ -1642,8 +1851,8 @@ mod tests {
         assert!(before > 60, "commits and trees predecoded: {before}");
         let progress = HistoryProgress::default();
         let (c1, c2) = (Collector::new(), Collector::new());
-        let looked_up = walk(&repo, None, &commits, &boundary, &c1, &progress).unwrap();
-        let predecoded = walk(&repo, Some(&pre), &commits, &boundary, &c2, &progress).unwrap();
+        let looked_up = walk(&repo, None, &commits, &boundary, &[], &c1, &progress).unwrap();
+        let predecoded = walk(&repo, Some(&pre), &commits, &boundary, &[], &c2, &progress).unwrap();
         assert_eq!(held(&pre), 0, "the walk took every object it read");
         let summary = |h: &History| {
             let commits: Vec<ObjectId> = h.commits.iter().map(|c| c.id).collect();
@@ -1669,7 +1878,7 @@ mod tests {
         let part = Predecoded::read(&objects_dir, Some(2), 4096);
         assert!(held(&part) > 0 && held(&part) < before);
         let c3 = Collector::new();
-        let partly = walk(&repo, Some(&part), &commits, &boundary, &c3, &progress).unwrap();
+        let partly = walk(&repo, Some(&part), &commits, &boundary, &[], &c3, &progress).unwrap();
         assert_eq!(summary(&partly), summary(&looked_up));
     }
 }

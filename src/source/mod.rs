@@ -22,3 +22,45 @@ pub mod pushed;
 pub mod remote;
 pub mod staged;
 pub mod worktree;
+
+/// The configuration every repository is opened with: `refs/replace` is not
+/// applied (as `GIT_NO_REPLACE_OBJECTS` would). A replacement shows other
+/// content in place of an object; the real objects are what a clone holds
+/// and what a push transfers, so they are what the guard judges. The
+/// replacement objects themselves are reachable from their `refs/replace/*`
+/// refs and are scanned as tips of their own.
+const REAL_OBJECTS: &str = "core.useReplaceRefs=false";
+
+fn real_objects(opts: gix::open::Options) -> gix::open::Options {
+    opts.config_overrides([REAL_OBJECTS])
+}
+
+/// `gix::open`, reading the real objects (see [`REAL_OBJECTS`]).
+pub fn open_repo(path: &std::path::Path) -> gix::Result<gix::Repository> {
+    gix::open_opts(path, real_objects(gix::open::Options::default()))
+}
+
+/// `gix::discover`, reading the real objects (see [`REAL_OBJECTS`]).
+pub fn discover_repo(path: &std::path::Path) -> gix::Result<gix::Repository> {
+    let mut map = gix::sec::trust::Mapping::<gix::open::Options>::default();
+    map.full = real_objects(map.full);
+    map.reduced = real_objects(map.reduced);
+    gix::ThreadSafeRepository::discover_opts(path, Default::default(), map).map(Into::into)
+}
+
+/// Whether `path` is itself a git directory (a bare repository, or the
+/// `.git` directory of a work tree): the layout git's own `is_git_directory`
+/// checks (HEAD, objects/, refs/), without reading any object.
+pub fn is_git_dir(path: &std::path::Path) -> bool {
+    path.is_dir() && gix::discover::is_git(path).is_ok()
+}
+
+/// The git directory `path` lies inside (`path` itself excluded), if any:
+/// a path like `repo/.git/refs` is git's own bookkeeping, never a work tree.
+pub fn enclosing_git_dir(path: &std::path::Path) -> Option<std::path::PathBuf> {
+    let abs = std::fs::canonicalize(path).ok()?;
+    abs.ancestors()
+        .skip(1)
+        .find(|a| is_git_dir(a))
+        .map(|a| a.to_path_buf())
+}

@@ -345,8 +345,22 @@ pub const TAG_MESSAGE_PATH: &str = "<tag-message>";
 pub struct NewBlob {
     pub id: ObjectId,
     pub path: String,
-    /// Index into [`PushPlan::commits`].
+    /// Index into [`PushPlan::commits`]; past its end, into
+    /// [`PushPlan::ref_objects`] (a tree or blob a ref points at).
     pub commit: usize,
+    /// In the tree of a tip being pushed (or the tip itself): the pushed
+    /// state of the ref still carries it.
+    pub at_head: bool,
+}
+
+/// A tree or a blob that a pushed ref points at directly (after peeling
+/// annotated tags): `git push origin $BLOB:refs/tags/x`. It carries content
+/// without any commit; its blobs are judged like a commit's.
+#[derive(Clone, Debug)]
+pub struct RefObject {
+    pub id: ObjectId,
+    pub kind: gix::objs::Kind,
+    pub git_ref: String,
 }
 
 /// How [`plan`] found the new commits.
@@ -383,6 +397,8 @@ pub struct PushPlan {
     /// New annotated tag objects.
     pub tags: Vec<NewTag>,
     pub blobs: Vec<NewBlob>,
+    /// Trees and blobs pushed refs point at directly.
+    pub ref_objects: Vec<RefObject>,
     /// Submodule entries (gitlinks) in new trees: counted, never followed.
     pub gitlinks: u64,
     /// How the new commits were found.
@@ -399,7 +415,7 @@ pub struct PushPlan {
 
 /// Open the repository at `git_dir` as a hook sees it.
 fn open_repo(git_dir: &Path) -> Result<gix::Repository, Error> {
-    gix::open(git_dir).map_err(|e| {
+    super::open_repo(git_dir).map_err(|e| {
         Error::Scan(format!(
             "{} is not a git repository: {e}",
             git_dir.display()
@@ -466,16 +482,25 @@ fn plan_with(
             continue;
         }
         if odb.has_quarantine() {
-            new_tags(&odb, u, &mut plan.tags);
+            new_tags(&odb, u, &mut plan.tags, true);
+        } else if known.is_some() && u.old != u.new {
+            // pre-push: the local store has every object, so "new" cannot be
+            // told per object; the tags of a ref that changes are sent.
+            new_tags(&odb, u, &mut plan.tags, false);
         }
-        match peel_to_commit(&odb, u.new) {
-            Ok(Some(c)) => tips.push((c, &u.name)),
-            // A tag of a tree or a blob: no commits, nothing introduced.
-            Ok(None) => {}
+        match peel(&odb, u.new) {
+            Ok((c, gix::objs::Kind::Commit)) => tips.push((c, &u.name)),
+            // A ref to a tree or a blob (or a tag of one): content without
+            // a commit, judged all the same.
+            Ok((id, kind)) => plan.ref_objects.push(RefObject {
+                id,
+                kind,
+                git_ref: u.name.clone(),
+            }),
             Err(msg) => plan.problems.push(format!("{}: {msg}", u.name)),
         }
     }
-    if tips.is_empty() {
+    if tips.is_empty() && plan.ref_objects.is_empty() {
         return Ok(plan);
     }
     let limit = if max_commits == 0 {
@@ -649,6 +674,39 @@ fn plan_with(
     for (ci, c) in commits.iter().enumerate() {
         walker.walk(c.tree, Some(ci));
     }
+    // Trees and blobs refs point at: after the commits, so what a commit
+    // already brought keeps that commit as its provenance.
+    for (k, o) in plan.ref_objects.iter().enumerate() {
+        let ci = commits.len() + k;
+        if o.kind == gix::objs::Kind::Tree {
+            walker.walk(o.id, Some(ci));
+        } else if walker.blobs.insert(o.id) {
+            walker.new_blobs.push(NewBlob {
+                id: o.id,
+                path: o.git_ref.clone(),
+                commit: ci,
+                at_head: true,
+            });
+        }
+    }
+    // At the tip: the blobs of each pushed tip commit's tree (the state
+    // the ref will have). Only trees this push added can hold a new blob,
+    // so only they are read again.
+    let new_set_tips: Vec<ObjectId> = tips
+        .iter()
+        .map(|(t, _)| *t)
+        .filter(|t| new_set.contains(t))
+        .collect();
+    let mut at_tip: gix::hashtable::HashSet<ObjectId> = Default::default();
+    for t in &new_set_tips {
+        if let Some(c) = commits.iter().find(|c| c.id == *t) {
+            walker.blobs_under(c.tree, &mut at_tip);
+        }
+    }
+    for b in &mut walker.new_blobs {
+        let tree_tip = b.commit >= commits.len();
+        b.at_head = tree_tip || b.at_head || at_tip.contains(&b.id);
+    }
     mark("trees");
     plan.timings = timings;
     plan.blobs = std::mem::take(&mut walker.new_blobs);
@@ -663,13 +721,13 @@ fn is_shallow_boundary(repo: &gix::Repository, id: &ObjectId) -> bool {
         || repo.is_shallow().unwrap_or(false)
 }
 
-/// The annotated tag objects of `u.new`'s tag chain that the repository did
-/// not have before the push.
-fn new_tags(odb: &PushOdb, u: &RefUpdate, out: &mut Vec<NewTag>) {
+/// The annotated tag objects of `u.new`'s tag chain (with `only_new`,
+/// those the repository did not have before the push).
+fn new_tags(odb: &PushOdb, u: &RefUpdate, out: &mut Vec<NewTag>, only_new: bool) {
     let mut id = u.new;
     let mut buf = Vec::new();
     for _ in 0..32 {
-        if odb.existed(&id) {
+        if only_new && odb.existed(&id) {
             return;
         }
         let Ok(Some(d)) = odb.try_find(&id, &mut buf) else {
@@ -698,20 +756,19 @@ fn new_tags(odb: &PushOdb, u: &RefUpdate, out: &mut Vec<NewTag>) {
     }
 }
 
-/// Peel an annotated tag chain to its commit; `Ok(None)` for a tree or blob.
-fn peel_to_commit(odb: &PushOdb, mut id: ObjectId) -> Result<Option<ObjectId>, String> {
+/// Peel an annotated tag chain to the object it ends at, and its kind.
+fn peel(odb: &PushOdb, mut id: ObjectId) -> Result<(ObjectId, gix::objs::Kind), String> {
     let mut buf = Vec::new();
     for _ in 0..32 {
         match odb.try_find(&id, &mut buf) {
             Ok(Some(d)) => match d.kind {
-                gix::objs::Kind::Commit => return Ok(Some(id)),
                 gix::objs::Kind::Tag => {
                     let tag = gix::objs::TagRefIter::from_bytes(d.data, gix::hash::Kind::Sha1)
                         .target_id()
                         .map_err(|e| format!("cannot parse tag {id}: {e}"))?;
                     id = tag;
                 }
-                _ => return Ok(None),
+                kind => return Ok((id, kind)),
             },
             Ok(None) => return Err(format!("missing object {id}")),
             Err(e) => return Err(format!("cannot read object {id}: {e}")),
@@ -1038,6 +1095,8 @@ struct TreeWalker<'a> {
     odb: &'a PushOdb,
     hash: gix::hash::Kind,
     trees: gix::hashtable::HashSet<ObjectId>,
+    /// Trees first seen under a new commit (not known from the boundary).
+    new_trees: gix::hashtable::HashSet<ObjectId>,
     blobs: gix::hashtable::HashSet<ObjectId>,
     new_blobs: Vec<NewBlob>,
     gitlinks: u64,
@@ -1051,6 +1110,7 @@ impl<'a> TreeWalker<'a> {
             odb,
             hash,
             trees: Default::default(),
+            new_trees: Default::default(),
             blobs: Default::default(),
             new_blobs: Vec::new(),
             gitlinks: 0,
@@ -1066,6 +1126,9 @@ impl<'a> TreeWalker<'a> {
         while let Some((tree, prefix)) = stack.pop() {
             if !self.trees.insert(tree) {
                 continue;
+            }
+            if commit.is_some() {
+                self.new_trees.insert(tree);
             }
             let data = match self.odb.try_find(&tree, &mut self.buf) {
                 Ok(Some(d)) if d.kind == gix::objs::Kind::Tree => d,
@@ -1114,7 +1177,34 @@ impl<'a> TreeWalker<'a> {
                         id: oid,
                         path: format!("{prefix}{name}"),
                         commit: ci,
+                        at_head: false,
                     });
+                }
+            }
+        }
+    }
+
+    /// Add to `out` the blobs under `root` that sit in trees this push
+    /// added (the only places a new blob can be). Read errors were
+    /// reported by [`TreeWalker::walk`] already.
+    fn blobs_under(&mut self, root: ObjectId, out: &mut gix::hashtable::HashSet<ObjectId>) {
+        let mut stack = vec![root];
+        let mut done: gix::hashtable::HashSet<ObjectId> = Default::default();
+        while let Some(tree) = stack.pop() {
+            if !self.new_trees.contains(&tree) || !done.insert(tree) {
+                continue;
+            }
+            let Ok(Some(data)) = self.odb.try_find(&tree, &mut self.buf) else {
+                continue;
+            };
+            if data.kind != gix::objs::Kind::Tree {
+                continue;
+            }
+            for e in gix::objs::TreeRefIter::from_bytes(data.data, self.hash).flatten() {
+                if e.mode.is_tree() {
+                    stack.push(e.oid.to_owned());
+                } else if !e.mode.is_commit() {
+                    out.insert(e.oid.to_owned());
                 }
             }
         }
@@ -1134,16 +1224,32 @@ pub fn scan(plan: &PushPlan, scanner: &Scanner, collector: &Collector) -> Result
     for _ in 0..plan.gitlinks {
         collector.skip(SkipReason::Submodule);
     }
-    let provenance = |ci: usize| {
-        let c = &plan.commits[ci];
-        Provenance {
+    let provenance = |ci: usize| match plan.commits.get(ci) {
+        Some(c) => Provenance {
             commit: c.id.to_string(),
             author: c.author.clone(),
             date: crate::hook::rfc3339(c.time),
             occurrences: 0,
             at_head: false,
             git_ref: Some(c.git_ref.clone()),
+        },
+        // A tree or blob a ref points at: named after the object.
+        None => {
+            let o = &plan.ref_objects[ci - plan.commits.len()];
+            Provenance {
+                commit: o.id.to_string(),
+                author: format!("<{} pointed to by a ref>", o.kind),
+                date: String::new(),
+                occurrences: 0,
+                at_head: true,
+                git_ref: Some(o.git_ref.clone()),
+            }
         }
+    };
+    let blob_provenance = |b: &NewBlob| {
+        let mut p = provenance(b.commit);
+        p.at_head = b.at_head;
+        p
     };
     plan.commits
         .par_iter()
@@ -1211,7 +1317,7 @@ pub fn scan(plan: &PushPlan, scanner: &Scanner, collector: &Collector) -> Result
                 &b.path,
                 bytes.len() as u64,
                 outcome,
-                Some(&provenance(b.commit)),
+                Some(&blob_provenance(b)),
             );
         });
         batch.clear();

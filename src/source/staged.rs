@@ -74,7 +74,7 @@ fn head_entries(repo: &gix::Repository) -> Result<Vec<(Vec<u8>, ObjectId)>, Erro
 
 /// Scan the staged additions and modifications of the repository at or above `target`.
 pub fn scan(target: &Path, scanner: &Scanner, collector: &Collector) -> Result<(), Error> {
-    let repo = gix::discover(target).map_err(|e| {
+    let repo = super::discover_repo(target).map_err(|e| {
         Error::Usage(format!(
             "{} is not in a git repository: {e}",
             target.display()

@@ -3,6 +3,13 @@
 //! scans dot-files and dot-directories (`.env`, `.github/`, `.sops.yaml`:
 //! peers that skip them miss real leaks). Symlinks are never followed (so a
 //! link can never lead the scan out of the root); they are counted.
+//!
+//! Git's own directories are never walked as work-tree files: `.git` is
+//! left out, and a bare repository nested in the tree is a counted skip
+//! (the caller turns a git directory given as the root into a history
+//! scan). FIFOs, sockets and devices inside a tree are counted skips, since
+//! reading one can block forever; a FIFO or character device given
+//! explicitly as the root is read like a file (`scan <(…)`, `/dev/stdin`).
 
 use crate::error::Error;
 use crate::filter::glob_set;
@@ -12,11 +19,64 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
+/// Scan standard input as one blob named `name` (`scan -`).
+pub fn scan_stdin(name: &str, scanner: &Scanner, collector: &Collector) {
+    let mut bytes = Vec::new();
+    let limit = scanner.options.max_file_size;
+    match std::io::stdin()
+        .lock()
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+    {
+        Ok(_) if bytes.len() as u64 > limit => collector.skip(SkipReason::TooLarge),
+        Ok(_) => {
+            let outcome = scanner.scan_blob(name, &bytes);
+            collector.add(name, bytes.len() as u64, outcome, None);
+        }
+        Err(e) => collector.error(name, format!("cannot read standard input: {e}")),
+    }
+}
+
+/// Whether the directory `path` looks like a git directory: checked with
+/// two cheap stats before gix's full layout check, since every directory of
+/// the tree is asked.
+fn is_git_dir(path: &Path) -> bool {
+    path.join("HEAD").is_file() && path.join("objects").is_dir() && crate::source::is_git_dir(path)
+}
+
+/// Whether `ft` is a FIFO or a character device (readable as a stream).
+#[cfg(unix)]
+fn is_stream(ft: std::fs::FileType) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    ft.is_fifo() || ft.is_char_device()
+}
+
+#[cfg(not(unix))]
+fn is_stream(_: std::fs::FileType) -> bool {
+    false
+}
+
 /// Scan every file under `root` (or `root` itself when it is a file).
 pub fn scan(root: &Path, scanner: &Scanner, collector: &Collector) -> Result<(), Error> {
-    let meta = std::fs::symlink_metadata(root)
+    // The root was named explicitly: a symbolic link is followed
+    // (`/dev/stdin`, `/dev/fd/63` from `<(…)` are links to the stream).
+    let meta = std::fs::metadata(root)
         .map_err(|e| Error::Scan(format!("cannot read {}: {e}", root.display())))?;
     let excludes = glob_set(&scanner.options.exclude)?;
+    if is_stream(meta.file_type()) {
+        let name = root.file_name().map_or_else(
+            || root.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        scan_file(root, &name, 0, scanner, collector);
+        return Ok(());
+    }
+    if !meta.is_file() && !meta.is_dir() {
+        return Err(Error::Scan(format!(
+            "{} is not a file, directory, FIFO or character device",
+            root.display()
+        )));
+    }
     if meta.is_file() {
         let name = root
             .file_name()
@@ -61,6 +121,10 @@ pub fn scan(root: &Path, scanner: &Scanner, collector: &Collector) -> Result<(),
                     collector.skip(SkipReason::Excluded);
                     return WalkState::Skip;
                 }
+                if entry.depth() > 0 && is_git_dir(entry.path()) {
+                    collector.skip(SkipReason::GitDir);
+                    return WalkState::Skip;
+                }
                 return WalkState::Continue;
             }
             if ft.is_symlink() {
@@ -68,6 +132,7 @@ pub fn scan(root: &Path, scanner: &Scanner, collector: &Collector) -> Result<(),
                 return WalkState::Continue;
             }
             if !ft.is_file() {
+                collector.skip(SkipReason::SpecialFile);
                 return WalkState::Continue;
             }
             if excludes.is_match(&rel) {

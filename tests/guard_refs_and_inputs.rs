@@ -152,8 +152,8 @@ fn history_scans_blob_reachable_only_from_tag() {
     let blobs = v["stats"]["blobs_scanned"].as_u64();
     assert_eq!(
         blobs,
-        Some(3),
-        "README, the commit message, the tagged blob: {v}"
+        Some(4),
+        "README, the commit message, the commit's identity, the tagged blob: {v}"
     );
 }
 

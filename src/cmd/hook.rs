@@ -379,6 +379,9 @@ fn pre_commit(args: PreCommitArgs) -> Result<u8, Error> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
         Err(e) => return Err(Error::Scan(format!("cannot write the report: {e}"))),
     }
+    for line in gitops_guard::scan::skip_lines(&report.stats, 50) {
+        eprintln!("{line}");
+    }
     if code == exit::FINDINGS {
         eprintln!(
             "gitops-guard: commit stopped. Remove the finding(s) from the staged files (`git add` the fix), \

@@ -382,6 +382,11 @@ fn pre_commit(args: PreCommitArgs) -> Result<u8, Error> {
     for line in gitops_guard::scan::skip_lines(&report.stats, 50) {
         eprintln!("{line}");
     }
+    if code == exit::SCAN_ERROR {
+        eprintln!(
+            "gitops-guard: commit stopped: the scan could not judge everything that is staged (see the errors above; a guard fails closed)."
+        );
+    }
     if code == exit::FINDINGS {
         eprintln!(
             "gitops-guard: commit stopped. Remove the finding(s) from the staged files (`git add` the fix), \

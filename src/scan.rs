@@ -603,7 +603,8 @@ pub fn is_binary(bytes: &[u8]) -> bool {
 /// code units must be ASCII text (a printable byte or tab/CR/LF beside a
 /// zero byte, all on the same side), which is how Windows tools write
 /// `.env` and `.ps1` files, and what an image or audio sample hardly ever
-/// looks like. Unpaired surrogates become U+FFFD; the mark is not kept,
+/// looks like. Unpaired surrogates and an odd last byte become U+FFFD;
+/// the mark is not kept,
 /// so the first character is column 1.
 pub fn decode_utf16(bytes: &[u8]) -> Option<String> {
     let (big_endian, body) = if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
@@ -617,19 +618,20 @@ pub fn decode_utf16(bytes: &[u8]) -> Option<String> {
     } else {
         (utf16_without_bom(bytes)?, bytes)
     };
-    let units = body.chunks(2).map(|c| {
-        let pair = [c[0], c.get(1).copied().unwrap_or(0)];
+    let units = body.chunks_exact(2).map(|c| {
         if big_endian {
-            u16::from_be_bytes(pair)
+            u16::from_be_bytes([c[0], c[1]])
         } else {
-            u16::from_le_bytes(pair)
+            u16::from_le_bytes([c[0], c[1]])
         }
     });
-    Some(
-        char::decode_utf16(units)
-            .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
-            .collect(),
-    )
+    let mut text: String = char::decode_utf16(units)
+        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect();
+    if body.len() % 2 == 1 {
+        text.push(char::REPLACEMENT_CHARACTER);
+    }
+    Some(text)
 }
 
 /// `Some(big_endian)` when the start of `bytes` reads as ASCII text in
@@ -1108,6 +1110,33 @@ mod tests {
         let s = build_snippet("privileged: true", (12, 16), &mut Vec::new());
         assert_eq!(s.text, "privileged: true");
         assert_eq!((s.caret_start, s.caret_len), (12, 4));
+    }
+
+    #[test]
+    fn utf16_is_decoded_with_or_without_a_byte_order_mark() {
+        let text = "A=1\nkey: välue\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        assert_eq!(decode_utf16(&[b"\xFF\xFE".as_slice(), &le].concat()).as_deref(), Some(text));
+        assert_eq!(decode_utf16(&[b"\xFE\xFF".as_slice(), &be].concat()).as_deref(), Some(text));
+        assert_eq!(decode_utf16(&le).as_deref(), Some(text));
+        assert_eq!(decode_utf16(&be).as_deref(), Some(text));
+        // An odd trailing byte and an unpaired surrogate become U+FFFD.
+        let odd = decode_utf16(b"\xFF\xFEa\0\x00\xD8b\0c").unwrap();
+        assert_eq!(odd, "a\u{FFFD}b\u{FFFD}");
+    }
+
+    #[test]
+    fn text_images_and_utf32_are_not_taken_for_utf16() {
+        assert_eq!(decode_utf16(b"TOKEN=abc\n"), None);
+        assert_eq!(decode_utf16(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10"), None);
+        assert_eq!(decode_utf16(b"\xFF\xFE\0\0a\0\0\0"), None);
+        assert_eq!(decode_utf16(b"a\0"), None);
+        // 16-bit samples: zero high bytes, but not printable low ones.
+        let pcm: Vec<u8> = (0..400u16).flat_map(|i| ((i * 7) % 32).to_le_bytes()).collect();
+        assert_eq!(decode_utf16(&pcm), None);
+        // A NUL in front of text is binary, not UTF-16.
+        assert_eq!(decode_utf16(b"\0TOKEN=abcdefgh\n"), None);
     }
 
     #[test]

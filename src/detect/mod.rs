@@ -596,6 +596,39 @@ pub trait Detector: Send + Sync {
 }
 
 #[cfg(test)]
+mod column_tests {
+    use super::*;
+
+    /// `line_col` and `offset_of` agree with counting from the line start,
+    /// in any order of calls (the cursor is only a shortcut).
+    #[test]
+    fn columns_on_a_long_line_match_counting_from_the_start() {
+        let mut line = String::from("x\n");
+        for i in 0..400 {
+            line.push_str(if i % 3 == 0 { "é€ab" } else { "abcd" });
+        }
+        line.push('\n');
+        let input = Input::new("p", line.as_bytes());
+        let start = 2;
+        let offsets: Vec<usize> = line
+            .char_indices()
+            .map(|(i, _)| i)
+            .filter(|&i| i >= start && i < line.len() - 1)
+            .collect();
+        let mut order: Vec<usize> = (0..offsets.len()).step_by(7).collect();
+        order.extend((0..offsets.len()).rev().step_by(5));
+        for k in order {
+            let off = offsets[k];
+            let want = line[start..off].chars().count();
+            assert_eq!(input.line_col(off), (2, want + 1), "offset {off}");
+            assert_eq!(input.offset_of(2, want), off, "column {want}");
+        }
+        assert_eq!(input.offset_of(2, 100_000), line.len() - 1);
+        assert_eq!(input.offset_of(9, 0), line.len());
+    }
+}
+
+#[cfg(test)]
 mod document_selection_tests {
     use super::*;
 

@@ -1704,7 +1704,7 @@ mod tests {
         let opts = HistoryOptions::default();
         let (commits, boundary) = select_commits(&repo, &opts).unwrap();
         let objects_dir = repo.objects.store_ref().path().to_path_buf();
-        let pre = Predecoded::read(&objects_dir, Some(2), usize::MAX);
+        let pre = Predecoded::read(&objects_dir, Some(2), u64::MAX, usize::MAX);
         let held = |p: &Predecoded| {
             p.shards
                 .iter()
@@ -1739,7 +1739,7 @@ mod tests {
         assert_eq!(summary(&predecoded), summary(&looked_up));
         assert_eq!(looked_up.commits.len(), 32);
         // Over a budget, the rest is looked up: the same again.
-        let part = Predecoded::read(&objects_dir, Some(2), 4096);
+        let part = Predecoded::read(&objects_dir, Some(2), u64::MAX, 4096);
         assert!(held(&part) > 0 && held(&part) < before);
         let c3 = Collector::new();
         let partly = walk(&repo, Some(&part), &commits, &boundary, &c3, &progress).unwrap();

@@ -127,7 +127,9 @@ pub struct ScanArgs {
     #[arg(long, short = 'e', value_name = "GLOB")]
     pub exclude: Vec<String>,
 
-    /// Skip files larger than this (bytes; K, M, G suffixes allowed).
+    /// Files larger than this are not read (bytes; K, M, G suffixes allowed): skipped and
+    /// listed; with --range or --since-commit a scan error unless `[limits] large-files`
+    /// in the config allows the path.
     #[arg(long, value_parser = parse_size, default_value = "10M", value_name = "SIZE")]
     pub max_file_size: u64,
 
@@ -283,10 +285,9 @@ pub fn parse_category(s: &str) -> Result<Category, String> {
 /// threads (the run hung); it is a usage error instead.
 pub fn parse_threads(s: &str) -> Result<usize, String> {
     use gitops_guard::scan::MAX_THREADS;
-    let n: usize = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{s}` is not a thread count (0 for one per core, up to {MAX_THREADS})"))?;
+    let n: usize = s.trim().parse().map_err(|_| {
+        format!("`{s}` is not a thread count (0 for one per core, up to {MAX_THREADS})")
+    })?;
     if n > MAX_THREADS {
         return Err(format!(
             "{n} threads is more than the {MAX_THREADS} allowed (0 means one per core)"

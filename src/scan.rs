@@ -1117,8 +1117,14 @@ mod tests {
         let text = "A=1\nkey: välue\n";
         let le: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
         let be: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
-        assert_eq!(decode_utf16(&[b"\xFF\xFE".as_slice(), &le].concat()).as_deref(), Some(text));
-        assert_eq!(decode_utf16(&[b"\xFE\xFF".as_slice(), &be].concat()).as_deref(), Some(text));
+        assert_eq!(
+            decode_utf16(&[b"\xFF\xFE".as_slice(), &le].concat()).as_deref(),
+            Some(text)
+        );
+        assert_eq!(
+            decode_utf16(&[b"\xFE\xFF".as_slice(), &be].concat()).as_deref(),
+            Some(text)
+        );
         assert_eq!(decode_utf16(&le).as_deref(), Some(text));
         assert_eq!(decode_utf16(&be).as_deref(), Some(text));
         // An odd trailing byte and an unpaired surrogate become U+FFFD.
@@ -1129,11 +1135,16 @@ mod tests {
     #[test]
     fn text_images_and_utf32_are_not_taken_for_utf16() {
         assert_eq!(decode_utf16(b"TOKEN=abc\n"), None);
-        assert_eq!(decode_utf16(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10"), None);
+        assert_eq!(
+            decode_utf16(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10"),
+            None
+        );
         assert_eq!(decode_utf16(b"\xFF\xFE\0\0a\0\0\0"), None);
         assert_eq!(decode_utf16(b"a\0"), None);
         // 16-bit samples: zero high bytes, but not printable low ones.
-        let pcm: Vec<u8> = (0..400u16).flat_map(|i| ((i * 7) % 32).to_le_bytes()).collect();
+        let pcm: Vec<u8> = (0..400u16)
+            .flat_map(|i| ((i * 7) % 32).to_le_bytes())
+            .collect();
         assert_eq!(decode_utf16(&pcm), None);
         // A NUL in front of text is binary, not UTF-16.
         assert_eq!(decode_utf16(b"\0TOKEN=abcdefgh\n"), None);

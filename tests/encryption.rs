@@ -369,7 +369,10 @@ fn real_age_files_pass_the_binary_skip_and_are_clean() {
     assert_eq!(outcome.skipped, None);
     assert!(outcome.binary && outcome.findings.is_empty());
     let outcome = SCANNER.scan_blob("secrets/prod.env.age", &age_encrypt(b"x", false, 1));
-    assert!(!outcome.binary, "an age file is not treated as opaque bytes");
+    assert!(
+        !outcome.binary,
+        "an age file is not treated as opaque bytes"
+    );
 }
 
 fn bech32_identity(hrp: &str) -> String {

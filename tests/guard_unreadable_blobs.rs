@@ -122,7 +122,11 @@ fn big_text(size: usize, token: &str) -> Vec<u8> {
 fn pre_receive_blocks_token_in_blob_starting_with_nul() {
     let s = Server::new("");
     let token = github_token("nul-first-byte");
-    let blob = [b"\0".as_slice(), format!("GITHUB_TOKEN={token}\n").as_bytes()].concat();
+    let blob = [
+        b"\0".as_slice(),
+        format!("GITHUB_TOKEN={token}\n").as_bytes(),
+    ]
+    .concat();
     let (ok, out) = s.push_files(&[(".env", &blob)]);
     assert!(!ok, "a token behind a NUL byte must be rejected:\n{out}");
     assert!(out.contains(".env:1:"), "{out}");
@@ -154,7 +158,10 @@ fn pre_receive_blocks_blob_over_size_limit_naming_path_size_and_limit() {
     let (ok, out) = s.push_files(&[("vendor/dump.sql", &blob)]);
     assert!(!ok, "an unread blob must not pass:\n{out}");
     assert!(out.contains("vendor/dump.sql"), "names the path:\n{out}");
-    assert!(out.contains(&format!("{size} bytes")), "names the size:\n{out}");
+    assert!(
+        out.contains(&format!("{size} bytes")),
+        "names the size:\n{out}"
+    );
     assert!(out.contains("65536 bytes"), "names the limit:\n{out}");
     assert!(out.contains("large-files"), "says how to allow it:\n{out}");
     assert_redacted(&out, &[&token]);
@@ -242,7 +249,10 @@ fn pre_commit_blocks_token_in_utf16_files_with_and_without_bom() {
         assert_eq!(out.code, 1, "{name}: {}{}", out.stdout, out.stderr);
         let v = json(&out);
         let f = &v["findings"][0];
-        assert_eq!((f["line"].as_u64(), f["column"].as_u64()), (Some(2), Some(7)));
+        assert_eq!(
+            (f["line"].as_u64(), f["column"].as_u64()),
+            (Some(2), Some(7))
+        );
         assert_eq!(v["stats"]["utf16_decoded"], 1);
         assert_redacted(&out.stdout, &[&token]);
     }
@@ -253,7 +263,10 @@ fn pre_commit_blocks_staged_blob_over_size_limit() {
     let dir = work_repo();
     let token = github_token("pre-commit-big");
     stage(dir.path(), "data/big.txt", &big_text(40 * 1024, &token));
-    let out = gg(dir.path(), &["hook", "pre-commit", "--max-file-size", "32K"]);
+    let out = gg(
+        dir.path(),
+        &["hook", "pre-commit", "--max-file-size", "32K"],
+    );
     assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
     let all = format!("{}{}", out.stdout, out.stderr);
     assert!(all.contains("data/big.txt"), "{all}");
@@ -263,11 +276,21 @@ fn pre_commit_blocks_staged_blob_over_size_limit() {
     // Allowed by the config: listed, not blocking.
     write_tree(
         dir.path(),
-        &[(".gitops-guard.toml", "[limits]\nlarge-files = [\"data/*.txt\"]\n")],
+        &[(
+            ".gitops-guard.toml",
+            "[limits]\nlarge-files = [\"data/*.txt\"]\n",
+        )],
     );
-    let out = gg(dir.path(), &["hook", "pre-commit", "--max-file-size", "32K"]);
+    let out = gg(
+        dir.path(),
+        &["hook", "pre-commit", "--max-file-size", "32K"],
+    );
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert!(out.stderr.contains("data/big.txt [too_large]"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("data/big.txt [too_large]"),
+        "{}",
+        out.stderr
+    );
     // Under the limit it is read, and its token found.
     let out = gg(dir.path(), &["hook", "pre-commit"]);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
@@ -299,7 +322,14 @@ fn full_history_lists_packed_oversized_blobs_and_still_scans_the_rest() {
     let dir = history_with_big_blob(&token);
     let out = gg(
         dir.path(),
-        &["scan", "--history", "--max-file-size", "64K", "--format", "json"],
+        &[
+            "scan",
+            "--history",
+            "--max-file-size",
+            "64K",
+            "--format",
+            "json",
+        ],
     );
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     let v = json(&out);
@@ -316,7 +346,10 @@ fn full_history_lists_packed_oversized_blobs_and_still_scans_the_rest() {
     assert_eq!(v["stats"]["errors"], 0);
     // Without the limit the same history is read whole: same finding.
     let out = gg(dir.path(), &["scan", "--history", "--format", "json"]);
-    assert_eq!(common::field_of_findings(&json(&out), "path"), vec!["small.env"]);
+    assert_eq!(
+        common::field_of_findings(&json(&out), "path"),
+        vec!["small.env"]
+    );
 }
 
 #[test]
@@ -353,7 +386,10 @@ fn binary_blobs_are_scanned_as_bytes_but_never_parsed() {
     let rules: Vec<&str> = common::field_of_findings(&v, "rule");
     assert!(rules.contains(&"github-pat-classic"), "{v}");
     let categories = common::field_of_findings(&v, "category");
-    assert!(categories.iter().all(|c| *c == "secret"), "nothing parsed: {v}");
+    assert!(
+        categories.iter().all(|c| *c == "secret"),
+        "nothing parsed: {v}"
+    );
     assert_eq!(v["stats"]["blobs_scanned"], 2);
     assert_eq!(v["stats"]["binary_scanned"], 2);
     let snippet = v["findings"][0]["snippet"].as_str().unwrap();
@@ -449,4 +485,3 @@ fn threads_above_1024_are_a_usage_error() {
     let out = gg(dir.path(), &["scan", "--help"]);
     assert!(out.stdout.contains("at most 1024"), "{}", out.stdout);
 }
-

@@ -83,7 +83,8 @@ pub struct PreReceiveArgs {
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Skip blobs larger than this (bytes; K, M, G suffixes allowed).
+    /// Blobs larger than this are not read (bytes; K, M, G suffixes allowed) and reject
+    /// the push unless `[limits] large-files` in the config allows their path.
     #[arg(long, value_parser = parse_size, value_name = "SIZE")]
     pub max_file_size: Option<u64>,
 
@@ -118,7 +119,8 @@ pub struct PreCommitArgs {
     #[arg(long, short = 'e', value_name = "GLOB")]
     pub exclude: Vec<String>,
 
-    /// Skip files larger than this (bytes; K, M, G suffixes allowed).
+    /// Staged files larger than this are not read (bytes; K, M, G suffixes allowed) and
+    /// stop the commit unless `[limits] large-files` in the config allows their path.
     #[arg(long, value_parser = parse_size, default_value = "10M", value_name = "SIZE")]
     pub max_file_size: u64,
 }

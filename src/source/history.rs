@@ -757,12 +757,7 @@ fn traverse_pack<P>(
     mut processor: P,
 ) -> gix::Result<()>
 where
-    P: FnMut(
-            gix::objs::Kind,
-            &[u8],
-            &pack::index::Entry,
-            &dyn gix::Progress,
-        ) -> gix::Result<()>
+    P: FnMut(gix::objs::Kind, &[u8], &pack::index::Entry, &dyn gix::Progress) -> gix::Result<()>
         + Send
         + Clone,
 {
@@ -793,9 +788,9 @@ where
         let entry = data.entry(offset).ok()?;
         match entry.header {
             Header::OfsDelta { base_distance } => entry.checked_base_pack_offset(base_distance),
-            Header::RefDelta { base_id } => index
-                .lookup(base_id)
-                .map(|i| index.pack_offset_at_index(i)),
+            Header::RefDelta { base_id } => {
+                index.lookup(base_id).map(|i| index.pack_offset_at_index(i))
+            }
             _ => None,
         }
     };

@@ -149,16 +149,16 @@ fn read_staged(
     collector: &Collector,
 ) {
     match repo.objects.try_find(id, buf) {
-            Ok(Some(d)) if d.kind == gix::objs::Kind::Blob => {
-                if d.data.len() as u64 > scanner.options.max_file_size {
-                    collector.too_large(scanner, rel, d.data.len() as u64);
-                    return;
-                }
-                let outcome = scanner.scan_blob(rel, d.data);
-                collector.add(rel, d.data.len() as u64, outcome, None);
+        Ok(Some(d)) if d.kind == gix::objs::Kind::Blob => {
+            if d.data.len() as u64 > scanner.options.max_file_size {
+                collector.too_large(scanner, rel, d.data.len() as u64);
+                return;
             }
-            Ok(Some(d)) => collector.error(rel, format!("object {id} is a {}", d.kind)),
-            Ok(None) => collector.error(rel, format!("staged blob {id} is missing")),
-            Err(e) => collector.error(rel, format!("cannot read staged blob {id}: {e}")),
+            let outcome = scanner.scan_blob(rel, d.data);
+            collector.add(rel, d.data.len() as u64, outcome, None);
+        }
+        Ok(Some(d)) => collector.error(rel, format!("object {id} is a {}", d.kind)),
+        Ok(None) => collector.error(rel, format!("staged blob {id} is missing")),
+        Err(e) => collector.error(rel, format!("cannot read staged blob {id}: {e}")),
     }
 }

@@ -726,6 +726,18 @@ fn prepare_findings_of(
         })
         .collect();
     masked.sort_unstable();
+    // The largest end column among the masked spans of the same line up to
+    // each one: a frame then looks only at the spans that reach into its
+    // window, not at every span of a long line.
+    let mut reach: Vec<usize> = Vec::with_capacity(masked.len());
+    for (k, m) in masked.iter().enumerate() {
+        let before = if k > 0 && masked[k - 1].0 == m.0 {
+            reach[k - 1]
+        } else {
+            0
+        };
+        reach.push(before.max(m.2));
+    }
     let contains = |hay: &[u8], tok: &str| memchr::memmem::find(hay, tok.as_bytes()).is_some();
     let mut order: Vec<usize> = (0..findings.len()).collect();
     order.sort_by_key(|&i| (findings[i].location.line, findings[i].location.column));
@@ -806,8 +818,17 @@ fn prepare_findings_of(
         let mut ranges: Vec<(usize, usize)> = Vec::new();
         if !show_secrets {
             let first = masked.partition_point(|m| m.0 < line_no);
-            for &(_, s, e) in masked[first..].iter().take_while(|m| m.0 == line_no) {
-                ranges.push((s.saturating_sub(skipped), e.saturating_sub(skipped)));
+            let window_end = skipped + raw.chars().count();
+            let hi = masked.partition_point(|m| (m.0, m.1) < (line_no, window_end));
+            let mut lo = masked.partition_point(|m| (m.0, m.1) < (line_no, skipped));
+            // Spans that start before the window and reach into it.
+            while lo > first && reach[lo - 1] > skipped {
+                lo -= 1;
+            }
+            for &(_, s, e) in &masked[lo..hi] {
+                if e > skipped {
+                    ranges.push((s.saturating_sub(skipped), e.saturating_sub(skipped)));
+                }
             }
             if let Some((ac, lens)) = &secrets {
                 let mut chars_before = (0usize, 0usize); // (byte, chars up to it)

@@ -200,6 +200,54 @@ fn pre_receive_accepts_clean_binary_and_utf16_files() {
     assert!(s.main_is("HEAD"));
 }
 
+#[test]
+fn pre_push_blocks_token_in_blob_starting_with_nul_and_oversized_blob() {
+    // The server has no hook here: the client's pre-push hook judges.
+    let s = Server::new("");
+    std::fs::remove_file(s.server.join("hooks/pre-receive")).unwrap();
+    let out = gg(&s.client, &["hook", "install", "--hook", "pre-push"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let path = format!(
+        "{}:{}",
+        bin().parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let push = |files: &[(&str, &[u8])]| {
+        for (rel, bytes) in files {
+            std::fs::write(s.client.join(rel), bytes).unwrap();
+        }
+        git(&s.client, &["add", "-A"]);
+        git(&s.client, &["commit", "--quiet", "-m", "change"]);
+        let o = Command::new("git")
+            .args(["push", "origin", "main"])
+            .current_dir(&s.client)
+            .env("PATH", &path)
+            .env("HOME", &s.client)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        (o.status.success(), text)
+    };
+    let token = github_token("pre-push-nul");
+    let (ok, out) = push(&[(
+        ".env",
+        &[b"\0".as_slice(), format!("TOKEN={token}\n").as_bytes()].concat(),
+    )]);
+    assert!(!ok, "{out}");
+    assert!(out.contains(".env:1:"), "{out}");
+    assert_redacted(&out, &[&token]);
+    git(&s.client, &["reset", "--quiet", "--hard", "HEAD~1"]);
+    let (ok, out) = push(&[("huge.sql", &big_text(11 << 20, "nothing"))]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("huge.sql: 11.0 MiB"), "{out}");
+    assert!(out.contains("push stopped"), "{out}");
+}
+
 // ---------------------------------------------------------------------------
 // pre-commit
 

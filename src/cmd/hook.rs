@@ -454,6 +454,14 @@ fn pre_push(args: PrePushArgs) -> Result<u8, Error> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
         Err(e) => return Err(Error::Scan(format!("cannot write the report: {e}"))),
     }
+    for line in gitops_guard::scan::skip_lines(&report.stats, 50) {
+        eprintln!("{line}");
+    }
+    if code == exit::SCAN_ERROR {
+        eprintln!(
+            "gitops-guard: push stopped: the scan could not judge everything that is pushed (see the errors above; a guard fails closed)."
+        );
+    }
     if code == exit::FINDINGS {
         eprintln!(
             "gitops-guard: push stopped. Remove the finding(s) from the commits that added them \

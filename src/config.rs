@@ -13,6 +13,9 @@
 //! disable = ["generic-secret-assignment"]
 //! severity = { "jwt" = "low" }
 //!
+//! [limits]
+//! large-files = ["charts/*.tgz"]     # blobs over the size limit that may pass unscanned
+//!
 //! [[rule]]                            # extra rules, in the patterns/*.toml format
 //! id = "acme-token"
 //! …
@@ -43,6 +46,8 @@ pub struct Config {
     pub rule: Vec<RuleSpec>,
     #[serde(default)]
     pub policy: PolicyConfig,
+    #[serde(default)]
+    pub limits: LimitsConfig,
     /// Where the config was read from, for messages (`None`: defaults).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -68,6 +73,19 @@ pub struct RulesConfig {
     /// Severity overrides by rule or check id.
     #[serde(default)]
     pub severity: BTreeMap<String, Severity>,
+}
+
+/// What may pass without being read.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LimitsConfig {
+    /// Globs of paths whose blobs may be larger than the size limit. A blob
+    /// over the limit is never read; in the hooks and in range scans it
+    /// blocks (its content was not judged), unless its path matches one of
+    /// these (a vendored chart archive, a test fixture). It is then listed
+    /// as skipped, never silently.
+    #[serde(default)]
+    pub large_files: Vec<String>,
 }
 
 /// Settings of the `policy` checks.
@@ -141,6 +159,8 @@ disable = ["jwt"]
 severity = { "generic-secret-assignment" = "low" }
 [policy]
 trusted-registries = ["ghcr.io/acme/"]
+[limits]
+large-files = ["charts/*.tgz"]
 [[rule]]
 id = "acme"
 name = "Acme token"
@@ -152,6 +172,8 @@ regex = '(acme_[a-z]{8})'
         assert_eq!(c.fail_on, Some(Severity::High));
         assert_eq!(c.rule.len(), 1);
         assert_eq!(c.rules.severity["generic-secret-assignment"], Severity::Low);
+        assert_eq!(c.limits.large_files, vec!["charts/*.tgz"]);
+        assert!(Config::parse("[limits]\nlarge-file = []\n").is_err());
     }
 
     #[test]

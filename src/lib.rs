@@ -71,6 +71,15 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
     let started = Instant::now();
     let mut options = req.options.clone();
     options.exclude.extend(req.config.exclude.iter().cloned());
+    // A scan of part of a repository: what a commit or a push is about to
+    // add, or a range (a pull request). Repository-wide absence checks do
+    // not apply, and a blob too large to read blocks.
+    let partial = match &req.mode {
+        Mode::Pushed(_) | Mode::Staged => true,
+        Mode::History(h) => h.range.is_some() || h.since_commit.is_some(),
+        Mode::Worktree | Mode::Stdin { .. } => false,
+    };
+    options.oversize_blocks |= partial;
     let fail_on = req
         .fail_on
         .or(req.config.fail_on)
@@ -134,11 +143,6 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
     if !scanner.options.show_secrets {
         sanitize::scrub_report(&mut findings, &mut errors);
     }
-    let partial = match &req.mode {
-        Mode::Pushed(_) | Mode::Staged => true,
-        Mode::History(h) => h.range.is_some() || h.since_commit.is_some(),
-        Mode::Worktree | Mode::Stdin { .. } => false,
-    };
     if partial {
         findings.retain(|f| !source::WHOLE_REPOSITORY_RULES.contains(&f.rule.as_str()));
     }

@@ -98,6 +98,7 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
         exclude: args.exclude.clone(),
         threads: args.threads,
         skip_rules,
+        oversize_blocks: false,
     };
     let mut _ticker = None;
     if let Some(h) = history.as_mut()

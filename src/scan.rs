@@ -15,7 +15,9 @@ use std::sync::Mutex;
 /// Options that shape every scan, whatever the source.
 #[derive(Clone, Debug)]
 pub struct ScanOptions {
-    /// Files or blobs larger than this are skipped and counted.
+    /// Files or blobs larger than this are not read (their size is read
+    /// from the object header or `stat`): skipped, counted and listed, or,
+    /// with `oversize_blocks`, a scan error.
     pub max_file_size: u64,
     /// Print secrets in full (local triage only).
     pub show_secrets: bool,
@@ -28,7 +30,23 @@ pub struct ScanOptions {
     /// Rules not run or reported although their category is wanted (a full
     /// history's default leaves out advisories: see `HISTORY_SKIPPED_RULES`).
     pub skip_rules: Vec<String>,
+    /// A blob over `max_file_size` makes the scan fail (a scan error, exit
+    /// 3; the hook rejects) instead of being skipped, unless its path matches
+    /// `[limits] large-files`. Set by [`crate::scan`] for the scans that judge
+    /// what is about to enter a repository (pre-commit, pre-receive,
+    /// pre-push, `--range`, `--since-commit`): there a blob that was not read
+    /// must not pass.
+    pub oversize_blocks: bool,
 }
+
+/// Most worker threads a scan may ask for (`--threads`): more gains nothing
+/// on any machine, and an unbounded count made the walker try to start
+/// 100,000 threads.
+pub const MAX_THREADS: usize = 1024;
+
+/// Skipped blobs named one by one in [`Stats::skipped_blobs`]; past it they
+/// are only counted.
+pub const MAX_LISTED_SKIPS: usize = 1000;
 
 /// Rules a full-history scan leaves out unless `--all-categories` or a
 /// `--category` asks: advisories about how a workload *reads* a Secret are
@@ -46,6 +64,7 @@ impl Default for ScanOptions {
             exclude: Vec::new(),
             threads: 0,
             skip_rules: Vec::new(),
+            oversize_blocks: false,
         }
     }
 }
@@ -53,9 +72,7 @@ impl Default for ScanOptions {
 /// Why a blob was not scanned. Every skip is counted in [`Stats::skipped`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SkipReason {
-    /// A NUL byte in the first 8 KiB.
-    Binary,
-    /// Over `--max-file-size`.
+    /// Over `--max-file-size` (and not blocking: see `ScanOptions::oversize_blocks`).
     TooLarge,
     /// A symbolic link (never followed).
     Symlink,
@@ -80,7 +97,6 @@ pub enum SkipReason {
 impl SkipReason {
     pub fn as_str(self) -> &'static str {
         match self {
-            SkipReason::Binary => "binary",
             SkipReason::TooLarge => "too_large",
             SkipReason::Symlink => "symlink",
             SkipReason::LfsPointer => "lfs_pointer",
@@ -99,7 +115,19 @@ impl SkipReason {
 pub struct Stats {
     pub blobs_scanned: u64,
     pub bytes_scanned: u64,
+    /// Of `blobs_scanned`, the binary ones (a NUL byte in the first 8 KiB,
+    /// after UTF-16 decoding): the secret rules ran on their raw bytes, the
+    /// structure-aware detectors (YAML, Kubernetes, SOPS) did not.
+    pub binary_scanned: u64,
+    /// Of `blobs_scanned`, the UTF-16 ones: decoded, then scanned as text
+    /// (positions are in the decoded text).
+    pub utf16_decoded: u64,
     pub skipped: BTreeMap<&'static str, u64>,
+    /// The skipped blobs that were not read or not judged whole, by path
+    /// (at most [`MAX_LISTED_SKIPS`]; `skipped` has every count). Hooks
+    /// print them: a skip is never only a number.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped_blobs: Vec<SkippedBlob>,
     pub findings: u64,
     pub suppressed: u64,
     pub errors: u64,
@@ -122,6 +150,93 @@ impl Stats {
     pub fn skip(&mut self, reason: SkipReason) {
         *self.skipped.entry(reason.as_str()).or_default() += 1;
     }
+
+    /// Count a skip and name its path (up to [`MAX_LISTED_SKIPS`]).
+    pub fn skip_listed(&mut self, reason: SkipReason, path: &str, detail: String) {
+        self.skip(reason);
+        if self.skipped_blobs.len() < MAX_LISTED_SKIPS {
+            self.skipped_blobs.push(SkippedBlob {
+                path: path.to_string(),
+                reason: reason.as_str(),
+                detail,
+            });
+        }
+    }
+
+    /// Skips counted but not named in `skipped_blobs` (over the cap, or
+    /// counted where no path was known), by reason.
+    pub fn unlisted_skips(&self) -> Vec<(&'static str, u64)> {
+        self.skipped
+            .iter()
+            .filter(|(r, _)| **r != SkipReason::Excluded.as_str())
+            .filter_map(|(r, n)| {
+                let listed = self.skipped_blobs.iter().filter(|s| s.reason == *r).count() as u64;
+                (*n > listed).then(|| (*r, n - listed))
+            })
+            .collect()
+    }
+}
+
+/// What the hooks print about skipped blobs: one line per named skip (at
+/// most `max`), then the counts of the rest by reason. Empty when nothing
+/// was skipped but excluded paths (the user asked for those).
+pub fn skip_lines(stats: &Stats, max: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let unlisted = stats.unlisted_skips();
+    if stats.skipped_blobs.is_empty() && unlisted.is_empty() {
+        return out;
+    }
+    let total: u64 = stats
+        .skipped
+        .iter()
+        .filter(|(r, _)| **r != SkipReason::Excluded.as_str())
+        .map(|(_, n)| n)
+        .sum();
+    out.push(format!(
+        "gitops-guard: {total} blob(s) not scanned (their content was not judged):"
+    ));
+    for s in stats.skipped_blobs.iter().take(max) {
+        let detail = if s.detail.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", s.detail)
+        };
+        out.push(format!("  {} [{}]{detail}", s.path, s.reason));
+    }
+    if stats.skipped_blobs.len() > max {
+        out.push(format!(
+            "  … and {} more listed in the JSON report (stats.skipped_blobs)",
+            stats.skipped_blobs.len() - max
+        ));
+    }
+    for (reason, n) in unlisted {
+        out.push(format!("  {n} more [{reason}] not named"));
+    }
+    out
+}
+
+/// One skipped blob, by path.
+#[derive(Clone, Debug, Serialize)]
+pub struct SkippedBlob {
+    pub path: String,
+    pub reason: &'static str,
+    /// Why, in words (size and limit for `too_large`).
+    pub detail: String,
+}
+
+/// `12.5 MiB (13107200 bytes)`: sizes in messages, exact and readable.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} bytes");
+    }
+    let mut v = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    format!("{v:.1} {} ({bytes} bytes)", UNITS[unit])
 }
 
 /// An error that did not stop the scan but makes its result incomplete
@@ -150,6 +265,10 @@ pub struct BlobOutcome {
     /// rules still ran, the manifest detectors could not. Counted as
     /// `yaml_refused` in the skips.
     pub yaml_refused: bool,
+    /// Binary: only the detectors that read bytes ran.
+    pub binary: bool,
+    /// UTF-16, decoded before scanning.
+    pub utf16: bool,
 }
 
 /// Repo-level checks work on the facts every blob emitted, never by re-reading.
@@ -187,11 +306,20 @@ pub struct Scanner {
     keyword_cache: Option<detect::keyword_cache::KeywordCache>,
     /// Findings of document-local checks by document text (history).
     doc_memo: Option<detect::DocMemo>,
+    /// `[limits] large-files`, compiled.
+    large_files: globset::GlobSet,
 }
 
 impl Scanner {
     /// Built-in rules plus the config's extra rules, minus disabled ones.
     pub fn new(config: Config, options: ScanOptions) -> Result<Scanner, Error> {
+        if options.threads > MAX_THREADS {
+            return Err(Error::Usage(format!(
+                "{} threads is more than the {MAX_THREADS} allowed (0 means one per core)",
+                options.threads
+            )));
+        }
+        let large_files = crate::filter::glob_set(&config.limits.large_files)?;
         let mut specs = builtin_specs().map_err(|e| Error::Scan(format!("built-in rules: {e}")))?;
         let origin = config
             .source
@@ -229,7 +357,13 @@ impl Scanner {
             repo_checks,
             keyword_cache: None,
             doc_memo: None,
+            large_files,
         })
+    }
+
+    /// Whether `[limits] large-files` lets the blob at `path` be over the size limit.
+    pub fn large_file_allowed(&self, path: &str) -> bool {
+        !self.large_files.is_empty() && self.large_files.is_match(path)
     }
 
     fn wants(&self, category: Category) -> bool {
@@ -255,17 +389,23 @@ impl Scanner {
     }
 
     /// Run every detector over one blob. Pure: no I/O.
+    ///
+    /// UTF-16 text is decoded first and scanned as text (positions are in
+    /// the decoded text). A binary blob (see [`is_binary`]) goes to the
+    /// detectors that match raw bytes only (the secret rules, age
+    /// identities): a token is found wherever its bytes are, but nothing is
+    /// parsed. Real age files are binary and still reach every detector.
     pub fn scan_blob(&self, path: &str, bytes: &[u8]) -> BlobOutcome {
         let mut outcome = BlobOutcome::default();
-        // Real age files are binary; the encryption checks still need them.
-        if is_binary(bytes) && !detect::encryption::wants_binary(path, bytes) {
-            outcome.skipped = Some(SkipReason::Binary);
-            return outcome;
-        }
         if is_lfs_pointer(bytes) {
             outcome.skipped = Some(SkipReason::LfsPointer);
             return outcome;
         }
+        let decoded = decode_utf16(bytes);
+        outcome.utf16 = decoded.is_some();
+        let bytes = decoded.as_deref().map_or(bytes, str::as_bytes);
+        let binary = is_binary(bytes) && !detect::encryption::wants_binary(path, bytes);
+        outcome.binary = binary;
         let input = Input::new(path, bytes);
         let cx = Context {
             rules: &self.rules,
@@ -275,13 +415,18 @@ impl Scanner {
         };
         let mut out = Output::default();
         for d in &self.detectors {
+            if binary && !d.reads_bytes() {
+                continue;
+            }
             d.detect(&input, &cx, &mut out);
         }
         out.findings
             .retain(|f| self.wants(f.category) && cx.wants_rule(&f.rule));
         self.drop_shadowed_fallbacks(&mut out.findings);
-        apply_annotation_suppressions(&input, &mut out.findings);
-        prepare_findings(&input, &mut out.findings, self.options.show_secrets);
+        if !binary {
+            apply_annotation_suppressions(&input, &mut out.findings);
+        }
+        prepare_findings_of(&input, &mut out.findings, self.options.show_secrets, binary);
         if !self.options.show_secrets {
             crate::sanitize::scrub_findings(&mut out.findings);
         }
@@ -303,17 +448,39 @@ impl Scanner {
         if !findings.iter().any(is_fallback) {
             return;
         }
-        let overlaps = |a: &Location, b: &Location| {
-            (a.line, a.column) < (b.end_line, b.end_column.max(b.column + 1))
-                && (b.line, b.column) < (a.end_line, a.end_column.max(a.column + 1))
+        // Spans as ((line, column), (end line, end column)), an empty span
+        // taken as one character wide. A fallback is shadowed when some
+        // other finding starts before it ends and ends after it starts:
+        // with the others sorted by start and the running maximum of their
+        // ends, one binary search per fallback (a file with 30,000 findings
+        // compared every pair).
+        type Pos = (usize, usize);
+        let span = |l: &Location| -> (Pos, Pos) {
+            (
+                (l.line, l.column),
+                (l.end_line, l.end_column.max(l.column + 1)),
+            )
         };
+        let mut others: Vec<(Pos, Pos)> = findings
+            .iter()
+            .filter(|f| !is_fallback(f))
+            .map(|f| span(&f.location))
+            .collect();
+        others.sort_unstable();
+        let mut max_end: Vec<Pos> = Vec::with_capacity(others.len());
+        for &(_, e) in &others {
+            let m = max_end.last().map_or(e, |&m: &Pos| m.max(e));
+            max_end.push(m);
+        }
         let keep: Vec<bool> = findings
             .iter()
             .map(|f| {
-                !is_fallback(f)
-                    || !findings
-                        .iter()
-                        .any(|o| !is_fallback(o) && overlaps(&f.location, &o.location))
+                if !is_fallback(f) {
+                    return true;
+                }
+                let (start, end) = span(&f.location);
+                let before = others.partition_point(|o| o.0 < end);
+                !(before > 0 && max_end[before - 1] > start)
             })
             .collect();
         let mut i = 0;
@@ -434,9 +601,74 @@ pub fn apply_annotation_suppressions(input: &Input<'_>, findings: &mut [Finding]
     }
 }
 
-/// A NUL byte in the first 8 KiB, as git and ripgrep decide.
+/// A NUL byte in the first 8 KiB, as git and ripgrep decide. Binary blobs
+/// are still scanned by the detectors that read bytes (see [`Scanner::scan_blob`]).
 pub fn is_binary(bytes: &[u8]) -> bool {
     memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some()
+}
+
+/// UTF-16 text decoded to UTF-8, or `None` when `bytes` is not UTF-16.
+///
+/// With a byte-order mark (`FF FE` little-endian, `FE FF` big-endian) the
+/// mark decides. Without one, the first 8 KiB decide: at least 90 % of its
+/// code units must be ASCII text (a printable byte or tab/CR/LF beside a
+/// zero byte, all on the same side), which is how Windows tools write
+/// `.env` and `.ps1` files, and what an image or audio sample hardly ever
+/// looks like. Unpaired surrogates and an odd last byte become U+FFFD;
+/// the mark is not kept,
+/// so the first character is column 1.
+pub fn decode_utf16(bytes: &[u8]) -> Option<String> {
+    let (big_endian, body) = if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        // FF FE 00 00 is UTF-32 LE: not decoded here.
+        if rest.starts_with(b"\0\0") {
+            return None;
+        }
+        (false, rest)
+    } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        (true, rest)
+    } else {
+        (utf16_without_bom(bytes)?, bytes)
+    };
+    let units = body.chunks_exact(2).map(|c| {
+        if big_endian {
+            u16::from_be_bytes([c[0], c[1]])
+        } else {
+            u16::from_le_bytes([c[0], c[1]])
+        }
+    });
+    let mut text: String = char::decode_utf16(units)
+        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect();
+    if body.len() % 2 == 1 {
+        text.push(char::REPLACEMENT_CHARACTER);
+    }
+    Some(text)
+}
+
+/// `Some(big_endian)` when the start of `bytes` reads as ASCII text in
+/// UTF-16 without a byte-order mark (see [`decode_utf16`]).
+fn utf16_without_bom(bytes: &[u8]) -> Option<bool> {
+    let sample = &bytes[..bytes.len().min(8192) & !1];
+    let units = sample.len() / 2;
+    if units < 4 {
+        return None;
+    }
+    let text = |b: u8| matches!(b, b'\t' | b'\n' | b'\r' | 0x20..=0x7E);
+    let (mut le, mut be) = (0usize, 0usize);
+    for c in sample.chunks_exact(2) {
+        if c[1] == 0 && text(c[0]) {
+            le += 1;
+        } else if c[0] == 0 && text(c[1]) {
+            be += 1;
+        }
+    }
+    if le * 10 >= units * 9 {
+        Some(false)
+    } else if be * 10 >= units * 9 {
+        Some(true)
+    } else {
+        None
+    }
 }
 
 pub fn is_lfs_pointer(bytes: &[u8]) -> bool {
@@ -447,14 +679,45 @@ pub fn is_lfs_pointer(bytes: &[u8]) -> bool {
 /// at once: a line may hold several secrets, and the frame of each must hide
 /// all of them.
 pub fn prepare_findings(input: &Input<'_>, findings: &mut [Finding], show_secrets: bool) {
+    prepare_findings_of(input, findings, show_secrets, false);
+}
+
+/// [`prepare_findings`]; for a `binary` blob the frame's control
+/// characters are shown as `.` (its "lines" are whatever lies between two
+/// newline bytes).
+///
+/// Linear in the findings: they are visited in line order, so the
+/// per-line work (inline comments, columns on a long line) is done once
+/// per line, and the secrets masked in each frame are found by one
+/// automaton of all of them (a file with 30,000 tokens searched every
+/// frame for every token).
+fn prepare_findings_of(
+    input: &Input<'_>,
+    findings: &mut [Finding],
+    show_secrets: bool,
+    binary: bool,
+) {
     if findings.is_empty() {
         return;
     }
-    let secrets: Vec<String> = findings
-        .iter()
-        .filter_map(|f| f.secret.as_ref().map(|s| s.expose().to_string()))
-        .filter(|s| s.len() >= 4)
-        .collect();
+    let secrets = if show_secrets {
+        None
+    } else {
+        let mut v: Vec<&str> = findings
+            .iter()
+            .filter_map(|f| f.secret.as_ref().map(|s| s.expose()))
+            .filter(|s| s.len() >= 4)
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        (!v.is_empty())
+            .then(|| aho_corasick::AhoCorasick::new(&v).ok())
+            .flatten()
+            .map(|ac| {
+                let lens: Vec<usize> = v.iter().map(|s| s.chars().count()).collect();
+                (ac, lens)
+            })
+    };
     // (line, start column, end column) of every secret-bearing finding,
     // 0-based columns, sorted by line.
     let mut masked: Vec<(usize, usize, usize)> = findings
@@ -474,27 +737,56 @@ pub fn prepare_findings(input: &Input<'_>, findings: &mut [Finding], show_secret
         })
         .collect();
     masked.sort_unstable();
+    // The largest end column among the masked spans of the same line up to
+    // each one: a frame then looks only at the spans that reach into its
+    // window, not at every span of a long line.
+    let mut reach: Vec<usize> = Vec::with_capacity(masked.len());
+    for (k, m) in masked.iter().enumerate() {
+        let before = if k > 0 && masked[k - 1].0 == m.0 {
+            reach[k - 1]
+        } else {
+            0
+        };
+        reach.push(before.max(m.2));
+    }
     let contains = |hay: &[u8], tok: &str| memchr::memmem::find(hay, tok.as_bytes()).is_some();
-    for f in findings.iter_mut() {
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by_key(|&i| (findings[i].location.line, findings[i].location.column));
+    // The inline comment that suppresses findings on the last line looked at.
+    let mut allowed: Option<(usize, Option<Suppression>)> = None;
+    for i in order {
+        let f = &mut findings[i];
         if f.location.line == 0 {
             continue;
         }
-        let (line_start, line_end) = line_range(input, f.location.line);
+        let line_no = f.location.line;
+        let (line_start, line_end) = line_range(input, line_no);
         let line = &input.bytes[line_start..line_end];
         if f.suppressed.is_none() {
-            if let Some(tok) = INLINE_ALLOW.iter().find(|t| contains(line, t)) {
-                f.suppressed = Some(Suppression::Inline {
-                    token: tok.to_string(),
-                });
-            } else if f.location.line > 1 {
-                let (ps, pe) = line_range(input, f.location.line - 1);
-                let prev = &input.bytes[ps..pe];
-                if let Some(tok) = INLINE_ALLOW_NEXT.iter().find(|t| contains(prev, t)) {
-                    f.suppressed = Some(Suppression::Inline {
-                        token: tok.to_string(),
-                    });
+            let inline = match &allowed {
+                Some((l, s)) if *l == line_no => s.clone(),
+                _ => {
+                    let s = if let Some(tok) = INLINE_ALLOW.iter().find(|t| contains(line, t)) {
+                        Some(Suppression::Inline {
+                            token: tok.to_string(),
+                        })
+                    } else if line_no > 1 {
+                        let (ps, pe) = line_range(input, line_no - 1);
+                        let prev = &input.bytes[ps..pe];
+                        INLINE_ALLOW_NEXT
+                            .iter()
+                            .find(|t| contains(prev, t))
+                            .map(|tok| Suppression::Inline {
+                                token: tok.to_string(),
+                            })
+                    } else {
+                        None
+                    };
+                    allowed = Some((line_no, s.clone()));
+                    s
                 }
-            }
+            };
+            f.suppressed = inline;
         }
         // A long (minified) line is framed from a window around the finding:
         // the frame shows 160 characters of it, and masking or copying the
@@ -503,18 +795,30 @@ pub fn prepare_findings(input: &Input<'_>, findings: &mut [Finding], show_secret
         let end_col = (f.location.end_line == f.location.line)
             .then(|| f.location.end_column.saturating_sub(1));
         let (from, to) = if line.len() > LONG_LINE {
-            let at = byte_of_column(line, col);
-            let end = end_col.map_or(line.len(), |c| byte_of_column(line, c));
+            let at = input.offset_of(line_no, col).clamp(line_start, line_end) - line_start;
+            let end = end_col.map_or(line.len(), |c| {
+                input.offset_of(line_no, c).clamp(line_start, line_end) - line_start
+            });
             (
                 char_start(line, at.saturating_sub(LONG_LINE / 4)),
-                char_start(line, (end + LONG_LINE / 2).min(line.len())),
+                char_start(line, (end.max(at) + LONG_LINE / 2).min(line.len())),
             )
         } else {
             (0, line.len())
         };
         // Characters before the window: columns inside it are shifted by them.
-        let skipped = crate::detect::char_count(&line[..from]);
-        let raw = String::from_utf8_lossy(&line[from..to]).into_owned();
+        let skipped = if from == 0 {
+            0
+        } else {
+            input.line_col(line_start + from).1 - 1
+        };
+        let mut raw = String::from_utf8_lossy(&line[from..to]).into_owned();
+        if binary {
+            raw = raw
+                .chars()
+                .map(|c| if c.is_control() && c != '\t' { '.' } else { c })
+                .collect();
+        }
         let caret = (
             col.saturating_sub(skipped),
             match end_col {
@@ -524,17 +828,30 @@ pub fn prepare_findings(input: &Input<'_>, findings: &mut [Finding], show_secret
         );
         let mut ranges: Vec<(usize, usize)> = Vec::new();
         if !show_secrets {
-            let first = masked.partition_point(|m| m.0 < f.location.line);
-            for &(_, s, e) in masked[first..]
-                .iter()
-                .take_while(|m| m.0 == f.location.line)
-            {
-                ranges.push((s.saturating_sub(skipped), e.saturating_sub(skipped)));
+            let first = masked.partition_point(|m| m.0 < line_no);
+            let window_end = skipped + raw.chars().count();
+            let hi = masked.partition_point(|m| (m.0, m.1) < (line_no, window_end));
+            let mut lo = masked.partition_point(|m| (m.0, m.1) < (line_no, skipped));
+            // Spans that start before the window and reach into it.
+            while lo > first && reach[lo - 1] > skipped {
+                lo -= 1;
             }
-            for s in &secrets {
-                for (byte_pos, _) in raw.match_indices(s.as_str()) {
-                    let start = raw[..byte_pos].chars().count();
-                    ranges.push((start, start + s.chars().count()));
+            for &(_, s, e) in &masked[lo..hi] {
+                if e > skipped {
+                    ranges.push((s.saturating_sub(skipped), e.saturating_sub(skipped)));
+                }
+            }
+            if let Some((ac, lens)) = &secrets {
+                let mut chars_before = (0usize, 0usize); // (byte, chars up to it)
+                let mut hits: Vec<(usize, usize)> = ac
+                    .find_overlapping_iter(raw.as_str())
+                    .map(|m| (m.start(), lens[m.pattern().as_usize()]))
+                    .collect();
+                hits.sort_unstable();
+                for (byte_pos, len) in hits {
+                    chars_before.1 += raw[chars_before.0..byte_pos].chars().count();
+                    chars_before.0 = byte_pos;
+                    ranges.push((chars_before.1, chars_before.1 + len));
                 }
             }
         }
@@ -544,17 +861,6 @@ pub fn prepare_findings(input: &Input<'_>, findings: &mut [Finding], show_secret
 
 /// Lines longer than this (bytes) are framed from a window around the finding.
 const LONG_LINE: usize = 2048;
-
-/// The byte offset of 0-based character column `col` of `line` (columns
-/// count the bytes that are not UTF-8 continuation bytes, as
-/// [`Input::line_col`] does).
-fn byte_of_column(line: &[u8], col: usize) -> usize {
-    line.iter()
-        .enumerate()
-        .filter(|(_, b)| (**b & 0xC0) != 0x80)
-        .nth(col)
-        .map_or(line.len(), |(i, _)| i)
-}
 
 /// `at`, moved back to the start of its character.
 fn char_start(line: &[u8], mut at: usize) -> usize {
@@ -696,10 +1002,12 @@ impl Collector {
         {
             let mut stats = self.stats.lock().expect("stats lock");
             match outcome.skipped {
-                Some(reason) => stats.skip(reason),
+                Some(reason) => stats.skip_listed(reason, path, String::new()),
                 None => {
                     stats.blobs_scanned += 1;
                     stats.bytes_scanned += bytes;
+                    stats.binary_scanned += u64::from(outcome.binary);
+                    stats.utf16_decoded += u64::from(outcome.utf16);
                 }
             }
             if outcome.yaml_refused {
@@ -728,6 +1036,46 @@ impl Collector {
 
     pub fn skip(&self, reason: SkipReason) {
         self.stats.lock().expect("stats lock").skip(reason);
+    }
+
+    /// Count a skip and name its path (see [`Stats::skipped_blobs`]).
+    pub fn skip_path(&self, reason: SkipReason, path: &str, detail: impl Into<String>) {
+        self.stats
+            .lock()
+            .expect("stats lock")
+            .skip_listed(reason, path, detail.into());
+    }
+
+    /// A blob of `size` bytes over the size limit, which is not read. Where
+    /// the scan judges what is about to enter a repository
+    /// ([`ScanOptions::oversize_blocks`]) it is a scan error (the run fails,
+    /// the hook rejects) unless `[limits] large-files` allows its path;
+    /// elsewhere, or when allowed, a skip that is counted and listed.
+    pub fn too_large(&self, scanner: &Scanner, path: &str, size: u64) {
+        let limit = scanner.options.max_file_size;
+        let what = format!(
+            "{} is over the size limit of {}",
+            human_size(size),
+            human_size(limit)
+        );
+        if scanner.large_file_allowed(path) {
+            self.skip_path(
+                SkipReason::TooLarge,
+                path,
+                format!("{what}; not scanned, allowed by [limits] large-files"),
+            );
+        } else if scanner.options.oversize_blocks {
+            self.error(
+                path,
+                format!(
+                    "{what}: not scanned, so it cannot pass. Keep large files out of Git, \
+                     allow the path in the config ([limits] large-files = [\"<glob>\"]), \
+                     or raise --max-file-size"
+                ),
+            );
+        } else {
+            self.skip_path(SkipReason::TooLarge, path, format!("{what}; not scanned"));
+        }
     }
 
     /// Findings a source gathered itself (e.g. merged across blob versions);
@@ -794,6 +1142,44 @@ mod tests {
         let s = build_snippet("privileged: true", (12, 16), &mut Vec::new());
         assert_eq!(s.text, "privileged: true");
         assert_eq!((s.caret_start, s.caret_len), (12, 4));
+    }
+
+    #[test]
+    fn utf16_is_decoded_with_or_without_a_byte_order_mark() {
+        let text = "A=1\nkey: välue\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        assert_eq!(
+            decode_utf16(&[b"\xFF\xFE".as_slice(), &le].concat()).as_deref(),
+            Some(text)
+        );
+        assert_eq!(
+            decode_utf16(&[b"\xFE\xFF".as_slice(), &be].concat()).as_deref(),
+            Some(text)
+        );
+        assert_eq!(decode_utf16(&le).as_deref(), Some(text));
+        assert_eq!(decode_utf16(&be).as_deref(), Some(text));
+        // An odd trailing byte and an unpaired surrogate become U+FFFD.
+        let odd = decode_utf16(b"\xFF\xFEa\0\x00\xD8b\0c").unwrap();
+        assert_eq!(odd, "a\u{FFFD}b\u{FFFD}");
+    }
+
+    #[test]
+    fn text_images_and_utf32_are_not_taken_for_utf16() {
+        assert_eq!(decode_utf16(b"TOKEN=abc\n"), None);
+        assert_eq!(
+            decode_utf16(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10"),
+            None
+        );
+        assert_eq!(decode_utf16(b"\xFF\xFE\0\0a\0\0\0"), None);
+        assert_eq!(decode_utf16(b"a\0"), None);
+        // 16-bit samples: zero high bytes, but not printable low ones.
+        let pcm: Vec<u8> = (0..400u16)
+            .flat_map(|i| ((i * 7) % 32).to_le_bytes())
+            .collect();
+        assert_eq!(decode_utf16(&pcm), None);
+        // A NUL in front of text is binary, not UTF-16.
+        assert_eq!(decode_utf16(b"\0TOKEN=abcdefgh\n"), None);
     }
 
     #[test]

@@ -113,9 +113,11 @@ fn scans_dot_files_honours_gitignore_and_counts_skips() {
     );
     let v = json(&out);
     let paths = field_of_findings(&v, "path");
-    assert_eq!(paths, vec![".env", ".github/workflows/ci.yml"]);
-    assert_eq!(v["stats"]["skipped"]["binary"], 1);
+    // A binary file's bytes are scanned too (issue 11): counted as such, not skipped.
+    assert_eq!(paths, vec![".env", ".github/workflows/ci.yml", "bin.dat"]);
+    assert_eq!(v["stats"]["binary_scanned"], 1);
     assert_eq!(v["stats"]["skipped"]["too_large"], 1);
+    assert_eq!(v["stats"]["skipped_blobs"][0]["path"], "big.txt");
 }
 
 #[cfg(unix)]

@@ -364,11 +364,14 @@ fn real_age_files_pass_the_binary_skip_and_are_clean() {
             "truncated armor={armor} size={size}"
         );
     }
-    // other binary files are still skipped and counted
+    // other binary files reach only the detectors that read bytes
     let outcome = SCANNER.scan_blob("logo.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
-    assert_eq!(
-        outcome.skipped,
-        Some(gitops_guard::scan::SkipReason::Binary)
+    assert_eq!(outcome.skipped, None);
+    assert!(outcome.binary && outcome.findings.is_empty());
+    let outcome = SCANNER.scan_blob("secrets/prod.env.age", &age_encrypt(b"x", false, 1));
+    assert!(
+        !outcome.binary,
+        "an age file is not treated as opaque bytes"
     );
 }
 

@@ -83,7 +83,8 @@ pub struct PreReceiveArgs {
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Skip blobs larger than this (bytes; K, M, G suffixes allowed).
+    /// Blobs larger than this are not read (bytes; K, M, G suffixes allowed) and reject
+    /// the push unless `[limits] large-files` in the config allows their path.
     #[arg(long, value_parser = parse_size, value_name = "SIZE")]
     pub max_file_size: Option<u64>,
 
@@ -118,7 +119,8 @@ pub struct PreCommitArgs {
     #[arg(long, short = 'e', value_name = "GLOB")]
     pub exclude: Vec<String>,
 
-    /// Skip files larger than this (bytes; K, M, G suffixes allowed).
+    /// Staged files larger than this are not read (bytes; K, M, G suffixes allowed) and
+    /// stop the commit unless `[limits] large-files` in the config allows their path.
     #[arg(long, value_parser = parse_size, default_value = "10M", value_name = "SIZE")]
     pub max_file_size: u64,
 }
@@ -380,6 +382,14 @@ fn pre_commit(args: PreCommitArgs) -> Result<u8, Error> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
         Err(e) => return Err(Error::Scan(format!("cannot write the report: {e}"))),
     }
+    for line in gitops_guard::scan::skip_lines(&report.stats, 50) {
+        eprintln!("{line}");
+    }
+    if code == exit::SCAN_ERROR {
+        eprintln!(
+            "gitops-guard: commit stopped: the scan could not judge everything that is staged (see the errors above; a guard fails closed)."
+        );
+    }
     if code == exit::FINDINGS {
         eprintln!(
             "gitops-guard: commit stopped. Remove the finding(s) from the staged files (`git add` the fix), \
@@ -448,6 +458,14 @@ fn pre_push(args: PrePushArgs) -> Result<u8, Error> {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
         Err(e) => return Err(Error::Scan(format!("cannot write the report: {e}"))),
+    }
+    for line in gitops_guard::scan::skip_lines(&report.stats, 50) {
+        eprintln!("{line}");
+    }
+    if code == exit::SCAN_ERROR {
+        eprintln!(
+            "gitops-guard: push stopped: the scan could not judge everything that is pushed (see the errors above; a guard fails closed)."
+        );
     }
     if code == exit::FINDINGS {
         eprintln!(

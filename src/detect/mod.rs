@@ -34,7 +34,24 @@ pub struct Input<'a> {
     /// The stream cut at its `---` lines, each document parsed on demand
     /// (`None`: not cut, see [`document_chunks`]).
     chunks: OnceLock<Option<Vec<ChunkSlot>>>,
+    /// The last column computed on a long line, so that the next one on the
+    /// same line is counted from there: findings come in line order, and
+    /// counting every column from the line start made a 9 MB one-line file
+    /// with thousands of tokens quadratic.
+    col_cursor: std::sync::Mutex<ColCursor>,
 }
+
+/// A known (byte offset, character column) pair on the line starting at `line_start`.
+#[derive(Clone, Copy, Default)]
+struct ColCursor {
+    line_start: usize,
+    offset: usize,
+    /// Characters from `line_start` to `offset` (0-based column of `offset`).
+    col: usize,
+}
+
+/// Columns nearer than this to their line start are counted from it.
+const CURSOR_MIN: usize = 256;
 
 /// One document of the stream and its parse, if some detector asked for it.
 struct ChunkSlot {
@@ -52,6 +69,7 @@ impl<'a> Input<'a> {
             text: OnceLock::new(),
             documents: OnceLock::new(),
             chunks: OnceLock::new(),
+            col_cursor: std::sync::Mutex::new(ColCursor::default()),
         }
     }
 
@@ -376,7 +394,62 @@ impl<'a> Input<'a> {
         let offset = offset.min(self.bytes.len());
         let line = self.line_of(offset);
         let start = self.line_starts()[line - 1];
-        (line, char_count(&self.bytes[start..offset]) + 1)
+        if offset - start < CURSOR_MIN {
+            return (line, char_count(&self.bytes[start..offset]) + 1);
+        }
+        let mut cur = self.col_cursor.lock().unwrap_or_else(|p| p.into_inner());
+        // Character counts add up over adjacent byte ranges, whatever the
+        // bytes: count from the cursor when it is on this line and nearer.
+        let col = if cur.line_start == start && offset >= cur.offset {
+            cur.col + char_count(&self.bytes[cur.offset..offset])
+        } else if cur.line_start == start && cur.offset - offset < offset - start {
+            cur.col - char_count(&self.bytes[offset..cur.offset])
+        } else {
+            char_count(&self.bytes[start..offset])
+        };
+        *cur = ColCursor {
+            line_start: start,
+            offset,
+            col,
+        };
+        (line, col + 1)
+    }
+
+    /// The byte offset of 0-based character column `col` on 1-based `line`
+    /// (the inverse of [`Input::line_col`]; the line end if the line is
+    /// shorter). Counted from the last column asked on the same line when
+    /// that is before it, so walking a long line's findings in order is linear.
+    pub fn offset_of(&self, line: usize, col: usize) -> usize {
+        let starts = self.line_starts();
+        let Some(&start) = starts.get(line.max(1) - 1) else {
+            return self.bytes.len();
+        };
+        let end = starts.get(line).map_or(self.bytes.len(), |s| s - 1);
+        let nth_char = |from: usize, n: usize| {
+            self.bytes[from..end]
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| (**b & 0xC0) != 0x80)
+                .nth(n)
+                .map_or(end, |(i, _)| from + i)
+        };
+        if col < CURSOR_MIN {
+            return nth_char(start, col);
+        }
+        let mut cur = self.col_cursor.lock().unwrap_or_else(|p| p.into_inner());
+        let at = if cur.line_start == start && cur.col <= col && cur.offset <= end {
+            nth_char(cur.offset, col - cur.col)
+        } else {
+            nth_char(start, col)
+        };
+        if at < end {
+            *cur = ColCursor {
+                line_start: start,
+                offset: at,
+                col,
+            };
+        }
+        at
     }
 
     /// The location of the byte range `start..end`.
@@ -513,6 +586,46 @@ pub trait Detector: Send + Sync {
         Vec::new()
     }
     fn detect(&self, input: &Input<'_>, cx: &Context<'_>, out: &mut Output);
+    /// Whether the detector matches raw bytes and so also runs on binary
+    /// blobs (a token is a token in a `.env` that starts with NUL, or in an
+    /// archive stored uncompressed). Structure-aware detectors need text:
+    /// they are not given binary blobs at all (nothing is parsed).
+    fn reads_bytes(&self) -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+mod column_tests {
+    use super::*;
+
+    /// `line_col` and `offset_of` agree with counting from the line start,
+    /// in any order of calls (the cursor is only a shortcut).
+    #[test]
+    fn columns_on_a_long_line_match_counting_from_the_start() {
+        let mut line = String::from("x\n");
+        for i in 0..400 {
+            line.push_str(if i % 3 == 0 { "é€ab" } else { "abcd" });
+        }
+        line.push('\n');
+        let input = Input::new("p", line.as_bytes());
+        let start = 2;
+        let offsets: Vec<usize> = line
+            .char_indices()
+            .map(|(i, _)| i)
+            .filter(|&i| i >= start && i < line.len() - 1)
+            .collect();
+        let mut order: Vec<usize> = (0..offsets.len()).step_by(7).collect();
+        order.extend((0..offsets.len()).rev().step_by(5));
+        for k in order {
+            let off = offsets[k];
+            let want = line[start..off].chars().count();
+            assert_eq!(input.line_col(off), (2, want + 1), "offset {off}");
+            assert_eq!(input.offset_of(2, want), off, "column {want}");
+        }
+        assert_eq!(input.offset_of(2, 100_000), line.len() - 1);
+        assert_eq!(input.offset_of(9, 0), line.len());
+    }
 }
 
 #[cfg(test)]

@@ -113,16 +113,28 @@ fn secrets_at_hits(
     }
     // A specific rule's match wins over a fallback's on the same value: one
     // finding per secret, named after what it is.
-    let specific: Vec<Range<usize>> = out
+    // Specific matches sorted by start with the running maximum of their
+    // ends: one binary search per fallback match, not a scan of all of them.
+    let mut specific: Vec<(usize, usize)> = out
         .iter()
         .filter(|m| !rules.rules[m.rule].is_fallback())
-        .map(|m| m.secret.clone())
+        .map(|m| (m.secret.start, m.secret.end))
+        .collect();
+    specific.sort_unstable();
+    let mut max_end = 0;
+    let max_ends: Vec<usize> = specific
+        .iter()
+        .map(|s| {
+            max_end = max_end.max(s.1);
+            max_end
+        })
         .collect();
     out.retain(|m| {
-        !rules.rules[m.rule].is_fallback()
-            || !specific
-                .iter()
-                .any(|s| s.start < m.secret.end && m.secret.start < s.end)
+        if !rules.rules[m.rule].is_fallback() {
+            return true;
+        }
+        let before = specific.partition_point(|s| s.0 < m.secret.end);
+        !(before > 0 && max_ends[before - 1] > m.secret.start)
     });
     out.sort_by_key(|m| (m.secret.start, m.rule));
     out
@@ -199,6 +211,10 @@ pub struct SecretRules;
 impl Detector for SecretRules {
     fn name(&self) -> &'static str {
         "secrets"
+    }
+
+    fn reads_bytes(&self) -> bool {
+        true
     }
 
     fn detect(&self, input: &Input<'_>, cx: &Context<'_>, out: &mut Output) {

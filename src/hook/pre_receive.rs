@@ -518,6 +518,9 @@ fn render_report(settings: &Settings, report: &Report, m: &mut Messages<'_>) -> 
             m.line(&format!("  … and {} more", advisory.len() - 10))?;
         }
     }
+    for line in crate::scan::skip_lines(&report.stats, 50) {
+        m.line(&line)?;
+    }
     Ok(blocking.is_empty() && report.errors.is_empty())
 }
 

@@ -181,7 +181,12 @@ pub fn scan(
         Some(budget)
             if boundary.is_empty() && pack_object_count(&objects_dir) >= PREDECODE_MIN_OBJECTS =>
         {
-            Some(Predecoded::read(&objects_dir, threads_of(scanner), budget))
+            Some(Predecoded::read(
+                &objects_dir,
+                threads_of(scanner),
+                scanner.options.max_file_size,
+                budget,
+            ))
         }
         _ => None,
     };
@@ -371,11 +376,12 @@ impl BlobReader<'_> {
             .bytes
             .fetch_add(bytes.len() as u64, Ordering::Relaxed);
         let b = &self.history.blobs[i as usize];
+        let path = self.history.path_str(b.path);
         if bytes.len() as u64 > self.scanner.options.max_file_size {
-            self.collector.skip(SkipReason::TooLarge);
+            self.collector
+                .too_large(self.scanner, &path, bytes.len() as u64);
             return;
         }
-        let path = self.history.path_str(b.path);
         let mut outcome = self.scanner.scan_blob(&path, bytes);
         if outcome.findings.is_empty() && outcome.facts.is_empty() {
             self.collector.add(&path, bytes.len() as u64, outcome, None);
@@ -386,6 +392,16 @@ impl BlobReader<'_> {
                 .add(&path, bytes.len() as u64, outcome, Some(&p));
             self.merger.offer(findings, &p, b.commit);
         }
+    }
+
+    /// Blob `i`, known from its header to be over the size limit: counted
+    /// as read, never inflated.
+    fn too_large(&self, i: u32, size: u64) {
+        self.delivered.fetch_add(1, Ordering::Relaxed);
+        self.progress.blobs.fetch_add(1, Ordering::Relaxed);
+        let b = &self.history.blobs[i as usize];
+        self.collector
+            .too_large(self.scanner, &self.history.path_str(b.path), size);
     }
 
     fn traverse_packs(&self, objects_dir: &Path, threads: Option<usize>) {
@@ -414,13 +430,8 @@ impl BlobReader<'_> {
                 }
                 Ok(())
             };
-            let result = bundle.index.traverse(
-                &bundle.pack,
-                &mut gix::utils::progress::Discard,
-                &interrupt,
-                processor,
-                traversal_options(threads),
-            );
+            let limit = self.scanner.options.max_file_size;
+            let result = traverse_pack(&bundle, threads, limit, &interrupt, processor);
             if let Err(e) = result {
                 // Not fatal yet: the objects not delivered are looked up one
                 // by one, which names the damaged ones.
@@ -447,6 +458,14 @@ impl BlobReader<'_> {
             {
                 continue;
             }
+            // Judged by the size in its header: never inflated when over the limit.
+            if let Ok(Some((size, gix::objs::Kind::Blob))) = store.try_header(&id)
+                && size > self.scanner.options.max_file_size
+                && let Some(i) = self.claim(&id)
+            {
+                self.too_large(i, size);
+                continue;
+            }
             // Leave errors to the lookup pass, which reports them.
             if let Ok(Some(data)) = store.try_find(&id, &mut buf)
                 && data.kind == gix::objs::Kind::Blob
@@ -471,6 +490,15 @@ impl BlobReader<'_> {
             || (shared.to_thread_local(), Vec::new()),
             |(repo, buf), &i| {
                 let id = self.history.blob_ids[i as usize];
+                if let Ok(Some(h)) = repo.try_find_header(id)
+                    && h.kind() == gix::objs::Kind::Blob
+                    && h.size() > self.scanner.options.max_file_size
+                {
+                    if self.wanted[i as usize].swap(false, Ordering::AcqRel) {
+                        self.too_large(i, h.size());
+                    }
+                    return;
+                }
                 match repo.objects.try_find(&id, buf) {
                     Ok(Some(data)) if data.kind == gix::objs::Kind::Blob => {
                         if self.wanted[i as usize].swap(false, Ordering::AcqRel) {
@@ -920,6 +948,112 @@ fn traversal_options(
     }
 }
 
+/// Traverse one pack (see [`traversal_options`]), handing every decoded
+/// object to `processor`, without inflating any object over `limit` bytes.
+///
+/// The entry headers say each undeltified object's size before anything is
+/// inflated. When none is over the limit (the usual case) this is gix's own
+/// traversal. Otherwise the delta tree is built from the other entries only:
+/// the big objects and the deltas based on them (directly or through other
+/// deltas) are left out, stay wanted, and are judged afterwards by oid,
+/// size from the header first (a 1 GB blob in history is then never
+/// inflated: the traversal used to, 1 GB of memory to count it as too large).
+fn traverse_pack<P>(
+    bundle: &pack::Bundle,
+    threads: Option<usize>,
+    limit: u64,
+    interrupt: &AtomicBool,
+    mut processor: P,
+) -> gix::Result<()>
+where
+    P: FnMut(gix::objs::Kind, &[u8], &pack::index::Entry, &dyn gix::Progress) -> gix::Result<()>
+        + Send
+        + Clone,
+{
+    use pack::data::entry::Header;
+    let (index, data) = (&bundle.index, &bundle.pack);
+    let mut entries: Vec<pack::index::Entry> = index.iter().collect();
+    let over: std::collections::HashSet<u64> = entries
+        .iter()
+        .filter(|e| {
+            data.entry(e.pack_offset)
+                .is_ok_and(|h| h.header.as_kind().is_some() && h.decompressed_size > limit)
+        })
+        .map(|e| e.pack_offset)
+        .collect();
+    if over.is_empty() {
+        return index
+            .traverse(
+                data,
+                &mut gix::utils::progress::Discard,
+                interrupt,
+                processor,
+                traversal_options(threads),
+            )
+            .map(|_| ());
+    }
+    entries.sort_unstable_by_key(|e| e.pack_offset);
+    let base_of = |offset: u64| -> Option<u64> {
+        let entry = data.entry(offset).ok()?;
+        match entry.header {
+            Header::OfsDelta { base_distance } => entry.checked_base_pack_offset(base_distance),
+            Header::RefDelta { base_id } => {
+                index.lookup(base_id).map(|i| index.pack_offset_at_index(i))
+            }
+            _ => None,
+        }
+    };
+    // Offset deltas follow their bases: one pass finds them all; a ref delta
+    // may come before its base, so repeat until nothing changes.
+    let mut left_out = over;
+    loop {
+        let before = left_out.len();
+        for e in &entries {
+            if !left_out.contains(&e.pack_offset)
+                && base_of(e.pack_offset).is_some_and(|b| left_out.contains(&b))
+            {
+                left_out.insert(e.pack_offset);
+            }
+        }
+        if left_out.len() == before {
+            break;
+        }
+    }
+    entries.retain(|e| !left_out.contains(&e.pack_offset));
+    let tree = pack::cache::delta::Tree::from_offsets_in_pack(
+        data.path(),
+        entries.into_iter(),
+        &|e: &pack::index::Entry| e.pack_offset,
+        &|id| Ok(index.lookup(id).map(|i| index.pack_offset_at_index(i))),
+        &mut gix::utils::progress::Discard,
+        interrupt,
+        index.object_hash(),
+    )?;
+    let mut size_progress = gix::utils::progress::Discard;
+    tree.traverse(
+        |slice, pack: &pack::data::File| pack.entry_slice(slice),
+        data,
+        data.pack_end() as u64,
+        move |e: &mut pack::index::Entry, progress, cx| {
+            let kind = cx
+                .entry
+                .header
+                .as_kind()
+                .ok_or_else(|| gix::error::message("a delta was not resolved"))?;
+            processor(kind, cx.decompressed, e, progress)
+        },
+        pack::cache::delta::traverse::Options {
+            object_progress: Box::new(gix::utils::progress::Discard),
+            size_progress: &mut size_progress,
+            thread_limit: threads,
+            should_interrupt: interrupt,
+            object_hash: index.object_hash(),
+            alloc_limit_bytes: None,
+        },
+    )?;
+    Ok(())
+}
+
 fn threads_of(scanner: &Scanner) -> Option<usize> {
     match scanner.options.threads {
         0 => None,
@@ -940,7 +1074,7 @@ type DecodedShard = gix::hashtable::HashMap<ObjectId, (gix::objs::Kind, Box<[u8]
 impl Predecoded {
     const SHARDS: usize = 64;
 
-    fn read(objects_dir: &Path, threads: Option<usize>, budget: usize) -> Predecoded {
+    fn read(objects_dir: &Path, threads: Option<usize>, limit: u64, budget: usize) -> Predecoded {
         let pre = Predecoded {
             shards: (0..Self::SHARDS).map(|_| Default::default()).collect(),
         };
@@ -965,13 +1099,7 @@ impl Predecoded {
                 }
                 Ok(())
             };
-            let _ = bundle.index.traverse(
-                &bundle.pack,
-                &mut gix::utils::progress::Discard,
-                &AtomicBool::new(false),
-                processor,
-                traversal_options(threads),
-            );
+            let _ = traverse_pack(&bundle, threads, limit, &AtomicBool::new(false), processor);
         }
         pre
     }
@@ -1840,7 +1968,7 @@ mod tests {
             commits, boundary, ..
         } = select_commits(&repo, &opts).unwrap();
         let objects_dir = repo.objects.store_ref().path().to_path_buf();
-        let pre = Predecoded::read(&objects_dir, Some(2), usize::MAX);
+        let pre = Predecoded::read(&objects_dir, Some(2), u64::MAX, usize::MAX);
         let held = |p: &Predecoded| {
             p.shards
                 .iter()
@@ -1875,7 +2003,7 @@ mod tests {
         assert_eq!(summary(&predecoded), summary(&looked_up));
         assert_eq!(looked_up.commits.len(), 32);
         // Over a budget, the rest is looked up: the same again.
-        let part = Predecoded::read(&objects_dir, Some(2), 4096);
+        let part = Predecoded::read(&objects_dir, Some(2), u64::MAX, 4096);
         assert!(held(&part) > 0 && held(&part) < before);
         let c3 = Collector::new();
         let partly = walk(&repo, Some(&part), &commits, &boundary, &[], &c3, &progress).unwrap();

@@ -289,6 +289,19 @@ impl PushOdb {
     fn has_quarantine(&self) -> bool {
         !self.quarantine.is_empty()
     }
+
+    /// The object's kind and size from its header, without inflating it
+    /// (a pushed 1 GB blob is judged by its size alone).
+    fn header(&self, id: &gix::oid) -> gix::Result<Option<gix::odb::find::Header>> {
+        use gix::odb::Header;
+        if let Some(h) = self.quarantine.iter().find(|h| h.exists(id)) {
+            return h.try_header(id);
+        }
+        if let Some(h) = self.existing.iter().find(|h| h.exists(id)) {
+            return h.try_header(id);
+        }
+        self.main.try_header(id)
+    }
 }
 
 impl Find for PushOdb {
@@ -1327,11 +1340,18 @@ pub fn scan(plan: &PushPlan, scanner: &Scanner, collector: &Collector) -> Result
             collector.skip(SkipReason::Excluded);
             continue;
         }
+        if let Ok(Some(h)) = odb.header(&b.id)
+            && h.kind() == gix::objs::Kind::Blob
+            && h.size() > scanner.options.max_file_size
+        {
+            collector.too_large(scanner, &b.path, h.size());
+            continue;
+        }
         let mut buf = Vec::new();
         match odb.try_find(&b.id, &mut buf) {
             Ok(Some(d)) if d.kind == gix::objs::Kind::Blob => {
                 if d.data.len() as u64 > scanner.options.max_file_size {
-                    collector.skip(SkipReason::TooLarge);
+                    collector.too_large(scanner, &b.path, d.data.len() as u64);
                     continue;
                 }
                 let len = d.data.len();

@@ -104,15 +104,15 @@ pub fn scan(target: &Path, scanner: &Scanner, collector: &Collector) -> Result<(
         if unchanged {
             continue;
         }
+        let rel = rel.to_string();
         if e.mode == gix::index::entry::Mode::COMMIT {
-            collector.skip(SkipReason::Submodule);
+            collector.skip_path(SkipReason::Submodule, &rel, "submodule, not scanned here");
             continue;
         }
         if e.mode == gix::index::entry::Mode::SYMLINK {
-            collector.skip(SkipReason::Symlink);
+            collector.skip_path(SkipReason::Symlink, &rel, "symbolic link, not followed");
             continue;
         }
-        let rel = rel.to_string();
         if !excludes.is_empty() && excludes.is_match(&rel) {
             collector.skip(SkipReason::Excluded);
             continue;
@@ -123,19 +123,42 @@ pub fn scan(target: &Path, scanner: &Scanner, collector: &Collector) -> Result<(
     let shared = repo.into_sync();
     todo.par_iter().for_each_init(
         || (shared.to_thread_local(), Vec::new()),
-        |(repo, buf), (rel, id)| match repo.objects.try_find(id, buf) {
-            Ok(Some(d)) if d.kind == gix::objs::Kind::Blob => {
-                if d.data.len() as u64 > scanner.options.max_file_size {
-                    collector.skip(SkipReason::TooLarge);
-                    return;
-                }
-                let outcome = scanner.scan_blob(rel, d.data);
-                collector.add(rel, d.data.len() as u64, outcome, None);
+        |(repo, buf), (rel, id)| {
+            // The size from the object header: a blob over the limit is
+            // never inflated.
+            if let Ok(Some(h)) = repo.try_find_header(*id)
+                && h.kind() == gix::objs::Kind::Blob
+                && h.size() > scanner.options.max_file_size
+            {
+                collector.too_large(scanner, rel, h.size());
+                return;
             }
-            Ok(Some(d)) => collector.error(rel.clone(), format!("object {id} is a {}", d.kind)),
-            Ok(None) => collector.error(rel.clone(), format!("staged blob {id} is missing")),
-            Err(e) => collector.error(rel.clone(), format!("cannot read staged blob {id}: {e}")),
+            read_staged(repo, buf, rel, id, scanner, collector)
         },
     );
     Ok(())
+}
+
+/// Read and scan one staged blob (its size already checked).
+fn read_staged(
+    repo: &gix::Repository,
+    buf: &mut Vec<u8>,
+    rel: &str,
+    id: &ObjectId,
+    scanner: &Scanner,
+    collector: &Collector,
+) {
+    match repo.objects.try_find(id, buf) {
+        Ok(Some(d)) if d.kind == gix::objs::Kind::Blob => {
+            if d.data.len() as u64 > scanner.options.max_file_size {
+                collector.too_large(scanner, rel, d.data.len() as u64);
+                return;
+            }
+            let outcome = scanner.scan_blob(rel, d.data);
+            collector.add(rel, d.data.len() as u64, outcome, None);
+        }
+        Ok(Some(d)) => collector.error(rel, format!("object {id} is a {}", d.kind)),
+        Ok(None) => collector.error(rel, format!("staged blob {id} is missing")),
+        Err(e) => collector.error(rel, format!("cannot read staged blob {id}: {e}")),
+    }
 }

@@ -128,7 +128,7 @@ pub fn scan(root: &Path, scanner: &Scanner, collector: &Collector) -> Result<(),
                 return WalkState::Continue;
             }
             if ft.is_symlink() {
-                collector.skip(SkipReason::Symlink);
+                collector.skip_path(SkipReason::Symlink, &rel, "symbolic link, not followed");
                 return WalkState::Continue;
             }
             if !ft.is_file() {
@@ -155,7 +155,7 @@ pub fn scan(root: &Path, scanner: &Scanner, collector: &Collector) -> Result<(),
 
 fn scan_file(path: &Path, rel: &str, len: u64, scanner: &Scanner, collector: &Collector) {
     if len > scanner.options.max_file_size {
-        collector.skip(SkipReason::TooLarge);
+        collector.too_large(scanner, rel, len);
         return;
     }
     let mut bytes = Vec::with_capacity(len as usize);
@@ -165,7 +165,8 @@ fn scan_file(path: &Path, rel: &str, len: u64, scanner: &Scanner, collector: &Co
             .read_to_end(&mut bytes)
     }) {
         Ok(_) if bytes.len() as u64 > scanner.options.max_file_size => {
-            collector.skip(SkipReason::TooLarge)
+            // It grew after `stat`: at least this large.
+            collector.too_large(scanner, rel, bytes.len() as u64)
         }
         Ok(_) => {
             let outcome = scanner.scan_blob(rel, &bytes);

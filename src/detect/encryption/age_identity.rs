@@ -96,6 +96,10 @@ impl Detector for AgeIdentities {
         "age-identity"
     }
 
+    fn reads_bytes(&self) -> bool {
+        true
+    }
+
     fn rules(&self) -> Vec<RuleInfo> {
         vec![RULE.info()]
     }

@@ -111,7 +111,7 @@ ALIASES = {
     "azureopenai": "azureopenai", "azure_openai": "azureopenai", "azure_storage": "azurestorage",
     "azure_cosmosdb": "azure", "azure_batch": "azure", "gcnotify": "gcnotify",
     "pipedream": "pipedream", "maxmindlicense_v2": "maxmind", "pganalyzeread": "pganalyze",
-    "particle": "particle", "crates": "crates", "hex": "hex", "ldap": "ldap",
+    "particle": "particle", "crates": "crates", "hex": "hex", "ldap": "ldap", "skrapio": "skrappio", "chatfuel": "chatfule",
     "mysql": "mysql", "sqlserver": "mssql", "flyio": "fly", "fly": "fly",
 }
 
@@ -169,6 +169,35 @@ OUR_ALIASES = {
 }
 
 
+# Providers covered by a rule whose id names the format, not the provider.
+OUR_EXTRA = {
+    "url-credentials": ["ftp", "uri"],
+    "amqp-url-password": ["rabbitmq"],
+    "terraform-cloud-token": ["hashicorp"],
+    "vault-service-token": ["hashicorp"],
+    "cisco-meraki-api-key": ["meraki"],
+}
+
+PREFIX_KEYS: set = set()
+
+# Why a provider is still missing (shown in the document).
+NOTES = {
+    "psexec": "a context rule (`psexec -p`, `net use /user: … password`), issue 12 item 2",
+    "tines": "a webhook URL whose secret part the anchors do not agree on; not verified",
+    "cloudconvert": "a JWT-like token of 800+ characters, beyond the ±1 KiB window a hit's line is clipped to",
+    "paperform": "an opaque token of 850+ characters, beyond the ±1 KiB clip",
+    "storychief": "an opaque token of 940+ characters, beyond the ±1 KiB clip",
+    "tallyfy": "a JWT-like token of ~1000 characters, beyond the ±1 KiB clip",
+    "lendflow": "a token of ~900 characters, beyond the ±1 KiB clip",
+    "viewneo": "a token of 900+ characters, beyond the ±1 KiB clip",
+    "timezoneapi": "20 letters only: no example generator for a letters-only alphabet yet",
+    "tly": "the name `tly` is too short to serve as the provider word of a prefix-less key",
+    "column": "`test_`/`live_` + 27 characters next to the common word `column`: too noisy",
+    "formbucket": "an unbounded dotted token (`x.y.z`) with no fixed length: too noisy",
+    "kickbox": "an unbounded token with no prefix the anchors agree on",
+}
+
+
 def our_rules(root: Path) -> dict:
     """Provider key -> list of our rule ids."""
     covered = {}
@@ -182,6 +211,12 @@ def our_rules(root: Path) -> dict:
                 keys.add(norm(joined))
                 if joined in OUR_ALIASES and OUR_ALIASES[joined]:
                     keys.add(OUR_ALIASES[joined])
+            # ids named after the product (`ipqualityscore-…`) rather than
+            # the anchors' file name (`ipquality`)
+            flat = "".join(toks)
+            keys |= {k for k in PREFIX_KEYS if len(k) >= 5 and flat.startswith(k)}
+            for extra in OUR_EXTRA.get(rid, []):
+                keys.add(extra)
             for key in keys:
                 covered.setdefault(key, []).append(rid)
     return covered
@@ -200,6 +235,7 @@ def main() -> None:
                 keys.add(k)
                 raw.setdefault(k, set()).add(n)
         per_project[col] = keys
+    PREFIX_KEYS.update(set().union(*per_project.values()))
     ours = our_rules(root)
     allkeys = sorted(set().union(*per_project.values()))
     multi = [k for k in allkeys if sum(k in per_project[c] for c, _, _ in ANCHORS) >= 2]
@@ -223,7 +259,10 @@ def main() -> None:
           f"{len(multi) - len(covered)} do not.**\n")
     missing = [k for k in multi if k not in ours]
     if missing:
-        print("Not covered yet: " + ", ".join(f"`{k}`" for k in missing) + ".\n")
+        print("Not covered yet, and why:\n")
+        for k in missing:
+            print(f"- `{k}`: {NOTES.get(k, 'not yet written')}")
+        print()
     print("| provider | " + " | ".join(cols) + " | anchors | gitops-guard rules |")
     print("|---|" + "---|" * len(cols) + "---|---|")
     for k in multi:

@@ -176,6 +176,8 @@ OUR_EXTRA = {
     "terraform-cloud-token": ["hashicorp"],
     "vault-service-token": ["hashicorp"],
     "cisco-meraki-api-key": ["meraki"],
+    "teamwork-api-token": ["teamworkcrm", "teamworkdesk", "teamworkspaces"],
+    "web3storage-api-token": ["web3storage"],
 }
 
 PREFIX_KEYS: set = set()

@@ -331,6 +331,21 @@ mod tests {
     }
 
     #[test]
+    fn builtin_rules_compile_on_first_use_user_rules_at_load() {
+        let (origin, mut builtin) = spec("b", "(k[0-9]+)");
+        builtin.builtin = true;
+        let set = RuleSet::build(vec![(origin, builtin)], &[]).unwrap();
+        assert!(set.rules[0].regex.get().is_none(), "compiled at load");
+        assert!(set.rules[0].regex().is_match(b"k12"));
+        assert!(set.rules[0].regex.get().is_some());
+        let set = RuleSet::build(vec![spec("u", "(k[0-9]+)")], &[]).unwrap();
+        assert!(
+            set.rules[0].regex.get().is_some(),
+            "user rule not compiled at load"
+        );
+    }
+
+    #[test]
     fn entropy() {
         assert_eq!(shannon_entropy(b"aaaa"), 0.0);
         assert!((shannon_entropy(b"ab") - 1.0).abs() < 1e-9);

@@ -99,3 +99,18 @@ fn at_least_120_rules() {
         "only {n} built-in rules; the core issue asks for at least 120"
     );
 }
+
+/// Built-in regexes are compiled lazily (on a rule's first keyword hit), so
+/// this test is where a bad or capture-less built-in regex must fail.
+#[test]
+fn every_builtin_regex_compiles_with_a_secret_group() {
+    let set = rule_set();
+    for rule in &set.rules {
+        assert!(
+            rule.regex().captures_len() >= 2,
+            "{}: {}: regex has no capture group",
+            rule.origin,
+            rule.id()
+        );
+    }
+}

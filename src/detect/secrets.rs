@@ -144,7 +144,7 @@ fn secrets_at_hits(
 /// ranges of the region.
 fn confirm(rules: &RuleSet, r: usize, hay: &[u8]) -> Vec<Range<usize>> {
     let mut out = Vec::new();
-    for caps in rules.rules[r].regex.captures_iter(hay) {
+    for caps in rules.rules[r].regex().captures_iter(hay) {
         let Some(g) = caps.get(1) else { continue };
         if g.is_empty() {
             continue;

@@ -11,6 +11,7 @@ use checksum::Checksum;
 use regex::bytes::Regex;
 use serde::Deserialize;
 use std::collections::HashSet;
+use std::sync::OnceLock;
 
 include!(concat!(env!("OUT_DIR"), "/patterns.rs"));
 
@@ -46,6 +47,12 @@ pub struct RuleSpec {
     pub examples: Vec<String>,
     #[serde(default)]
     pub counter_examples: Vec<String>,
+    /// Set by [`builtin_specs`]: the rule ships in `patterns/`, whose regexes
+    /// `tests/patterns.rs` compiles, so [`RuleSet::build`] defers compiling
+    /// it to the first keyword hit (startup cost grows with the rule count;
+    /// most rules never hit in a given repository).
+    #[serde(skip)]
+    pub builtin: bool,
 }
 
 #[derive(Deserialize)]
@@ -61,13 +68,25 @@ pub struct Rule {
     pub spec: RuleSpec,
     /// The file it came from (`aws.toml`, or `.gitops-guard.toml`).
     pub origin: String,
-    pub regex: Regex,
+    /// Compiled on first use for built-in rules, at load for user rules.
+    regex: OnceLock<Regex>,
     pub allowlist: Vec<Regex>,
 }
 
 impl Rule {
     pub fn id(&self) -> &str {
         &self.spec.id
+    }
+
+    /// The rule's regex, compiled on first use. Only built-in rules are
+    /// deferred, and `tests/patterns.rs` compiles every one of them, so a
+    /// failure here is a bug in a shipped rule file, not bad input.
+    pub fn regex(&self) -> &Regex {
+        self.regex.get_or_init(|| {
+            compile(&self.spec.regex).unwrap_or_else(|e| {
+                panic!("built-in rule `{}` ({}): {e}", self.spec.id, self.origin)
+            })
+        })
     }
 
     /// Whether a specific rule's overlapping match replaces this one's.
@@ -128,14 +147,16 @@ impl RuleSet {
             if spec.keywords.is_empty() || spec.keywords.iter().any(|k| k.is_empty()) {
                 return Err(err("needs at least one non-empty keyword".into()));
             }
-            let regex = regex::bytes::RegexBuilder::new(&spec.regex)
-                .size_limit(1 << 22)
-                .build()
-                .map_err(|e| err(format!("bad regex: {}", first_line(&e.to_string()))))?;
-            if regex.captures_len() < 2 {
-                return Err(err(
-                    "regex has no capture group (group 1 must be the secret)".into(),
-                ));
+            let regex = OnceLock::new();
+            if !spec.builtin {
+                let compiled = compile(&spec.regex)
+                    .map_err(|e| err(format!("bad regex: {}", first_line(&e.to_string()))))?;
+                if compiled.captures_len() < 2 {
+                    return Err(err(
+                        "regex has no capture group (group 1 must be the secret)".into(),
+                    ));
+                }
+                let _ = regex.set(compiled);
             }
             let allowlist = spec
                 .allowlist
@@ -227,9 +248,19 @@ impl RuleSet {
 pub fn builtin_specs() -> Result<Vec<(String, RuleSpec)>, RuleError> {
     let mut out = Vec::new();
     for (name, text) in BUILTIN_PATTERNS {
-        out.extend(parse_rule_file(name, text)?);
+        out.extend(parse_rule_file(name, text)?.into_iter().map(|(o, mut s)| {
+            s.builtin = true;
+            (o, s)
+        }));
     }
     Ok(out)
+}
+
+/// Compile a rule regex with the engine's size limit.
+fn compile(pattern: &str) -> Result<Regex, regex::Error> {
+    regex::bytes::RegexBuilder::new(pattern)
+        .size_limit(1 << 22)
+        .build()
 }
 
 /// Parse one file in the patterns format.
@@ -297,6 +328,21 @@ mod tests {
         let set =
             RuleSet::build(vec![spec("a", "(k.)"), spec("b", "(k..)")], &["b".into()]).unwrap();
         assert_eq!(set.rules.len(), 1);
+    }
+
+    #[test]
+    fn builtin_rules_compile_on_first_use_user_rules_at_load() {
+        let (origin, mut builtin) = spec("b", "(k[0-9]+)");
+        builtin.builtin = true;
+        let set = RuleSet::build(vec![(origin, builtin)], &[]).unwrap();
+        assert!(set.rules[0].regex.get().is_none(), "compiled at load");
+        assert!(set.rules[0].regex().is_match(b"k12"));
+        assert!(set.rules[0].regex.get().is_some());
+        let set = RuleSet::build(vec![spec("u", "(k[0-9]+)")], &[]).unwrap();
+        assert!(
+            set.rules[0].regex.get().is_some(),
+            "user rule not compiled at load"
+        );
     }
 
     #[test]

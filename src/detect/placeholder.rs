@@ -42,6 +42,7 @@ const SHORT_PLACEHOLDER_WORDS: &[&str] = &[
     "insert-",
     "todo",
     "fixme",
+    "###",
 ];
 
 /// Values longer than this are not checked for placeholder words.
@@ -90,7 +91,85 @@ pub fn is_placeholder(secret: &str) -> bool {
     {
         return true;
     }
-    low_variety(secret)
+    if masked(secret) {
+        return true;
+    }
+    low_variety(secret) || is_sequence(secret)
+}
+
+/// A masked value: `[PASSWORD]`, `[redacted token]`, or parts that are each
+/// one character repeated (`***`, `xxx:yyy`, `aaaa-bbbb`): what
+/// documentation and log excerpts print instead of a secret.
+fn masked(secret: &str) -> bool {
+    if let (Some(a), Some(b)) = (secret.find('['), secret.rfind(']'))
+        && a + 1 < b
+        && secret[a + 1..b]
+            .bytes()
+            .all(|c| c.is_ascii_alphabetic() || matches!(c, b'_' | b'-' | b' ' | b':'))
+    {
+        return true;
+    }
+    let parts: Vec<&str> = secret
+        .split([':', '@', '-', '/', '.'])
+        .filter(|p| !p.is_empty())
+        .collect();
+    !parts.is_empty()
+        && secret.len() >= 3
+        && parts.iter().all(|p| {
+            let b = p.as_bytes();
+            (b.len() >= 3 || parts.len() > 1 && b.len() >= 2) && b.iter().all(|&c| c == b[0])
+        })
+}
+
+/// A documentation sequence rather than a random value: letters and digits
+/// that each run through the alphabet or a keyboard row, however they are
+/// interleaved or cased (`AbCdEfGh`, `abcdef0123456789`, `12345678`,
+/// `aB1cD2eF3`, `qwertyuiop`), or a short unit repeated (`abc123abc123`).
+/// Random values never have this shape; only values of letters and digits
+/// are judged.
+fn is_sequence(secret: &str) -> bool {
+    let b = secret.as_bytes();
+    if b.len() < 8 || !b.iter().all(u8::is_ascii_alphanumeric) {
+        return false;
+    }
+    let letters: Vec<u8> = b
+        .iter()
+        .filter(|c| c.is_ascii_alphabetic())
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    let digits: Vec<u8> = b.iter().copied().filter(u8::is_ascii_digit).collect();
+    let runs = |s: &[u8], first: u8, last: u8| {
+        s.windows(2)
+            .all(|w| w[1] == w[0] + 1 || (w[0] == last && w[1] == first))
+    };
+    const ROWS: &[u8] = b"qwertyuiopasdfghjklzxcvbnm";
+    let letters_ok = letters.is_empty()
+        || runs(&letters, b'a', b'z')
+        || letters.len() >= 4 && ROWS.windows(letters.len()).any(|w| w == letters.as_slice());
+    let digits_ok = digits.is_empty() || runs(&digits, b'0', b'9');
+    if letters_ok && digits_ok {
+        return true;
+    }
+    // a unit of at most 4 characters repeated (case-insensitively)
+    let lower: Vec<u8> = b.iter().map(u8::to_ascii_lowercase).collect();
+    (1..=4).any(|p| lower.len() >= 3 * p && lower.iter().enumerate().all(|(i, &c)| c == lower[i % p]))
+}
+
+/// Whether a decoded `user:password` pair is a documentation stand-in
+/// (`username:password`, `user:xxx`, `admin:<password>`) rather than a
+/// credential: used by the `base64-userpass` checksum, whose value is only
+/// seen decoded.
+pub fn is_placeholder_userpass(user: &str, pass: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "password", "pass", "passwd", "pwd", "secret", "token", "apikey", "api_key", "test",
+        "pw", "p", "foo", "bar", "x",
+    ];
+    let lower = pass.to_ascii_lowercase();
+    pass.len() < 3
+        || is_placeholder(pass)
+        || masked(&format!("{user}:{pass}"))
+        || WORDS.contains(&lower.as_str())
+        || lower.starts_with("my") && WORDS.iter().any(|w| lower[2..].trim_start_matches(['_', '-']) == *w)
 }
 
 /// One or two distinct characters repeated (`aaaaaaaa`, `abababab`), or a
@@ -143,6 +222,23 @@ fn generic_non_secret(value: &str, decode: bool) -> bool {
     }
     // an identifier in code (`goodSecret`, `nonOidcToken`), not a value
     if v.len() <= 32 && is_identifier_words(v) {
+        return true;
+    }
+    // a JWT header (and payload) without a signature: not a credential
+    if decode && jwt_without_signature(v) {
+        return true;
+    }
+    // a relative path (`--token=foo/bar` in documentation): lower-case
+    // word segments; a base64 value has upper-case letters among its `/`s
+    if v.contains('/')
+        && v.split('/').all(|seg| {
+            !seg.is_empty()
+                && seg.len() <= 40
+                && seg.bytes().all(|c| {
+                    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'_' | b'-')
+                })
+        })
+    {
         return true;
     }
     // base64 of a placeholder or a word (`cGFzc3dvcmQ=` is "password"):
@@ -310,6 +406,22 @@ fn decoded_text(v: &str) -> Option<String> {
     text.chars()
         .all(|c| !c.is_control() || c == '\n')
         .then(|| text.trim().to_string())
+}
+
+/// One or two base64url segments (`eyJ…` or `eyJ….eyJ…`) that decode to
+/// JSON objects: a JWT header, or header and payload, with no signature.
+fn jwt_without_signature(v: &str) -> bool {
+    use base64::Engine;
+    if !v.starts_with("eyJ") || v.split('.').count() > 2 {
+        return false;
+    }
+    v.split('.').all(|part| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part.trim_end_matches('='))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .is_some_and(|j| j.is_object())
+    })
 }
 
 pub fn is_uuid(v: &str) -> bool {

@@ -21,16 +21,19 @@ pub struct SecretMatch {
     pub secret: Range<usize>,
 }
 
-/// Find every validated secret in `bytes`.
+/// Find every validated secret in `bytes`, path unknown: every rule runs,
+/// path-scoped ones too (a value another detector hands over).
 pub fn find_secrets(rules: &RuleSet, bytes: &[u8]) -> Vec<SecretMatch> {
-    find_secrets_with(rules, bytes, None)
+    find_secrets_with(rules, None, bytes, None)
 }
 
-/// [`find_secrets`], taking the keyword hits of big blobs' unchanged
+/// [`find_secrets`] for the file at `path` (rules with `paths` run only
+/// where they match), taking the keyword hits of big blobs' unchanged
 /// segments from `cache` (history scans: see [`KeywordCache`]). The result
-/// is the same with or without it.
+/// is the same with or without the cache.
 pub fn find_secrets_with(
     rules: &RuleSet,
+    path: Option<&str>,
     bytes: &[u8],
     cache: Option<&KeywordCache>,
 ) -> Vec<SecretMatch> {
@@ -41,10 +44,11 @@ pub fn find_secrets_with(
                 && rules.keywords_within_lines() =>
         {
             let hits = c.hits(rules, bytes);
-            secrets_at_hits(rules, bytes, hits.into_iter(), Some(c))
+            secrets_at_hits(rules, path, bytes, hits.into_iter(), Some(c))
         }
         _ => secrets_at_hits(
             rules,
+            path,
             bytes,
             keyword_cache::direct_hits(rules, bytes),
             cache,
@@ -54,12 +58,15 @@ pub fn find_secrets_with(
 
 fn secrets_at_hits(
     rules: &RuleSet,
+    path: Option<&str>,
     bytes: &[u8],
     hits: impl Iterator<Item = Hit>,
     cache: Option<&KeywordCache>,
 ) -> Vec<SecretMatch> {
     let mut regions: Vec<Vec<Range<usize>>> = vec![Vec::new(); rules.rules.len()];
     let mut any = false;
+    // Path-scoped rules that do not apply here, decided once per blob.
+    let skip: Vec<bool> = rules.rules.iter().map(|r| !r.applies_to(path)).collect();
     // A region is the hit's line clipped to LINE_CLIP either side, so the
     // line ends are looked for only that far: a minified file is one long
     // line with thousands of hits, and searching it whole for each hit
@@ -72,6 +79,9 @@ fn secrets_at_hits(
         let hi = (hit.end + LINE_CLIP).min(bytes.len());
         let near_end = memchr::memchr(b'\n', &bytes[hit.end..hi]).map(|i| hit.end + i);
         for &r in rules.rules_for_keyword(hit.pattern as usize) {
+            if skip[r] {
+                continue;
+            }
             let window = rules.rules[r].spec.window;
             let end = if window == 0 {
                 near_end.unwrap_or(hi)
@@ -153,7 +163,7 @@ fn accept(rules: &RuleSet, r: usize, value: &str) -> bool {
     if is_placeholder(value) {
         return false;
     }
-    if rule.spec.id.starts_with("generic-") && is_generic_non_secret(value) {
+    if rule.is_strict() && is_generic_non_secret(value) {
         return false;
     }
     if let Some(min) = rule.spec.entropy
@@ -202,13 +212,14 @@ impl Detector for SecretRules {
     }
 
     fn detect(&self, input: &Input<'_>, cx: &Context<'_>, out: &mut Output) {
-        for m in find_secrets_with(cx.rules, input.bytes, cx.keyword_cache) {
+        for m in find_secrets_with(cx.rules, Some(input.path), input.bytes, cx.keyword_cache) {
             let rule = &cx.rules.rules[m.rule];
             let secret = String::from_utf8_lossy(&input.bytes[m.secret.clone()]).into_owned();
+            let line_start = memchr::memrchr(b'\n', &input.bytes[..m.secret.start]).map_or(0, |i| i + 1);
             let finding = Finding::new(
                 rule.spec.id.clone(),
                 Category::Secret,
-                rule.spec.severity,
+                rule.severity_for(&input.bytes[line_start..m.secret.end]),
                 rule.spec.name.clone(),
                 input.location(m.secret.start, m.secret.end),
             )

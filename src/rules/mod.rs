@@ -36,6 +36,24 @@ pub struct RuleSpec {
     /// (generic rules: `generic-*` ids are fallbacks implicitly).
     #[serde(default)]
     pub fallback: bool,
+    /// Run only on files whose path matches one of these globs (a glob
+    /// without `/` matches the file name at any depth): for formats that
+    /// only the file name identifies (`.netrc`'s `password x`, `*.tfvars`).
+    /// Empty: every file.
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Lower (or raise) the severity of a match whose line, up to the end of
+    /// the secret, matches `regex`: test and sandbox keys of a provider are
+    /// worth less than live ones, and the key name often says which it is.
+    /// The first match wins.
+    #[serde(default)]
+    pub severity_when: Vec<SeverityWhen>,
+    /// Apply the generic rules' non-secret filter (references, identifiers,
+    /// environment-variable names, paths, numbers…) to group 1, for rules
+    /// whose value has no shape of its own (a `.tfvars` or `.pypirc`
+    /// password). Implied for `generic-*` ids.
+    #[serde(default)]
+    pub strict: bool,
     #[serde(default)]
     pub description: String,
     #[serde(default)]
@@ -46,6 +64,14 @@ pub struct RuleSpec {
     pub examples: Vec<String>,
     #[serde(default)]
     pub counter_examples: Vec<String>,
+}
+
+/// One entry of [`RuleSpec::severity_when`].
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityWhen {
+    pub regex: String,
+    pub severity: Severity,
 }
 
 #[derive(Deserialize)]
@@ -63,6 +89,10 @@ pub struct Rule {
     pub origin: String,
     pub regex: Regex,
     pub allowlist: Vec<Regex>,
+    /// [`RuleSpec::paths`], compiled (`None`: every file).
+    pub paths: Option<globset::GlobSet>,
+    /// [`RuleSpec::severity_when`], compiled.
+    pub severity_when: Vec<(Regex, Severity)>,
 }
 
 impl Rule {
@@ -73,6 +103,28 @@ impl Rule {
     /// Whether a specific rule's overlapping match replaces this one's.
     pub fn is_fallback(&self) -> bool {
         self.spec.fallback || self.spec.id.starts_with("generic-")
+    }
+
+    /// Whether the generic non-secret filter applies to this rule's values.
+    pub fn is_strict(&self) -> bool {
+        self.spec.strict || self.spec.id.starts_with("generic-")
+    }
+
+    /// Whether the rule runs on a file at `path` (`None`: path unknown, e.g.
+    /// a value handed over by another detector: every rule runs).
+    pub fn applies_to(&self, path: Option<&str>) -> bool {
+        match (&self.paths, path) {
+            (Some(globs), Some(p)) => globs.is_match(p.trim_start_matches("./")),
+            _ => true,
+        }
+    }
+
+    /// The severity of a match, given its line up to the end of the secret.
+    pub fn severity_for(&self, line: &[u8]) -> Severity {
+        self.severity_when
+            .iter()
+            .find(|(re, _)| re.is_match(line))
+            .map_or(self.spec.severity, |&(_, s)| s)
     }
 }
 
@@ -149,11 +201,35 @@ impl RuleSet {
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
+            let paths = if spec.paths.is_empty() {
+                None
+            } else {
+                Some(
+                    crate::filter::glob_set(&spec.paths)
+                        .map_err(|e| err(format!("bad paths: {e}")))?,
+                )
+            };
+            let severity_when = spec
+                .severity_when
+                .iter()
+                .map(|w| {
+                    Regex::new(&w.regex)
+                        .map(|re| (re, w.severity))
+                        .map_err(|e| {
+                            err(format!(
+                                "bad severity_when regex: {}",
+                                first_line(&e.to_string())
+                            ))
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             rules.push(Rule {
                 spec,
                 origin,
                 regex,
                 allowlist,
+                paths,
+                severity_when,
             });
         }
         let mut keywords: Vec<String> = Vec::new();

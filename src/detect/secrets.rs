@@ -21,8 +21,8 @@ pub struct SecretMatch {
     pub secret: Range<usize>,
 }
 
-/// Find every validated secret in `bytes`, path unknown: every rule runs,
-/// path-scoped ones too (a value another detector hands over).
+/// Find every validated secret in `bytes`, path unknown (a value another
+/// detector hands over): every rule runs but the path-scoped ones.
 pub fn find_secrets(rules: &RuleSet, bytes: &[u8]) -> Vec<SecretMatch> {
     find_secrets_with(rules, None, bytes, None)
 }

@@ -110,12 +110,14 @@ impl Rule {
         self.spec.strict || self.spec.id.starts_with("generic-")
     }
 
-    /// Whether the rule runs on a file at `path` (`None`: path unknown, e.g.
-    /// a value handed over by another detector: every rule runs).
+    /// Whether the rule runs on a file at `path`. A path-scoped rule needs
+    /// the path: with `None` (a value handed over by another detector, not
+    /// a file) it does not run.
     pub fn applies_to(&self, path: Option<&str>) -> bool {
         match (&self.paths, path) {
+            (None, _) => true,
             (Some(globs), Some(p)) => globs.is_match(p.trim_start_matches("./")),
-            _ => true,
+            (Some(_), None) => false,
         }
     }
 

@@ -45,6 +45,20 @@ const SHORT_PLACEHOLDER_WORDS: &[&str] = &[
     "###",
 ];
 
+/// Keys that vendors publish in their documentation and SDK samples, copied
+/// into countless repositories: public by design or never valid. Matched
+/// anywhere in a value (a prefix is enough where docs vary the tail). Split
+/// so this file holds no key-shaped literal.
+const DOCUMENTED_SAMPLE_KEYS: &[&str] = &[
+    // Firebase SDK docs' "Example value" of a web API key, and variants
+    concat!("AIza", "SyDOCAbC123dEf456GhI789jKl0"),
+    // the Google Maps JavaScript API samples' public demo key
+    concat!("AIza", "SyB41DRUbKWJHPxaFjMAwdrzWzbVKartNGg"),
+    // Stripe API reference test keys
+    concat!("sk_test_", "4eC39HqLyjWDarjtT1zdp7dc"),
+    concat!("pk_test_", "TYooMQauvdEDq54NiTphI7jx"),
+];
+
 /// Values longer than this are not checked for placeholder words.
 const PLACEHOLDER_WORD_MAX_LEN: usize = 64;
 
@@ -64,7 +78,9 @@ pub fn is_placeholder(secret: &str) -> bool {
     {
         return true;
     }
-    if TEMPLATE_MARKERS.iter().any(|m| secret.contains(m)) {
+    if TEMPLATE_MARKERS.iter().any(|m| secret.contains(m))
+        || DOCUMENTED_SAMPLE_KEYS.iter().any(|k| secret.contains(k))
+    {
         return true;
     }
     // <your-token>, <PASSWORD>

@@ -21,7 +21,12 @@ fn findings(dir: &std::path::Path, extra: &[&str]) -> Vec<(String, String, Strin
     let mut args = vec!["scan", ".", "--format", "json", "--category", "secret"];
     args.extend_from_slice(extra);
     let out = gg(dir, &args);
-    assert!(out.code == 0 || out.code == 1, "exit {}: {}", out.code, out.stderr);
+    assert!(
+        out.code == 0 || out.code == 1,
+        "exit {}: {}",
+        out.code,
+        out.stderr
+    );
     let v: Value = json(&out);
     let mut f: Vec<_> = v["findings"]
         .as_array()
@@ -49,11 +54,7 @@ fn netrc_password_lines_are_found_only_in_netrc_files() {
     let dir = tree(&[(".netrc", &line), ("docs/setup.md", &line)]);
     assert_eq!(
         findings(dir.path(), &[]),
-        vec![(
-            "netrc-file-password".into(),
-            ".netrc".into(),
-            "high".into()
-        )]
+        vec![("netrc-file-password".into(), ".netrc".into(), "high".into())]
     );
 }
 
@@ -69,8 +70,16 @@ fn tfvars_secrets_are_found_in_tfvars_files_and_test_ones_are_low() {
     assert_eq!(
         findings(dir.path(), &[]),
         vec![
-            ("tfvars-secret".into(), "envs/prod.tfvars".into(), "high".into()),
-            ("tfvars-secret".into(), "envs/prod.tfvars".into(), "low".into()),
+            (
+                "tfvars-secret".into(),
+                "envs/prod.tfvars".into(),
+                "high".into()
+            ),
+            (
+                "tfvars-secret".into(),
+                "envs/prod.tfvars".into(),
+                "low".into()
+            ),
         ]
     );
 }
@@ -84,7 +93,10 @@ fn path_scoped_rules_apply_in_history_scans_too() {
         d,
         &[(
             "ci/.pypirc",
-            &x("[corp]\nusername = deploy\npassword = <<alnum:18>>\n", "pypirc"),
+            &x(
+                "[corp]\nusername = deploy\npassword = <<alnum:18>>\n",
+                "pypirc",
+            ),
         )],
     );
     git(d, &["add", "-A"]);
@@ -140,10 +152,7 @@ fn commands_headers_and_comparisons_are_found() {
         "cmp",
     );
     let dir = tree(&[("deploy.sh", &script), ("auth.py", &code)]);
-    let rules: Vec<String> = findings(dir.path(), &[])
-        .into_iter()
-        .map(|f| f.0)
-        .collect();
+    let rules: Vec<String> = findings(dir.path(), &[]).into_iter().map(|f| f.0).collect();
     assert_eq!(
         rules,
         vec![
@@ -190,10 +199,7 @@ fn distinctive_tokens_alone_on_their_line_are_found() {
         "alone",
     );
     let dir = tree(&[("tokens.txt", &file)]);
-    let rules: Vec<String> = findings(dir.path(), &[])
-        .into_iter()
-        .map(|f| f.0)
-        .collect();
+    let rules: Vec<String> = findings(dir.path(), &[]).into_iter().map(|f| f.0).collect();
     assert_eq!(
         rules,
         vec!["discord-bot-token-alone", "telegram-bot-token-alone"]

@@ -13,7 +13,10 @@ use std::collections::HashSet;
 /// (`*.tfvars` -> `infra/x.tfvars`); `None` for rules without `paths`.
 fn example_path(globs: &[String]) -> Option<String> {
     let g = globs.first()?;
-    Some(format!("infra/{}", g.trim_start_matches("**/").replace('*', "x")))
+    Some(format!(
+        "infra/{}",
+        g.trim_start_matches("**/").replace('*', "x")
+    ))
 }
 
 fn rule_set() -> RuleSet {

@@ -113,12 +113,15 @@ pub fn is_placeholder(secret: &str) -> bool {
     low_variety(secret) || is_sequence(secret)
 }
 
-/// A masked value: `[PASSWORD]`, `[redacted token]`, or parts that are each
+/// A masked value: `[PASSWORD]`, `user:[redacted token]`, or parts that are each
 /// one character repeated (`***`, `xxx:yyy`, `aaaa-bbbb`): what
 /// documentation and log excerpts print instead of a secret.
 fn masked(secret: &str) -> bool {
-    if let (Some(a), Some(b)) = (secret.find('['), secret.rfind(']'))
-        && a + 1 < b
+    // a bracketed word that ends the value (`[PASSWORD]`, `user:[TOKEN]`);
+    // a generated password may hold brackets, but rarely ends with a word
+    if let (Some(a), Some(b)) = (secret.rfind('['), secret.rfind(']'))
+        && a + 3 < b
+        && b + 1 == secret.len()
         && secret[a + 1..b]
             .bytes()
             .all(|c| c.is_ascii_alphabetic() || matches!(c, b'_' | b'-' | b' ' | b':'))
@@ -140,7 +143,8 @@ fn masked(secret: &str) -> bool {
 /// A documentation sequence rather than a random value: letters and digits
 /// that each run through the alphabet or a keyboard row, however they are
 /// interleaved or cased (`AbCdEfGh`, `abcdef0123456789`, `12345678`,
-/// `aB1cD2eF3`, `qwertyuiop`), or a short unit repeated (`abc123abc123`).
+/// `aB1cD2eF3`, `qwertyuiop`), or a unit of up to 8 repeated 3 times or more
+/// (`abc123abc123abc123`).
 /// Random values never have this shape; only values of letters and digits
 /// are judged.
 fn is_sequence(secret: &str) -> bool {
@@ -166,9 +170,10 @@ fn is_sequence(secret: &str) -> bool {
     if letters_ok && digits_ok {
         return true;
     }
-    // a unit of at most 4 characters repeated (case-insensitively)
+    // a unit of at most 8 characters repeated (case-insensitively)
     let lower: Vec<u8> = b.iter().map(u8::to_ascii_lowercase).collect();
-    (1..=4).any(|p| lower.len() >= 3 * p && lower.iter().enumerate().all(|(i, &c)| c == lower[i % p]))
+    (1..=8)
+        .any(|p| lower.len() >= 3 * p && lower.iter().enumerate().all(|(i, &c)| c == lower[i % p]))
 }
 
 /// Whether a decoded `user:password` pair is a documentation stand-in
@@ -177,15 +182,18 @@ fn is_sequence(secret: &str) -> bool {
 /// seen decoded.
 pub fn is_placeholder_userpass(user: &str, pass: &str) -> bool {
     const WORDS: &[&str] = &[
-        "password", "pass", "passwd", "pwd", "secret", "token", "apikey", "api_key", "test",
-        "pw", "p", "foo", "bar", "x",
+        "password", "pass", "passwd", "pwd", "secret", "token", "apikey", "api_key", "test", "pw",
+        "p", "foo", "bar", "x",
     ];
     let lower = pass.to_ascii_lowercase();
     pass.len() < 3
         || is_placeholder(pass)
         || masked(&format!("{user}:{pass}"))
         || WORDS.contains(&lower.as_str())
-        || lower.starts_with("my") && WORDS.iter().any(|w| lower[2..].trim_start_matches(['_', '-']) == *w)
+        || lower.starts_with("my")
+            && WORDS
+                .iter()
+                .any(|w| lower[2..].trim_start_matches(['_', '-']) == *w)
 }
 
 /// One or two distinct characters repeated (`aaaaaaaa`, `abababab`), or a
@@ -483,6 +491,45 @@ mod tests {
     }
 
     #[test]
+    fn documentation_sequences_and_masks_are_placeholders() {
+        for p in [
+            "AbCdEfGhIjKlMnOp",
+            "abcdef0123456789abcd",
+            "1234567890",
+            "aB1cD2eF3gH4iJ5k",
+            "qwertyuiop123",
+            "abc123abc123abc123",
+            "##########",
+            "[PASSWORD]",
+            "[redacted token]",
+            "xxx:yyy",
+            "***",
+            "<user:password>",
+        ] {
+            assert!(is_placeholder(p), "{p}");
+        }
+        // random values of the same alphabets are not
+        for s in [
+            "Zq8rT2mLx9vB4nKp",
+            "9f8e7d6c5b4a3f2e",
+            "xLzwkiXuyzfMLPeXUc",
+            "k3:Qw9-Zp",
+            "[a]Zq8rT2mLx9",
+        ] {
+            assert!(!is_placeholder(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn placeholder_user_pass_pairs() {
+        assert!(is_placeholder_userpass("username", "password"));
+        assert!(is_placeholder_userpass("xxx", "yyy"));
+        assert!(is_placeholder_userpass("admin", "[PASSWORD]"));
+        assert!(is_placeholder_userpass("me", "mypassword"));
+        assert!(!is_placeholder_userpass("deploy", "Zq8rT2mLx9vB"));
+    }
+
+    #[test]
     fn generic_non_secrets() {
         for v in [
             "DB_PASSWORD",
@@ -501,6 +548,12 @@ mod tests {
             "NonOidcToken",
             "cGFzc3dvcmQ=",
             "Y2hhbmdlbWU=",
+            // a JWT header alone, or header and payload without signature
+            "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0",
+            // relative paths
+            "foo/bar/token.txt",
+            "creds/api-key.txt",
         ] {
             assert!(is_generic_non_secret(v), "{v}");
         }
@@ -512,6 +565,8 @@ mod tests {
             // random letters-only values are still secrets
             "xLzwkiXuyzfMLPeXUc",
             "UpOdqPYrmJFv",
+            // base64 with slashes is not a path
+            "q8R2/mZ7vLx3nP5+Wk==",
         ] {
             assert!(!is_generic_non_secret(v), "{v}");
         }

@@ -215,7 +215,8 @@ impl Detector for SecretRules {
         for m in find_secrets_with(cx.rules, Some(input.path), input.bytes, cx.keyword_cache) {
             let rule = &cx.rules.rules[m.rule];
             let secret = String::from_utf8_lossy(&input.bytes[m.secret.clone()]).into_owned();
-            let line_start = memchr::memrchr(b'\n', &input.bytes[..m.secret.start]).map_or(0, |i| i + 1);
+            let line_start =
+                memchr::memrchr(b'\n', &input.bytes[..m.secret.start]).map_or(0, |i| i + 1);
             let finding = Finding::new(
                 rule.spec.id.clone(),
                 Category::Secret,
@@ -299,5 +300,47 @@ window = 4096
 "#);
         let text = b"-----BEGIN KEY-----\nQm9vbXZpcmFsbHlzZWNyZXQ=\nQm9vbXZpcmFsbHlzZWNyZXQ=\n-----END KEY-----\n";
         assert_eq!(find_secrets(&rs, text).len(), 1);
+    }
+
+    #[test]
+    fn path_scoped_rules_run_only_on_matching_paths() {
+        let rs = set(r#"
+[[rule]]
+id = "netrc"
+name = "N"
+keywords = ["password"]
+paths = [".netrc", "*.tfvars"]
+regex = '''password[ \t]+(\S{8,})'''
+"#);
+        let text = b"default login x password Zq8rT2mLx9vB\n";
+        let n = |p: Option<&str>| find_secrets_with(&rs, p, text, None).len();
+        assert_eq!(n(Some(".netrc")), 1);
+        assert_eq!(n(Some("home/ci/.netrc")), 1);
+        assert_eq!(n(Some("envs/prod.tfvars")), 1);
+        assert_eq!(n(Some("docs/netrc.md")), 0);
+        assert_eq!(n(Some(".netrc.bak")), 0);
+        // no path: a value handed over by another detector
+        assert_eq!(n(None), 0);
+    }
+
+    #[test]
+    fn severity_when_picks_the_first_matching_severity() {
+        use crate::finding::Severity;
+        let rs = set(r#"
+[[rule]]
+id = "k"
+name = "K"
+severity = "high"
+keywords = ["key="]
+regex = '''key=(\S{8,})'''
+severity_when = [{ regex = '''(?i)sandbox''', severity = "low" }, { regex = '''(?i)staging''', severity = "medium" }]
+"#);
+        let r = &rs.rules[0];
+        assert_eq!(r.severity_for(b"SANDBOX_KEY=Zq8rT2mLx9vB"), Severity::Low);
+        assert_eq!(
+            r.severity_for(b"STAGING_KEY=Zq8rT2mLx9vB"),
+            Severity::Medium
+        );
+        assert_eq!(r.severity_for(b"KEY=Zq8rT2mLx9vB"), Severity::High);
     }
 }

@@ -142,6 +142,9 @@ mod tests {
     fn userpass_and_pem() {
         assert!(Checksum::Base64Userpass.validate(&STANDARD.encode("bob:pa55word")));
         assert!(!Checksum::Base64Userpass.validate(&STANDARD.encode("no-colon-here")));
+        // documentation stand-ins decode to user:pass too
+        assert!(!Checksum::Base64Userpass.validate(&STANDARD.encode("username:password")));
+        assert!(!Checksum::Base64Userpass.validate(&STANDARD.encode("xxx:yyy")));
         assert!(
             Checksum::Base64Pem.validate(&STANDARD.encode("-----BEGIN RSA PRIVATE KEY-----\nMII"))
         );

@@ -378,6 +378,19 @@ mod tests {
     }
 
     #[test]
+    fn rejects_bad_paths_and_severity_when_regexes() {
+        let bad_glob =
+            "id = 'a'\nname = 'n'\nkeywords = ['k']\nregex = '''(k.)'''\npaths = ['a/{b']";
+        let spec = toml::from_str(bad_glob).unwrap();
+        let e = RuleSet::build(vec![("t.toml".into(), spec)], &[]).unwrap_err();
+        assert!(e.to_string().contains("bad paths"), "{e}");
+        let bad_re = "id = 'a'\nname = 'n'\nkeywords = ['k']\nregex = '''(k.)'''\nseverity_when = [{ regex = '(', severity = 'low' }]";
+        let spec = toml::from_str(bad_re).unwrap();
+        let e = RuleSet::build(vec![("t.toml".into(), spec)], &[]).unwrap_err();
+        assert!(e.to_string().contains("bad severity_when regex"), "{e}");
+    }
+
+    #[test]
     fn entropy() {
         assert_eq!(shannon_entropy(b"aaaa"), 0.0);
         assert!((shannon_entropy(b"ab") - 1.0).abs() < 1e-9);

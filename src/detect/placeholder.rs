@@ -240,8 +240,16 @@ fn generic_non_secret(value: &str, decode: bool) -> bool {
     if is_placeholder(v) {
         return true;
     }
+    // padded base64 (a TSIG key, a wrapped key) may start with `+` or `/`;
+    // it is neither code nor a path
+    let padded_b64 = v.len() >= 16
+        && v.len().is_multiple_of(4)
+        && v.ends_with('=')
+        && v.trim_end_matches('=')
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/');
     // code, not a value: `"TOKEN=" + socksPasswd`, `+nonOidcToken)`
-    if v.starts_with('+') || v.ends_with('(') || v.ends_with(')') && !v.contains('(') {
+    if v.starts_with('+') && !padded_b64 || v.ends_with('(') || v.ends_with(')') && !v.contains('(') {
         return true;
     }
     // an identifier in code (`goodSecret`, `nonOidcToken`), not a value
@@ -319,7 +327,7 @@ fn generic_non_secret(value: &str, decode: bool) -> bool {
         return true;
     }
     // a path or a URL without credentials
-    if v.starts_with('/') || v.starts_with("./") || v.starts_with("../") || v.starts_with("~/") {
+    if v.starts_with('/') && !padded_b64 || v.starts_with("./") || v.starts_with("../") || v.starts_with("~/") {
         return true;
     }
     if let Some((scheme, rest)) = v.split_once("://")
@@ -567,6 +575,8 @@ mod tests {
             "UpOdqPYrmJFv",
             // base64 with slashes is not a path
             "q8R2/mZ7vLx3nP5+Wk==",
+            "/q8R2mZ7vLx3nP5+Wk9Tz2==",
+            "+q8R2mZ7vLx3nP5/Wk9Tz2==",
         ] {
             assert!(!is_generic_non_secret(v), "{v}");
         }

@@ -252,8 +252,15 @@ fn generic_non_secret(value: &str, decode: bool) -> bool {
     if v.starts_with('+') && !padded_b64 || v.ends_with('(') || v.ends_with(')') && !v.contains('(') {
         return true;
     }
-    // an identifier in code (`goodSecret`, `nonOidcToken`), not a value
-    if v.len() <= 32 && is_identifier_words(v) {
+    // an identifier in code (`goodSecret`, `nonOidcToken`, `jwtTokens0`),
+    // not a value
+    let unnumbered = v.trim_end_matches(|c: char| c.is_ascii_digit());
+    // (numbered only when camelCase: `Welcome12` may be a password)
+    let camel = unnumbered.bytes().skip(1).any(|b| b.is_ascii_uppercase());
+    if v.len() <= 32
+        && (unnumbered.len() == v.len() || camel && v.len() - unnumbered.len() <= 2)
+        && is_identifier_words(unnumbered)
+    {
         return true;
     }
     // a JWT header (and payload) without a signature: not a credential
@@ -554,6 +561,7 @@ mod tests {
             "+socksPasswd",
             "goodSecret",
             "NonOidcToken",
+            "jwtTokens0",
             "cGFzc3dvcmQ=",
             "Y2hhbmdlbWU=",
             // a JWT header alone, or header and payload without signature
@@ -573,6 +581,7 @@ mod tests {
             // random letters-only values are still secrets
             "xLzwkiXuyzfMLPeXUc",
             "UpOdqPYrmJFv",
+            "Welcome12",
             // base64 with slashes is not a path
             "q8R2/mZ7vLx3nP5+Wk==",
             "/q8R2mZ7vLx3nP5+Wk9Tz2==",

@@ -180,7 +180,12 @@ id_token: eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9
 curl -u xxx:yyy https://corp.io
 curl -u user:[PASSWORD] https://corp.io
 Authorization: Basic dXNlcm5hbWU6cGFzc3dvcmQ=
-vault: s.ReplaceWithYourOwnVaultToken
+vault: s.ReplaceWithTheVaultToken
+  clientSecret: ABCDEFG1234567890abcdefg
+    clientSecret: aabbccddeeff00112233
+  plugin.myplugin.token: \"c3Ryb25nLXBhc3N3b3Jk\"
+  BearerToken: \"eyJhbGciOiJIUzI1NiJ9\",
+  JWTTokens: jwtTokens0,
 ";
     let rook = x("rookTable = \"00<<alnum:40>>\"\n", "rook");
     let firebase = "apiKey: \"AIza".to_string() + "SyDOCAbC123dEf456GhI789jKl012-MnO\"\n";
@@ -204,4 +209,31 @@ fn distinctive_tokens_alone_on_their_line_are_found() {
         rules,
         vec!["discord-bot-token-alone", "telegram-bot-token-alone"]
     );
+}
+
+#[test]
+fn password_hashes_are_reported_at_low_severity_so_they_do_not_fail_the_run() {
+    let htpasswd = x(
+        "admin:$2y$05$<<alnum:53>>\nci:$apr1$<<alnum:8>>$<<alnum:22>>\n",
+        "htpasswd",
+    );
+    let dir = tree(&[("auth/.htpasswd", &htpasswd)]);
+    assert_eq!(
+        findings(dir.path(), &[]),
+        vec![
+            (
+                "password-hash-bcrypt".into(),
+                "auth/.htpasswd".into(),
+                "low".into()
+            ),
+            (
+                "password-hash-md5crypt".into(),
+                "auth/.htpasswd".into(),
+                "low".into()
+            ),
+        ]
+    );
+    // default --fail-on medium: reported, exit 0
+    let out = gg(dir.path(), &["scan", ".", "--category", "secret"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
 }

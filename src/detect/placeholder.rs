@@ -158,9 +158,21 @@ fn is_sequence(secret: &str) -> bool {
         .map(u8::to_ascii_lowercase)
         .collect();
     let digits: Vec<u8> = b.iter().copied().filter(u8::is_ascii_digit).collect();
+    // each character followed by its successor, a doubled one (`aabbcc`),
+    // or a restart after a run of at least 3 (`abcdefgabcdefg`)
     let runs = |s: &[u8], first: u8, last: u8| {
-        s.windows(2)
-            .all(|w| w[1] == w[0] + 1 || (w[0] == last && w[1] == first))
+        let mut run = 1;
+        for w in s.windows(2) {
+            if w[1] == w[0] + 1 || (w[0] == last && w[1] == first) {
+                run += 1;
+            } else if w[1] != w[0] {
+                if run < 3 {
+                    return false;
+                }
+                run = 1;
+            }
+        }
+        run >= 3 || s.len() < 3
     };
     const ROWS: &[u8] = b"qwertyuiopasdfghjklzxcvbnm";
     let letters_ok = letters.is_empty()
@@ -249,7 +261,8 @@ fn generic_non_secret(value: &str, decode: bool) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/');
     // code, not a value: `"TOKEN=" + socksPasswd`, `+nonOidcToken)`
-    if v.starts_with('+') && !padded_b64 || v.ends_with('(') || v.ends_with(')') && !v.contains('(') {
+    if v.starts_with('+') && !padded_b64 || v.ends_with('(') || v.ends_with(')') && !v.contains('(')
+    {
         return true;
     }
     // an identifier in code (`goodSecret`, `nonOidcToken`, `jwtTokens0`),
@@ -334,7 +347,11 @@ fn generic_non_secret(value: &str, decode: bool) -> bool {
         return true;
     }
     // a path or a URL without credentials
-    if v.starts_with('/') && !padded_b64 || v.starts_with("./") || v.starts_with("../") || v.starts_with("~/") {
+    if v.starts_with('/') && !padded_b64
+        || v.starts_with("./")
+        || v.starts_with("../")
+        || v.starts_with("~/")
+    {
         return true;
     }
     if let Some((scheme, rest)) = v.split_once("://")
@@ -434,13 +451,16 @@ fn is_identifier_words(v: &str) -> bool {
 fn decoded_text(v: &str) -> Option<String> {
     use base64::Engine;
     // padding or a `+`/`/` says base64; bare letters and digits are more
-    // likely a token
-    let looks_b64 =
-        v.len() >= 8 && v.len().is_multiple_of(4) && (v.ends_with('=') || v.contains(['+', '/']));
-    if !looks_b64 {
+    // likely a token, unless they decode to plain ASCII text, which random
+    // characters do with a chance of about 0.37 per byte
+    let marked = v.ends_with('=') || v.contains(['+', '/']);
+    if v.len() < 8 || !v.len().is_multiple_of(4) || !marked && v.len() < 12 {
         return None;
     }
     let bytes = base64::engine::general_purpose::STANDARD.decode(v).ok()?;
+    if !marked && !bytes.iter().all(|b| (0x20..0x7f).contains(b)) {
+        return None;
+    }
     let text = String::from_utf8(bytes).ok()?;
     text.chars()
         .all(|c| !c.is_control() || c == '\n')
@@ -520,6 +540,8 @@ mod tests {
             "xxx:yyy",
             "***",
             "<user:password>",
+            "ABCDEFG1234567890abcdefg",
+            "aabbccddeeff00112233",
         ] {
             assert!(is_placeholder(p), "{p}");
         }
@@ -564,6 +586,8 @@ mod tests {
             "jwtTokens0",
             "cGFzc3dvcmQ=",
             "Y2hhbmdlbWU=",
+            // base64 of "strong-password" without padding
+            "c3Ryb25nLXBhc3N3b3Jk",
             // a JWT header alone, or header and payload without signature
             "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9",
             "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0",

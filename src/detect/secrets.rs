@@ -74,11 +74,17 @@ fn secrets_at_hits(
     // found once per line (hits come in the order of their ends).
     let mut full_line_end: Option<(usize, usize)> = None;
     for hit in hits {
+        let owners = rules.rules_for_keyword(hit.pattern as usize);
+        // a keyword only path-scoped rules own (`password` of a `.pypirc`
+        // rule, `://` of `.git-credentials`) costs no line search elsewhere
+        if owners.iter().all(|&r| skip[r]) {
+            continue;
+        }
         let lo = hit.start.saturating_sub(LINE_CLIP);
         let start = memchr::memrchr(b'\n', &bytes[lo..hit.start]).map_or(lo, |i| lo + i + 1);
         let hi = (hit.end + LINE_CLIP).min(bytes.len());
         let near_end = memchr::memchr(b'\n', &bytes[hit.end..hi]).map(|i| hit.end + i);
-        for &r in rules.rules_for_keyword(hit.pattern as usize) {
+        for &r in owners {
             if skip[r] {
                 continue;
             }
@@ -142,9 +148,13 @@ fn secrets_at_hits(
 /// ranges of the region.
 fn confirm(rules: &RuleSet, r: usize, hay: &[u8]) -> Vec<Range<usize>> {
     let mut out = Vec::new();
+    let word_start = rules.rules[r].spec.word_start;
     for caps in rules.rules[r].regex.captures_iter(hay) {
         let Some(g) = caps.get(1) else { continue };
         if g.is_empty() {
+            continue;
+        }
+        if word_start && !starts_word(hay, caps.get(0).map_or(0, |m| m.start())) {
             continue;
         }
         // Regions of one rule are disjoint after `merge`, and
@@ -155,6 +165,20 @@ fn confirm(rules: &RuleSet, r: usize, hay: &[u8]) -> Vec<Range<usize>> {
         }
     }
     out
+}
+
+/// Whether a match at `at` begins a word: at the start of the region (a
+/// line start, or an unknown byte on a clipped long line), after a byte
+/// that is not a letter, or as the capital of a camelCase word (`myOkta`)
+/// or an all-caps run (`MYOKTA`, where the words cannot be told apart).
+fn starts_word(hay: &[u8], at: usize) -> bool {
+    let Some(&prev) = at.checked_sub(1).and_then(|i| hay.get(i)) else {
+        return true;
+    };
+    let first = hay.get(at).copied().unwrap_or(b' ');
+    let second = hay.get(at + 1).copied().unwrap_or(b' ');
+    !prev.is_ascii_alphabetic()
+        || first.is_ascii_uppercase() && (prev.is_ascii_lowercase() || second.is_ascii_uppercase())
 }
 
 /// The validation every match passes: placeholder, entropy, checksum, allowlist.
@@ -342,5 +366,24 @@ severity_when = [{ regex = '''(?i)sandbox''', severity = "low" }, { regex = '''(
             Severity::Medium
         );
         assert_eq!(r.severity_for(b"KEY=Zq8rT2mLx9vB"), Severity::High);
+    }
+
+    #[test]
+    fn word_start_rules_skip_words_inside_identifiers() {
+        let rs = set(r#"
+[[rule]]
+id = "okta"
+name = "O"
+keywords = ["okta"]
+word_start = true
+regex = "(?i:okta[a-z_]*)[ =:]+(00[a-zA-Z0-9]{8})"
+"#);
+        let n = |t: &[u8]| find_secrets(&rs, t).len();
+        assert_eq!(n(b"okta_token = 00Zq8rT2mLx9"), 1);
+        assert_eq!(n(b"MY_OKTA_TOKEN=00Zq8rT2mLx9"), 1);
+        assert_eq!(n(b"myOktaToken: 00Zq8rT2mLx9"), 1);
+        assert_eq!(n(b"MYOKTA_TOKEN=00Zq8rT2mLx9"), 1);
+        assert_eq!(n(b"rookTable = 00Zq8rT2mLx9"), 0);
+        assert_eq!(n(b"brokta: 00Zq8rT2mLx9"), 0);
     }
 }

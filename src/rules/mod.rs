@@ -54,6 +54,13 @@ pub struct RuleSpec {
     /// password). Implied for `generic-*` ids.
     #[serde(default)]
     pub strict: bool,
+    /// The match must begin a word: the byte before it is not a letter, or
+    /// the match starts a camelCase word (`myOktaToken`, `MY_OKTA`). For
+    /// rules that begin with a provider's name, so `okta` in `rookTable` is
+    /// not Okta. Checked by the engine rather than written into the regex:
+    /// a leading `(?:^|[^A-Za-z])` costs the regex its literal prefix.
+    #[serde(default)]
+    pub word_start: bool,
     #[serde(default)]
     pub description: String,
     #[serde(default)]

@@ -198,7 +198,11 @@ pub fn is_placeholder_userpass(user: &str, pass: &str) -> bool {
         "p", "foo", "bar", "x",
     ];
     let lower = pass.to_ascii_lowercase();
-    pass.len() < 3
+    // the RFC 7617 / RFC 2617 examples, copied into many docs and tests
+    let rfc_sample = user.eq_ignore_ascii_case("aladdin")
+        && matches!(lower.as_str(), "opensesame" | "open sesame");
+    rfc_sample
+        || pass.len() < 3
         || is_placeholder(pass)
         || masked(&format!("{user}:{pass}"))
         || WORDS.contains(&lower.as_str())
@@ -563,6 +567,7 @@ mod tests {
         assert!(is_placeholder_userpass("xxx", "yyy"));
         assert!(is_placeholder_userpass("admin", "[PASSWORD]"));
         assert!(is_placeholder_userpass("me", "mypassword"));
+        assert!(is_placeholder_userpass("Aladdin", "open sesame"));
         assert!(!is_placeholder_userpass("deploy", "Zq8rT2mLx9vB"));
     }
 

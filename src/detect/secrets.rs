@@ -379,10 +379,10 @@ word_start = true
 regex = "(?i:okta[a-z_]*)[ =:]+(00[a-zA-Z0-9]{8})"
 "#);
         let n = |t: &[u8]| find_secrets(&rs, t).len();
-        assert_eq!(n(b"okta_token = 00Zq8rT2mLx9"), 1);
-        assert_eq!(n(b"MY_OKTA_TOKEN=00Zq8rT2mLx9"), 1);
-        assert_eq!(n(b"myOktaToken: 00Zq8rT2mLx9"), 1);
-        assert_eq!(n(b"MYOKTA_TOKEN=00Zq8rT2mLx9"), 1);
+        assert_eq!(n(b"okta_token = 00Zq8rT2mLx9"), 1); // gitops-guard:allow
+        assert_eq!(n(b"MY_OKTA_TOKEN=00Zq8rT2mLx9"), 1); // gitops-guard:allow
+        assert_eq!(n(b"myOktaToken: 00Zq8rT2mLx9"), 1); // gitops-guard:allow
+        assert_eq!(n(b"MYOKTA_TOKEN=00Zq8rT2mLx9"), 1); // gitops-guard:allow
         assert_eq!(n(b"rookTable = 00Zq8rT2mLx9"), 0);
         assert_eq!(n(b"brokta: 00Zq8rT2mLx9"), 0);
     }

@@ -4,10 +4,20 @@
 //! duplicate id, fails here. Failures print the unexpanded template (the
 //! `<<…>>` generators), never a generated token.
 
-use gitops_guard::detect::secrets::find_secrets;
+use gitops_guard::detect::secrets::find_secrets_with;
 use gitops_guard::rules::examples::expand;
 use gitops_guard::rules::{RuleSet, builtin_specs};
 use std::collections::HashSet;
+
+/// A file path a path-scoped rule runs on, made from its first glob
+/// (`*.tfvars` -> `infra/x.tfvars`); `None` for rules without `paths`.
+fn example_path(globs: &[String]) -> Option<String> {
+    let g = globs.first()?;
+    Some(format!(
+        "infra/{}",
+        g.trim_start_matches("**/").replace('*', "x")
+    ))
+}
 
 fn rule_set() -> RuleSet {
     RuleSet::build(builtin_specs().expect("rule files parse"), &[]).expect("rules compile")
@@ -19,6 +29,9 @@ fn every_rule_matches_its_examples_and_not_its_counter_examples() {
     let mut failures = Vec::new();
     for (ri, rule) in set.rules.iter().enumerate() {
         let id = rule.id();
+        let path = example_path(&rule.spec.paths);
+        let path = path.as_deref();
+        let find = |text: &str| find_secrets_with(&set, path, text.as_bytes(), None);
         if rule.spec.examples.is_empty() {
             failures.push(format!("{}: {id}: no examples", rule.origin));
         }
@@ -39,12 +52,20 @@ fn every_rule_matches_its_examples_and_not_its_counter_examples() {
                     continue;
                 }
             };
-            if !find_secrets(&set, text.as_bytes())
-                .iter()
-                .any(|m| m.rule == ri)
-            {
+            if !find(&text).iter().any(|m| m.rule == ri) {
                 failures.push(format!(
                     "{}: {id}: example {i} does not match: {ex:?}",
+                    rule.origin
+                ));
+            }
+            // a path-scoped rule stays quiet in other files
+            if path.is_some()
+                && find_secrets_with(&set, Some("docs/notes.md"), text.as_bytes(), None)
+                    .iter()
+                    .any(|m| m.rule == ri)
+            {
+                failures.push(format!(
+                    "{}: {id}: example {i} matches outside its paths: {ex:?}",
                     rule.origin
                 ));
             }
@@ -57,10 +78,7 @@ fn every_rule_matches_its_examples_and_not_its_counter_examples() {
                     continue;
                 }
             };
-            if find_secrets(&set, text.as_bytes())
-                .iter()
-                .any(|m| m.rule == ri)
-            {
+            if find(&text).iter().any(|m| m.rule == ri) {
                 failures.push(format!(
                     "{}: {id}: counter-example {i} matches: {ex:?}",
                     rule.origin

@@ -262,7 +262,7 @@ mod tests {
             let text = version(v);
             assert!(text.len() > MIN_BLOB * 2);
             let direct = find_secrets(&rules, text.as_bytes());
-            let cached = find_secrets_with(&rules, text.as_bytes(), Some(&cache));
+            let cached = find_secrets_with(&rules, None, text.as_bytes(), Some(&cache));
             assert_eq!(cached, direct, "version {v}");
             assert!(direct.len() >= planted.len() / 2);
         }
@@ -273,7 +273,7 @@ mod tests {
         let none = KeywordCache::new(0);
         let text = version(0);
         assert_eq!(
-            find_secrets_with(&rules, text.as_bytes(), Some(&none)),
+            find_secrets_with(&rules, None, text.as_bytes(), Some(&none)),
             find_secrets(&rules, text.as_bytes())
         );
         assert_eq!(none.reused_bytes.load(Ordering::Relaxed), 0);

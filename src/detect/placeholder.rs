@@ -42,6 +42,21 @@ const SHORT_PLACEHOLDER_WORDS: &[&str] = &[
     "insert-",
     "todo",
     "fixme",
+    "###",
+];
+
+/// Keys that vendors publish in their documentation and SDK samples, copied
+/// into countless repositories: public by design or never valid. Matched
+/// anywhere in a value (a prefix is enough where docs vary the tail). Split
+/// so this file holds no key-shaped literal.
+const DOCUMENTED_SAMPLE_KEYS: &[&str] = &[
+    // Firebase SDK docs' "Example value" of a web API key, and variants
+    concat!("AIza", "SyDOCAbC123dEf456GhI789jKl0"),
+    // the Google Maps JavaScript API samples' public demo key
+    concat!("AIza", "SyB41DRUbKWJHPxaFjMAwdrzWzbVKartNGg"),
+    // Stripe API reference test keys
+    concat!("sk_test_", "4eC39HqLyjWDarjtT1zdp7dc"),
+    concat!("pk_test_", "TYooMQauvdEDq54NiTphI7jx"),
 ];
 
 /// Values longer than this are not checked for placeholder words.
@@ -63,7 +78,9 @@ pub fn is_placeholder(secret: &str) -> bool {
     {
         return true;
     }
-    if TEMPLATE_MARKERS.iter().any(|m| secret.contains(m)) {
+    if TEMPLATE_MARKERS.iter().any(|m| secret.contains(m))
+        || DOCUMENTED_SAMPLE_KEYS.iter().any(|k| secret.contains(k))
+    {
         return true;
     }
     // <your-token>, <PASSWORD>
@@ -90,7 +107,109 @@ pub fn is_placeholder(secret: &str) -> bool {
     {
         return true;
     }
-    low_variety(secret)
+    if masked(secret) {
+        return true;
+    }
+    low_variety(secret) || is_sequence(secret)
+}
+
+/// A masked value: `[PASSWORD]`, `user:[redacted token]`, or parts that are each
+/// one character repeated (`***`, `xxx:yyy`, `aaaa-bbbb`): what
+/// documentation and log excerpts print instead of a secret.
+fn masked(secret: &str) -> bool {
+    // a bracketed word that ends the value (`[PASSWORD]`, `user:[TOKEN]`);
+    // a generated password may hold brackets, but rarely ends with a word
+    if let (Some(a), Some(b)) = (secret.rfind('['), secret.rfind(']'))
+        && a + 3 < b
+        && b + 1 == secret.len()
+        && secret[a + 1..b]
+            .bytes()
+            .all(|c| c.is_ascii_alphabetic() || matches!(c, b'_' | b'-' | b' ' | b':'))
+    {
+        return true;
+    }
+    let parts: Vec<&str> = secret
+        .split([':', '@', '-', '/', '.'])
+        .filter(|p| !p.is_empty())
+        .collect();
+    !parts.is_empty()
+        && secret.len() >= 3
+        && parts.iter().all(|p| {
+            let b = p.as_bytes();
+            (b.len() >= 3 || parts.len() > 1 && b.len() >= 2) && b.iter().all(|&c| c == b[0])
+        })
+}
+
+/// A documentation sequence rather than a random value: letters and digits
+/// that each run through the alphabet or a keyboard row, however they are
+/// interleaved or cased (`AbCdEfGh`, `abcdef0123456789`, `12345678`,
+/// `aB1cD2eF3`, `qwertyuiop`), or a unit of up to 8 repeated 3 times or more
+/// (`abc123abc123abc123`).
+/// Random values never have this shape; only values of letters and digits
+/// are judged.
+fn is_sequence(secret: &str) -> bool {
+    let b = secret.as_bytes();
+    if b.len() < 8 || !b.iter().all(u8::is_ascii_alphanumeric) {
+        return false;
+    }
+    let letters: Vec<u8> = b
+        .iter()
+        .filter(|c| c.is_ascii_alphabetic())
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    let digits: Vec<u8> = b.iter().copied().filter(u8::is_ascii_digit).collect();
+    // each character followed by its successor, a doubled one (`aabbcc`),
+    // or a restart after a run of at least 3 (`abcdefgabcdefg`)
+    let runs = |s: &[u8], first: u8, last: u8| {
+        let mut run = 1;
+        for w in s.windows(2) {
+            if w[1] == w[0] + 1 || (w[0] == last && w[1] == first) {
+                run += 1;
+            } else if w[1] != w[0] {
+                if run < 3 {
+                    return false;
+                }
+                run = 1;
+            }
+        }
+        run >= 3 || s.len() < 3
+    };
+    const ROWS: &[u8] = b"qwertyuiopasdfghjklzxcvbnm";
+    let letters_ok = letters.is_empty()
+        || runs(&letters, b'a', b'z')
+        || letters.len() >= 4 && ROWS.windows(letters.len()).any(|w| w == letters.as_slice());
+    let digits_ok = digits.is_empty() || runs(&digits, b'0', b'9');
+    if letters_ok && digits_ok {
+        return true;
+    }
+    // a unit of at most 8 characters repeated (case-insensitively)
+    let lower: Vec<u8> = b.iter().map(u8::to_ascii_lowercase).collect();
+    (1..=8)
+        .any(|p| lower.len() >= 3 * p && lower.iter().enumerate().all(|(i, &c)| c == lower[i % p]))
+}
+
+/// Whether a decoded `user:password` pair is a documentation stand-in
+/// (`username:password`, `user:xxx`, `admin:<password>`) rather than a
+/// credential: used by the `base64-userpass` checksum, whose value is only
+/// seen decoded.
+pub fn is_placeholder_userpass(user: &str, pass: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "password", "pass", "passwd", "pwd", "secret", "token", "apikey", "api_key", "test", "pw",
+        "p", "foo", "bar", "x",
+    ];
+    let lower = pass.to_ascii_lowercase();
+    // the RFC 7617 / RFC 2617 examples, copied into many docs and tests
+    let rfc_sample = user.eq_ignore_ascii_case("aladdin")
+        && matches!(lower.as_str(), "opensesame" | "open sesame");
+    rfc_sample
+        || pass.len() < 3
+        || is_placeholder(pass)
+        || masked(&format!("{user}:{pass}"))
+        || WORDS.contains(&lower.as_str())
+        || lower.starts_with("my")
+            && WORDS
+                .iter()
+                .any(|w| lower[2..].trim_start_matches(['_', '-']) == *w)
 }
 
 /// One or two distinct characters repeated (`aaaaaaaa`, `abababab`), or a
@@ -137,12 +256,45 @@ fn generic_non_secret(value: &str, decode: bool) -> bool {
     if is_placeholder(v) {
         return true;
     }
+    // padded base64 (a TSIG key, a wrapped key) may start with `+` or `/`;
+    // it is neither code nor a path
+    let padded_b64 = v.len() >= 16
+        && v.len().is_multiple_of(4)
+        && v.ends_with('=')
+        && v.trim_end_matches('=')
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/');
     // code, not a value: `"TOKEN=" + socksPasswd`, `+nonOidcToken)`
-    if v.starts_with('+') || v.ends_with('(') || v.ends_with(')') && !v.contains('(') {
+    if v.starts_with('+') && !padded_b64 || v.ends_with('(') || v.ends_with(')') && !v.contains('(')
+    {
         return true;
     }
-    // an identifier in code (`goodSecret`, `nonOidcToken`), not a value
-    if v.len() <= 32 && is_identifier_words(v) {
+    // an identifier in code (`goodSecret`, `nonOidcToken`, `jwtTokens0`),
+    // not a value
+    let unnumbered = v.trim_end_matches(|c: char| c.is_ascii_digit());
+    // (numbered only when camelCase: `Welcome12` may be a password)
+    let camel = unnumbered.bytes().skip(1).any(|b| b.is_ascii_uppercase());
+    if v.len() <= 32
+        && (unnumbered.len() == v.len() || camel && v.len() - unnumbered.len() <= 2)
+        && is_identifier_words(unnumbered)
+    {
+        return true;
+    }
+    // a JWT header (and payload) without a signature: not a credential
+    if decode && jwt_without_signature(v) {
+        return true;
+    }
+    // a relative path (`--token=foo/bar` in documentation): lower-case
+    // word segments; a base64 value has upper-case letters among its `/`s
+    if v.contains('/')
+        && v.split('/').all(|seg| {
+            !seg.is_empty()
+                && seg.len() <= 40
+                && seg.bytes().all(|c| {
+                    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'_' | b'-')
+                })
+        })
+    {
         return true;
     }
     // base64 of a placeholder or a word (`cGFzc3dvcmQ=` is "password"):
@@ -199,7 +351,11 @@ fn generic_non_secret(value: &str, decode: bool) -> bool {
         return true;
     }
     // a path or a URL without credentials
-    if v.starts_with('/') || v.starts_with("./") || v.starts_with("../") || v.starts_with("~/") {
+    if v.starts_with('/') && !padded_b64
+        || v.starts_with("./")
+        || v.starts_with("../")
+        || v.starts_with("~/")
+    {
         return true;
     }
     if let Some((scheme, rest)) = v.split_once("://")
@@ -299,17 +455,36 @@ fn is_identifier_words(v: &str) -> bool {
 fn decoded_text(v: &str) -> Option<String> {
     use base64::Engine;
     // padding or a `+`/`/` says base64; bare letters and digits are more
-    // likely a token
-    let looks_b64 =
-        v.len() >= 8 && v.len().is_multiple_of(4) && (v.ends_with('=') || v.contains(['+', '/']));
-    if !looks_b64 {
+    // likely a token, unless they decode to plain ASCII text, which random
+    // characters do with a chance of about 0.37 per byte
+    let marked = v.ends_with('=') || v.contains(['+', '/']);
+    if v.len() < 8 || !v.len().is_multiple_of(4) || !marked && v.len() < 12 {
         return None;
     }
     let bytes = base64::engine::general_purpose::STANDARD.decode(v).ok()?;
+    if !marked && !bytes.iter().all(|b| (0x20..0x7f).contains(b)) {
+        return None;
+    }
     let text = String::from_utf8(bytes).ok()?;
     text.chars()
         .all(|c| !c.is_control() || c == '\n')
         .then(|| text.trim().to_string())
+}
+
+/// One or two base64url segments (`eyJ…` or `eyJ….eyJ…`) that decode to
+/// JSON objects: a JWT header, or header and payload, with no signature.
+fn jwt_without_signature(v: &str) -> bool {
+    use base64::Engine;
+    if !v.starts_with("eyJ") || v.split('.').count() > 2 {
+        return false;
+    }
+    v.split('.').all(|part| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part.trim_end_matches('='))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .is_some_and(|j| j.is_object())
+    })
 }
 
 pub fn is_uuid(v: &str) -> bool {
@@ -355,6 +530,48 @@ mod tests {
     }
 
     #[test]
+    fn documentation_sequences_and_masks_are_placeholders() {
+        for p in [
+            "AbCdEfGhIjKlMnOp",
+            "abcdef0123456789abcd",
+            "1234567890",
+            "aB1cD2eF3gH4iJ5k",
+            "qwertyuiop123",
+            "abc123abc123abc123",
+            "##########",
+            "[PASSWORD]",
+            "[redacted token]",
+            "xxx:yyy",
+            "***",
+            "<user:password>",
+            "ABCDEFG1234567890abcdefg",
+            "aabbccddeeff00112233",
+        ] {
+            assert!(is_placeholder(p), "{p}");
+        }
+        // random values of the same alphabets are not
+        for s in [
+            "Zq8rT2mLx9vB4nKp",
+            "9f8e7d6c5b4a3f2e",
+            "xLzwkiXuyzfMLPeXUc",
+            "k3:Qw9-Zp",
+            "[a]Zq8rT2mLx9",
+        ] {
+            assert!(!is_placeholder(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn placeholder_user_pass_pairs() {
+        assert!(is_placeholder_userpass("username", "password"));
+        assert!(is_placeholder_userpass("xxx", "yyy"));
+        assert!(is_placeholder_userpass("admin", "[PASSWORD]"));
+        assert!(is_placeholder_userpass("me", "mypassword"));
+        assert!(is_placeholder_userpass("Aladdin", "open sesame"));
+        assert!(!is_placeholder_userpass("deploy", "Zq8rT2mLx9vB"));
+    }
+
+    #[test]
     fn generic_non_secrets() {
         for v in [
             "DB_PASSWORD",
@@ -371,8 +588,17 @@ mod tests {
             "+socksPasswd",
             "goodSecret",
             "NonOidcToken",
+            "jwtTokens0",
             "cGFzc3dvcmQ=",
             "Y2hhbmdlbWU=",
+            // base64 of "strong-password" without padding
+            "c3Ryb25nLXBhc3N3b3Jk",
+            // a JWT header alone, or header and payload without signature
+            "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0",
+            // relative paths
+            "foo/bar/token.txt",
+            "creds/api-key.txt",
         ] {
             assert!(is_generic_non_secret(v), "{v}");
         }
@@ -384,6 +610,11 @@ mod tests {
             // random letters-only values are still secrets
             "xLzwkiXuyzfMLPeXUc",
             "UpOdqPYrmJFv",
+            "Welcome12",
+            // base64 with slashes is not a path
+            "q8R2/mZ7vLx3nP5+Wk==",
+            "/q8R2mZ7vLx3nP5+Wk9Tz2==",
+            "+q8R2mZ7vLx3nP5/Wk9Tz2==",
         ] {
             assert!(!is_generic_non_secret(v), "{v}");
         }

@@ -21,16 +21,19 @@ pub struct SecretMatch {
     pub secret: Range<usize>,
 }
 
-/// Find every validated secret in `bytes`.
+/// Find every validated secret in `bytes`, path unknown (a value another
+/// detector hands over): every rule runs but the path-scoped ones.
 pub fn find_secrets(rules: &RuleSet, bytes: &[u8]) -> Vec<SecretMatch> {
-    find_secrets_with(rules, bytes, None)
+    find_secrets_with(rules, None, bytes, None)
 }
 
-/// [`find_secrets`], taking the keyword hits of big blobs' unchanged
+/// [`find_secrets`] for the file at `path` (rules with `paths` run only
+/// where they match), taking the keyword hits of big blobs' unchanged
 /// segments from `cache` (history scans: see [`KeywordCache`]). The result
-/// is the same with or without it.
+/// is the same with or without the cache.
 pub fn find_secrets_with(
     rules: &RuleSet,
+    path: Option<&str>,
     bytes: &[u8],
     cache: Option<&KeywordCache>,
 ) -> Vec<SecretMatch> {
@@ -41,10 +44,11 @@ pub fn find_secrets_with(
                 && rules.keywords_within_lines() =>
         {
             let hits = c.hits(rules, bytes);
-            secrets_at_hits(rules, bytes, hits.into_iter(), Some(c))
+            secrets_at_hits(rules, path, bytes, hits.into_iter(), Some(c))
         }
         _ => secrets_at_hits(
             rules,
+            path,
             bytes,
             keyword_cache::direct_hits(rules, bytes),
             cache,
@@ -54,12 +58,15 @@ pub fn find_secrets_with(
 
 fn secrets_at_hits(
     rules: &RuleSet,
+    path: Option<&str>,
     bytes: &[u8],
     hits: impl Iterator<Item = Hit>,
     cache: Option<&KeywordCache>,
 ) -> Vec<SecretMatch> {
     let mut regions: Vec<Vec<Range<usize>>> = vec![Vec::new(); rules.rules.len()];
     let mut any = false;
+    // Path-scoped rules that do not apply here, decided once per blob.
+    let skip: Vec<bool> = rules.rules.iter().map(|r| !r.applies_to(path)).collect();
     // A region is the hit's line clipped to LINE_CLIP either side, so the
     // line ends are looked for only that far: a minified file is one long
     // line with thousands of hits, and searching it whole for each hit
@@ -67,11 +74,20 @@ fn secrets_at_hits(
     // found once per line (hits come in the order of their ends).
     let mut full_line_end: Option<(usize, usize)> = None;
     for hit in hits {
+        let owners = rules.rules_for_keyword(hit.pattern as usize);
+        // a keyword only path-scoped rules own (`password` of a `.pypirc`
+        // rule, `://` of `.git-credentials`) costs no line search elsewhere
+        if owners.iter().all(|&r| skip[r]) {
+            continue;
+        }
         let lo = hit.start.saturating_sub(LINE_CLIP);
         let start = memchr::memrchr(b'\n', &bytes[lo..hit.start]).map_or(lo, |i| lo + i + 1);
         let hi = (hit.end + LINE_CLIP).min(bytes.len());
         let near_end = memchr::memchr(b'\n', &bytes[hit.end..hi]).map(|i| hit.end + i);
-        for &r in rules.rules_for_keyword(hit.pattern as usize) {
+        for &r in owners {
+            if skip[r] {
+                continue;
+            }
             let window = rules.rules[r].spec.window;
             let end = if window == 0 {
                 near_end.unwrap_or(hi)
@@ -144,9 +160,13 @@ fn secrets_at_hits(
 /// ranges of the region.
 fn confirm(rules: &RuleSet, r: usize, hay: &[u8]) -> Vec<Range<usize>> {
     let mut out = Vec::new();
+    let word_start = rules.rules[r].spec.word_start;
     for caps in rules.rules[r].regex().captures_iter(hay) {
         let Some(g) = caps.get(1) else { continue };
         if g.is_empty() {
+            continue;
+        }
+        if word_start && !starts_word(hay, caps.get(0).map_or(0, |m| m.start())) {
             continue;
         }
         // Regions of one rule are disjoint after `merge`, and
@@ -159,13 +179,27 @@ fn confirm(rules: &RuleSet, r: usize, hay: &[u8]) -> Vec<Range<usize>> {
     out
 }
 
+/// Whether a match at `at` begins a word: at the start of the region (a
+/// line start, or an unknown byte on a clipped long line), after a byte
+/// that is not a letter, or as the capital of a camelCase word (`myOkta`)
+/// or an all-caps run (`MYOKTA`, where the words cannot be told apart).
+fn starts_word(hay: &[u8], at: usize) -> bool {
+    let Some(&prev) = at.checked_sub(1).and_then(|i| hay.get(i)) else {
+        return true;
+    };
+    let first = hay.get(at).copied().unwrap_or(b' ');
+    let second = hay.get(at + 1).copied().unwrap_or(b' ');
+    !prev.is_ascii_alphabetic()
+        || first.is_ascii_uppercase() && (prev.is_ascii_lowercase() || second.is_ascii_uppercase())
+}
+
 /// The validation every match passes: placeholder, entropy, checksum, allowlist.
 fn accept(rules: &RuleSet, r: usize, value: &str) -> bool {
     let rule = &rules.rules[r];
     if is_placeholder(value) {
         return false;
     }
-    if rule.spec.id.starts_with("generic-") && is_generic_non_secret(value) {
+    if rule.is_strict() && is_generic_non_secret(value) {
         return false;
     }
     if let Some(min) = rule.spec.entropy
@@ -218,13 +252,15 @@ impl Detector for SecretRules {
     }
 
     fn detect(&self, input: &Input<'_>, cx: &Context<'_>, out: &mut Output) {
-        for m in find_secrets_with(cx.rules, input.bytes, cx.keyword_cache) {
+        for m in find_secrets_with(cx.rules, Some(input.path), input.bytes, cx.keyword_cache) {
             let rule = &cx.rules.rules[m.rule];
             let secret = String::from_utf8_lossy(&input.bytes[m.secret.clone()]).into_owned();
+            let line_start =
+                memchr::memrchr(b'\n', &input.bytes[..m.secret.start]).map_or(0, |i| i + 1);
             let finding = Finding::new(
                 rule.spec.id.clone(),
                 Category::Secret,
-                rule.spec.severity,
+                rule.severity_for(&input.bytes[line_start..m.secret.end]),
                 rule.spec.name.clone(),
                 input.location(m.secret.start, m.secret.end),
             )
@@ -304,5 +340,66 @@ window = 4096
 "#);
         let text = b"-----BEGIN KEY-----\nQm9vbXZpcmFsbHlzZWNyZXQ=\nQm9vbXZpcmFsbHlzZWNyZXQ=\n-----END KEY-----\n";
         assert_eq!(find_secrets(&rs, text).len(), 1);
+    }
+
+    #[test]
+    fn path_scoped_rules_run_only_on_matching_paths() {
+        let rs = set(r#"
+[[rule]]
+id = "netrc"
+name = "N"
+keywords = ["password"]
+paths = [".netrc", "*.tfvars"]
+regex = '''password[ \t]+(\S{8,})'''
+"#);
+        let text = b"default login x password Zq8rT2mLx9vB\n";
+        let n = |p: Option<&str>| find_secrets_with(&rs, p, text, None).len();
+        assert_eq!(n(Some(".netrc")), 1);
+        assert_eq!(n(Some("home/ci/.netrc")), 1);
+        assert_eq!(n(Some("envs/prod.tfvars")), 1);
+        assert_eq!(n(Some("docs/netrc.md")), 0);
+        assert_eq!(n(Some(".netrc.bak")), 0);
+        // no path: a value handed over by another detector
+        assert_eq!(n(None), 0);
+    }
+
+    #[test]
+    fn severity_when_picks_the_first_matching_severity() {
+        use crate::finding::Severity;
+        let rs = set(r#"
+[[rule]]
+id = "k"
+name = "K"
+severity = "high"
+keywords = ["key="]
+regex = '''key=(\S{8,})'''
+severity_when = [{ regex = '''(?i)sandbox''', severity = "low" }, { regex = '''(?i)staging''', severity = "medium" }]
+"#);
+        let r = &rs.rules[0];
+        assert_eq!(r.severity_for(b"SANDBOX_KEY=Zq8rT2mLx9vB"), Severity::Low);
+        assert_eq!(
+            r.severity_for(b"STAGING_KEY=Zq8rT2mLx9vB"),
+            Severity::Medium
+        );
+        assert_eq!(r.severity_for(b"KEY=Zq8rT2mLx9vB"), Severity::High);
+    }
+
+    #[test]
+    fn word_start_rules_skip_words_inside_identifiers() {
+        let rs = set(r#"
+[[rule]]
+id = "okta"
+name = "O"
+keywords = ["okta"]
+word_start = true
+regex = "(?i:okta[a-z_]*)[ =:]+(00[a-zA-Z0-9]{8})"
+"#);
+        let n = |t: &[u8]| find_secrets(&rs, t).len();
+        assert_eq!(n(b"okta_token = 00Zq8rT2mLx9"), 1); // gitops-guard:allow
+        assert_eq!(n(b"MY_OKTA_TOKEN=00Zq8rT2mLx9"), 1); // gitops-guard:allow
+        assert_eq!(n(b"myOktaToken: 00Zq8rT2mLx9"), 1); // gitops-guard:allow
+        assert_eq!(n(b"MYOKTA_TOKEN=00Zq8rT2mLx9"), 1); // gitops-guard:allow
+        assert_eq!(n(b"rookTable = 00Zq8rT2mLx9"), 0);
+        assert_eq!(n(b"brokta: 00Zq8rT2mLx9"), 0);
     }
 }

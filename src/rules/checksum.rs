@@ -16,7 +16,8 @@ pub enum Checksum {
     AgeBech32,
     /// Base64 that decodes to a PEM block.
     Base64Pem,
-    /// Base64 that decodes to `user:password`.
+    /// Base64 that decodes to `user:password`, the password not a stand-in
+    /// (`username:password`, `user:xxx`).
     Base64Userpass,
     /// Base64 that decodes to a PyPI macaroon.
     PypiMacaroon,
@@ -33,7 +34,10 @@ impl Checksum {
             Checksum::Base64Userpass => decode_b64_lenient(secret).is_some_and(|d| {
                 std::str::from_utf8(&d).is_ok_and(|s| {
                     s.split_once(':').is_some_and(|(u, p)| {
-                        !u.is_empty() && !p.is_empty() && !s.chars().any(char::is_control)
+                        !u.is_empty()
+                            && !p.is_empty()
+                            && !s.chars().any(char::is_control)
+                            && !crate::detect::placeholder::is_placeholder_userpass(u, p)
                     })
                 })
             }),
@@ -138,6 +142,9 @@ mod tests {
     fn userpass_and_pem() {
         assert!(Checksum::Base64Userpass.validate(&STANDARD.encode("bob:pa55word")));
         assert!(!Checksum::Base64Userpass.validate(&STANDARD.encode("no-colon-here")));
+        // documentation stand-ins decode to user:pass too
+        assert!(!Checksum::Base64Userpass.validate(&STANDARD.encode("username:password")));
+        assert!(!Checksum::Base64Userpass.validate(&STANDARD.encode("xxx:yyy")));
         assert!(
             Checksum::Base64Pem.validate(&STANDARD.encode("-----BEGIN RSA PRIVATE KEY-----\nMII"))
         );

@@ -37,6 +37,31 @@ pub struct RuleSpec {
     /// (generic rules: `generic-*` ids are fallbacks implicitly).
     #[serde(default)]
     pub fallback: bool,
+    /// Run only on files whose path matches one of these globs (a glob
+    /// without `/` matches the file name at any depth): for formats that
+    /// only the file name identifies (`.netrc`'s `password x`, `*.tfvars`).
+    /// Empty: every file.
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Lower (or raise) the severity of a match whose line, up to the end of
+    /// the secret, matches `regex`: test and sandbox keys of a provider are
+    /// worth less than live ones, and the key name often says which it is.
+    /// The first match wins.
+    #[serde(default)]
+    pub severity_when: Vec<SeverityWhen>,
+    /// Apply the generic rules' non-secret filter (references, identifiers,
+    /// environment-variable names, paths, numbers…) to group 1, for rules
+    /// whose value has no shape of its own (a `.tfvars` or `.pypirc`
+    /// password). Implied for `generic-*` ids.
+    #[serde(default)]
+    pub strict: bool,
+    /// The match must begin a word: the byte before it is not a letter, or
+    /// the match starts a camelCase word (`myOktaToken`, `MY_OKTA`). For
+    /// rules that begin with a provider's name, so `okta` in `rookTable` is
+    /// not Okta. Checked by the engine rather than written into the regex:
+    /// a leading `(?:^|[^A-Za-z])` costs the regex its literal prefix.
+    #[serde(default)]
+    pub word_start: bool,
     #[serde(default)]
     pub description: String,
     #[serde(default)]
@@ -55,6 +80,14 @@ pub struct RuleSpec {
     pub builtin: bool,
 }
 
+/// One entry of [`RuleSpec::severity_when`].
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityWhen {
+    pub regex: String,
+    pub severity: Severity,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RuleFile {
@@ -71,6 +104,10 @@ pub struct Rule {
     /// Compiled on first use for built-in rules, at load for user rules.
     regex: OnceLock<Regex>,
     pub allowlist: Vec<Regex>,
+    /// [`RuleSpec::paths`], compiled (`None`: every file).
+    pub paths: Option<globset::GlobSet>,
+    /// [`RuleSpec::severity_when`], compiled.
+    pub severity_when: Vec<(Regex, Severity)>,
 }
 
 impl Rule {
@@ -92,6 +129,30 @@ impl Rule {
     /// Whether a specific rule's overlapping match replaces this one's.
     pub fn is_fallback(&self) -> bool {
         self.spec.fallback || self.spec.id.starts_with("generic-")
+    }
+
+    /// Whether the generic non-secret filter applies to this rule's values.
+    pub fn is_strict(&self) -> bool {
+        self.spec.strict || self.spec.id.starts_with("generic-")
+    }
+
+    /// Whether the rule runs on a file at `path`. A path-scoped rule needs
+    /// the path: with `None` (a value handed over by another detector, not
+    /// a file) it does not run.
+    pub fn applies_to(&self, path: Option<&str>) -> bool {
+        match (&self.paths, path) {
+            (None, _) => true,
+            (Some(globs), Some(p)) => globs.is_match(p.trim_start_matches("./")),
+            (Some(_), None) => false,
+        }
+    }
+
+    /// The severity of a match, given its line up to the end of the secret.
+    pub fn severity_for(&self, line: &[u8]) -> Severity {
+        self.severity_when
+            .iter()
+            .find(|(re, _)| re.is_match(line))
+            .map_or(self.spec.severity, |&(_, s)| s)
     }
 }
 
@@ -170,11 +231,35 @@ impl RuleSet {
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
+            let paths = if spec.paths.is_empty() {
+                None
+            } else {
+                Some(
+                    crate::filter::glob_set(&spec.paths)
+                        .map_err(|e| err(format!("bad paths: {e}")))?,
+                )
+            };
+            let severity_when = spec
+                .severity_when
+                .iter()
+                .map(|w| {
+                    Regex::new(&w.regex)
+                        .map(|re| (re, w.severity))
+                        .map_err(|e| {
+                            err(format!(
+                                "bad severity_when regex: {}",
+                                first_line(&e.to_string())
+                            ))
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             rules.push(Rule {
                 spec,
                 origin,
                 regex,
                 allowlist,
+                paths,
+                severity_when,
             });
         }
         let mut keywords: Vec<String> = Vec::new();
@@ -343,6 +428,19 @@ mod tests {
             set.rules[0].regex.get().is_some(),
             "user rule not compiled at load"
         );
+    }
+
+    #[test]
+    fn rejects_bad_paths_and_severity_when_regexes() {
+        let bad_glob =
+            "id = 'a'\nname = 'n'\nkeywords = ['k']\nregex = '''(k.)'''\npaths = ['a/{b']";
+        let spec = toml::from_str(bad_glob).unwrap();
+        let e = RuleSet::build(vec![("t.toml".into(), spec)], &[]).unwrap_err();
+        assert!(e.to_string().contains("bad paths"), "{e}");
+        let bad_re = "id = 'a'\nname = 'n'\nkeywords = ['k']\nregex = '''(k.)'''\nseverity_when = [{ regex = '(', severity = 'low' }]";
+        let spec = toml::from_str(bad_re).unwrap();
+        let e = RuleSet::build(vec![("t.toml".into(), spec)], &[]).unwrap_err();
+        assert!(e.to_string().contains("bad severity_when regex"), "{e}");
     }
 
     #[test]

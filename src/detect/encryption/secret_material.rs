@@ -417,7 +417,8 @@ mod tests {
             (3, "secret-named key `db.password`")
         );
         assert!(ev("values.yaml", "db:\n  passwordFile: /run/x\n").is_none());
-        let e = ev("prod.env", "HOST=x\nAPI_TOKEN=abc123def\n").unwrap(); // gitops-guard:allow
+        // (not `abc123def`: alphabet and digit runs are a documentation stand-in)
+        let e = ev("prod.env", "HOST=x\nAPI_TOKEN=q8R2mZ7vLx\n").unwrap(); // gitops-guard:allow
         assert_eq!(e.line, 2);
         assert!(ev("prod.env", "HOST=x\nAPI_TOKEN=\n").is_none());
         assert!(ev("app.ini", "[db]\npassword = s3cret-pw\n").is_some()); // gitops-guard:allow

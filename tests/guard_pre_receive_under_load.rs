@@ -24,8 +24,11 @@ fn pushes() -> usize {
         .unwrap_or(20)
 }
 
-/// Files in the base every push carries.
-const MANIFESTS: usize = 2000;
+/// Files in the base every push carries: about 1 s of a debug build's CPU time
+/// per scan, so 20 at once need 10 s of 2 cores (the old 4 s wall-clock
+/// deadline rejected all of them) while each scan stays far inside its own
+/// 4 s budget.
+const MANIFESTS: usize = 600;
 
 fn manifest(i: usize) -> (String, String) {
     let text = format!(
@@ -73,7 +76,10 @@ fn concurrent_pushes_are_each_judged_on_their_content_not_on_the_queue() {
     write_tree(&seed, &[("README.md", "# fleet\n")]);
     git(&seed, &["add", "-A"]);
     git(&seed, &["commit", "--quiet", "-m", "initial"]);
-    git(&seed, &["remote", "add", "origin", server.to_str().unwrap()]);
+    git(
+        &seed,
+        &["remote", "add", "origin", server.to_str().unwrap()],
+    );
     git(&seed, &["push", "--quiet", "origin", "main"]);
 
     // A shared base the server does not have yet: every push carries it, so
@@ -131,7 +137,12 @@ fn concurrent_pushes_are_each_judged_on_their_content_not_on_the_queue() {
     let mut wrong = Vec::new();
     for ((_, branch, dirty), (ok, out)) in pushers.iter().zip(&results) {
         let on_server = Command::new("git")
-            .args(["rev-parse", "--verify", "--quiet", &format!("refs/heads/{branch}")])
+            .args([
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                &format!("refs/heads/{branch}"),
+            ])
             .current_dir(&server)
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .output()
@@ -155,9 +166,14 @@ fn concurrent_pushes_are_each_judged_on_their_content_not_on_the_queue() {
         .count();
     assert!(
         wrong.is_empty(),
-        "{} of {} pushes were misjudged ({deadline} rejected on the deadline):\n{}",
+        "{} of {} pushes were misjudged ({} clean ones rejected; {deadline} rejected on the deadline):\n{}",
         wrong.len(),
         pushes(),
+        pushers
+            .iter()
+            .zip(&results)
+            .filter(|(p, r)| !p.2 && !r.0)
+            .count(),
         wrong.join("\n")
     );
     // Nothing lost: the server holds main and exactly the clean branches.
@@ -172,4 +188,97 @@ fn concurrent_pushes_are_each_judged_on_their_content_not_on_the_queue() {
         .collect();
     want.sort();
     assert_eq!(refs, want);
+}
+
+/// A bare server with one commit on `main`, the hook installed with `args`,
+/// and a client with one new commit on `main`.
+fn small_setup(args: &str) -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let server = root.join("server.git");
+    git(root, &["init", "--quiet", "--bare", "server.git"]);
+    let client = root.join("client");
+    git(root, &["init", "--quiet", "-b", "main", "client"]);
+    write_tree(&client, &[("README.md", "# fleet\n")]);
+    git(&client, &["add", "-A"]);
+    git(&client, &["commit", "--quiet", "-m", "initial"]);
+    git(
+        &client,
+        &["push", "--quiet", server.to_str().unwrap(), "main"],
+    );
+    let hook = server.join("hooks/pre-receive");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\nexec '{}' hook pre-receive {args}\n",
+            bin().display()
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    write_tree(&client, &[("apps/a.yaml", "replicas: 1\n")]);
+    git(&client, &["add", "-A"]);
+    git(&client, &["commit", "--quiet", "-m", "a"]);
+    (dir, server, client)
+}
+
+#[test]
+fn a_push_that_waits_out_the_queue_fails_closed_with_a_clear_message() {
+    let (_dir, server, client) = small_setup("--concurrency 1 --queue-timeout 300ms");
+    // Hold the only slot, as a long scan of another push would.
+    let slots = server.join("gitops-guard-slots");
+    std::fs::create_dir_all(&slots).unwrap();
+    let held = std::fs::File::create(slots.join("slot-0.lock")).unwrap();
+    held.lock().unwrap();
+    let (ok, out) = push(&client, &server, "main");
+    assert!(!ok, "an unscanned push fails closed:\n{out}");
+    assert!(out.contains("waiting for a free slot"), "{out}");
+    assert!(
+        out.contains("scan slot(s) stayed busy") && out.contains("gitops-guard.queueTimeout"),
+        "{out}"
+    );
+    // The slot is free again: the same push is scanned and accepted.
+    held.unlock().unwrap();
+    let (ok, out) = push(&client, &server, "main");
+    assert!(ok, "{out}");
+    assert!(out.contains("nothing blocks the push"), "{out}");
+    assert!(!out.contains("waiting for a free slot"), "{out}");
+}
+
+#[test]
+fn the_queue_settings_come_from_git_config_and_on_timeout_allow_is_honoured() {
+    let (_dir, server, client) = small_setup("");
+    let slots = server.join("shared-slots");
+    git(&server, &["config", "gitops-guard.concurrency", "1"]);
+    git(&server, &["config", "gitops-guard.queueTimeout", "200ms"]);
+    git(
+        &server,
+        &["config", "gitops-guard.slotDir", slots.to_str().unwrap()],
+    );
+    git(&server, &["config", "gitops-guard.onTimeout", "allow"]);
+    std::fs::create_dir_all(&slots).unwrap();
+    let held = std::fs::File::create(slots.join("slot-0.lock")).unwrap();
+    held.lock().unwrap();
+    let (ok, out) = push(&client, &server, "main");
+    assert!(
+        ok,
+        "on-timeout = allow lets an unscanned push through:\n{out}"
+    );
+    assert!(out.contains("accepted unscanned"), "{out}");
+    let log = std::fs::read_to_string(server.join("gitops-guard-audit.log"))
+        .expect("an unscanned push is logged");
+    assert!(log.contains("\"event\":\"timeout-allowed\""), "{log}");
+}
+
+#[test]
+fn a_bad_queue_setting_is_a_config_error_not_a_pass() {
+    let (_dir, server, client) = small_setup("");
+    git(&server, &["config", "gitops-guard.concurrency", "many"]);
+    let (ok, out) = push(&client, &server, "main");
+    assert!(!ok, "{out}");
+    assert!(out.contains("gitops-guard.concurrency"), "{out}");
 }

@@ -10,6 +10,9 @@ fuzz_target!(|data: &[u8]| {
     let _ = age_file::is_age_candidate("k/backup.age", data);
     let _ = age_file::parse(data);
     for r in age_identity::find(data) {
-        assert!(r.start <= r.end && r.end <= data.len(), "range {r:?} out of bounds");
+        assert!(
+            r.start <= r.end && r.end <= data.len(),
+            "range {r:?} out of bounds"
+        );
     }
 });

@@ -43,7 +43,9 @@ fuzz_target!(|data: &[u8]| {
         assert!(u.range.end <= text.len());
     }
     if let Some(r) = secret_names::url_password(text) {
-        assert!(r.end <= text.len() && text.is_char_boundary(r.start) && text.is_char_boundary(r.end));
+        assert!(
+            r.end <= text.len() && text.is_char_boundary(r.start) && text.is_char_boundary(r.end)
+        );
     }
     let _ = secret_names::words(text);
     let _ = secret_names::is_secret_name(text);

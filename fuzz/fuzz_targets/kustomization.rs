@@ -18,7 +18,10 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
         let (base, rel) = text.split_once('\n').unwrap_or(("overlays/prod", text));
         if let Some(p) = resolve(base, rel) {
-            assert!(!p.split('/').any(|s| s == ".."), "resolved path escapes: {p:?}");
+            assert!(
+                !p.split('/').any(|s| s == ".."),
+                "resolved path escapes: {p:?}"
+            );
         }
     }
 });

@@ -10,7 +10,11 @@ fuzz_target!(|data: &[u8]| {
     let Some((&pick, bytes)) = data.split_first() else {
         return;
     };
-    let name = if pick & 1 == 0 { ".sops.yaml" } else { "repo/.sops.yml" };
+    let name = if pick & 1 == 0 {
+        ".sops.yaml"
+    } else {
+        "repo/.sops.yml"
+    };
     let input = Input::new(name, bytes);
     let mut out = Output::default();
     let _ = sops_config::read(&input, &mut out);

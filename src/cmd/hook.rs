@@ -49,9 +49,24 @@ pub struct PreReceiveArgs {
     #[arg(long, value_name = "DIR")]
     pub git_dir: Option<PathBuf>,
 
-    /// Give up after this long (e.g. 4s, 500ms; 0: never) [default: git config gitops-guard.timeout, else 4s].
+    /// Give up when the scan has used this much CPU time since it got its slot
+    /// (e.g. 4s, 500ms; 0: never) [default: git config gitops-guard.timeout, else 4s].
     #[arg(long, value_parser = pre_receive::parse_duration, value_name = "DURATION")]
     pub timeout: Option<Duration>,
+
+    /// Most scans at once; more pushes wait in line (0: no limit)
+    /// [default: gitops-guard.concurrency, else the number of CPUs].
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+
+    /// Longest wait in line for a scan slot (0: no limit) [default: gitops-guard.queueTimeout, else 60s].
+    #[arg(long, value_parser = pre_receive::parse_duration, value_name = "DURATION")]
+    pub queue_timeout: Option<Duration>,
+
+    /// Directory of the slot lock files; one shared directory makes the limit
+    /// server-wide [default: gitops-guard.slotDir, else GIT_DIR/gitops-guard-slots].
+    #[arg(long, value_name = "DIR")]
+    pub slot_dir: Option<PathBuf>,
 
     /// What a scan that did not finish (deadline, --max-commits) means [default: gitops-guard.onTimeout, else reject].
     #[arg(long, value_enum)]
@@ -214,6 +229,9 @@ fn pre_receive(args: PreReceiveArgs) -> Result<u8, Error> {
         audit_log: args.audit_log.clone(),
         config: args.config.clone(),
         max_file_size: args.max_file_size,
+        concurrency: args.concurrency,
+        queue_timeout: args.queue_timeout,
+        slot_dir: args.slot_dir.clone(),
     };
     let settings = Settings::resolve(&git_dir, &flags)?;
     let stderr = std::io::stderr();
@@ -262,20 +280,15 @@ fn pre_receive(args: PreReceiveArgs) -> Result<u8, Error> {
         return Ok(exit::CLEAN);
     }
 
-    let (tx, rx) = std::sync::mpsc::channel();
-    let worker_settings = settings.clone();
-    let worker_updates = updates.clone();
-    std::thread::spawn(move || {
-        let _ = tx.send(pre_receive::run(&worker_settings, &worker_updates));
+    let result = pre_receive::run_guarded(&settings, &updates, || {
+        say(
+            &mut std::io::stderr(),
+            "gitops-guard: other pushes are being scanned; waiting for a free slot…",
+        )
     });
-    let result = if settings.timeout.is_zero() {
-        rx.recv().ok()
-    } else {
-        rx.recv_timeout(settings.timeout).ok()
-    };
     let accept = match result {
-        None => {
-            let allow = pre_receive::render_timeout(&settings, &mut err).unwrap_or(false);
+        pre_receive::Guarded::Unfinished(why) => {
+            let allow = pre_receive::render_unfinished(&settings, &why, &mut err).unwrap_or(false);
             if allow {
                 let _ = append_audit(
                     &settings.audit_log,
@@ -289,11 +302,11 @@ fn pre_receive(args: PreReceiveArgs) -> Result<u8, Error> {
             }
             allow
         }
-        Some(Err(e)) => {
+        pre_receive::Guarded::Done(Err(e)) => {
             say(&mut err, &format!("gitops-guard: push rejected: {e}"));
             return Ok(e.exit_code().max(exit::FINDINGS));
         }
-        Some(Ok(outcome)) => {
+        pre_receive::Guarded::Done(Ok(outcome)) => {
             let accept = pre_receive::render(&settings, &outcome, &mut err).unwrap_or(false);
             if let Outcome::Scanned {
                 report,

@@ -6,6 +6,7 @@
 
 pub mod install;
 pub mod pre_receive;
+pub mod slots;
 
 /// `secs` since the epoch as RFC 3339 in UTC (for provenance and audit lines).
 pub fn rfc3339(secs: i64) -> String {

@@ -6,7 +6,10 @@
 //!
 //! | flag | git config | default |
 //! |---|---|---|
-//! | `--timeout` | `gitops-guard.timeout` | 4s (GitHub Enterprise gives all hooks 5 s together) |
+//! | `--timeout` | `gitops-guard.timeout` | 4s of the scan's own CPU time, counted from when it gets its slot |
+//! | `--concurrency` | `gitops-guard.concurrency` | the number of CPUs: scans at once (0: no limit) |
+//! | `--queue-timeout` | `gitops-guard.queueTimeout` | 60s: longest wait for a slot (0: no limit) |
+//! | `--slot-dir` | `gitops-guard.slotDir` | `<git dir>/gitops-guard-slots` (one shared directory: a server-wide limit) |
 //! | `--on-timeout` | `gitops-guard.onTimeout` | `reject`: a guard fails closed |
 //! | `--max-commits` | `gitops-guard.maxCommits` | 2000 (more: treated like a timeout) |
 //! | `--block` | `gitops-guard.block` | `secrets`: the secret-material categories |
@@ -14,6 +17,20 @@
 //! | `--allow-skip` | `gitops-guard.allowSkip` | off: `-o gitops-guard.skip=…` is refused |
 //! | `--audit-log` | `gitops-guard.auditLog` | `<git dir>/gitops-guard-audit.log` |
 //! | `--config` | `gitops-guard.config` | none (built-in rules) |
+//!
+//! The deadline and the queue (issue 11, item 15). Many pushes arriving at
+//! once used to share the CPU from their first instant, so every hook's wall
+//! clock ran while it waited for the others and clean pushes were rejected on
+//! the deadline. Now at most `concurrency` scans run at once (see
+//! [`super::slots`]), each with `CPUs / concurrency` worker threads; the
+//! others wait in line up to `queueTimeout`. The deadline counts the scan's own
+//! CPU time from the moment it holds a slot, so neither the queue nor other
+//! load on the server uses it up; a wall-clock cap of [`WALL_FACTOR`] × the
+//! timeout still stops a scan that stalls (slow disk, stuck I/O) instead of
+//! holding its slot forever. A push that waited out the queue, or whose scan
+//! ran out of time, is treated as `onTimeout` says: rejected by default.
+//! On a platform that limits all hooks' wall time (GitHub Enterprise: 5 s),
+//! keep `queueTimeout` + `timeout` below that limit.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -126,14 +143,23 @@ pub struct Flags {
     pub audit_log: Option<PathBuf>,
     pub config: Option<PathBuf>,
     pub max_file_size: Option<u64>,
+    pub concurrency: Option<usize>,
+    pub queue_timeout: Option<Duration>,
+    pub slot_dir: Option<PathBuf>,
 }
 
 /// Resolved settings of one hook run.
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub git_dir: PathBuf,
-    /// `Duration::ZERO`: no deadline.
+    /// CPU time the scan may use once it holds a slot. `Duration::ZERO`: no deadline.
     pub timeout: Duration,
+    /// Scans at once (0: no limit, no queue).
+    pub concurrency: usize,
+    /// Longest wait for a slot. `Duration::ZERO`: no limit.
+    pub queue_timeout: Duration,
+    /// Where the slot lock files live.
+    pub slot_dir: PathBuf,
     pub on_timeout: OnTimeout,
     /// 0: no limit.
     pub max_commits: usize,
@@ -147,6 +173,14 @@ pub struct Settings {
 }
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(4);
+pub const DEFAULT_QUEUE_TIMEOUT: Duration = Duration::from_secs(60);
+/// A scan may take at most this many times its CPU budget in wall time.
+pub const WALL_FACTOR: u32 = 10;
+
+/// The default number of scans at once: one per CPU.
+pub fn default_concurrency() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
 pub const DEFAULT_MAX_COMMITS: usize = 2000;
 
 /// Parse `4s`, `500ms`, `1m`, or plain seconds (`4`, `2.5`).
@@ -204,6 +238,26 @@ impl Settings {
                 .map_err(|_| bad("gitops-guard.maxCommits", &v, "expected a number"))?,
             (None, None) => DEFAULT_MAX_COMMITS,
         };
+        let concurrency = match (flags.concurrency, string("gitops-guard.concurrency")) {
+            (Some(n), _) => n,
+            (None, Some(v)) => v
+                .trim()
+                .parse()
+                .map_err(|_| bad("gitops-guard.concurrency", &v, "expected a number"))?,
+            (None, None) => default_concurrency(),
+        };
+        let queue_timeout = match (flags.queue_timeout, string("gitops-guard.queueTimeout")) {
+            (Some(t), _) => t,
+            (None, Some(v)) => {
+                parse_duration(&v).map_err(|e| bad("gitops-guard.queueTimeout", &v, &e))?
+            }
+            (None, None) => DEFAULT_QUEUE_TIMEOUT,
+        };
+        let slot_dir = flags
+            .slot_dir
+            .clone()
+            .or_else(|| string("gitops-guard.slotDir").map(PathBuf::from))
+            .unwrap_or_else(|| repo.git_dir().join("gitops-guard-slots"));
         let block_values: Vec<String> = if flags.block.is_empty() {
             cfg.plumbing()
                 .strings("gitops-guard.block")
@@ -238,6 +292,9 @@ impl Settings {
         Ok(Settings {
             git_dir: git_dir.to_path_buf(),
             timeout,
+            concurrency,
+            queue_timeout,
+            slot_dir,
             on_timeout,
             max_commits,
             policy: Policy { block, fail_on },
@@ -560,18 +617,148 @@ fn finding(report: &Report, f: &Finding, m: &mut Messages<'_>) -> io::Result<()>
     m.line("")
 }
 
-/// The message when the deadline passed before the scan finished.
-pub fn render_timeout(settings: &Settings, w: &mut dyn Write) -> io::Result<bool> {
+/// Why a push was not judged on a finished scan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unfinished {
+    /// The scan used up its CPU budget (`timeout`).
+    Cpu,
+    /// The scan ran [`WALL_FACTOR`] × `timeout` of wall time (stalled).
+    Wall,
+    /// No slot came free within `queueTimeout`.
+    Queue { waited: Duration, slots: usize },
+}
+
+/// How a guarded hook run ([`run_guarded`]) ended.
+#[derive(Debug)]
+pub enum Guarded {
+    /// The scan finished within its budget (or could not run at all).
+    Done(Result<Outcome, Error>),
+    /// It did not finish, for this reason.
+    Unfinished(Unfinished),
+}
+
+/// [`run`] behind the concurrency limit and under the deadline: wait for a
+/// slot (at most `queue_timeout`; `on_wait` is called once if the wait
+/// begins), then scan on `CPUs / concurrency` threads while the scan's own
+/// CPU time (from the moment the slot is held) stays within `timeout`.
+pub fn run_guarded(settings: &Settings, updates: &[RefUpdate], on_wait: impl FnMut()) -> Guarded {
+    let _slot = if settings.concurrency == 0 {
+        None
+    } else {
+        match super::slots::acquire(
+            &settings.slot_dir,
+            settings.concurrency,
+            settings.queue_timeout,
+            on_wait,
+        ) {
+            Ok(slot) => Some(slot),
+            Err(super::slots::SlotError::QueueTimeout { waited, slots }) => {
+                return Guarded::Unfinished(Unfinished::Queue { waited, slots });
+            }
+            Err(super::slots::SlotError::Io { dir, error }) => {
+                return Guarded::Done(Err(Error::Scan(format!(
+                    "cannot take a scan slot in {}: {error} (set gitops-guard.slotDir to a \
+                     writable directory, or gitops-guard.concurrency = 0 for no limit)",
+                    dir.display()
+                ))));
+            }
+        }
+    };
+    // 0 (no limit): rayon's default, one thread per CPU.
+    let threads = default_concurrency()
+        .checked_div(settings.concurrency)
+        .map_or(0, |t| t.max(1));
+    let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(p) => p,
+        Err(e) => {
+            return Guarded::Done(Err(Error::Scan(format!(
+                "cannot start the scan threads: {e}"
+            ))));
+        }
+    };
+    let cpu_start = super::slots::process_cpu_time();
+    let wall_start = std::time::Instant::now();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let worker_settings = settings.clone();
+    let worker_updates = updates.to_vec();
+    std::thread::spawn(move || {
+        let _ = tx.send(pool.install(|| run(&worker_settings, &worker_updates)));
+    });
+    if settings.timeout.is_zero() {
+        return match rx.recv() {
+            Ok(r) => Guarded::Done(r),
+            Err(_) => Guarded::Done(Err(Error::Scan("the scan ended without a verdict".into()))),
+        };
+    }
+    // Without a CPU clock the wall clock is the budget itself.
+    let wall_cap = match cpu_start {
+        Some(_) => settings.timeout.saturating_mul(WALL_FACTOR),
+        None => settings.timeout,
+    };
+    let over = || -> Option<Unfinished> {
+        if let (Some(start), Some(now)) = (cpu_start, super::slots::process_cpu_time())
+            && now.saturating_sub(start) > settings.timeout
+        {
+            return Some(Unfinished::Cpu);
+        }
+        (wall_start.elapsed() > wall_cap).then_some(Unfinished::Wall)
+    };
+    let tick = Duration::from_millis(20);
+    loop {
+        match rx.recv_timeout(tick) {
+            // A result that came in over budget is still over budget: the
+            // verdict does not depend on when the clock was last read.
+            Ok(r) => return over().map_or(Guarded::Done(r), Guarded::Unfinished),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if let Some(u) = over() {
+                    return Guarded::Unfinished(u);
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                return Guarded::Done(Err(Error::Scan("the scan ended without a verdict".into())));
+            }
+        }
+    }
+}
+
+/// The message when the push could not be judged on a finished scan; returns
+/// whether to accept (only with on-timeout = allow).
+pub fn render_unfinished(
+    settings: &Settings,
+    why: &Unfinished,
+    w: &mut dyn Write,
+) -> io::Result<bool> {
     let mut m = Messages::new(w, settings.gitlab);
     let allow = settings.on_timeout == OnTimeout::Allow;
-    m.line(&format!(
-        "gitops-guard: the scan did not finish within {:.1}s.",
-        settings.timeout.as_secs_f64()
-    ))?;
+    let advice = match why {
+        Unfinished::Cpu => {
+            m.line(&format!(
+                "gitops-guard: the scan did not finish within {:.1}s of its own CPU time (gitops-guard.timeout).",
+                settings.timeout.as_secs_f64()
+            ))?;
+            "Push fewer commits at once, or ask an administrator to raise gitops-guard.timeout."
+        }
+        Unfinished::Wall => {
+            m.line(&format!(
+                "gitops-guard: the scan did not finish within {:.1}s of wall time ({WALL_FACTOR} x gitops-guard.timeout); it stalled.",
+                (settings.timeout.saturating_mul(WALL_FACTOR)).as_secs_f64()
+            ))?;
+            "Push again; if it keeps happening, ask an administrator to look at the server's load and disks."
+        }
+        Unfinished::Queue { waited, slots } => {
+            m.line(&format!(
+                "gitops-guard: not scanned: all {slots} scan slot(s) stayed busy with other pushes for {:.1}s (gitops-guard.queueTimeout).",
+                waited.as_secs_f64()
+            ))?;
+            "Push again in a moment, or ask an administrator to raise gitops-guard.concurrency or gitops-guard.queueTimeout."
+        }
+    };
     if allow {
         m.line("gitops-guard: accepted unscanned (on-timeout = allow).")?;
     } else {
-        m.line("gitops-guard: push rejected (on-timeout = reject: a guard fails closed). Push fewer commits at once, or ask an administrator to raise gitops-guard.timeout.")?;
+        m.line(&format!(
+            "gitops-guard: push rejected (on-timeout = reject: a guard fails closed). {advice}"
+        ))?;
     }
     Ok(allow)
 }

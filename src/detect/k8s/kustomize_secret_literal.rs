@@ -113,15 +113,16 @@ pub fn is_sops_encrypted(bytes: &[u8]) -> bool {
 
 /// Join `rel` to the directory of `base` and normalise `.` and `..`.
 /// `None` for absolute paths, URLs, and paths that leave the scan root.
+/// The base is normalised too: a path from a crafted tree or a hostile push
+/// may itself hold `.` or `..` (fuzzing found `../a/kustomization.yaml`
+/// resolving to a path outside the root).
 pub fn resolve(base: &str, rel: &str) -> Option<String> {
     if rel.is_empty() || rel.starts_with('/') || rel.contains("://") {
         return None;
     }
-    let mut parts: Vec<&str> = match base.rsplit_once('/') {
-        Some((dir, _)) => dir.split('/').filter(|p| !p.is_empty()).collect(),
-        None => Vec::new(),
-    };
-    for p in rel.split('/') {
+    let dir = base.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let mut parts: Vec<&str> = Vec::new();
+    for p in dir.split('/').chain(rel.split('/')) {
         match p {
             "" | "." => {}
             ".." => {
@@ -445,6 +446,22 @@ mod tests {
         assert_eq!(resolve("kustomization.yaml", "../x.env"), None);
         assert_eq!(resolve("a/kustomization.yaml", "/etc/passwd"), None);
         assert_eq!(resolve("a/kustomization.yaml", "https://x/y"), None);
+    }
+
+    /// Fuzzing (fuzz/fuzz_targets/kustomization.rs) found a base that itself
+    /// leaves the root; the result must never do so.
+    #[test]
+    fn resolve_never_leaves_the_root_even_from_a_hostile_base() {
+        assert_eq!(resolve("../a/kustomization.yaml", "x.env"), None);
+        assert_eq!(resolve("a/../../b/kustomization.yaml", "x.env"), None);
+        assert_eq!(
+            resolve("a/./b//kustomization.yaml", "x.env").as_deref(),
+            Some("a/b/x.env")
+        );
+        assert_eq!(
+            resolve("a/../b/kustomization.yaml", "../c/x.env").as_deref(),
+            Some("c/x.env")
+        );
     }
 
     #[test]

@@ -201,7 +201,14 @@ pub fn skip_lines(stats: &Stats, max: usize) -> Vec<String> {
         } else {
             format!(": {}", s.detail)
         };
-        out.push(format!("  {} [{}]{detail}", s.path, s.reason));
+        // Paths come from the scanned tree: a file name may carry control
+        // characters (a newline, an ESC sequence); the hook prints these lines.
+        out.push(format!(
+            "  {} [{}]{}",
+            crate::sanitize::escape_control(&s.path),
+            s.reason,
+            crate::sanitize::escape_control(&detail)
+        ));
     }
     if stats.skipped_blobs.len() > max {
         out.push(format!(
@@ -1120,6 +1127,24 @@ impl Collector {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn skip_lines_escape_control_characters_of_file_names() {
+        let mut stats = Stats::default();
+        stats.skip(SkipReason::TooLarge);
+        stats.skipped_blobs.push(SkippedBlob {
+            path: "evil\n\u{1b}]0;pwned\u{7}.bin".into(),
+            reason: "too_large",
+            detail: "11 MiB".into(),
+        });
+        let lines = skip_lines(&stats, 50);
+        let listed = lines.iter().find(|l| l.contains("evil")).expect("listed");
+        assert!(
+            !listed.contains('\u{1b}') && !listed.contains('\u{7}'),
+            "{listed:?}"
+        );
+        assert!(listed.contains("evil\\n\\x1b]0;pwned"), "{listed:?}");
+    }
 
     #[test]
     fn snippet_masks_every_range_and_moves_the_caret() {

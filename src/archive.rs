@@ -117,7 +117,13 @@ fn is_tar(bytes: &[u8]) -> bool {
     let sum: u32 = header
         .iter()
         .enumerate()
-        .map(|(i, &b)| if (148..156).contains(&i) { 32 } else { b as u32 })
+        .map(|(i, &b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                b as u32
+            }
+        })
         .sum();
     sum == stored
 }
@@ -178,9 +184,7 @@ fn read_capped(r: impl Read, cap: u64) -> std::io::Result<Option<Vec<u8>>> {
 /// The inflated size one stream of `compressed` bytes may reach, and the
 /// limit that sets it, in words.
 fn inflate_cap(compressed: u64, limits: &ArchiveLimits, budget: &Budget) -> (u64, String) {
-    let by_ratio = compressed
-        .saturating_mul(limits.max_ratio)
-        .max(RATIO_FLOOR);
+    let by_ratio = compressed.saturating_mul(limits.max_ratio).max(RATIO_FLOOR);
     if by_ratio <= budget.left {
         (
             by_ratio,
@@ -455,15 +459,23 @@ mod tests {
             left: limits.max_bytes,
         };
         let k = kind(bytes).expect("an archive");
-        open(k, "x.tgz", bytes, limits, 1 << 20, &mut budget, &mut |e, _| {
-            seen.push(match e {
-                Event::Member(p, d) => format!("member {p} {}", d.len()),
-                Event::Link(p) => format!("link {p}"),
-                Event::TooLarge(p, n) => format!("large {p} {n}"),
-                Event::Refused(p, Refusal::Limit(_)) => format!("limit {p:?}"),
-                Event::Refused(p, Refusal::Corrupt(_)) => format!("corrupt {p:?}"),
-            })
-        });
+        open(
+            k,
+            "x.tgz",
+            bytes,
+            limits,
+            1 << 20,
+            &mut budget,
+            &mut |e, _| {
+                seen.push(match e {
+                    Event::Member(p, d) => format!("member {p} {}", d.len()),
+                    Event::Link(p) => format!("link {p}"),
+                    Event::TooLarge(p, n) => format!("large {p} {n}"),
+                    Event::Refused(p, Refusal::Limit(_)) => format!("limit {p:?}"),
+                    Event::Refused(p, Refusal::Corrupt(_)) => format!("corrupt {p:?}"),
+                })
+            },
+        );
         seen
     }
 
@@ -504,9 +516,10 @@ mod tests {
         assert_eq!(seen, vec!["limit None"]);
         // Within the ratio it opens.
         let ok = gz(&vec![b'a'; 1000]);
-        assert_eq!(collect(&ok, &ArchiveLimits::default()), vec![
-            "member x.tar 1000"
-        ]);
+        assert_eq!(
+            collect(&ok, &ArchiveLimits::default()),
+            vec!["member x.tar 1000"]
+        );
     }
 
     #[test]

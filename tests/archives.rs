@@ -73,13 +73,7 @@ fn paths(v: &serde_json::Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| {
-            format!(
-                "{}:{}",
-                f["path"].as_str().unwrap(),
-                f["line"]
-            )
-        })
+        .map(|f| format!("{}:{}", f["path"].as_str().unwrap(), f["line"]))
         .collect()
 }
 
@@ -99,7 +93,11 @@ fn skipped(v: &serde_json::Value, reason: &str) -> Vec<String> {
 fn a_token_in_a_chart_package_is_reported_at_its_member_path_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let token = github_token("chart-values");
-    write_bytes(dir.path(), "charts/db-1.2.0.tgz", &chart(&values_with(&token)));
+    write_bytes(
+        dir.path(),
+        "charts/db-1.2.0.tgz",
+        &chart(&values_with(&token)),
+    );
     let out = gg(dir.path(), &["scan", "."]);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     assert!(
@@ -153,7 +151,11 @@ fn a_chart_package_is_scanned_in_history_and_stops_a_pre_commit() {
     git(dir.path(), &["add", "-A"]);
     git(dir.path(), &["commit", "--quiet", "-m", "initial"]);
     let token = github_token("chart-history");
-    write_bytes(dir.path(), "charts/db-1.2.0.tgz", &chart(&values_with(&token)));
+    write_bytes(
+        dir.path(),
+        "charts/db-1.2.0.tgz",
+        &chart(&values_with(&token)),
+    );
     git(dir.path(), &["add", "-A"]);
 
     let out = gg(dir.path(), &["hook", "pre-commit"]);
@@ -224,7 +226,10 @@ fn a_zip_in_a_tgz_is_opened_and_a_third_layer_is_counted_not_opened() {
     assert_redacted(&out.stdout, &[&t2, &t3]);
 
     // With archive-depth = 3 the third layer opens.
-    write_tree(dir.path(), &[(".gitops-guard.toml", "[limits]\narchive-depth = 3\n")]);
+    write_tree(
+        dir.path(),
+        &[(".gitops-guard.toml", "[limits]\narchive-depth = 3\n")],
+    );
     let v = json(&gg(dir.path(), &["scan", ".", "--format", "json"]));
     assert!(
         paths(&v).contains(
@@ -234,9 +239,16 @@ fn a_zip_in_a_tgz_is_opened_and_a_third_layer_is_counted_not_opened() {
         paths(&v)
     );
     // archive-depth = 0 turns opening off: the tgz is one binary blob again.
-    write_tree(dir.path(), &[(".gitops-guard.toml", "[limits]\narchive-depth = 0\n")]);
+    write_tree(
+        dir.path(),
+        &[(".gitops-guard.toml", "[limits]\narchive-depth = 0\n")],
+    );
     let v = json(&gg(dir.path(), &["scan", ".", "--format", "json"]));
-    assert!(!paths(&v).iter().any(|p| p.contains('!')), "{:?}", paths(&v));
+    assert!(
+        !paths(&v).iter().any(|p| p.contains('!')),
+        "{:?}",
+        paths(&v)
+    );
 }
 
 #[test]
@@ -260,7 +272,10 @@ fn a_gzip_bomb_and_a_member_count_bomb_are_refused_quickly_and_counted() {
     write_bytes(dir.path(), "charts/many.tgz", &gz(&tar_of(&files)));
     write_tree(
         dir.path(),
-        &[(".gitops-guard.toml", "[limits]\narchive-max-members = 1000\n")],
+        &[(
+            ".gitops-guard.toml",
+            "[limits]\narchive-max-members = 1000\n",
+        )],
     );
     let started = Instant::now();
     let out = gg(dir.path(), &["scan", ".", "--format", "json"]);
@@ -280,8 +295,14 @@ fn a_gzip_bomb_and_a_member_count_bomb_are_refused_quickly_and_counted() {
         .iter()
         .map(|s| s["detail"].as_str().unwrap())
         .collect();
-    assert!(details.iter().any(|d| d.contains("archive-max-ratio")), "{details:?}");
-    assert!(details.iter().any(|d| d.contains("archive-max-members")), "{details:?}");
+    assert!(
+        details.iter().any(|d| d.contains("archive-max-ratio")),
+        "{details:?}"
+    );
+    assert!(
+        details.iter().any(|d| d.contains("archive-max-members")),
+        "{details:?}"
+    );
 }
 
 #[test]
@@ -298,7 +319,9 @@ fn a_corrupt_chart_package_is_a_counted_skip_and_its_bytes_are_still_scanned() {
     let v = json(&out);
     assert_eq!(skipped(&v, "archive_corrupt"), vec!["charts/broken.tgz"]);
     assert!(
-        paths(&v).iter().any(|p| p.starts_with("charts/broken.tgz:")),
+        paths(&v)
+            .iter()
+            .any(|p| p.starts_with("charts/broken.tgz:")),
         "{:?}",
         paths(&v)
     );
@@ -332,7 +355,10 @@ fn an_archive_that_cannot_be_opened_blocks_pre_commit_unless_allowed() {
     write_bytes(dir.path(), "charts/broken.tgz", &good[..good.len() / 2]);
     write_tree(
         dir.path(),
-        &[(".gitops-guard.toml", "[limits]\nlarge-files = [\"charts/*.tgz\"]\n")],
+        &[(
+            ".gitops-guard.toml",
+            "[limits]\nlarge-files = [\"charts/*.tgz\"]\n",
+        )],
     );
     git(dir.path(), &["add", "-A"]);
     let out = gg(dir.path(), &["hook", "pre-commit"]);

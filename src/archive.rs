@@ -214,12 +214,34 @@ fn open_gzip(
 ) {
     let (cap, why) = inflate_cap(bytes.len() as u64, limits, budget);
     let mut decoder = flate2::read::GzDecoder::new(bytes);
+    // The first block tells a tar (whose members are each held to the size
+    // limit) from a single compressed file (held to it as a whole): a
+    // bare `.gz` is never inflated past `max_member`.
+    let mut head = Vec::with_capacity(512);
+    if let Err(e) = (&mut decoder).take(512).read_to_end(&mut head) {
+        visit(
+            Event::Refused(None, Refusal::Corrupt(format!("gzip: {e}"))),
+            budget,
+        );
+        return;
+    }
+    let single = head.len() < 512 || &head[257..262] != b"ustar";
     let inner_name = decoder
         .header()
         .and_then(|h| h.filename())
         .map(|f| clean_name(&String::from_utf8_lossy(f)));
-    let inflated = match read_capped(&mut decoder, cap) {
+    let (cap, why) = if single && max_member < cap {
+        (max_member, String::new())
+    } else {
+        (cap, why)
+    };
+    let inflated = match read_capped(std::io::Cursor::new(head).chain(&mut decoder), cap) {
         Ok(Some(v)) => v,
+        Ok(None) if why.is_empty() => {
+            let name = single_name(name, inner_name);
+            visit(Event::TooLarge(name, cap.saturating_add(1)), budget);
+            return;
+        }
         Ok(None) => {
             budget.left = budget.left.saturating_sub(cap);
             visit(Event::Refused(None, Refusal::Limit(why)), budget);
@@ -240,7 +262,14 @@ fn open_gzip(
         open_tar(&inflated, limits, max_member, budget, visit);
         return;
     }
-    let member = inner_name.filter(|n| !n.is_empty()).unwrap_or_else(|| {
+    let member = single_name(name, inner_name);
+    visit(Event::Member(member, Cow::Owned(inflated)), budget);
+}
+
+/// The name of a bare gzip stream's single member: the name in its header,
+/// else the archive's own name without `.gz`.
+fn single_name(name: &str, inner_name: Option<String>) -> String {
+    inner_name.filter(|n| !n.is_empty()).unwrap_or_else(|| {
         let base = name.rsplit(['/', '!']).next().unwrap_or(name);
         if let Some(stem) = base.strip_suffix(".tgz") {
             format!("{stem}.tar")
@@ -249,12 +278,7 @@ fn open_gzip(
         } else {
             format!("{base}.inflated")
         }
-    });
-    if inflated.len() as u64 > max_member {
-        visit(Event::TooLarge(member, inflated.len() as u64), budget);
-        return;
-    }
-    visit(Event::Member(member, Cow::Owned(inflated)), budget);
+    })
 }
 
 fn open_tar(
@@ -464,7 +488,7 @@ mod tests {
             "x.tgz",
             bytes,
             limits,
-            1 << 20,
+            64 << 20,
             &mut budget,
             &mut |e, _| {
                 seen.push(match e {
@@ -551,6 +575,81 @@ mod tests {
         }
         let seen = collect(b"PK\x03\x04garbage", &ArchiveLimits::default());
         assert_eq!(seen, vec!["corrupt None"]);
+    }
+
+    fn zip_of(files: &[(&str, &[u8])], method: zip::CompressionMethod) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default().compression_method(method);
+        for (name, data) in files {
+            w.start_file(*name, opts).unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn zip_members_stored_or_deflated_are_read_and_a_deflate_bomb_is_refused() {
+        use zip::CompressionMethod::{Deflated, Stored};
+        let z = zip_of(&[("a/b.yaml", b"k: v\n"), ("c.txt", b"hello")], Stored);
+        assert_eq!(
+            collect(&z, &ArchiveLimits::default()),
+            vec!["member a/b.yaml 5", "member c.txt 5"]
+        );
+        let zeros = vec![0u8; 4 << 20];
+        let z = zip_of(&[("ok.txt", b"fine"), ("zeros", &zeros)], Deflated);
+        let limits = ArchiveLimits::default();
+        // 4 MiB of zeros deflate over 1000-fold: past the 1 MiB floor and 100:1.
+        assert_eq!(
+            collect(&z, &limits),
+            vec!["member ok.txt 4", "limit Some(\"zeros\")"]
+        );
+        // A member over the size limit is not read at all.
+        let mut budget = Budget { left: 1 << 30 };
+        let mut seen = Vec::new();
+        open(
+            Kind::Zip,
+            "z.zip",
+            &z,
+            &limits,
+            1000,
+            &mut budget,
+            &mut |e, _| {
+                if let Event::TooLarge(p, n) = e {
+                    seen.push(format!("{p} {n}"));
+                }
+            },
+        );
+        assert_eq!(seen, vec![format!("zeros {}", 4 << 20)]);
+    }
+
+    #[test]
+    fn a_bare_gzip_stream_is_one_member_named_from_its_header_or_file_name() {
+        let mut e = flate2::GzBuilder::new()
+            .filename("app.env")
+            .write(Vec::new(), flate2::Compression::default());
+        e.write_all(b"A=1\n").unwrap();
+        let named = e.finish().unwrap();
+        assert_eq!(
+            collect(&named, &ArchiveLimits::default()),
+            vec!["member app.env 4"]
+        );
+        let mut budget = Budget { left: 1 << 30 };
+        let mut seen = Vec::new();
+        let plain = gz(b"A=1\n");
+        open(
+            Kind::Gzip,
+            "dir/values.yaml.gz",
+            &plain,
+            &ArchiveLimits::default(),
+            1 << 20,
+            &mut budget,
+            &mut |e, _| {
+                if let Event::Member(p, _) = e {
+                    seen.push(p);
+                }
+            },
+        );
+        assert_eq!(seen, vec!["values.yaml"]);
     }
 
     #[test]

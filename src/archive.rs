@@ -653,6 +653,40 @@ mod tests {
     }
 
     #[test]
+    fn mutated_archives_never_panic() {
+        // Every archive kind, each byte position overwritten in turn with a
+        // pseudo-random value: opening returns (refusing or not), never panics.
+        let inner = zip_of(
+            &[("v.yaml", b"password: hunter2\n" as &[u8])],
+            zip::CompressionMethod::Deflated,
+        );
+        let t = tar_of(&[("db/values.yaml", b"a: 1\n"), ("db/x.zip", &inner)]);
+        let samples = [gz(&t), t.clone(), inner.clone()];
+        let mut state = 0x2545_f491_u32;
+        for sample in samples {
+            for at in 0..sample.len() {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                let mut m = sample.clone();
+                m[at] = state as u8;
+                if let Some(k) = kind(&m) {
+                    let mut budget = Budget { left: 1 << 24 };
+                    open(
+                        k,
+                        "m",
+                        &m,
+                        &ArchiveLimits::default(),
+                        1 << 20,
+                        &mut budget,
+                        &mut |_, _| {},
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn member_names_lose_control_characters() {
         assert_eq!(clean_name("./a\x1b[31m.yaml"), "a?[31m.yaml");
     }

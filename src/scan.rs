@@ -573,11 +573,17 @@ impl Scanner {
         outcome: &mut BlobOutcome,
     ) {
         if self.options.oversize_blocks && !self.large_file_allowed(outer) {
+            let fix = match reason {
+                SkipReason::ArchiveCorrupt => "Repair or remove the archive",
+                SkipReason::TooLarge => "Raise --max-file-size",
+                _ => "Raise the [limits] archive-* limits",
+            };
             outcome.archive_errors.push(ScanError {
                 path: at,
                 message: format!(
-                    "{detail}: not scanned, so it cannot pass. Allow the archive in the config \
-                     ([limits] large-files = [\"<glob>\"]) or raise the [limits] archive-* limits"
+                    "{detail}: not scanned, so it cannot pass. {}, or allow the archive in \
+                     the config ([limits] large-files = [\"<glob>\"])",
+                    fix
                 ),
             });
         } else {

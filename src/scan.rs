@@ -444,7 +444,18 @@ impl Scanner {
             let mut budget = crate::archive::Budget {
                 left: self.archive_limits.max_bytes,
             };
-            self.scan_archive(path, path, kind, bytes, 1, &mut budget, &mut outcome);
+            let whole = self.scan_archive(path, path, kind, bytes, 1, &mut budget, &mut outcome);
+            // The blob itself still meets the detectors that judge a file
+            // whole (a `.age` file that is a gzip is not encrypted). Its
+            // token matches are kept only when the archive could not be
+            // opened whole: otherwise the members hold them (a stored zip
+            // or a plain tar would report each token twice).
+            let mut raw = self.scan_file(path, bytes);
+            if whole {
+                raw.findings.retain(|f| f.category != Category::Secret);
+            }
+            outcome.findings.extend(raw.findings);
+            outcome.facts.extend(raw.facts);
             return outcome;
         }
         self.scan_file(path, bytes)
@@ -452,7 +463,9 @@ impl Scanner {
 
     /// Open one archive layer (`depth` 1 is the outermost) at `path` and
     /// scan its members into `outcome`. `outer` is the blob's own path,
-    /// which `[limits] large-files` is matched against.
+    /// which `[limits] large-files` is matched against. Returns whether the
+    /// layer was opened whole (nothing refused but members over the size
+    /// limit, which are refused on their own).
     #[allow(clippy::too_many_arguments)]
     fn scan_archive(
         &self,
@@ -463,7 +476,7 @@ impl Scanner {
         depth: usize,
         budget: &mut crate::archive::Budget,
         outcome: &mut BlobOutcome,
-    ) {
+    ) -> bool {
         use crate::archive::{Event, Refusal};
         let mut whole = true;
         let limits = self.archive_limits;
@@ -507,11 +520,7 @@ impl Scanner {
                 }
             },
         );
-        if !whole {
-            // What was not opened is still searched for tokens in its raw
-            // bytes, as any binary blob is.
-            self.merge_file(path, bytes, outcome, false);
-        }
+        whole
     }
 
     /// Scan one archive member: a nested archive is opened while the
@@ -527,7 +536,11 @@ impl Scanner {
     ) {
         if let Some(kind) = crate::archive::kind(data).filter(|_| !is_lfs_pointer(data)) {
             if depth < self.archive_limits.depth {
-                self.scan_archive(outer, member, kind, data, depth + 1, budget, outcome);
+                if !self.scan_archive(outer, member, kind, data, depth + 1, budget, outcome) {
+                    // What was not opened is still searched for tokens in
+                    // its raw bytes, as any binary blob is.
+                    self.merge_file(member, data, outcome, false);
+                }
             } else {
                 self.refuse_archive(
                     outer,

@@ -380,3 +380,48 @@ fn a_text_file_named_tgz_is_scanned_as_text() {
     );
     assert!(v["stats"]["skipped_blobs"].is_null());
 }
+
+#[test]
+fn an_archive_blob_is_still_judged_whole_and_a_stored_token_is_reported_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // A whole, valid gzip named like an age file: not encrypted.
+    write_bytes(dir.path(), "keys/backup.age", &gz(b"plain backup\n"));
+    // A zip that stores (does not compress) its member: the token is in the
+    // raw bytes too, but is reported once, at the member.
+    let token = github_token("stored-zip");
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    w.start_file("app.env", opts).unwrap();
+    w.write_all(format!("GITHUB_TOKEN={token}\n").as_bytes())
+        .unwrap();
+    write_bytes(
+        dir.path(),
+        "dist/bundle.zip",
+        &w.finish().unwrap().into_inner(),
+    );
+    let out = gg(dir.path(), &["scan", ".", "--format", "json"]);
+    let v = json(&out);
+    let rules: Vec<(String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        rules.contains(&("age-file-not-encrypted".into(), "keys/backup.age".into())),
+        "{rules:?}"
+    );
+    let zip_findings: Vec<_> = rules
+        .iter()
+        .filter(|(_, p)| p.starts_with("dist/"))
+        .collect();
+    assert_eq!(zip_findings.len(), 1, "{rules:?}");
+    assert_eq!(zip_findings[0].1, "dist/bundle.zip!app.env");
+    assert_redacted(&out.stdout, &[&token]);
+}

@@ -179,6 +179,8 @@ severity = { "generic-secret-assignment" = "low" }
 trusted-registries = ["ghcr.io/acme/"]
 [limits]
 large-files = ["charts/*.tgz"]
+archive-depth = 1
+archive-max-ratio = 50
 [[rule]]
 id = "acme"
 name = "Acme token"
@@ -191,6 +193,9 @@ regex = '(acme_[a-z]{8})'
         assert_eq!(c.rule.len(), 1);
         assert_eq!(c.rules.severity["generic-secret-assignment"], Severity::Low);
         assert_eq!(c.limits.large_files, vec!["charts/*.tgz"]);
+        assert_eq!(c.limits.archive_depth, Some(1));
+        assert_eq!(c.limits.archive_max_ratio, Some(50));
+        assert_eq!(c.limits.archive_max_bytes, None);
         assert!(Config::parse("[limits]\nlarge-file = []\n").is_err());
     }
 

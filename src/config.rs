@@ -15,6 +15,10 @@
 //!
 //! [limits]
 //! large-files = ["charts/*.tgz"]     # blobs over the size limit that may pass unscanned
+//! archive-depth = 2                  # archive layers opened (0: none)
+//! archive-max-bytes = 268435456      # inflated bytes per archive, all layers
+//! archive-max-ratio = 100            # inflated/compressed cap per stream (above 1 MiB)
+//! archive-max-members = 10000        # members per archive
 //!
 //! [[rule]]                            # extra rules, in the patterns/*.toml format
 //! id = "acme-token"
@@ -86,6 +90,20 @@ pub struct LimitsConfig {
     /// as skipped, never silently.
     #[serde(default)]
     pub large_files: Vec<String>,
+    /// Archive layers opened and scanned member by member (default 2: a
+    /// zip inside a chart .tgz; 0 turns archive opening off). See
+    /// [`crate::archive`] for all four limits and their defaults.
+    #[serde(default)]
+    pub archive_depth: Option<usize>,
+    /// Inflated bytes allowed per outermost archive blob.
+    #[serde(default)]
+    pub archive_max_bytes: Option<u64>,
+    /// Largest inflated/compressed ratio of one stream.
+    #[serde(default)]
+    pub archive_max_ratio: Option<u64>,
+    /// Members allowed per archive.
+    #[serde(default)]
+    pub archive_max_members: Option<usize>,
 }
 
 /// Settings of the `policy` checks.
@@ -161,6 +179,8 @@ severity = { "generic-secret-assignment" = "low" }
 trusted-registries = ["ghcr.io/acme/"]
 [limits]
 large-files = ["charts/*.tgz"]
+archive-depth = 1
+archive-max-ratio = 50
 [[rule]]
 id = "acme"
 name = "Acme token"
@@ -173,6 +193,9 @@ regex = '(acme_[a-z]{8})'
         assert_eq!(c.rule.len(), 1);
         assert_eq!(c.rules.severity["generic-secret-assignment"], Severity::Low);
         assert_eq!(c.limits.large_files, vec!["charts/*.tgz"]);
+        assert_eq!(c.limits.archive_depth, Some(1));
+        assert_eq!(c.limits.archive_max_ratio, Some(50));
+        assert_eq!(c.limits.archive_max_bytes, None);
         assert!(Config::parse("[limits]\nlarge-file = []\n").is_err());
     }
 

@@ -7,6 +7,7 @@
 //! library never prints; only `report` writes, to a writer it is given.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod archive;
 pub mod config;
 pub mod detect;
 pub mod error;

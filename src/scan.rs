@@ -92,6 +92,14 @@ pub enum SkipReason {
     /// A git directory (bare repository) nested in the tree: git's own
     /// compressed bookkeeping, not work-tree files; scan it with `--history`.
     GitDir,
+    /// An archive (or part of one) over a `[limits] archive-*` limit: too
+    /// deeply nested, too many members, inflating too far. Its raw bytes
+    /// were still scanned by the byte-reading rules.
+    ArchiveLimit,
+    /// An archive (or a member) that could not be read: corrupt, truncated,
+    /// encrypted, an unsupported compression method. Its raw bytes were
+    /// still scanned by the byte-reading rules.
+    ArchiveCorrupt,
 }
 
 impl SkipReason {
@@ -106,6 +114,8 @@ impl SkipReason {
             SkipReason::MissingObject => "missing_object",
             SkipReason::SpecialFile => "special_file",
             SkipReason::GitDir => "git_dir",
+            SkipReason::ArchiveLimit => "archive_limit",
+            SkipReason::ArchiveCorrupt => "archive_corrupt",
         }
     }
 }
@@ -122,6 +132,10 @@ pub struct Stats {
     /// Of `blobs_scanned`, the UTF-16 ones: decoded, then scanned as text
     /// (positions are in the decoded text).
     pub utf16_decoded: u64,
+    /// Members of archives (chart `.tgz`, zip, tar) scanned as files, named
+    /// `archive!member` (not counted in `blobs_scanned`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub archive_members_scanned: u64,
     pub skipped: BTreeMap<&'static str, u64>,
     /// The skipped blobs that were not read or not judged whole, by path
     /// (at most [`MAX_LISTED_SKIPS`]; `skipped` has every count). Hooks
@@ -144,6 +158,10 @@ pub struct Stats {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uncommitted_changes: Option<bool>,
     pub elapsed_ms: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Stats {
@@ -276,6 +294,14 @@ pub struct BlobOutcome {
     pub binary: bool,
     /// UTF-16, decoded before scanning.
     pub utf16: bool,
+    /// Archive members scanned (their findings are in `findings`, named
+    /// `outer!inner`).
+    pub archive_members: u64,
+    /// Archive members or layers not scanned: (reason, path, detail).
+    pub archive_skips: Vec<(SkipReason, String, String)>,
+    /// Archive members or layers not scanned where the scan judges what
+    /// enters a repository ([`ScanOptions::oversize_blocks`]): scan errors.
+    pub archive_errors: Vec<ScanError>,
 }
 
 /// Repo-level checks work on the facts every blob emitted, never by re-reading.
@@ -315,6 +341,8 @@ pub struct Scanner {
     doc_memo: Option<detect::DocMemo>,
     /// `[limits] large-files`, compiled.
     large_files: globset::GlobSet,
+    /// `[limits] archive-*`.
+    archive_limits: crate::archive::ArchiveLimits,
 }
 
 impl Scanner {
@@ -327,6 +355,7 @@ impl Scanner {
             )));
         }
         let large_files = crate::filter::glob_set(&config.limits.large_files)?;
+        let archive_limits = crate::archive::ArchiveLimits::from_config(&config.limits)?;
         let mut specs = builtin_specs().map_err(|e| Error::Scan(format!("built-in rules: {e}")))?;
         let origin = config
             .source
@@ -365,6 +394,7 @@ impl Scanner {
             keyword_cache: None,
             doc_memo: None,
             large_files,
+            archive_limits,
         })
     }
 
@@ -402,7 +432,187 @@ impl Scanner {
     /// detectors that match raw bytes only (the secret rules, age
     /// identities): a token is found wherever its bytes are, but nothing is
     /// parsed. Real age files are binary and still reach every detector.
+    ///
+    /// An archive (gzip, zip, tar by magic bytes: a Helm chart `.tgz`) is
+    /// opened instead, within `[limits] archive-*` (see [`crate::archive`]),
+    /// and its members are scanned as files named `path!member`; what could
+    /// not be opened is listed in [`BlobOutcome::archive_skips`] (or, where
+    /// oversized blobs block, [`BlobOutcome::archive_errors`]) and its raw
+    /// bytes are scanned like any binary blob.
     pub fn scan_blob(&self, path: &str, bytes: &[u8]) -> BlobOutcome {
+        if self.archive_limits.depth > 0
+            && !is_lfs_pointer(bytes)
+            && let Some(kind) = crate::archive::kind(bytes)
+        {
+            let mut outcome = BlobOutcome {
+                binary: true,
+                ..BlobOutcome::default()
+            };
+            let mut budget = crate::archive::Budget {
+                left: self.archive_limits.max_bytes,
+            };
+            let whole = self.scan_archive(path, path, kind, bytes, 1, &mut budget, &mut outcome);
+            // The blob itself still meets the detectors that judge a file
+            // whole (a `.age` file that is a gzip is not encrypted). Its
+            // token matches are kept only when the archive could not be
+            // opened whole: otherwise the members hold them (a stored zip
+            // or a plain tar would report each token twice).
+            let mut raw = self.scan_file(path, bytes);
+            if whole {
+                raw.findings.retain(|f| f.category != Category::Secret);
+            }
+            outcome.findings.extend(raw.findings);
+            outcome.facts.extend(raw.facts);
+            return outcome;
+        }
+        self.scan_file(path, bytes)
+    }
+
+    /// Open one archive layer (`depth` 1 is the outermost) at `path` and
+    /// scan its members into `outcome`. `outer` is the blob's own path,
+    /// which `[limits] large-files` is matched against. Returns whether the
+    /// layer was opened whole (nothing refused but members over the size
+    /// limit, which are refused on their own).
+    #[allow(clippy::too_many_arguments)]
+    fn scan_archive(
+        &self,
+        outer: &str,
+        path: &str,
+        kind: crate::archive::Kind,
+        bytes: &[u8],
+        depth: usize,
+        budget: &mut crate::archive::Budget,
+        outcome: &mut BlobOutcome,
+    ) -> bool {
+        use crate::archive::{Event, Refusal};
+        let mut whole = true;
+        let limits = self.archive_limits;
+        let max_member = self.options.max_file_size;
+        crate::archive::open(
+            kind,
+            path,
+            bytes,
+            &limits,
+            max_member,
+            budget,
+            &mut |event, budget| match event {
+                Event::Member(name, data) => {
+                    let member = format!("{path}!{name}");
+                    self.scan_member(outer, &member, &data, depth, budget, outcome);
+                }
+                Event::Link(name) => outcome.archive_skips.push((
+                    SkipReason::Symlink,
+                    format!("{path}!{name}"),
+                    "link or device inside an archive, not followed".into(),
+                )),
+                Event::TooLarge(name, size) => self.refuse_archive(
+                    outer,
+                    format!("{path}!{name}"),
+                    SkipReason::TooLarge,
+                    format!(
+                        "archive member of {} is over the size limit of {}",
+                        human_size(size),
+                        human_size(max_member)
+                    ),
+                    outcome,
+                ),
+                Event::Refused(name, refusal) => {
+                    whole = false;
+                    let at = name.map_or_else(|| path.to_string(), |n| format!("{path}!{n}"));
+                    let (reason, detail) = match refusal {
+                        Refusal::Limit(d) => (SkipReason::ArchiveLimit, d),
+                        Refusal::Corrupt(d) => (SkipReason::ArchiveCorrupt, d),
+                    };
+                    self.refuse_archive(outer, at, reason, detail, outcome);
+                }
+            },
+        );
+        whole
+    }
+
+    /// Scan one archive member: a nested archive is opened while the
+    /// depth allows, anything else is scanned as a file.
+    fn scan_member(
+        &self,
+        outer: &str,
+        member: &str,
+        data: &[u8],
+        depth: usize,
+        budget: &mut crate::archive::Budget,
+        outcome: &mut BlobOutcome,
+    ) {
+        if let Some(kind) = crate::archive::kind(data).filter(|_| !is_lfs_pointer(data)) {
+            if depth < self.archive_limits.depth {
+                if !self.scan_archive(outer, member, kind, data, depth + 1, budget, outcome) {
+                    // What was not opened is still searched for tokens in
+                    // its raw bytes, as any binary blob is.
+                    self.merge_file(member, data, outcome, false);
+                }
+            } else {
+                self.refuse_archive(
+                    outer,
+                    member.to_string(),
+                    SkipReason::ArchiveLimit,
+                    format!(
+                        "an archive nested deeper than archive-depth = {}; not opened",
+                        self.archive_limits.depth
+                    ),
+                    outcome,
+                );
+                self.merge_file(member, data, outcome, false);
+            }
+            return;
+        }
+        self.merge_file(member, data, outcome, true);
+    }
+
+    /// Scan `bytes` as one file at `path` and add what it found to `outcome`.
+    fn merge_file(&self, path: &str, bytes: &[u8], outcome: &mut BlobOutcome, member: bool) {
+        let o = self.scan_file(path, bytes);
+        if let Some(reason) = o.skipped {
+            outcome
+                .archive_skips
+                .push((reason, path.to_string(), String::new()));
+        } else if member {
+            outcome.archive_members += 1;
+        }
+        outcome.findings.extend(o.findings);
+        outcome.facts.extend(o.facts);
+        outcome.yaml_refused |= o.yaml_refused;
+    }
+
+    /// Part of an archive that was not scanned: a counted, named skip, or,
+    /// where the scan judges what enters a repository and `[limits]
+    /// large-files` does not allow the archive's path, a scan error.
+    fn refuse_archive(
+        &self,
+        outer: &str,
+        at: String,
+        reason: SkipReason,
+        detail: String,
+        outcome: &mut BlobOutcome,
+    ) {
+        if self.options.oversize_blocks && !self.large_file_allowed(outer) {
+            let fix = match reason {
+                SkipReason::ArchiveCorrupt => "Repair or remove the archive",
+                SkipReason::TooLarge => "Raise --max-file-size",
+                _ => "Raise the [limits] archive-* limits",
+            };
+            outcome.archive_errors.push(ScanError {
+                path: at,
+                message: format!(
+                    "{detail}: not scanned, so it cannot pass. {}, or allow the archive in \
+                     the config ([limits] large-files = [\"<glob>\"])",
+                    fix
+                ),
+            });
+        } else {
+            outcome.archive_skips.push((reason, at, detail));
+        }
+    }
+
+    /// [`Scanner::scan_blob`] without opening archives: one file.
+    fn scan_file(&self, path: &str, bytes: &[u8]) -> BlobOutcome {
         let mut outcome = BlobOutcome::default();
         if is_lfs_pointer(bytes) {
             outcome.skipped = Some(SkipReason::LfsPointer);
@@ -1020,6 +1230,16 @@ impl Collector {
             if outcome.yaml_refused {
                 stats.skip(SkipReason::YamlRefused);
             }
+            stats.archive_members_scanned += outcome.archive_members;
+            for (reason, at, detail) in outcome.archive_skips {
+                stats.skip_listed(reason, &at, detail);
+            }
+        }
+        if !outcome.archive_errors.is_empty() {
+            self.errors
+                .lock()
+                .expect("errors lock")
+                .extend(outcome.archive_errors);
         }
         if !outcome.facts.is_empty() {
             let commit = provenance.map(|p| p.commit.clone());

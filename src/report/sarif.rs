@@ -20,13 +20,15 @@ fn level(s: Severity) -> &'static str {
 }
 
 /// Percent-encode a repo-relative path for an `artifactLocation.uri`.
+/// `!` (a sub-delimiter, legal in a URI path) is kept: an archive member's
+/// path `charts/db.tgz!db/values.yaml` stays readable, as in the other formats.
 pub fn uri(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     // A non-UTF-8 name's raw bytes, not their stand-in characters.
     let bytes = crate::sanitize::path_bytes(path).unwrap_or_else(|| path.as_bytes().to_vec());
     for b in bytes {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' | b'!' => {
                 out.push(b as char)
             }
             _ => out.push_str(&format!("%{b:02X}")),
@@ -186,5 +188,6 @@ mod tests {
     #[test]
     fn uris_are_percent_encoded() {
         assert_eq!(uri("apps/my app/ü.yaml"), "apps/my%20app/%C3%BC.yaml");
+        assert_eq!(uri("charts/a.tgz!a/v.yaml"), "charts/a.tgz!a/v.yaml");
     }
 }

@@ -439,55 +439,21 @@ impl Scanner {
     /// A fallback rule's finding (the generic secret-named-key rule) yields
     /// to any other finding on an overlapping span, whichever detector made
     /// it: a plaintext Secret value or a secret env var is reported once,
-    /// under the name that says what it is.
+    /// under the name that says what it is. A finding made in decoded text
+    /// yields the same way to one made on the plain text (a `kind: Secret`
+    /// `data:` value stays the plaintext-Secret check's). The order, most
+    /// telling first: plain, decoded, plain fallback, decoded fallback.
     fn drop_shadowed_fallbacks(&self, findings: &mut Vec<Finding>) {
-        let is_fallback = |f: &Finding| {
-            f.category == Category::Secret
-                && self.rules.get(&f.rule).is_some_and(|r| r.is_fallback())
+        let rank = |f: &Finding| -> u8 {
+            let fallback = f.category == Category::Secret
+                && self.rules.get(&f.rule).is_some_and(|r| r.is_fallback());
+            2 * u8::from(fallback) + u8::from(f.decoded)
         };
-        if !findings.iter().any(is_fallback) {
-            return;
+        for level in 1..=3 {
+            if findings.iter().any(|f| rank(f) == level) {
+                drop_overlapping(findings, |f| rank(f) == level, |f| rank(f) < level);
+            }
         }
-        // Spans as ((line, column), (end line, end column)), an empty span
-        // taken as one character wide. A fallback is shadowed when some
-        // other finding starts before it ends and ends after it starts:
-        // with the others sorted by start and the running maximum of their
-        // ends, one binary search per fallback (a file with 30,000 findings
-        // compared every pair).
-        type Pos = (usize, usize);
-        let span = |l: &Location| -> (Pos, Pos) {
-            (
-                (l.line, l.column),
-                (l.end_line, l.end_column.max(l.column + 1)),
-            )
-        };
-        let mut others: Vec<(Pos, Pos)> = findings
-            .iter()
-            .filter(|f| !is_fallback(f))
-            .map(|f| span(&f.location))
-            .collect();
-        others.sort_unstable();
-        let mut max_end: Vec<Pos> = Vec::with_capacity(others.len());
-        for &(_, e) in &others {
-            let m = max_end.last().map_or(e, |&m: &Pos| m.max(e));
-            max_end.push(m);
-        }
-        let keep: Vec<bool> = findings
-            .iter()
-            .map(|f| {
-                if !is_fallback(f) {
-                    return true;
-                }
-                let (start, end) = span(&f.location);
-                let before = others.partition_point(|o| o.0 < end);
-                !(before > 0 && max_end[before - 1] > start)
-            })
-            .collect();
-        let mut i = 0;
-        findings.retain(|_| {
-            i += 1;
-            keep[i - 1]
-        });
     }
 
     pub fn repo_checks(&self) -> &[Box<dyn RepoCheck>] {
@@ -677,6 +643,47 @@ pub fn is_lfs_pointer(bytes: &[u8]) -> bool {
 
 /// Inline suppressions and redacted code frames, for all findings of one blob
 /// at once: a line may hold several secrets, and the frame of each must hide
+
+/// Drop the findings `yields` picks that overlap one `beats` picks.
+///
+/// Spans as ((line, column), (end line, end column)), an empty span taken
+/// as one character wide. A finding is shadowed when some other finding
+/// starts before it ends and ends after it starts: with the others sorted
+/// by start and the running maximum of their ends, one binary search per
+/// finding (a file with 30,000 findings compared every pair).
+fn drop_overlapping(
+    findings: &mut Vec<Finding>,
+    yields: impl Fn(&Finding) -> bool,
+    beats: impl Fn(&Finding) -> bool,
+) {
+    type Pos = (usize, usize);
+    let span = |l: &Location| -> (Pos, Pos) {
+        (
+            (l.line, l.column),
+            (l.end_line, l.end_column.max(l.column + 1)),
+        )
+    };
+    let mut others: Vec<(Pos, Pos)> = findings
+        .iter()
+        .filter(|f| beats(f))
+        .map(|f| span(&f.location))
+        .collect();
+    others.sort_unstable();
+    let mut max_end: Vec<Pos> = Vec::with_capacity(others.len());
+    for &(_, e) in &others {
+        let m = max_end.last().map_or(e, |&m: &Pos| m.max(e));
+        max_end.push(m);
+    }
+    findings.retain(|f| {
+        if !yields(f) {
+            return true;
+        }
+        let (start, end) = span(&f.location);
+        let before = others.partition_point(|o| o.0 < end);
+        !(before > 0 && max_end[before - 1] > start)
+    });
+}
+
 /// all of them.
 pub fn prepare_findings(input: &Input<'_>, findings: &mut [Finding], show_secrets: bool) {
     prepare_findings_of(input, findings, show_secrets, false);

@@ -153,10 +153,15 @@ impl Config {
         let mut config =
             Config::parse(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
         config.source = Some(path);
-        config
-            .secrets
-            .depth()
-            .map_err(|e| Error::Config(format!("{}: {e}", config.source.as_ref().map_or(String::new(), |p| p.display().to_string()))))?;
+        config.secrets.depth().map_err(|e| {
+            Error::Config(format!(
+                "{}: {e}",
+                config
+                    .source
+                    .as_ref()
+                    .map_or(String::new(), |p| p.display().to_string())
+            ))
+        })?;
         Ok(config)
     }
 

@@ -179,7 +179,16 @@ fn walk(
             });
         }
         if depth > 1 {
-            walk(rules, path, &layer.text, depth - 1, chain, &to_here, budget, out);
+            walk(
+                rules,
+                path,
+                &layer.text,
+                depth - 1,
+                chain,
+                &to_here,
+                budget,
+                out,
+            );
         }
         chain.pop();
     }
@@ -364,10 +373,17 @@ fn decode(run: &[u8], encoding: Encoding, budget: &mut usize) -> Option<Layer> {
     let layer = match encoding {
         Encoding::Base64 | Encoding::Base64Url => {
             let e = engine(encoding == Encoding::Base64Url);
-            let body = run.strip_suffix(b"==").or(run.strip_suffix(b"=")).unwrap_or(run);
+            let body = run
+                .strip_suffix(b"==")
+                .or(run.strip_suffix(b"="))
+                .unwrap_or(run);
             // a whole 4-character group of the head first
             let probe = body.len().min(PROBE);
-            let probe = if probe < body.len() { probe / 4 * 4 } else { probe };
+            let probe = if probe < body.len() {
+                probe / 4 * 4
+            } else {
+                probe
+            };
             let head = e.decode(&body[..probe]).ok()?;
             *budget = budget.saturating_sub(head.len());
             if !is_text(&head, probe < body.len()) {
@@ -375,7 +391,11 @@ fn decode(run: &[u8], encoding: Encoding, budget: &mut usize) -> Option<Layer> {
             }
             // at most the budget's worth, in whole groups
             let take = body.len().min(*budget / 3 * 4 + probe);
-            let take = if take < body.len() { take / 4 * 4 } else { take };
+            let take = if take < body.len() {
+                take / 4 * 4
+            } else {
+                take
+            };
             let text = e.decode(&body[..take]).ok()?;
             Layer {
                 text,
@@ -447,7 +467,9 @@ fn unescape(run: &[u8], esc: u8, digits: usize) -> Option<Layer> {
         }
         // `\`
         match rest.first() {
-            Some(b'u') if rest.len() > digits && rest[1..=digits].iter().all(u8::is_ascii_hexdigit) => {
+            Some(b'u')
+                if rest.len() > digits && rest[1..=digits].iter().all(u8::is_ascii_hexdigit) =>
+            {
                 let v = rest[1..=digits]
                     .iter()
                     .fold(0u32, |a, &d| a << 4 | u32::from(hex_val(d)));
@@ -549,7 +571,10 @@ entropy = 3.0
     fn base64_of_a_token_is_found_at_the_encoded_span() {
         let enc = STANDARD.encode(TOKEN);
         let got = found(&format!("data:\n  key: {enc}\n"));
-        assert_eq!(got, vec![(enc, TOKEN.to_string(), "(base64-decoded)".into())]);
+        assert_eq!(
+            got,
+            vec![(enc, TOKEN.to_string(), "(base64-decoded)".into())]
+        );
     }
 
     #[test]
@@ -558,7 +583,10 @@ entropy = 3.0
         let got = found(&format!("auth: \"{enc}\""));
         assert_eq!(got.len(), 1);
         let span = &got[0].0;
-        assert!(enc.contains(span.as_str()) && span.len() < enc.len(), "{span}");
+        assert!(
+            enc.contains(span.as_str()) && span.len() < enc.len(),
+            "{span}"
+        );
         // the span covers the token's characters and little else
         assert!(span.len() <= TOKEN.len() * 4 / 3 + 4);
     }
@@ -568,7 +596,10 @@ entropy = 3.0
         let url = URL_SAFE_NO_PAD.encode(format!("??>{TOKEN}"));
         assert!(url.contains(['-', '_']), "{url}");
         let pct: String = TOKEN.bytes().map(|b| format!("%{b:02X}")).collect();
-        let uesc: String = TOKEN.chars().map(|c| format!("\\u{:04x}", c as u32)).collect();
+        let uesc: String = TOKEN
+            .chars()
+            .map(|c| format!("\\u{:04x}", c as u32))
+            .collect();
         for (text, how) in [
             (url.clone(), "(base64url-decoded)"),
             (hex_of(TOKEN), "(hex-decoded)"),
@@ -624,7 +655,10 @@ entropy = 3.0
     #[test]
     fn candidates_respect_alphabets_and_lengths() {
         let kinds = |t: &str| -> Vec<Encoding> {
-            candidates(t.as_bytes()).into_iter().map(|c| c.encoding).collect()
+            candidates(t.as_bytes())
+                .into_iter()
+                .map(|c| c.encoding)
+                .collect()
         };
         assert_eq!(kinds("aGVsbG8gd29ybGQhIQ=="), vec![Encoding::Base64]);
         assert_eq!(kinds("aGVsbG8"), vec![]); // short

@@ -296,11 +296,7 @@ impl Detector for SecretRules {
                 rule.spec.id.clone(),
                 Category::Secret,
                 rule.severity_for(m.line.as_bytes()),
-                format!(
-                    "{} {}",
-                    rule.spec.name,
-                    super::decode::describe(&m.chain)
-                ),
+                format!("{} {}", rule.spec.name, super::decode::describe(&m.chain)),
                 input.location(m.span.start, m.span.end),
             )
             .with_secret(m.secret);

@@ -663,7 +663,7 @@ entropy = 3.0
         assert_eq!(kinds("aGVsbG8gd29ybGQhIQ=="), vec![Encoding::Base64]);
         assert_eq!(kinds("aGVsbG8"), vec![]); // short
         assert_eq!(kinds("aGVs+bG8gd29y_bGQhIQ"), vec![]); // both alphabets
-        assert_eq!(kinds("secret=aGVsbG8gd29ybGQhIQ"), vec![Encoding::Base64]);
+        assert_eq!(kinds("seed=aGVsbG8gd29ybGQhIQ"), vec![Encoding::Base64]);
         assert_eq!(kinds(&"ab".repeat(20)), vec![Encoding::Hex]);
         assert_eq!(kinds(&"aB".repeat(20)), vec![Encoding::Base64]); // mixed-case hex is no hex
         assert_eq!(kinds("a%20b%20c%20d%20e"), vec![Encoding::Percent]);

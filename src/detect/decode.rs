@@ -239,19 +239,27 @@ fn candidates(text: &[u8]) -> Vec<Candidate> {
         }
         let start = i;
         let mut seen = 0u8;
-        let mut all_hex = true;
-        let (mut upper, mut lower) = (false, false);
+        let mut all_hex = HEX;
         while i < n {
             let c = CLASS[text[i] as usize];
             if c == 0 {
                 break;
             }
             seen |= c;
-            all_hex &= c & HEX != 0;
-            upper |= text[i].is_ascii_uppercase();
-            lower |= text[i].is_ascii_lowercase();
+            all_hex &= c;
             i += 1;
         }
+        let all_hex = all_hex != 0;
+        if i - start < MIN_BASE64 {
+            // too short for either; skip padding and go on
+            while i < n && text[i] == b'=' {
+                i += 1;
+            }
+            continue;
+        }
+        let run_bytes = &text[start..i];
+        let upper = run_bytes.iter().any(u8::is_ascii_uppercase);
+        let lower = run_bytes.iter().any(u8::is_ascii_lowercase);
         let mut end = i;
         // padding, only at the end of a run
         while end < n && end - i < 2 && text[end] == b'=' {
@@ -264,7 +272,12 @@ fn candidates(text: &[u8]) -> Vec<Candidate> {
         if word_after {
             continue;
         }
-        if all_hex && body >= MIN_HEX && body % 2 == 0 && !(upper && lower) {
+        if all_hex
+            && body >= MIN_HEX
+            && body % 2 == 0
+            && !(upper && lower)
+            && hex_of_text(run_bytes)
+        {
             out.push(Candidate {
                 span: start..i,
                 encoding: Encoding::Hex,
@@ -277,6 +290,7 @@ fn candidates(text: &[u8]) -> Vec<Candidate> {
             // a digest or a path
             && upper
             && lower
+            && base64_of_text(run_bytes)
         {
             let encoding = if seen & B64_URL != 0 {
                 Encoding::Base64Url
@@ -293,6 +307,28 @@ fn candidates(text: &[u8]) -> Vec<Candidate> {
     escaped_runs(text, b"\\u", Encoding::UnicodeEscape, &mut out);
     out.sort_by_key(|c| c.span.start);
     out
+}
+
+/// Whether the first groups of a base64 run can encode text: the first
+/// character of each 4-character group holds the top 6 bits of a byte, which
+/// for printable ASCII is `I`-`Z` or `a`-`f` (tab and line breaks: `C`, `D`)
+/// and for a UTF-8 lead byte `w`-`z` or `0`-`9`. An identifier
+/// (`NewApplicationClient`) fails here, before anything is decoded.
+fn base64_of_text(run: &[u8]) -> bool {
+    run.iter()
+        .step_by(4)
+        .take(6)
+        .all(|&c| matches!(c, b'I'..=b'Z' | b'a'..=b'f' | b'C' | b'D' | b'w'..=b'z' | b'0'..=b'9'))
+}
+
+/// Whether the first bytes of a hex run can be text: the first digit of
+/// each pair is `2`-`7` (printable ASCII), `0` (tab, line breaks) or `c`-`f`
+/// (UTF-8 lead bytes); a digest fails here.
+fn hex_of_text(run: &[u8]) -> bool {
+    run.iter()
+        .step_by(2)
+        .take(8)
+        .all(|&c| matches!(c, b'0' | b'2'..=b'7' | b'c'..=b'f' | b'C'..=b'F'))
 }
 
 /// Runs holding at least one escape introduced by `intro` (`%` + 2 hex
@@ -664,8 +700,14 @@ entropy = 3.0
         assert_eq!(kinds("aGVsbG8"), vec![]); // short
         assert_eq!(kinds("aGVs+bG8gd29y_bGQhIQ"), vec![]); // both alphabets
         assert_eq!(kinds("seed=aGVsbG8gd29ybGQhIQ"), vec![Encoding::Base64]);
-        assert_eq!(kinds(&"ab".repeat(20)), vec![Encoding::Hex]);
-        assert_eq!(kinds(&"aB".repeat(20)), vec![Encoding::Base64]); // mixed-case hex is no hex
+        assert_eq!(kinds(&"6b4A".repeat(10)), vec![Encoding::Base64]); // mixed-case hex is no hex
+        assert_eq!(kinds(&"6b4a".repeat(10)), vec![Encoding::Hex]);
+        assert_eq!(kinds(&"6B4A".repeat(10)), vec![Encoding::Hex]);
+        // a digest's first digits are not those of text; an identifier's
+        // group starts are not those of base64 text
+        assert_eq!(kinds(&"ab".repeat(20)), vec![]);
+        assert_eq!(kinds("NewApplicationServiceClientWithContext"), vec![]);
+        assert_eq!(kinds("aGVsbG8gd29ybGQhIQ"), vec![Encoding::Base64]);
         assert_eq!(kinds("a%20b%20c%20d%20e"), vec![Encoding::Percent]);
         assert_eq!(kinds("100%"), vec![]);
     }

@@ -232,31 +232,31 @@ fn candidates(text: &[u8]) -> Vec<Candidate> {
     let mut out = Vec::new();
     let mut i = 0;
     let n = text.len();
-    while i < n {
-        if CLASS[text[i] as usize] == 0 {
-            i += 1;
+    // Runs shorter than MIN_BASE64 are never wanted: look at the last byte
+    // of each window of that length first, and jump past the window when
+    // it ends outside a run (most text has a space or a dot every few
+    // bytes), so most bytes are never looked at. `i` is always at a byte
+    // that is not in a run or right after one.
+    while i + MIN_BASE64 <= n {
+        let j = i + MIN_BASE64 - 1;
+        if CLASS[text[j] as usize] == 0 {
+            i = j + 1;
+            continue;
+        }
+        if let Some(k) = text[i..j].iter().rposition(|&b| CLASS[b as usize] == 0) {
+            i += k + 1;
             continue;
         }
         let start = i;
-        let mut seen = 0u8;
-        let mut all_hex = HEX;
-        while i < n {
-            let c = CLASS[text[i] as usize];
-            if c == 0 {
-                break;
-            }
-            seen |= c;
-            all_hex &= c;
+        i = j + 1;
+        while i < n && CLASS[text[i] as usize] != 0 {
             i += 1;
         }
+        let (seen, all_hex) = text[start..i].iter().fold((0u8, HEX), |(s, h), &b| {
+            let c = CLASS[b as usize];
+            (s | c, h & c)
+        });
         let all_hex = all_hex != 0;
-        if i - start < MIN_BASE64 {
-            // too short for either; skip padding and go on
-            while i < n && text[i] == b'=' {
-                i += 1;
-            }
-            continue;
-        }
         let run_bytes = &text[start..i];
         let upper = run_bytes.iter().any(u8::is_ascii_uppercase);
         let lower = run_bytes.iter().any(u8::is_ascii_lowercase);
@@ -708,6 +708,22 @@ entropy = 3.0
         assert_eq!(kinds(&"ab".repeat(20)), vec![]);
         assert_eq!(kinds("NewApplicationServiceClientWithContext"), vec![]);
         assert_eq!(kinds("aGVsbG8gd29ybGQhIQ"), vec![Encoding::Base64]);
+        // the window skip finds runs of exactly the minimum anywhere
+        let run = "aGVsbG8gd29ybGQh";
+        assert_eq!(run.len(), MIN_BASE64);
+        for text in [
+            run.to_string(),
+            format!("x {run}"),
+            format!("{run}."),
+            format!("ab.cd-ef {run} gh.ij"),
+            format!("aaaaaaaaaaaaaaa.{run}"),
+            format!("{}:{run}", "a".repeat(30)),
+        ] {
+            let c = candidates(text.as_bytes());
+            assert_eq!(c.len(), 1, "{text}");
+            assert_eq!(&text[c[0].span.clone()], run, "{text}");
+        }
+        assert_eq!(kinds(&run[1..]), vec![]);
         assert_eq!(kinds("a%20b%20c%20d%20e"), vec![Encoding::Percent]);
         assert_eq!(kinds("100%"), vec![]);
     }

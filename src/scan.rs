@@ -439,20 +439,34 @@ impl Scanner {
     /// A fallback rule's finding (the generic secret-named-key rule) yields
     /// to any other finding on an overlapping span, whichever detector made
     /// it: a plaintext Secret value or a secret env var is reported once,
-    /// under the name that says what it is. A finding made in decoded text
-    /// yields the same way to one made on the plain text (a `kind: Secret`
-    /// `data:` value stays the plaintext-Secret check's). The order, most
-    /// telling first: plain, decoded, plain fallback, decoded fallback.
+    /// under the name that says what it is.
+    ///
+    /// A finding made in decoded text (`detect::decode`) yields to a plain
+    /// one on an overlapping span (a `kind: Secret` `data:` value stays the
+    /// plaintext-Secret check's). A plain fallback yields to a decoded
+    /// finding only when the encoded span covers it whole (a secret-named
+    /// key holding a base64 token is the token); a JWT whose payload
+    /// decodes to a key stays reported whole, so its frame stays masked
+    /// whole. A decoded fallback yields to every other secret finding.
     fn drop_shadowed_fallbacks(&self, findings: &mut Vec<Finding>) {
-        let rank = |f: &Finding| -> u8 {
-            let fallback = f.category == Category::Secret
-                && self.rules.get(&f.rule).is_some_and(|r| r.is_fallback());
-            2 * u8::from(fallback) + u8::from(f.decoded)
+        let is_fallback = |f: &Finding| {
+            f.category == Category::Secret
+                && self.rules.get(&f.rule).is_some_and(|r| r.is_fallback())
         };
-        for level in 1..=3 {
-            if findings.iter().any(|f| rank(f) == level) {
-                drop_overlapping(findings, |f| rank(f) == level, |f| rank(f) < level);
-            }
+        let plain = |f: &Finding| !f.decoded && !is_fallback(f);
+        let decoded = |f: &Finding| f.decoded && !is_fallback(f);
+        if findings.iter().any(|f| f.decoded) {
+            drop_overlapping(findings, decoded, plain, false);
+            drop_overlapping(findings, |f| !f.decoded && is_fallback(f), decoded, true);
+            drop_overlapping(
+                findings,
+                |f| f.decoded && is_fallback(f),
+                |f| !(f.decoded && is_fallback(f)),
+                false,
+            );
+        }
+        if findings.iter().any(is_fallback) {
+            drop_overlapping(findings, |f| !f.decoded && is_fallback(f), plain, false);
         }
     }
 
@@ -644,17 +658,20 @@ pub fn is_lfs_pointer(bytes: &[u8]) -> bool {
 /// Inline suppressions and redacted code frames, for all findings of one blob
 /// at once: a line may hold several secrets, and the frame of each must hide
 
-/// Drop the findings `yields` picks that overlap one `beats` picks.
+/// Drop the findings `yields` picks that overlap one `beats` picks (that
+/// one covers whole, if `covered`).
 ///
 /// Spans as ((line, column), (end line, end column)), an empty span taken
 /// as one character wide. A finding is shadowed when some other finding
-/// starts before it ends and ends after it starts: with the others sorted
+/// starts before it ends and ends after it starts (covered: starts at or
+/// before its start and ends at or after its end): with the others sorted
 /// by start and the running maximum of their ends, one binary search per
 /// finding (a file with 30,000 findings compared every pair).
 fn drop_overlapping(
     findings: &mut Vec<Finding>,
     yields: impl Fn(&Finding) -> bool,
     beats: impl Fn(&Finding) -> bool,
+    covered: bool,
 ) {
     type Pos = (usize, usize);
     let span = |l: &Location| -> (Pos, Pos) {
@@ -679,8 +696,13 @@ fn drop_overlapping(
             return true;
         }
         let (start, end) = span(&f.location);
-        let before = others.partition_point(|o| o.0 < end);
-        !(before > 0 && max_end[before - 1] > start)
+        if covered {
+            let before = others.partition_point(|o| o.0 <= start);
+            !(before > 0 && max_end[before - 1] >= end)
+        } else {
+            let before = others.partition_point(|o| o.0 < end);
+            !(before > 0 && max_end[before - 1] > start)
+        }
     });
 }
 

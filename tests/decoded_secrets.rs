@@ -272,3 +272,47 @@ fn an_encoded_token_in_history_is_found_too() {
     assert!(out.stdout.contains("base64-decoded"));
     assert_redacted(&out.stdout, &[&token]);
 }
+
+#[test]
+fn a_jwt_whose_payload_holds_a_token_stays_reported_whole() {
+    let token = github_token("decoded-jwt");
+    let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
+    let payload = URL_SAFE_NO_PAD.encode(format!(r#"{{"sub":"ci","gh":"{token}"}}"#));
+    let sig = URL_SAFE_NO_PAD.encode(expand("<<alnum:32>>", "decoded-jwt-sig").unwrap());
+    let jwt = format!("{header}.{payload}.{sig}");
+    let dir = repo(&[("cm.yaml", &configmap("SESSION", &jwt))]);
+    let (found, raw) = scan(dir.path(), &[]);
+    let rules: Vec<&str> = found.iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    assert!(rules.contains(&"jwt"), "{raw}");
+    assert!(
+        found
+            .iter()
+            .any(|f| f["message"].as_str().unwrap().contains("GitHub")
+                && f["message"].as_str().unwrap().contains("base64")),
+        "{raw}"
+    );
+    assert_redacted(&raw, &[&token, &payload, &sig]);
+}
+
+#[test]
+fn a_secret_named_key_holding_a_base64_token_is_reported_as_the_token() {
+    let token = github_token("decoded-named-key");
+    let enc = STANDARD.encode(&token);
+    let text = format!("config:\n  api_password: \"{enc}\"\n");
+    let dir = repo(&[("values.yaml", &text)]);
+    let (found, raw) = scan(dir.path(), &[]);
+    assert_eq!(found.len(), 1, "{raw}");
+    assert!(
+        found[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("(base64-decoded)")
+    );
+    // with decoding off, the generic rule still reports the value
+    let (off, raw) = scan(dir.path(), &["--decode-depth", "0"]);
+    assert_eq!(off.len(), 1, "{raw}");
+    assert!(
+        off[0]["rule"].as_str().unwrap().starts_with("generic-"),
+        "{raw}"
+    );
+}

@@ -655,9 +655,6 @@ pub fn is_lfs_pointer(bytes: &[u8]) -> bool {
     bytes.len() < 1024 && bytes.starts_with(b"version https://git-lfs.github.com/spec/")
 }
 
-/// Inline suppressions and redacted code frames, for all findings of one blob
-/// at once: a line may hold several secrets, and the frame of each must hide
-
 /// Drop the findings `yields` picks that overlap one `beats` picks (that
 /// one covers whole, if `covered`).
 ///
@@ -706,6 +703,8 @@ fn drop_overlapping(
     });
 }
 
+/// Inline suppressions and redacted code frames, for all findings of one blob
+/// at once: a line may hold several secrets, and the frame of each must hide
 /// all of them.
 pub fn prepare_findings(input: &Input<'_>, findings: &mut [Finding], show_secrets: bool) {
     prepare_findings_of(input, findings, show_secrets, false);

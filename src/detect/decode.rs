@@ -303,8 +303,7 @@ fn candidates(text: &[u8]) -> Vec<Candidate> {
             });
         }
     }
-    escaped_runs(text, b"%", Encoding::Percent, &mut out);
-    escaped_runs(text, b"\\u", Encoding::UnicodeEscape, &mut out);
+    escaped_runs(text, &mut out);
     out.sort_by_key(|c| c.span.start);
     out
 }
@@ -334,15 +333,24 @@ fn hex_of_text(run: &[u8]) -> bool {
 /// Runs holding at least one escape introduced by `intro` (`%` + 2 hex
 /// digits, `\u` + 4): the run is the escape's word, up to whitespace or a
 /// quote, so a percent-encoded URL or a JSON string value is decoded whole.
-fn escaped_runs(text: &[u8], intro: &[u8], encoding: Encoding, out: &mut Vec<Candidate>) {
-    let digits = if encoding == Encoding::Percent { 2 } else { 4 };
+///
+/// One `memchr2` pass finds both introducers.
+fn escaped_runs(text: &[u8], out: &mut Vec<Candidate>) {
     let stop = |c: u8| c.is_ascii_whitespace() || matches!(c, b'"' | b'\'' | b'<' | b'>' | b'`');
-    let mut done = 0;
-    for at in memchr::memmem::find_iter(text, intro) {
-        if at < done {
+    // where the last run of each kind ended
+    let mut done = [0usize; 2];
+    for at in memchr::memchr2_iter(b'%', b'\\', text) {
+        let (encoding, skip, digits, k) = if text[at] == b'%' {
+            (Encoding::Percent, 1, 2, 0)
+        } else if text.get(at + 1) == Some(&b'u') {
+            (Encoding::UnicodeEscape, 2, 4, 1)
+        } else {
+            continue;
+        };
+        if at < done[k] {
             continue;
         }
-        let hex = &text[(at + intro.len()).min(text.len())..];
+        let hex = &text[(at + skip).min(text.len())..];
         if hex.len() < digits || !hex[..digits].iter().all(u8::is_ascii_hexdigit) {
             continue;
         }
@@ -356,7 +364,7 @@ fn escaped_runs(text: &[u8], intro: &[u8], encoding: Encoding, out: &mut Vec<Can
         while end < hi && !stop(text[end]) {
             end += 1;
         }
-        done = end;
+        done[k] = end;
         if end - start >= MIN_ESCAPED {
             out.push(Candidate {
                 span: start..end,

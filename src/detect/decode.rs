@@ -237,15 +237,7 @@ fn candidates(text: &[u8]) -> Vec<Candidate> {
     // it ends outside a run (most text has a space or a dot every few
     // bytes), so most bytes are never looked at. `i` is always at a byte
     // that is not in a run or right after one.
-    let mut next_skip = 0;
     while i + MIN_BASE64 <= n {
-        if i >= next_skip {
-            i = skip_to_runs(text, i);
-            next_skip = i + 64;
-            if i + MIN_BASE64 > n {
-                break;
-            }
-        }
         let j = i + MIN_BASE64 - 1;
         if CLASS[text[j] as usize] == 0 {
             i = j + 1;
@@ -314,46 +306,6 @@ fn candidates(text: &[u8]) -> Vec<Candidate> {
     escaped_runs(text, &mut out);
     out.sort_by_key(|c| c.span.start);
     out
-}
-
-/// Whether `b` may be part of a base64 or hex run (as `CLASS`, but by
-/// comparisons the compiler can vectorise).
-#[inline(always)]
-fn in_run(b: u8) -> bool {
-    (b | 0x20).wrapping_sub(b'a') < 26
-        || b.wrapping_sub(b'0') < 10
-        || b == b'+'
-        || b == b'/'
-        || b == b'-'
-        || b == b'_'
-}
-
-/// The first position at or after `from` where a run of MIN_BASE64 (16)
-/// run bytes may start, found 64 bytes at a time with a bit mask (no
-/// branch per byte): most text has no such run in a 64-byte chunk. The
-/// position returned is a run's start or a chunk's, so the byte before it
-/// is never in a run the caller has not seen.
-fn skip_to_runs(text: &[u8], from: usize) -> usize {
-    const _: () = assert!(MIN_BASE64 == 16);
-    let mut o = from;
-    let mut carry = 0usize;
-    while o + 64 <= text.len() {
-        let chunk = &text[o..o + 64];
-        let mut m = 0u64;
-        for (k, &b) in chunk.iter().enumerate() {
-            m |= u64::from(in_run(b)) << k;
-        }
-        let mut r = m & (m >> 1);
-        r &= r >> 2;
-        r &= r >> 4;
-        r &= r >> 8;
-        if carry + m.trailing_ones() as usize >= MIN_BASE64 || r != 0 {
-            return o - carry;
-        }
-        carry = m.leading_ones() as usize;
-        o += 64;
-    }
-    o - carry
 }
 
 /// Whether the first groups of a base64 run can encode text: the first
@@ -782,25 +734,6 @@ entropy = 3.0
         assert_eq!(kinds(&run[1..]), vec![]);
         assert_eq!(kinds("a%20b%20c%20d%20e"), vec![Encoding::Percent]);
         assert_eq!(kinds("100%"), vec![]);
-    }
-
-    #[test]
-    fn the_chunk_skip_agrees_with_the_byte_classes() {
-        for b in 0..=255u8 {
-            assert_eq!(in_run(b), CLASS[b as usize] != 0, "{b}");
-        }
-        // a run across a chunk boundary, at the end, and none
-        let mut text = "a b ".repeat(15).into_bytes(); // 60 bytes
-        text.extend_from_slice(b"aGVsbG8gd29ybGQhIQ");
-        assert_eq!(skip_to_runs(&text, 0), 60);
-        let c = candidates(&text);
-        assert_eq!(c.len(), 1);
-        assert_eq!(c[0].span, 60..text.len());
-        let none = "a b ".repeat(64);
-        assert!(candidates(none.as_bytes()).is_empty());
-        let mut late = "x, ".repeat(100).into_bytes();
-        late.extend_from_slice(b" aGVsbG8gd29ybGQhIQ== ");
-        assert_eq!(candidates(&late).len(), 1);
     }
 
     #[test]

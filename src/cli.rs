@@ -159,6 +159,12 @@ pub struct ScanArgs {
     #[arg(long)]
     pub show_secrets: bool,
 
+    /// Layers of encoding (base64, base64url, hex, percent, `\u` escapes)
+    /// undone to look for encoded secrets; 0 turns decoding off
+    /// [default: config's `[secrets] decode-depth`, else 2; at most 4].
+    #[arg(long, value_name = "N")]
+    pub decode_depth: Option<u8>,
+
     /// Worker threads, at most 1024 (default 0: one per core).
     #[arg(long, default_value_t = 0, value_parser = parse_threads, value_name = "N")]
     pub threads: usize,

@@ -13,6 +13,9 @@
 //! disable = ["generic-secret-assignment"]
 //! severity = { "jwt" = "low" }
 //!
+//! [secrets]
+//! decode-depth = 2                   # layers of base64/hex/… undone (0: off)
+//!
 //! [limits]
 //! large-files = ["charts/*.tgz"]     # blobs over the size limit that may pass unscanned
 //! archive-depth = 2                  # archive layers opened (0: none)
@@ -52,6 +55,8 @@ pub struct Config {
     pub policy: PolicyConfig,
     #[serde(default)]
     pub limits: LimitsConfig,
+    #[serde(default)]
+    pub secrets: SecretsConfig,
     /// Where the config was read from, for messages (`None`: defaults).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -106,6 +111,31 @@ pub struct LimitsConfig {
     pub archive_max_members: Option<usize>,
 }
 
+/// Settings of the secrets engine.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SecretsConfig {
+    /// How many layers of encoding (base64, base64url, hex, percent, `\u`
+    /// escapes) are undone to look for secrets; 0 turns decoding off
+    /// (default: `detect::decode::DEFAULT_DEPTH`).
+    #[serde(default)]
+    pub decode_depth: Option<u8>,
+}
+
+impl SecretsConfig {
+    /// The depth in effect; an error past `detect::decode::MAX_DEPTH`.
+    pub fn depth(&self) -> Result<u8, String> {
+        use crate::detect::decode::{DEFAULT_DEPTH, MAX_DEPTH};
+        match self.decode_depth {
+            None => Ok(DEFAULT_DEPTH),
+            Some(d) if d <= MAX_DEPTH => Ok(d),
+            Some(d) => Err(format!(
+                "[secrets] decode-depth = {d}: at most {MAX_DEPTH} (0 turns decoding off)"
+            )),
+        }
+    }
+}
+
 /// Settings of the `policy` checks.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -141,6 +171,15 @@ impl Config {
         let mut config =
             Config::parse(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
         config.source = Some(path);
+        config.secrets.depth().map_err(|e| {
+            Error::Config(format!(
+                "{}: {e}",
+                config
+                    .source
+                    .as_ref()
+                    .map_or(String::new(), |p| p.display().to_string())
+            ))
+        })?;
         Ok(config)
     }
 
@@ -181,6 +220,8 @@ trusted-registries = ["ghcr.io/acme/"]
 large-files = ["charts/*.tgz"]
 archive-depth = 1
 archive-max-ratio = 50
+[secrets]
+decode-depth = 1
 [[rule]]
 id = "acme"
 name = "Acme token"
@@ -197,6 +238,11 @@ regex = '(acme_[a-z]{8})'
         assert_eq!(c.limits.archive_max_ratio, Some(50));
         assert_eq!(c.limits.archive_max_bytes, None);
         assert!(Config::parse("[limits]\nlarge-file = []\n").is_err());
+        assert_eq!(c.secrets.depth(), Ok(1));
+        assert_eq!(Config::default().secrets.depth(), Ok(2));
+        let deep = Config::parse("[secrets]\ndecode-depth = 9\n").unwrap();
+        assert!(deep.secrets.depth().is_err());
+        assert!(Config::parse("[secrets]\ndecode-depth = -1\n").is_err());
     }
 
     #[test]

@@ -304,6 +304,9 @@ pub struct Finding {
     /// `--show-secrets`; filled in by the scan pipeline, not by detectors.
     pub snippet: Option<Snippet>,
     pub suppressed: Option<Suppression>,
+    /// Found in decoded text (base64, hex, …, see `detect::decode`): it
+    /// yields to a finding on the plain text over the same span.
+    pub decoded: bool,
 }
 
 impl Finding {
@@ -325,6 +328,7 @@ impl Finding {
             identity: None,
             snippet: None,
             suppressed: None,
+            decoded: false,
         }
     }
 

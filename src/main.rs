@@ -73,7 +73,11 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
     } else {
         args.path.as_path()
     };
-    let config = Config::discover(args.config.as_deref(), config_root)?;
+    let mut config = Config::discover(args.config.as_deref(), config_root)?;
+    if let Some(depth) = args.decode_depth {
+        config.secrets.decode_depth = Some(depth);
+        config.secrets.depth().map_err(Error::Usage)?;
+    }
     let mut categories = args.category.clone();
     for o in &args.only {
         categories.extend(o.categories());

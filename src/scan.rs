@@ -657,54 +657,34 @@ impl Scanner {
     /// to any other finding on an overlapping span, whichever detector made
     /// it: a plaintext Secret value or a secret env var is reported once,
     /// under the name that says what it is.
+    ///
+    /// A finding made in decoded text (`detect::decode`) yields to a plain
+    /// one on an overlapping span (a `kind: Secret` `data:` value stays the
+    /// plaintext-Secret check's). A plain fallback yields to a decoded
+    /// finding only when the encoded span covers it whole (a secret-named
+    /// key holding a base64 token is the token); a JWT whose payload
+    /// decodes to a key stays reported whole, so its frame stays masked
+    /// whole. A decoded fallback yields to every other secret finding.
     fn drop_shadowed_fallbacks(&self, findings: &mut Vec<Finding>) {
         let is_fallback = |f: &Finding| {
             f.category == Category::Secret
                 && self.rules.get(&f.rule).is_some_and(|r| r.is_fallback())
         };
-        if !findings.iter().any(is_fallback) {
-            return;
+        let plain = |f: &Finding| !f.decoded && !is_fallback(f);
+        let decoded = |f: &Finding| f.decoded && !is_fallback(f);
+        if findings.iter().any(|f| f.decoded) {
+            drop_overlapping(findings, decoded, plain, false);
+            drop_overlapping(findings, |f| !f.decoded && is_fallback(f), decoded, true);
+            drop_overlapping(
+                findings,
+                |f| f.decoded && is_fallback(f),
+                |f| !(f.decoded && is_fallback(f)),
+                false,
+            );
         }
-        // Spans as ((line, column), (end line, end column)), an empty span
-        // taken as one character wide. A fallback is shadowed when some
-        // other finding starts before it ends and ends after it starts:
-        // with the others sorted by start and the running maximum of their
-        // ends, one binary search per fallback (a file with 30,000 findings
-        // compared every pair).
-        type Pos = (usize, usize);
-        let span = |l: &Location| -> (Pos, Pos) {
-            (
-                (l.line, l.column),
-                (l.end_line, l.end_column.max(l.column + 1)),
-            )
-        };
-        let mut others: Vec<(Pos, Pos)> = findings
-            .iter()
-            .filter(|f| !is_fallback(f))
-            .map(|f| span(&f.location))
-            .collect();
-        others.sort_unstable();
-        let mut max_end: Vec<Pos> = Vec::with_capacity(others.len());
-        for &(_, e) in &others {
-            let m = max_end.last().map_or(e, |&m: &Pos| m.max(e));
-            max_end.push(m);
+        if findings.iter().any(is_fallback) {
+            drop_overlapping(findings, |f| !f.decoded && is_fallback(f), plain, false);
         }
-        let keep: Vec<bool> = findings
-            .iter()
-            .map(|f| {
-                if !is_fallback(f) {
-                    return true;
-                }
-                let (start, end) = span(&f.location);
-                let before = others.partition_point(|o| o.0 < end);
-                !(before > 0 && max_end[before - 1] > start)
-            })
-            .collect();
-        let mut i = 0;
-        findings.retain(|_| {
-            i += 1;
-            keep[i - 1]
-        });
     }
 
     pub fn repo_checks(&self) -> &[Box<dyn RepoCheck>] {
@@ -890,6 +870,54 @@ fn utf16_without_bom(bytes: &[u8]) -> Option<bool> {
 
 pub fn is_lfs_pointer(bytes: &[u8]) -> bool {
     bytes.len() < 1024 && bytes.starts_with(b"version https://git-lfs.github.com/spec/")
+}
+
+/// Drop the findings `yields` picks that overlap one `beats` picks (that
+/// one covers whole, if `covered`).
+///
+/// Spans as ((line, column), (end line, end column)), an empty span taken
+/// as one character wide. A finding is shadowed when some other finding
+/// starts before it ends and ends after it starts (covered: starts at or
+/// before its start and ends at or after its end): with the others sorted
+/// by start and the running maximum of their ends, one binary search per
+/// finding (a file with 30,000 findings compared every pair).
+fn drop_overlapping(
+    findings: &mut Vec<Finding>,
+    yields: impl Fn(&Finding) -> bool,
+    beats: impl Fn(&Finding) -> bool,
+    covered: bool,
+) {
+    type Pos = (usize, usize);
+    let span = |l: &Location| -> (Pos, Pos) {
+        (
+            (l.line, l.column),
+            (l.end_line, l.end_column.max(l.column + 1)),
+        )
+    };
+    let mut others: Vec<(Pos, Pos)> = findings
+        .iter()
+        .filter(|f| beats(f))
+        .map(|f| span(&f.location))
+        .collect();
+    others.sort_unstable();
+    let mut max_end: Vec<Pos> = Vec::with_capacity(others.len());
+    for &(_, e) in &others {
+        let m = max_end.last().map_or(e, |&m: &Pos| m.max(e));
+        max_end.push(m);
+    }
+    findings.retain(|f| {
+        if !yields(f) {
+            return true;
+        }
+        let (start, end) = span(&f.location);
+        if covered {
+            let before = others.partition_point(|o| o.0 <= start);
+            !(before > 0 && max_end[before - 1] >= end)
+        } else {
+            let before = others.partition_point(|o| o.0 < end);
+            !(before > 0 && max_end[before - 1] > start)
+        }
+    });
 }
 
 /// Inline suppressions and redacted code frames, for all findings of one blob

@@ -5,6 +5,7 @@
 //! strings and lets every source (working tree, history, ranges, staged,
 //! pushed) reuse all of them.
 
+pub mod decode;
 pub mod doc_memo;
 pub mod encryption;
 pub mod k8s;
@@ -555,7 +556,7 @@ pub enum Fact {
 
 /// Every detector, configured: the secret rules first, then each family.
 pub fn all(config: &crate::config::Config) -> Vec<Box<dyn Detector>> {
-    let mut v: Vec<Box<dyn Detector>> = vec![Box::new(secrets::SecretRules)];
+    let mut v: Vec<Box<dyn Detector>> = vec![Box::new(secrets::SecretRules::new(config))];
     v.extend(k8s::detectors(config));
     v.extend(encryption::detectors(config));
     v.extend(policy::detectors(config));

@@ -257,8 +257,25 @@ fn merge(spans: &[Range<usize>]) -> Vec<Range<usize>> {
     out
 }
 
-/// The `secret` category: every rule of the rule set over the raw bytes.
-pub struct SecretRules;
+/// The `secret` category: every rule of the rule set over the raw bytes,
+/// then over the decoded encoded runs (see [`super::decode`]).
+pub struct SecretRules {
+    /// Layers of encoding undone (0: none).
+    decode_depth: u8,
+}
+
+impl SecretRules {
+    /// The engine as `config` sets it (`[secrets] decode-depth`; a depth
+    /// out of range was refused when the config was read).
+    pub fn new(config: &crate::config::Config) -> SecretRules {
+        SecretRules {
+            decode_depth: config
+                .secrets
+                .depth()
+                .unwrap_or(super::decode::DEFAULT_DEPTH),
+        }
+    }
+}
 
 impl Detector for SecretRules {
     fn name(&self) -> &'static str {
@@ -283,6 +300,25 @@ impl Detector for SecretRules {
                 input.location(m.secret.start, m.secret.end),
             )
             .with_secret(secret);
+            out.findings.push(finding);
+        }
+        let found = super::decode::find_encoded_secrets(
+            cx.rules,
+            Some(input.path),
+            input.bytes,
+            self.decode_depth,
+        );
+        for m in found {
+            let rule = &cx.rules.rules[m.rule];
+            let mut finding = Finding::new(
+                rule.spec.id.clone(),
+                Category::Secret,
+                rule.severity_for(m.line.as_bytes()),
+                format!("{} {}", rule.spec.name, super::decode::describe(&m.chain)),
+                input.location(m.span.start, m.span.end),
+            )
+            .with_secret(m.secret);
+            finding.decoded = true;
             out.findings.push(finding);
         }
     }

@@ -86,28 +86,6 @@ fn scan_every_format(dir: &Path, args: &[&str], token: &str) -> serde_json::Valu
     json
 }
 
-/// `git args…` with the given identity; returns (success, stdout+stderr).
-fn git_as(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
-    let mut c = Command::new("git");
-    c.args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "Test Author")
-        .env("GIT_AUTHOR_EMAIL", "author@example.invalid")
-        .env("GIT_COMMITTER_NAME", "Test Author")
-        .env("GIT_COMMITTER_EMAIL", "author@example.invalid")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .env_remove("GL_ID")
-        .env_remove("GIT_DIR");
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    let o = c.output().expect("run git");
-    let mut text = String::from_utf8_lossy(&o.stdout).into_owned();
-    text.push_str(&String::from_utf8_lossy(&o.stderr));
-    (o.status.success(), text)
-}
-
 /// A bare server with the pre-receive hook and a clone of it.
 struct Server {
     _dir: TempDir,
@@ -118,32 +96,8 @@ struct Server {
 impl Server {
     fn new(hook_args: &str) -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let server = dir.path().join("server.git");
-        let client = dir.path().join("client");
-        git(dir.path(), &["init", "--quiet", "--bare", "server.git"]);
-        git(dir.path(), &["init", "--quiet", "-b", "main", "client"]);
-        git(
-            &client,
-            &["remote", "add", "origin", server.to_str().unwrap()],
-        );
-        write_tree(&client, &[("README.md", "# fleet\n")]);
-        git(&client, &["add", "-A"]);
-        git(&client, &["commit", "--quiet", "-m", "initial"]);
-        git(&client, &["push", "--quiet", "origin", "main"]);
-        let hook = server.join("hooks/pre-receive");
-        std::fs::write(
-            &hook,
-            format!(
-                "#!/bin/sh\nexec '{}' hook pre-receive {hook_args}\n",
-                bin().display()
-            ),
-        )
-        .unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
-        }
+        let (server, client) = common::server_and_client(dir.path());
+        common::install_pre_receive(&server, hook_args);
         Server {
             _dir: dir,
             server,
@@ -154,14 +108,14 @@ impl Server {
     fn commit(&self, files: &[(&str, &str)], env: &[(&str, &str)]) {
         write_tree(&self.client, files);
         git(&self.client, &["add", "-A"]);
-        let (ok, out) = git_as(&self.client, &["commit", "--quiet", "-m", "change"], env);
+        let (ok, out) = common::git_try(&self.client, &["commit", "--quiet", "-m", "change"], env);
         assert!(ok, "{out}");
     }
 
     fn push(&self, args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
         let mut a = vec!["push", "origin"];
         a.extend_from_slice(args);
-        git_as(&self.client, &a, env)
+        common::git_try(&self.client, &a, env)
     }
 }
 
@@ -364,7 +318,7 @@ fn token_in_commit_author_or_committer_is_found_and_redacted() {
         )],
     );
     git(dir.path(), &["add", "-A"]);
-    let (ok, out) = git_as(dir.path(), &["commit", "--quiet", "-m", "add app"], &env);
+    let (ok, out) = common::git_try(dir.path(), &["commit", "--quiet", "-m", "add app"], &env);
     assert!(ok, "{out}");
     for args in [
         vec!["--history", "."],

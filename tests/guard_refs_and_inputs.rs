@@ -16,27 +16,6 @@ fn env_file(token: &str) -> String {
     format!("GITHUB_TOKEN={token}\n")
 }
 
-/// `git args…` with the fixed test identity; returns (success, stdout+stderr).
-fn git_try(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
-    let mut c = Command::new("git");
-    c.args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "Test Author")
-        .env("GIT_AUTHOR_EMAIL", "author@example.invalid")
-        .env("GIT_COMMITTER_NAME", "Test Author")
-        .env("GIT_COMMITTER_EMAIL", "author@example.invalid")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .env_remove("GIT_DIR");
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    let o = c.output().expect("run git");
-    let mut text = String::from_utf8_lossy(&o.stdout).into_owned();
-    text.push_str(&String::from_utf8_lossy(&o.stderr));
-    (o.status.success(), text)
-}
-
 /// A work repository with one clean commit on `main`.
 fn work_repo() -> TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -62,7 +41,7 @@ fn tree(repo: &Path, files: &[(&str, &str)]) -> String {
     let env = [("GIT_INDEX_FILE", index.to_str().unwrap())];
     for (path, contents) in files {
         let id = blob(repo, contents);
-        let (ok, out) = git_try(
+        let (ok, out) = common::git_try(
             repo,
             &[
                 "update-index",
@@ -74,7 +53,7 @@ fn tree(repo: &Path, files: &[(&str, &str)]) -> String {
         );
         assert!(ok, "{out}");
     }
-    let (ok, out) = git_try(repo, &["write-tree"], &env);
+    let (ok, out) = common::git_try(repo, &["write-tree"], &env);
     assert!(ok, "{out}");
     std::fs::remove_file(&index).unwrap();
     out.trim().to_string()
@@ -197,27 +176,9 @@ struct Server {
 impl Server {
     fn new(hook: bool) -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let server = dir.path().join("server.git");
-        let client = dir.path().join("client");
-        git(dir.path(), &["init", "--quiet", "--bare", "server.git"]);
-        git(dir.path(), &["init", "--quiet", "-b", "main", "client"]);
-        git(
-            &client,
-            &["remote", "add", "origin", server.to_str().unwrap()],
-        );
-        write_tree(&client, &[("README.md", "# fleet\n")]);
-        git(&client, &["add", "-A"]);
-        git(&client, &["commit", "--quiet", "-m", "initial"]);
-        git(&client, &["push", "--quiet", "origin", "main"]);
+        let (server, client) = common::server_and_client(dir.path());
         if hook {
-            let path = server.join("hooks/pre-receive");
-            std::fs::write(
-                &path,
-                format!("#!/bin/sh\nexec '{}' hook pre-receive\n", bin().display()),
-            )
-            .unwrap();
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+            common::install_pre_receive(&server, "");
         }
         Server {
             _dir: dir,
@@ -229,11 +190,11 @@ impl Server {
     fn push(&self, args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
         let mut a = vec!["push", "origin"];
         a.extend_from_slice(args);
-        git_try(&self.client, &a, env)
+        common::git_try(&self.client, &a, env)
     }
 
     fn has_ref(&self, name: &str) -> bool {
-        git_try(
+        common::git_try(
             &self.server,
             &["rev-parse", "--verify", "--quiet", name],
             &[],

@@ -12,25 +12,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use tempfile::TempDir;
 
-/// `git args…` with the test identity; (success, stdout+stderr).
-fn git_try(dir: &Path, args: &[&str]) -> (bool, String) {
-    let o = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "Test Author")
-        .env("GIT_AUTHOR_EMAIL", "author@example.invalid")
-        .env("GIT_COMMITTER_NAME", "Test Author")
-        .env("GIT_COMMITTER_EMAIL", "author@example.invalid")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .env_remove("GIT_DIR")
-        .output()
-        .expect("run git");
-    let mut text = String::from_utf8_lossy(&o.stdout).into_owned();
-    text.push_str(&String::from_utf8_lossy(&o.stderr));
-    (o.status.success(), text)
-}
-
 /// A bare server with the pre-receive hook (ARGS) and a clone with one commit.
 struct Server {
     _dir: TempDir,
@@ -41,32 +22,8 @@ struct Server {
 impl Server {
     fn new(hook_args: &str) -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let server = dir.path().join("server.git");
-        let client = dir.path().join("client");
-        git(dir.path(), &["init", "--quiet", "--bare", "server.git"]);
-        git(dir.path(), &["init", "--quiet", "-b", "main", "client"]);
-        git(
-            &client,
-            &["remote", "add", "origin", server.to_str().unwrap()],
-        );
-        write_tree(&client, &[("README.md", "# fleet\n")]);
-        git(&client, &["add", "-A"]);
-        git(&client, &["commit", "--quiet", "-m", "initial"]);
-        git(&client, &["push", "--quiet", "origin", "main"]);
-        let hook = server.join("hooks/pre-receive");
-        std::fs::write(
-            &hook,
-            format!(
-                "#!/bin/sh\nexec '{}' hook pre-receive {hook_args}\n",
-                bin().display()
-            ),
-        )
-        .unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
-        }
+        let (server, client) = common::server_and_client(dir.path());
+        common::install_pre_receive(&server, hook_args);
         Server {
             _dir: dir,
             server,
@@ -83,7 +40,7 @@ impl Server {
         }
         git(&self.client, &["add", "-A"]);
         git(&self.client, &["commit", "--quiet", "-m", "change"]);
-        git_try(&self.client, &["push", "origin", "main"])
+        common::git_try(&self.client, &["push", "origin", "main"], &[])
     }
 
     fn main_is(&self, client_rev: &str) -> bool {

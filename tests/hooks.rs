@@ -10,28 +10,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use tempfile::TempDir;
 
-/// `git args…` with the fixed test identity; returns (success, stdout+stderr).
-fn git_try(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
-    let mut c = Command::new("git");
-    c.args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "Test Author")
-        .env("GIT_AUTHOR_EMAIL", "author@example.invalid")
-        .env("GIT_COMMITTER_NAME", "Test Author")
-        .env("GIT_COMMITTER_EMAIL", "author@example.invalid")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .env_remove("GL_ID")
-        .env_remove("GIT_DIR");
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    let o = c.output().expect("run git");
-    let mut text = String::from_utf8_lossy(&o.stdout).into_owned();
-    text.push_str(&String::from_utf8_lossy(&o.stderr));
-    (o.status.success(), text)
-}
-
 /// A bare server repository and a clone of it.
 struct Setup {
     _dir: TempDir,
@@ -43,18 +21,7 @@ impl Setup {
     /// An empty server with one commit on `main` (pushed before any hook).
     fn new() -> Setup {
         let dir = tempfile::tempdir().unwrap();
-        let server = dir.path().join("server.git");
-        let client = dir.path().join("client");
-        git(dir.path(), &["init", "--quiet", "--bare", "server.git"]);
-        git(dir.path(), &["init", "--quiet", "-b", "main", "client"]);
-        git(
-            &client,
-            &["remote", "add", "origin", server.to_str().unwrap()],
-        );
-        write_tree(&client, &[("README.md", "# fleet\n")]);
-        git(&client, &["add", "-A"]);
-        git(&client, &["commit", "--quiet", "-m", "initial"]);
-        git(&client, &["push", "--quiet", "origin", "main"]);
+        let (server, client) = common::server_and_client(dir.path());
         Setup {
             _dir: dir,
             server,
@@ -94,11 +61,11 @@ impl Setup {
     fn push_env(&self, args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
         let mut a = vec!["push", "origin"];
         a.extend_from_slice(args);
-        git_try(&self.client, &a, env)
+        common::git_try(&self.client, &a, env)
     }
 
     fn server_has_ref(&self, name: &str) -> bool {
-        git_try(
+        common::git_try(
             &self.server,
             &["rev-parse", "--verify", "--quiet", name],
             &[],
@@ -107,7 +74,7 @@ impl Setup {
     }
 
     fn server_has_object(&self, oid: &str) -> bool {
-        git_try(&self.server, &["cat-file", "-e", oid], &[]).0
+        common::git_try(&self.server, &["cat-file", "-e", oid], &[]).0
     }
 }
 
@@ -543,7 +510,7 @@ fn the_installed_pre_commit_hook_stops_a_real_commit() {
         bin().parent().unwrap().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let (ok, out) = git_try(dir.path(), &["commit", "-m", "add env"], &[("PATH", &path)]);
+    let (ok, out) = common::git_try(dir.path(), &["commit", "-m", "add env"], &[("PATH", &path)]);
     assert!(!ok, "the hook must stop the commit:\n{out}");
     assert!(out.contains("deploy/app.env:1:"), "{out}");
     assert_redacted(&out, &[&token]);
@@ -554,7 +521,7 @@ fn the_installed_pre_commit_hook_stops_a_real_commit() {
     std::fs::remove_file(dir.path().join("deploy/app.env")).unwrap();
     let token2 = github_token("precommit-all");
     std::fs::write(dir.path().join("README.md"), env_file(&token2)).unwrap();
-    let (ok, out) = git_try(
+    let (ok, out) = common::git_try(
         dir.path(),
         &["commit", "-a", "-m", "readme"],
         &[("PATH", &path)],
@@ -567,7 +534,7 @@ fn the_installed_pre_commit_hook_stops_a_real_commit() {
 
     // A clean commit goes through.
     std::fs::write(dir.path().join("README.md"), "# repo, clean\n").unwrap();
-    let (ok, out) = git_try(
+    let (ok, out) = common::git_try(
         dir.path(),
         &["commit", "-a", "-m", "clean"],
         &[("PATH", &path)],
@@ -741,7 +708,7 @@ fn the_installed_pre_push_hook_judges_only_what_the_remote_lacks() {
     let push = |args: &[&str]| {
         let mut a = vec!["push", "origin"];
         a.extend_from_slice(args);
-        git_try(&s.client, &a, &[("PATH", &path)])
+        common::git_try(&s.client, &a, &[("PATH", &path)])
     };
     // A secret already on the remote (pushed past the hook) is not judged again.
     let old = github_token("pre-push-old");

@@ -145,3 +145,64 @@ pub fn field_of_findings<'a>(v: &'a serde_json::Value, field: &str) -> Vec<&'a s
         .map(|f| f[field].as_str().expect("string field"))
         .collect()
 }
+
+/// `git args…` with the fixed test identity and extra `env`, never failing
+/// the test itself: (success, stdout+stderr). Pushes into a repository with
+/// a hook use it to read the hook's verdict.
+pub fn git_try(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
+    let mut c = Command::new("git");
+    c.args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Test Author")
+        .env("GIT_AUTHOR_EMAIL", "author@example.invalid")
+        .env("GIT_COMMITTER_NAME", "Test Author")
+        .env("GIT_COMMITTER_EMAIL", "author@example.invalid")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .env_remove("GL_ID")
+        .env_remove("GIT_DIR");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let o = c.output().expect("run git");
+    let mut text = String::from_utf8_lossy(&o.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&o.stderr));
+    (o.status.success(), text)
+}
+
+/// Under `root`: a bare `server.git` and a `client` clone of it whose first
+/// commit (`README.md` on `main`) is already pushed, before any hook.
+/// Returns (server, client).
+pub fn server_and_client(root: &Path) -> (PathBuf, PathBuf) {
+    let server = root.join("server.git");
+    let client = root.join("client");
+    git(root, &["init", "--quiet", "--bare", "server.git"]);
+    git(root, &["init", "--quiet", "-b", "main", "client"]);
+    git(
+        &client,
+        &["remote", "add", "origin", server.to_str().unwrap()],
+    );
+    write_tree(&client, &[("README.md", "# fleet\n")]);
+    git(&client, &["add", "-A"]);
+    git(&client, &["commit", "--quiet", "-m", "initial"]);
+    git(&client, &["push", "--quiet", "origin", "main"]);
+    (server, client)
+}
+
+/// Install `gitops-guard hook pre-receive ARGS` as `server`'s hook.
+pub fn install_pre_receive(server: &Path, args: &str) {
+    let hook = server.join("hooks/pre-receive");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\nexec '{}' hook pre-receive {args}\n",
+            bin().display()
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}

@@ -59,6 +59,16 @@ impl Masker {
         Masker { secrets, ac }
     }
 
+    /// A masker for every secret the given findings hold: what the per-blob
+    /// and the whole-scan passes both hide.
+    pub fn for_findings(findings: &[Finding]) -> Masker {
+        Masker::new(
+            findings
+                .iter()
+                .filter_map(|f| f.secret.as_ref().map(|s| s.expose())),
+        )
+    }
+
     pub fn is_empty(&self) -> bool {
         self.ac.is_none()
     }
@@ -106,12 +116,7 @@ pub fn scrub_findings(findings: &mut [Finding]) {
             mask_token_keys(s);
         }
     }
-    let masker = Masker::new(
-        findings
-            .iter()
-            .filter_map(|f| f.secret.as_ref().map(|s| s.expose()))
-            .collect::<Vec<_>>(),
-    );
+    let masker = Masker::for_findings(findings);
     if masker.is_empty() {
         return;
     }
@@ -207,12 +212,7 @@ pub fn mask_token_keys(snippet: &mut crate::finding::Snippet) {
 /// found anywhere. A token in an author name is found by the identity scan
 /// of its commit and then hidden in the provenance of every finding.
 pub fn scrub_report(findings: &mut [Finding], errors: &mut [crate::scan::ScanError]) {
-    let masker = Masker::new(
-        findings
-            .iter()
-            .filter_map(|f| f.secret.as_ref().map(|s| s.expose()))
-            .collect::<Vec<_>>(),
-    );
+    let masker = Masker::for_findings(findings);
     if masker.is_empty() {
         return;
     }

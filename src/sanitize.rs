@@ -59,6 +59,16 @@ impl Masker {
         Masker { secrets, ac }
     }
 
+    /// A masker for every secret the given findings hold: what the per-blob
+    /// and the whole-scan passes both hide.
+    pub fn for_findings(findings: &[Finding]) -> Masker {
+        Masker::new(
+            findings
+                .iter()
+                .filter_map(|f| f.secret.as_ref().map(|s| s.expose())),
+        )
+    }
+
     pub fn is_empty(&self) -> bool {
         self.ac.is_none()
     }
@@ -106,12 +116,7 @@ pub fn scrub_findings(findings: &mut [Finding]) {
             mask_token_keys(s);
         }
     }
-    let masker = Masker::new(
-        findings
-            .iter()
-            .filter_map(|f| f.secret.as_ref().map(|s| s.expose()))
-            .collect::<Vec<_>>(),
-    );
+    let masker = Masker::for_findings(findings);
     if masker.is_empty() {
         return;
     }
@@ -129,7 +134,7 @@ pub fn scrub_findings(findings: &mut [Finding]) {
 /// it masked (see `KeyPath`'s display). The caret moves with the text.
 pub fn mask_token_keys(snippet: &mut crate::finding::Snippet) {
     let chars: Vec<char> = snippet.text.chars().collect();
-    let is_word = |c: char| c.is_ascii_alphanumeric() || "_-+/=.~".contains(c);
+    let is_word = is_token_char;
     let mut ranges: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
     while i < chars.len() {
@@ -207,12 +212,7 @@ pub fn mask_token_keys(snippet: &mut crate::finding::Snippet) {
 /// found anywhere. A token in an author name is found by the identity scan
 /// of its commit and then hidden in the provenance of every finding.
 pub fn scrub_report(findings: &mut [Finding], errors: &mut [crate::scan::ScanError]) {
-    let masker = Masker::new(
-        findings
-            .iter()
-            .filter_map(|f| f.secret.as_ref().map(|s| s.expose()))
-            .collect::<Vec<_>>(),
-    );
+    let masker = Masker::for_findings(findings);
     if masker.is_empty() {
         return;
     }
@@ -229,6 +229,12 @@ pub fn scrub_report(findings: &mut [Finding], errors: &mut [crate::scan::ScanErr
     }
 }
 
+/// The characters a credential is made of: where a token word starts and
+/// ends in a frame or free text, and what [`looks_like_token`] accepts.
+fn is_token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_-+/=.~".contains(c)
+}
+
 /// Whether `s` has the shape of a credential: long, made only of the
 /// characters tokens use, with letters and digits mixed and high entropy.
 /// Used where no rule decides (a Secret's data key, a URL path segment, a
@@ -239,10 +245,7 @@ pub fn looks_like_token(s: &str) -> bool {
     if b.len() < 16 || b.len() > 4096 {
         return false;
     }
-    if !b
-        .iter()
-        .all(|c| c.is_ascii_alphanumeric() || b"_-+/=.~".contains(c))
-    {
+    if !s.chars().all(is_token_char) {
         return false;
     }
     let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
@@ -289,7 +292,7 @@ pub fn scrub_free_text(text: &str, rules: &RuleSet) -> String {
     let text = masker.mask(text);
     let mut out = String::with_capacity(text.len());
     let mut word_start: Option<usize> = None;
-    let is_word = |c: char| c.is_ascii_alphanumeric() || "_-+/=.~".contains(c);
+    let is_word = is_token_char;
     for (i, c) in text.char_indices() {
         if is_word(c) {
             word_start.get_or_insert(i);

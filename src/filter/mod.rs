@@ -56,8 +56,11 @@ impl Allowlist {
             .iter()
             .find(|f| !is_current_fingerprint(f))
         {
+            // The entry is an unkeyed hash of a secret: the error (read in
+            // CI logs) names it by a short prefix only.
+            let shown: String = old.chars().take(8).collect();
             return Err(Error::Config(format!(
-                "allowlist fingerprint `{old}` has the old format (an unkeyed hash of the secret): \
+                "allowlist fingerprint `{shown}…` has the old format (an unkeyed hash of the secret): \
                  take the new fingerprint from `scan --format json` and replace it"
             )));
         }
@@ -220,5 +223,21 @@ mod tests {
         assert!(v[0].suppressed.is_some() && v[1].suppressed.is_some());
         assert!(v[2].suppressed.is_none());
         assert_eq!(v[2].severity, Severity::Low);
+    }
+
+    #[test]
+    fn legacy_allowlist_fingerprint_is_refused_without_printing_it_whole() {
+        let legacy = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        let config = Config::parse(&format!("[allowlist]\nfingerprints = ['{legacy}']\n")).unwrap();
+        let Err(Error::Config(msg)) = Allowlist::new(&config) else {
+            panic!("a legacy fingerprint must be a config error");
+        };
+        assert!(msg.contains("9f86d081"), "the entry is named by its prefix");
+        assert!(
+            !msg.contains(legacy),
+            "the whole unkeyed hash is not printed"
+        );
+        let current = Config::parse("[allowlist]\nfingerprints = ['p1:00ff']\n").unwrap();
+        assert!(Allowlist::new(&current).is_ok());
     }
 }

@@ -27,12 +27,12 @@ pub fn finding_json(f: &Finding, show_secrets: bool) -> Value {
         "snippet": f.snippet.as_ref().map(|s| s.text.clone()),
     });
     let obj = v.as_object_mut().expect("object");
-    // Only with the user's key: an unkeyed hash of the value would let
-    // whoever holds the report confirm a guessed password offline.
     // A file name that is not UTF-8, exactly (hex), so tools can open it.
     if let Some(b) = crate::sanitize::path_bytes(&f.location.path) {
         obj.insert("path_bytes".into(), json!(crate::finding::hex(&b)));
     }
+    // Only with the user's key: an unkeyed hash of the value would let
+    // whoever holds the report confirm a guessed password offline.
     if let Some(h) = f.secret.as_ref().and_then(|s| s.keyed_hash()) {
         obj.insert("secret_hmac".into(), json!(h));
     }

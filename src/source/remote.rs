@@ -212,12 +212,8 @@ pub fn clone_bare(url: &str) -> Result<BareClone, Error> {
         // hide every credential piece wherever it appears.
         let pieces = url_secrets(url);
         let masker = crate::sanitize::Masker::new(pieces.iter().map(String::as_str));
-        let msg = masker.mask(stderr.trim()).into_owned();
-        let msg: Vec<String> = msg
-            .lines()
-            .map(|l| crate::sanitize::escape_control(l).into_owned())
-            .collect();
-        let msg = msg.join("\n");
+        let masked = masker.mask(stderr.trim());
+        let msg = crate::sanitize::escape_lines(&masked);
         return Err(Error::Scan(format!(
             "git clone {} failed: {msg}",
             redact_url(url)

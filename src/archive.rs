@@ -156,8 +156,7 @@ pub struct Budget {
 
 /// Open one archive layer of `kind` and hand every member to `visit`.
 /// `name` is the archive's own file name (used for a bare gzip stream's
-/// single member). Returns the members seen; never panics on bad input,
-/// and every read is bounded.
+/// single member). Never panics on bad input, and every read is bounded.
 pub fn open(
     kind: Kind,
     name: &str,
@@ -172,6 +171,11 @@ pub fn open(
         Kind::Zip => open_zip(bytes, limits, max_member, budget, visit),
         Kind::Tar => open_tar(bytes, limits, max_member, budget, visit),
     }
+}
+
+/// `what` (`gzip`, `tar`, `zip`) could not be read at `at`.
+fn corrupt(at: Option<String>, what: &str, e: impl std::fmt::Display) -> Event<'static> {
+    Event::Refused(at, Refusal::Corrupt(format!("{what}: {e}")))
 }
 
 /// Read at most `cap` bytes of `r`; `Ok(None)` when there were more.
@@ -219,10 +223,7 @@ fn open_gzip(
     // bare `.gz` is never inflated past `max_member`.
     let mut head = Vec::with_capacity(512);
     if let Err(e) = (&mut decoder).take(512).read_to_end(&mut head) {
-        visit(
-            Event::Refused(None, Refusal::Corrupt(format!("gzip: {e}"))),
-            budget,
-        );
+        visit(corrupt(None, "gzip", e), budget);
         return;
     }
     let single = head.len() < 512 || &head[257..262] != b"ustar";
@@ -248,10 +249,7 @@ fn open_gzip(
             return;
         }
         Err(e) => {
-            visit(
-                Event::Refused(None, Refusal::Corrupt(format!("gzip: {e}"))),
-                budget,
-            );
+            visit(corrupt(None, "gzip", e), budget);
             return;
         }
     };
@@ -293,10 +291,7 @@ fn open_tar(
     let entries = match archive.entries() {
         Ok(e) => e,
         Err(e) => {
-            visit(
-                Event::Refused(None, Refusal::Corrupt(format!("tar: {e}"))),
-                budget,
-            );
+            visit(corrupt(None, "tar", e), budget);
             return;
         }
     };
@@ -317,10 +312,7 @@ fn open_tar(
         let mut entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                visit(
-                    Event::Refused(None, Refusal::Corrupt(format!("tar: {e}"))),
-                    budget,
-                );
+                visit(corrupt(None, "tar", e), budget);
                 return;
             }
         };
@@ -346,10 +338,7 @@ fn open_tar(
             Ok(Some(data)) => visit(Event::Member(path, Cow::Owned(data)), budget),
             Ok(None) => visit(Event::TooLarge(path, size), budget),
             Err(e) => {
-                visit(
-                    Event::Refused(Some(path), Refusal::Corrupt(format!("tar: {e}"))),
-                    budget,
-                );
+                visit(corrupt(Some(path), "tar", e), budget);
                 return;
             }
         }
@@ -366,10 +355,7 @@ fn open_zip(
     let mut archive = match zip::ZipArchive::new(std::io::Cursor::new(bytes)) {
         Ok(a) => a,
         Err(e) => {
-            visit(
-                Event::Refused(None, Refusal::Corrupt(format!("zip: {e}"))),
-                budget,
-            );
+            visit(corrupt(None, "zip", e), budget);
             return;
         }
     };
@@ -396,10 +382,7 @@ fn open_zip(
         let mut file = match archive.by_index(i) {
             Ok(f) => f,
             Err(e) => {
-                visit(
-                    Event::Refused(Some(name), Refusal::Corrupt(format!("zip: {e}"))),
-                    budget,
-                );
+                visit(corrupt(Some(name), "zip", e), budget);
                 continue;
             }
         };
@@ -437,10 +420,7 @@ fn open_zip(
                 budget.left = budget.left.saturating_sub(cap);
                 visit(Event::Refused(Some(path), Refusal::Limit(why)), budget);
             }
-            Err(e) => visit(
-                Event::Refused(Some(path), Refusal::Corrupt(format!("zip: {e}"))),
-                budget,
-            ),
+            Err(e) => visit(corrupt(Some(path), "zip", e), budget),
         }
     }
 }

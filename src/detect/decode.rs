@@ -78,8 +78,10 @@ pub fn describe(chain: &[Encoding]) -> String {
     format!("({})", parts.join(", then "))
 }
 
-/// One secret found in decoded text.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One secret found in decoded text. Its `Debug` redacts the secret and
+/// leaves out the line (which holds it): a panic or a debug log must not
+/// print a decoded token in full.
+#[derive(Clone, PartialEq, Eq)]
 pub struct DecodedMatch {
     /// Index into [`RuleSet::rules`].
     pub rule: usize,
@@ -91,6 +93,18 @@ pub struct DecodedMatch {
     pub line: String,
     /// The encodings undone, outermost first.
     pub chain: Vec<Encoding>,
+}
+
+impl std::fmt::Debug for DecodedMatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecodedMatch")
+            .field("rule", &self.rule)
+            .field("span", &self.span)
+            .field("secret", &crate::finding::redact(&self.secret))
+            .field("line_len", &self.line.len())
+            .field("chain", &self.chain)
+            .finish()
+    }
 }
 
 /// Every secret the rules find in the encoded runs of `bytes`, decoded up to
@@ -748,5 +762,21 @@ entropy = 3.0
         let tok = STANDARD.encode(TOKEN);
         assert!(found(&format!("{enc}\n{tok}\n")).is_empty());
         assert_eq!(found(&format!("{tok}\n{enc}\n")).len(), 1);
+    }
+
+    #[test]
+    fn debug_of_a_decoded_match_never_shows_the_secret() {
+        let secret = format!("tok_{}", "Ab3dE5fG7hJ9kL1mN3pQ5rS7");
+        let m = DecodedMatch {
+            rule: 0,
+            span: 0..8,
+            secret: secret.clone(),
+            line: format!("key: {secret}"),
+            chain: vec![Encoding::Base64],
+        };
+        let shown = format!("{m:?}");
+        assert!(!shown.contains(&secret), "{}", shown.len());
+        assert!(!shown.contains("Ab3dE5fG7hJ9kL1m"));
+        assert!(shown.contains("Base64"));
     }
 }

@@ -456,4 +456,26 @@ regex = "(?i:okta[a-z_]*)[ =:]+(00[a-zA-Z0-9]{8})"
         assert_eq!(n(b"rookTable = 00Zq8rT2mLx9"), 0);
         assert_eq!(n(b"brokta: 00Zq8rT2mLx9"), 0);
     }
+
+    #[test]
+    fn strict_rules_drop_generic_non_secrets_others_keep_them() {
+        let rule = |strict: bool| {
+            set(&format!(
+                r#"
+[[rule]]
+id = "tfvars-pass"
+name = "P"
+keywords = ["pass"]
+strict = {strict}
+regex = '''pass\s*=\s*"([^"]+)"'''
+"#
+            ))
+        };
+        let (strict, loose) = (rule(true), rule(false));
+        let env_name = b"pass = \"DATABASE_PASSWORD_FILE\"";
+        let value = b"pass = \"q7Zr2mLx9Tb4Kw\"";
+        assert_eq!(find_secrets(&strict, env_name).len(), 0);
+        assert_eq!(find_secrets(&loose, env_name).len(), 1);
+        assert_eq!(find_secrets(&strict, value).len(), 1);
+    }
 }

@@ -264,16 +264,21 @@ impl RuleSet {
         }
         let mut keywords: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        // Keyword -> its automaton index: with 800+ rules a linear search of
+        // `keywords` per keyword made building the set quadratic.
+        let mut keyword_index: std::collections::HashMap<String, usize> =
+            std::collections::HashMap::new();
         for (i, rule) in rules.iter().enumerate() {
             for k in &rule.spec.keywords {
                 let k = k.to_ascii_lowercase();
-                match keywords.iter().position(|x| *x == k) {
-                    Some(p) => {
+                match keyword_index.get(&k) {
+                    Some(&p) => {
                         if !keyword_rules[p].contains(&i) {
                             keyword_rules[p].push(i)
                         }
                     }
                     None => {
+                        keyword_index.insert(k.clone(), keywords.len());
                         keywords.push(k);
                         keyword_rules.push(vec![i]);
                     }

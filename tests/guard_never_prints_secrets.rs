@@ -377,23 +377,7 @@ fn json_report_and_baseline_hold_no_unkeyed_hash_of_a_secret() {
     git(dir.path(), &["add", "-A"]);
     git(dir.path(), &["commit", "--quiet", "-m", "add"]);
     for key in [None, Some("k3y-for-the-test")] {
-        let with_key = |args: &[&str]| {
-            let mut c = Command::new(bin());
-            c.args(args)
-                .current_dir(dir.path())
-                .env("NO_COLOR", "1")
-                .env_remove("GITHUB_ACTIONS")
-                .env_remove("GITOPS_GUARD_HMAC_KEY");
-            if let Some(k) = key {
-                c.env("GITOPS_GUARD_HMAC_KEY", k);
-            }
-            let o = c.output().unwrap();
-            (
-                o.status.code().unwrap_or(-1),
-                String::from_utf8_lossy(&o.stdout).into_owned(),
-                String::from_utf8_lossy(&o.stderr).into_owned(),
-            )
-        };
+        let with_key = |args: &[&str]| gg_key(dir.path(), key, args);
         for format in FORMATS {
             for extra in [vec![], vec!["--history"]] {
                 let mut args = vec!["scan", "--format", format];

@@ -9,9 +9,8 @@ mod common;
 
 use common::{bin, gg, git, github_token, write_tree};
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use tempfile::TempDir;
 
 const FORMATS: [&str; 4] = ["text", "json", "sarif", "github"];
 
@@ -86,25 +85,9 @@ fn scan_every_format(dir: &Path, args: &[&str], token: &str) -> serde_json::Valu
     json
 }
 
-/// A bare server with the pre-receive hook and a clone of it.
-struct Server {
-    _dir: TempDir,
-    server: PathBuf,
-    client: PathBuf,
-}
+use common::Server;
 
 impl Server {
-    fn new(hook_args: &str) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let (server, client) = common::server_and_client(dir.path());
-        common::install_pre_receive(&server, hook_args);
-        Server {
-            _dir: dir,
-            server,
-            client,
-        }
-    }
-
     fn commit(&self, files: &[(&str, &str)], env: &[(&str, &str)]) {
         write_tree(&self.client, files);
         git(&self.client, &["add", "-A"]);

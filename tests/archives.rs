@@ -143,13 +143,20 @@ fn a_clean_chart_package_gives_no_finding_and_its_members_are_counted() {
     assert_eq!(v["stats"]["skipped"], serde_json::json!({}));
 }
 
-#[test]
-fn a_chart_package_is_scanned_in_history_and_stops_a_pre_commit() {
+/// A repository on `main` with one commit (`README.md`), for the pre-commit
+/// and history cases that add an archive on top.
+fn repo_with_initial_commit() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     git(dir.path(), &["init", "--quiet", "-b", "main"]);
     write_tree(dir.path(), &[("README.md", "# repo\n")]);
     git(dir.path(), &["add", "-A"]);
     git(dir.path(), &["commit", "--quiet", "-m", "initial"]);
+    dir
+}
+
+#[test]
+fn a_chart_package_is_scanned_in_history_and_stops_a_pre_commit() {
+    let dir = repo_with_initial_commit();
     let token = github_token("chart-history");
     write_bytes(
         dir.path(),
@@ -330,11 +337,7 @@ fn a_corrupt_chart_package_is_a_counted_skip_and_its_bytes_are_still_scanned() {
 
 #[test]
 fn an_archive_that_cannot_be_opened_blocks_pre_commit_unless_allowed() {
-    let dir = tempfile::tempdir().unwrap();
-    git(dir.path(), &["init", "--quiet", "-b", "main"]);
-    write_tree(dir.path(), &[("README.md", "# repo\n")]);
-    git(dir.path(), &["add", "-A"]);
-    git(dir.path(), &["commit", "--quiet", "-m", "initial"]);
+    let dir = repo_with_initial_commit();
     let good = chart("replicas: 2\n");
     write_bytes(dir.path(), "charts/broken.tgz", &good[..good.len() / 2]);
     git(dir.path(), &["add", "-A"]);

@@ -9,9 +9,8 @@ mod common;
 
 use common::{bin, gg, git, github_token, write_tree};
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use tempfile::TempDir;
 
 const FORMATS: [&str; 4] = ["text", "json", "sarif", "github"];
 
@@ -86,25 +85,9 @@ fn scan_every_format(dir: &Path, args: &[&str], token: &str) -> serde_json::Valu
     json
 }
 
-/// A bare server with the pre-receive hook and a clone of it.
-struct Server {
-    _dir: TempDir,
-    server: PathBuf,
-    client: PathBuf,
-}
+use common::Server;
 
 impl Server {
-    fn new(hook_args: &str) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let (server, client) = common::server_and_client(dir.path());
-        common::install_pre_receive(&server, hook_args);
-        Server {
-            _dir: dir,
-            server,
-            client,
-        }
-    }
-
     fn commit(&self, files: &[(&str, &str)], env: &[(&str, &str)]) {
         write_tree(&self.client, files);
         git(&self.client, &["add", "-A"]);
@@ -377,23 +360,7 @@ fn json_report_and_baseline_hold_no_unkeyed_hash_of_a_secret() {
     git(dir.path(), &["add", "-A"]);
     git(dir.path(), &["commit", "--quiet", "-m", "add"]);
     for key in [None, Some("k3y-for-the-test")] {
-        let with_key = |args: &[&str]| {
-            let mut c = Command::new(bin());
-            c.args(args)
-                .current_dir(dir.path())
-                .env("NO_COLOR", "1")
-                .env_remove("GITHUB_ACTIONS")
-                .env_remove("GITOPS_GUARD_HMAC_KEY");
-            if let Some(k) = key {
-                c.env("GITOPS_GUARD_HMAC_KEY", k);
-            }
-            let o = c.output().unwrap();
-            (
-                o.status.code().unwrap_or(-1),
-                String::from_utf8_lossy(&o.stdout).into_owned(),
-                String::from_utf8_lossy(&o.stderr).into_owned(),
-            )
-        };
+        let with_key = |args: &[&str]| gg_key(dir.path(), key, args);
         for format in FORMATS {
             for extra in [vec![], vec!["--history"]] {
                 let mut args = vec!["scan", "--format", format];

@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{bin, git, github_token, write_tree};
+use common::{git, git_try, github_token, install_pre_receive, server_and_client, write_tree};
 use std::path::Path;
 use std::process::Command;
 
@@ -47,40 +47,22 @@ fn manifest(i: usize) -> (String, String) {
 /// `git push <server> branch` from `client` by path, not by a remote name, so
 /// concurrent pushes from one repository touch no shared client-side ref.
 fn push(client: &Path, server: &Path, branch: &str) -> (bool, String) {
-    let o = Command::new("git")
-        .args([
+    git_try(
+        client,
+        &[
             "push",
             server.to_str().unwrap(),
             &format!("{branch}:refs/heads/{branch}"),
-        ])
-        .current_dir(client)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", client)
-        .env_remove("GL_ID")
-        .env_remove("GIT_DIR")
-        .output()
-        .expect("run git push");
-    let mut text = String::from_utf8_lossy(&o.stdout).into_owned();
-    text.push_str(&String::from_utf8_lossy(&o.stderr));
-    (o.status.success(), text)
+        ],
+        &[],
+    )
 }
 
 #[test]
 fn concurrent_pushes_are_each_judged_on_their_content_not_on_the_queue() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let server = root.join("server.git");
-    git(root, &["init", "--quiet", "--bare", "server.git"]);
-    let seed = root.join("seed");
-    git(root, &["init", "--quiet", "-b", "main", "seed"]);
-    write_tree(&seed, &[("README.md", "# fleet\n")]);
-    git(&seed, &["add", "-A"]);
-    git(&seed, &["commit", "--quiet", "-m", "initial"]);
-    git(
-        &seed,
-        &["remote", "add", "origin", server.to_str().unwrap()],
-    );
-    git(&seed, &["push", "--quiet", "origin", "main"]);
+    let (server, seed) = server_and_client(root);
 
     // A shared base the server does not have yet: every push carries it, so
     // each hook has real work (the manifests of a mid-sized fleet), as when
@@ -113,17 +95,7 @@ fn concurrent_pushes_are_each_judged_on_their_content_not_on_the_queue() {
 
     // The real hook with its defaults; only the queue limit is raised, so a
     // slow CI machine waits longer instead of failing.
-    let hook = server.join("hooks/pre-receive");
-    std::fs::write(
-        &hook,
-        format!("#!/bin/sh\nexec '{}' hook pre-receive\n", bin().display()),
-    )
-    .unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    install_pre_receive(&server, "");
     git(&server, &["config", "gitops-guard.queueTimeout", "600s"]);
 
     let results: Vec<(bool, String)> = std::thread::scope(|s| {
@@ -195,31 +167,8 @@ fn concurrent_pushes_are_each_judged_on_their_content_not_on_the_queue() {
 fn small_setup(args: &str) -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let server = root.join("server.git");
-    git(root, &["init", "--quiet", "--bare", "server.git"]);
-    let client = root.join("client");
-    git(root, &["init", "--quiet", "-b", "main", "client"]);
-    write_tree(&client, &[("README.md", "# fleet\n")]);
-    git(&client, &["add", "-A"]);
-    git(&client, &["commit", "--quiet", "-m", "initial"]);
-    git(
-        &client,
-        &["push", "--quiet", server.to_str().unwrap(), "main"],
-    );
-    let hook = server.join("hooks/pre-receive");
-    std::fs::write(
-        &hook,
-        format!(
-            "#!/bin/sh\nexec '{}' hook pre-receive {args}\n",
-            bin().display()
-        ),
-    )
-    .unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    let (server, client) = server_and_client(root);
+    install_pre_receive(&server, args);
     write_tree(&client, &[("apps/a.yaml", "replicas: 1\n")]);
     git(&client, &["add", "-A"]);
     git(&client, &["commit", "--quiet", "-m", "a"]);

@@ -8,29 +8,13 @@
 mod common;
 
 use common::{assert_redacted, bin, gg, git, github_token, json, write_tree};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use tempfile::TempDir;
 
-/// A bare server with the pre-receive hook (ARGS) and a clone with one commit.
-struct Server {
-    _dir: TempDir,
-    server: PathBuf,
-    client: PathBuf,
-}
+use common::Server;
 
 impl Server {
-    fn new(hook_args: &str) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let (server, client) = common::server_and_client(dir.path());
-        common::install_pre_receive(&server, hook_args);
-        Server {
-            _dir: dir,
-            server,
-            client,
-        }
-    }
-
     /// Commit raw `files` in the clone and push `main`: (accepted, output).
     fn push_files(&self, files: &[(&str, &[u8])]) -> (bool, String) {
         for (rel, bytes) in files {

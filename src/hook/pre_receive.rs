@@ -206,7 +206,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 impl Settings {
     /// Flags first, then the repository's `gitops-guard.*` git config.
     pub fn resolve(git_dir: &Path, flags: &Flags) -> Result<Settings, Error> {
-        let repo = gix::open(git_dir).map_err(|e| {
+        let repo = crate::source::open_repo(git_dir).map_err(|e| {
             Error::Scan(format!(
                 "{} is not a git repository: {e}",
                 git_dir.display()

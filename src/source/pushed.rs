@@ -633,16 +633,17 @@ fn plan_with(
         };
         let c = gix::objs::CommitRef::from_bytes(data.data, repo.object_hash())
             .map_err(|e| Error::Scan(format!("cannot parse commit {id}: {e}")))?;
-        let (author, time) = match c.author() {
-            Ok(sig) => (format!("{} <{}>", sig.name, sig.email), sig.seconds()),
-            Err(_) => ("<unparsable author>".to_string(), 0),
+        let author_sig = c.author().ok();
+        let (author, time) = match author_sig {
+            Some(sig) => (format!("{} <{}>", sig.name, sig.email), sig.seconds()),
+            None => ("<unparsable author>".to_string(), 0),
         };
         let sig_parts = |s: Option<gix::actor::SignatureRef<'_>>| {
             s.map_or((Vec::new(), Vec::new()), |s| {
                 (s.name.to_vec(), s.email.to_vec())
             })
         };
-        let (an, ae) = sig_parts(c.author().ok());
+        let (an, ae) = sig_parts(author_sig);
         let (cn, ce) = sig_parts(c.committer().ok());
         let identity = identity_text((&an, &ae), (&cn, &ce));
         commits.push(NewCommit {

@@ -206,3 +206,25 @@ pub fn install_pre_receive(server: &Path, args: &str) {
         std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
 }
+
+/// A bare server with the pre-receive hook (`hook_args`) and a clone of it
+/// with one pushed commit; the temporary directory lives as long as it does.
+/// Test files add their own push helpers in an `impl Server` of their own.
+pub struct Server {
+    pub _dir: tempfile::TempDir,
+    pub server: PathBuf,
+    pub client: PathBuf,
+}
+
+impl Server {
+    pub fn new(hook_args: &str) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let (server, client) = server_and_client(dir.path());
+        install_pre_receive(&server, hook_args);
+        Server {
+            _dir: dir,
+            server,
+            client,
+        }
+    }
+}

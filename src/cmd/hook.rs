@@ -369,7 +369,7 @@ fn pre_receive(args: PreReceiveArgs) -> Result<u8, Error> {
 }
 
 fn pre_commit(args: PreCommitArgs) -> Result<u8, Error> {
-    let root = gix::discover(&args.path)
+    let root = gitops_guard::source::discover_repo(&args.path)
         .ok()
         .and_then(|r| r.workdir().map(|p| p.to_path_buf()))
         .unwrap_or_else(|| args.path.clone());
@@ -428,8 +428,8 @@ fn pre_push(args: PrePushArgs) -> Result<u8, Error> {
     if updates.iter().all(|u| u.is_delete()) {
         return Ok(exit::CLEAN);
     }
-    let repo =
-        gix::discover(".").map_err(|e| Error::Usage(format!("not in a git repository: {e}")))?;
+    let repo = gitops_guard::source::discover_repo(std::path::Path::new("."))
+        .map_err(|e| Error::Usage(format!("not in a git repository: {e}")))?;
     let git_dir = repo.git_dir().to_path_buf();
     let root = repo
         .workdir()

@@ -82,7 +82,12 @@ touch -d "@$SOURCE_DATE_EPOCH" "$stage/$name" "$stage/$name"/*
 if [[ $target == *windows* ]]; then
 	archive=$name.zip
 	rm -f "$out/$archive"
-	(cd "$stage" && find "$name" | LC_ALL=C sort | zip -q -X -@ "$out/$archive")
+	# Windows runners have 7-Zip; elsewhere Info-ZIP's zip.
+	if command -v zip >/dev/null; then
+		(cd "$stage" && find "$name" | LC_ALL=C sort | zip -q -X -@ "$out/$archive")
+	else
+		(cd "$stage" && 7z a -tzip -bd "$out/$archive" "$name" >/dev/null)
+	fi
 else
 	archive=$name.tar.gz
 	# GNU tar (the release runners' and this script's Linux); bsdtar on macOS lacks --sort.

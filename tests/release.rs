@@ -222,7 +222,10 @@ fn action_installs_the_release_binary_whose_checksum_matches() {
     assert_eq!(r.code, 0, "{}", r.log);
     assert!(r.log.contains("matches SHA256SUMS"), "{}", r.log);
     assert!(r.outputs.contains_key("binary"), "{:?}", r.outputs);
-    assert!(!r.outputs.contains_key("build"), "no build when a release matches");
+    assert!(
+        !r.outputs.contains_key("build"),
+        "no build when a release matches"
+    );
     // An explicit version finds the same release (with or without the `v`).
     let r = install(&file_url(release_base()), "9.9.9", "main", &[]);
     assert_eq!(r.code, 0, "{}", r.log);
@@ -246,7 +249,11 @@ fn action_refuses_a_tampered_archive_and_does_not_fall_back_to_building() {
     let r = install(&file_url(dir.path()), "auto", TAG, &[]);
     assert_eq!(r.code, 3, "{}", r.log);
     assert!(r.log.contains("does not match SHA256SUMS"), "{}", r.log);
-    assert!(r.outputs.is_empty(), "neither a binary nor a build: {:?}", r.outputs);
+    assert!(
+        r.outputs.is_empty(),
+        "neither a binary nor a build: {:?}",
+        r.outputs
+    );
 }
 
 #[test]
@@ -335,7 +342,11 @@ fn action_uses_the_release_built_from_a_sha_pinned_ref() {
     let o = build_release(&dir.path().join(&tag), &tag, TARGET);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let commit = "0123456789abcdef0123456789abcdef01234567";
-    std::fs::write(dir.path().join(&tag).join("SOURCE_COMMIT"), format!("{commit}\n")).unwrap();
+    std::fs::write(
+        dir.path().join(&tag).join("SOURCE_COMMIT"),
+        format!("{commit}\n"),
+    )
+    .unwrap();
     let s = Command::new("bash")
         .arg(root().join("scripts/release/sha256sums.sh"))
         .arg(dir.path().join(&tag))
@@ -366,9 +377,72 @@ fn action_download_failure_is_an_error_not_a_silent_build() {
 #[test]
 fn action_path_version_still_takes_a_binary_on_the_runner() {
     let bin = common::bin();
-    let r = install("file:///nonexistent", &format!("path:{}", bin.display()), "main", &[]);
+    let r = install(
+        "file:///nonexistent",
+        &format!("path:{}", bin.display()),
+        "main",
+        &[],
+    );
     assert_eq!(r.code, 0, "{}", r.log);
     assert_eq!(r.outputs["binary"], bin.display().to_string());
     let r = install("file:///nonexistent", "path:/nonexistent/gg", "main", &[]);
     assert_eq!(r.code, 2, "{}", r.log);
+}
+
+#[test]
+fn release_image_is_from_scratch_non_root_and_runs_nothing_at_build() {
+    // No daemon in CI to build it; what makes it minimal and read-only-root
+    // friendly is in the file: no base image, no RUN, a numeric non-root user.
+    let text = std::fs::read_to_string(root().join("scripts/release/Dockerfile")).unwrap();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let froms: Vec<&&str> = lines.iter().filter(|l| l.starts_with("FROM ")).collect();
+    assert_eq!(froms, [&"FROM scratch"]);
+    assert!(!lines.iter().any(|l| l.starts_with("RUN ")), "{text}");
+    let user = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("USER "))
+        .expect("a USER line");
+    let (uid, gid) = user.split_once(':').expect("uid:gid");
+    assert!(uid.parse::<u32>().is_ok_and(|u| u != 0), "{user}");
+    assert!(gid.parse::<u32>().is_ok_and(|g| g != 0), "{user}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("ENTRYPOINT [\"/usr/local/bin/gitops-guard\"]"))
+    );
+}
+
+#[test]
+fn workflows_and_action_pin_every_action_by_commit() {
+    // zizmor checks this too (scripts/ci/lint-actions.sh, when PyPI is
+    // reachable); this holds without it.
+    let mut files = vec![root().join("action.yml")];
+    for e in std::fs::read_dir(root().join(".github/workflows")).unwrap() {
+        files.push(e.unwrap().path());
+    }
+    let mut seen = 0;
+    for f in &files {
+        for line in std::fs::read_to_string(f).unwrap().lines() {
+            let Some(rest) = line.trim().trim_start_matches("- ").strip_prefix("uses: ") else {
+                continue;
+            };
+            if rest.starts_with("./") {
+                continue;
+            }
+            seen += 1;
+            let (_, pin) = rest.split_once('@').expect("owner/repo@ref");
+            let sha = pin.split_whitespace().next().unwrap();
+            assert!(
+                sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{}: {line}",
+                f.display()
+            );
+            assert!(pin.contains("# v"), "the tag in a comment: {line}");
+        }
+    }
+    assert!(seen > 5, "found the uses: lines");
 }

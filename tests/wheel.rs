@@ -194,7 +194,10 @@ fn wheel_installs_the_binary_and_the_python_pre_commit_hook_blocks_a_staged_toke
     common::assert_redacted(&out, &[&token]);
 
     // A clean change passes.
-    git(&project, &["rm", "--cached", "--quiet", "apps/web/prod.env"]);
+    git(
+        &project,
+        &["rm", "--cached", "--quiet", "apps/web/prod.env"],
+    );
     std::fs::remove_file(project.join("apps/web/prod.env")).unwrap();
     write_tree(&project, &[("apps/web/values.yaml", "replicas: 2\n")]);
     git(&project, &["add", "apps/web/values.yaml"]);

@@ -7,4 +7,3 @@
 pub mod install;
 pub mod pre_receive;
 pub mod slots;
-

@@ -325,7 +325,7 @@ fn action_builds_from_source_only_when_no_release_matches() {
 }
 
 #[test]
-fn action_uses_the_release_built_from_a_sha_pinned_ref() {
+fn action_uses_the_release_of_its_own_version_for_a_sha_or_a_moving_tag() {
     if !tools() {
         return;
     }
@@ -356,6 +356,13 @@ fn action_uses_the_release_built_from_a_sha_pinned_ref() {
     let r = install(&file_url(dir.path()), "auto", commit, &[]);
     assert_eq!(r.code, 0, "{}", r.log);
     assert!(r.outputs.contains_key("binary"), "{}", r.log);
+    // A moving major tag (`@v0` while the action's version is 0.x.y) takes
+    // the release of the action's own version; another major does not.
+    let major = format!("v{}", version.split('.').next().unwrap());
+    let r = install(&file_url(dir.path()), "auto", &major, &[]);
+    assert!(r.outputs.contains_key("binary"), "{major}: {}", r.log);
+    let r = install(&file_url(dir.path()), "auto", "v999", &[]);
+    assert_eq!(r.outputs.get("build").map(String::as_str), Some("true"));
     // Another commit pinned: that release is not its build.
     let other = "fedcba9876543210fedcba9876543210fedcba98";
     let r = install(&file_url(dir.path()), "auto", other, &[]);

@@ -8,7 +8,8 @@
 #
 # INPUT_VERSION:
 #   auto (default)  the release binary for the action's own ref (GITHUB_ACTION_REF: a tag
-#                   `vX.Y.Z`, or the commit a release was built from); built from source
+#                   `vX.Y.Z`, a moving `v1` / `v1.4` tag (the release of the action's own
+#                   version), or the commit a release was built from); built from source
 #                   only when no release matches (a branch, an unreleased commit, a platform
 #                   without a prebuilt binary)
 #   build           always build the action's source
@@ -149,19 +150,26 @@ release() {
 	done_with "$bin"
 }
 
-# The release tag the action's ref names: the ref itself when it is a tag `v…`; for a
-# commit SHA, the tag `v<Cargo.toml version>` when that release was built from this very
-# commit (its SOURCE_COMMIT asset, listed in SHA256SUMS, says so); nothing otherwise.
+# The release tag the action's ref names: the ref itself when it is a full version tag
+# `vX.Y.Z…`; for a moving major/minor tag (`v1`, `v1.4`), the release of the action's own
+# Cargo.toml version when that version is under it; for a commit SHA, the tag
+# `v<Cargo.toml version>` when that release was built from this very commit (its
+# SOURCE_COMMIT asset, listed in SHA256SUMS, says so); nothing otherwise (a branch).
 tag_for_ref() {
-	if [[ $ref == v[0-9]* ]]; then
+	local v
+	v=$(sed -n 's/^version *= *"\(.*\)"/\1/p' "$action_path/Cargo.toml" | head -n1)
+	if [[ $ref =~ ^v[0-9]+\.[0-9]+\.[0-9]+ ]]; then
 		echo "$ref"
 		return 0
 	fi
-	[[ $ref =~ ^[0-9a-f]{40}$ ]] || return 1
-	local v tag dir rc=0 want
-	v=$(sed -n 's/^version *= *"\(.*\)"/\1/p' "$action_path/Cargo.toml" | head -n1)
 	[[ -n $v ]] || return 1
-	tag=v$v
+	if [[ $ref =~ ^v[0-9]+(\.[0-9]+)?$ ]]; then
+		[[ $v == "${ref#v}."* ]] || return 1
+		echo "v$v"
+		return 0
+	fi
+	[[ $ref =~ ^[0-9a-f]{40}$ ]] || return 1
+	local tag=v$v dir rc=0 want
 	dir=$tmp/gitops-guard-release-commit
 	rm -rf "$dir"
 	mkdir -p "$dir"

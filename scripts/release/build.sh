@@ -100,7 +100,7 @@ echo "$commit" >"$out/SOURCE_COMMIT"
 
 if cargo cyclonedx --version >/dev/null 2>&1; then
 	# Describes the crate and its dependencies for this target (not the dev-dependencies).
-	cargo cyclonedx --manifest-path "$root/Cargo.toml" --format json --target "$target" \
+	cargo cyclonedx --manifest-path "$root/Cargo.toml" --format json --spec-version 1.5 --target "$target" \
 		--override-filename "$name.cdx" >&2
 	mv "$root/$name.cdx.json" "$out/$name.cdx.json"
 elif ((need_sbom)); then

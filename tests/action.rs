@@ -408,11 +408,34 @@ fn action_yml_wires_the_scripts_and_the_sarif_upload() {
     assert_eq!(
         steps,
         vec![
-            "Cache the gitops-guard build",
             "Install gitops-guard",
+            "Restore the gitops-guard build cache",
+            "Build gitops-guard",
+            "Save the gitops-guard build cache",
             "Scan",
             "Upload SARIF to code scanning"
         ]
+    );
+    // The cache is saved by its own step right after the build, before the
+    // scan: a scan that fails on findings no longer keeps the cache cold
+    // (`actions/cache` saved only when the whole job succeeded).
+    let step = |name: &str| {
+        runs.get("steps")
+            .and_then(|s| s.as_seq())
+            .unwrap()
+            .iter()
+            .find(|st| st.get("name").and_then(|n| n.as_str()) == Some(name))
+            .unwrap()
+    };
+    let save = step("Save the gitops-guard build cache");
+    let uses = save.get("uses").and_then(|u| u.as_str()).unwrap();
+    assert!(uses.starts_with("actions/cache/save@"), "{uses}");
+    let restore = step("Restore the gitops-guard build cache");
+    let uses = restore.get("uses").and_then(|u| u.as_str()).unwrap();
+    assert!(uses.starts_with("actions/cache/restore@"), "{uses}");
+    assert!(
+        !text.contains("uses: actions/cache@"),
+        "no combined restore+save-on-success"
     );
     // Both scripts are executable and valid bash.
     for s in ["scripts/action/run.sh", "scripts/action/install.sh"] {

@@ -370,7 +370,7 @@ pub fn audit_line(event: &str, reason: &str, updates: &[RefUpdate], now_secs: i6
         .map(|u| serde_json::json!({"ref": u.name, "old": u.old.to_string(), "new": u.new.to_string()}))
         .collect();
     serde_json::json!({
-        "time": super::rfc3339(now_secs),
+        "time": crate::time::rfc3339(now_secs),
         "event": event,
         "reason": reason,
         "user": pusher(),

@@ -220,7 +220,7 @@ pub fn scan(
         let p = Provenance {
             commit: t.id.to_string(),
             author: t.tagger.clone(),
-            date: rfc3339(t.time),
+            date: crate::time::rfc3339(t.time),
             occurrences: 0,
             at_head: false,
             git_ref: Some(t.git_ref.clone()),
@@ -894,7 +894,7 @@ impl History {
             date: if git_ref.is_some() {
                 String::new()
             } else {
-                rfc3339(c.time)
+                crate::time::rfc3339(c.time)
             },
             occurrences: 0,
             at_head: false,
@@ -1788,29 +1788,6 @@ pub fn merge_duplicates(findings: &mut Vec<crate::finding::Finding>) {
 // ---------------------------------------------------------------------------
 // Small helpers
 
-/// `secs` since the epoch as RFC 3339 in UTC.
-fn rfc3339(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 /// Whether a non-bare repository has changes the history scan cannot see:
 /// staged changes (index differs from HEAD) or tracked files modified in the
 /// work tree. `None` for bare repositories or when it cannot be told.
@@ -1891,14 +1868,6 @@ fn uncommitted_changes(repo: &gix::Repository) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_are_rfc3339_utc() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(rfc3339(1_767_323_045), "2026-01-02T03:04:05Z");
-        assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
-    }
 
     #[test]
     fn progress_line() {

@@ -1242,7 +1242,7 @@ pub fn scan(plan: &PushPlan, scanner: &Scanner, collector: &Collector) -> Result
         Some(c) => Provenance {
             commit: c.id.to_string(),
             author: c.author.clone(),
-            date: crate::hook::rfc3339(c.time),
+            date: crate::time::rfc3339(c.time),
             occurrences: 0,
             at_head: false,
             git_ref: Some(c.git_ref.clone()),
@@ -1297,7 +1297,7 @@ pub fn scan(plan: &PushPlan, scanner: &Scanner, collector: &Collector) -> Result
         let p = Provenance {
             commit: t.id.to_string(),
             author: t.tagger.clone(),
-            date: crate::hook::rfc3339(t.time),
+            date: crate::time::rfc3339(t.time),
             occurrences: 0,
             at_head: false,
             git_ref: Some(t.git_ref.clone()),

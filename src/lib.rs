@@ -43,6 +43,9 @@ pub enum Mode {
     Staged,
     /// Standard input as one blob, reported under `name` (`scan -`).
     Stdin { name: String },
+    /// HEAD's tree (the configuration checks of `scan --history`, see
+    /// [`source::head`]).
+    Head,
 }
 
 /// Everything one scan needs, resolved by the caller.
@@ -78,7 +81,7 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
     let partial = match &req.mode {
         Mode::Pushed(_) | Mode::Staged => true,
         Mode::History(h) => h.range.is_some() || h.since_commit.is_some(),
-        Mode::Worktree | Mode::Stdin { .. } => false,
+        Mode::Worktree | Mode::Stdin { .. } | Mode::Head => false,
     };
     options.oversize_blocks |= partial;
     let fail_on = req
@@ -139,6 +142,7 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
         Mode::History(h) => source::history::scan(&req.target, h, &scanner, &collector)?,
         Mode::Pushed(plan) => source::pushed::scan(plan, &scanner, &collector)?,
         Mode::Staged => source::staged::scan(&req.target, &scanner, &collector)?,
+        Mode::Head => source::head::scan(&req.target, &scanner, &collector)?,
     }
     let (mut findings, mut stats, mut errors) = collector.finish(&scanner);
     if !scanner.options.show_secrets {

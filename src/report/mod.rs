@@ -58,6 +58,37 @@ impl Report {
         }
     }
 
+    /// Fold in the report of a second scan of the same repository (HEAD's
+    /// configuration checks beside a history scan's secrets): findings
+    /// already present (same rule, path, line, column) are not added
+    /// twice, counts and errors add up, and the order is made stable again.
+    pub fn merge(&mut self, other: Report) {
+        for f in other.findings {
+            let dup = self.findings.iter().any(|g| {
+                g.rule == f.rule
+                    && g.location.path == f.location.path
+                    && g.location.line == f.location.line
+                    && g.location.column == f.location.column
+            });
+            if !dup {
+                self.findings.push(f);
+            }
+        }
+        self.errors.extend(other.errors);
+        for r in other.rules {
+            if self.rule_info(&r.id).is_none() {
+                self.rules.push(r);
+            }
+        }
+        self.stats.findings = self.active().count() as u64;
+        self.stats.suppressed = self.findings.len() as u64 - self.stats.findings;
+        self.stats.errors = self.errors.len() as u64;
+        self.stats.blobs_scanned += other.stats.blobs_scanned;
+        self.stats.bytes_scanned += other.stats.bytes_scanned;
+        self.stats.elapsed_ms += other.stats.elapsed_ms;
+        self.sort();
+    }
+
     pub fn rule_info(&self, id: &str) -> Option<&RuleInfo> {
         self.rules.iter().find(|r| r.id == id)
     }
@@ -94,6 +125,11 @@ pub struct RenderOptions {
     pub show_suppressed: bool,
     pub show_secrets: bool,
     pub color: bool,
+    /// `--quiet`: the text report leaves out its summary.
+    pub quiet: bool,
+    /// Findings left out by `--min-severity`, told in the text summary so a
+    /// filtered view never looks like a clean one.
+    pub hidden_below: usize,
 }
 
 pub fn render(

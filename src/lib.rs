@@ -61,8 +61,15 @@ pub struct ScanRequest {
     pub fail_on: Option<Severity>,
 }
 
-/// Default `--fail-on`: advisory (low, info) findings are shown but do not fail.
-pub const DEFAULT_FAIL_ON: Severity = Severity::Medium;
+/// Default `--fail-on` for everything but secret material: a first scan of
+/// a typical public GitOps repository (workloads without a hardened
+/// securityContext, images without digests) shows its medium and low
+/// policy findings but does not fail on them; privileged pods, host
+/// namespaces and the like (high, critical) do. Secret material (see
+/// [`finding::Category::is_secret_material`]) fails at any severity while
+/// no `--fail-on` or config `fail-on` is given: a leaked credential is never
+/// advisory.
+pub const DEFAULT_FAIL_ON: Severity = Severity::High;
 
 /// Run one scan to completion. `Err` means the scan could not run at all
 /// (bad config, unreadable target); errors on single files are in
@@ -84,10 +91,8 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
         Mode::Worktree | Mode::Stdin { .. } | Mode::Head => false,
     };
     options.oversize_blocks |= partial;
-    let fail_on = req
-        .fail_on
-        .or(req.config.fail_on)
-        .unwrap_or(DEFAULT_FAIL_ON);
+    let chosen_fail_on = req.fail_on.or(req.config.fail_on);
+    let fail_on = chosen_fail_on.unwrap_or(DEFAULT_FAIL_ON);
     let baseline = req
         .baseline
         .as_deref()
@@ -168,6 +173,7 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
         errors,
         rules: scanner.rule_infos(),
         fail_on,
+        secrets_always_fail: chosen_fail_on.is_none(),
     };
     report.sort();
     Ok(report)

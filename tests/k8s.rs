@@ -163,6 +163,7 @@ fn frames(findings: &[&Finding]) -> String {
             .filter(|r| K8S_RULES.contains(&r.id.as_str()))
             .collect(),
         fail_on: Severity::Medium,
+        secrets_always_fail: false,
     };
     let mut out = Vec::new();
     let opts = RenderOptions {

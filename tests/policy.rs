@@ -107,14 +107,14 @@ fn frames(report: &Report, findings: Vec<Finding>) -> String {
         errors: Vec::new(),
         rules: report.rules.clone(),
         fail_on: report.fail_on,
+        secrets_always_fail: report.secrets_always_fail,
     };
     let mut out = Vec::new();
     text::render(
         &view,
         &RenderOptions {
             show_suppressed: true,
-            show_secrets: false,
-            color: false,
+            ..RenderOptions::default()
         },
         &mut out,
     )

@@ -31,6 +31,9 @@ pub struct Report {
     /// Metadata of every rule that could have fired (for SARIF).
     pub rules: Vec<RuleInfo>,
     pub fail_on: Severity,
+    /// The default threshold is in force: secret material fails whatever
+    /// its severity (see [`crate::DEFAULT_FAIL_ON`]).
+    pub secrets_always_fail: bool,
 }
 
 impl Report {
@@ -46,12 +49,19 @@ impl Report {
             .filter(move |f| show_suppressed || f.suppressed.is_none())
     }
 
-    /// 0 clean, 1 findings at or above `fail_on`, 3 if the scan was incomplete.
+    /// Whether this finding fails the run.
+    pub fn fails(&self, f: &Finding) -> bool {
+        f.severity >= self.fail_on
+            || (self.secrets_always_fail && f.category.is_secret_material())
+    }
+
+    /// 0 clean, 1 findings at or above `fail_on` (or secret material under
+    /// the default threshold), 3 if the scan was incomplete.
     pub fn exit_code(&self) -> u8 {
         use crate::error::exit;
         if !self.errors.is_empty() {
             exit::SCAN_ERROR
-        } else if self.active().any(|f| f.severity >= self.fail_on) {
+        } else if self.active().any(|f| self.fails(f)) {
             exit::FINDINGS
         } else {
             exit::CLEAN

@@ -107,6 +107,11 @@ pub fn scan(root: &Path, scanner: &Scanner, collector: &Collector) -> Result<(),
         .threads(threads)
         .filter_entry(|e| e.file_name() != ".git")
         .build_parallel();
+    // A path named on the command line is scanned even when an exclude
+    // glob covers it (as ruff does without `force-exclude`): scanning
+    // `fixtures/demo` in a repository whose config excludes `fixtures/**`
+    // means that directory. Below it, globs match from the scanned path.
+    let root_excluded = !prefix.is_empty() && excludes.is_match(prefix.trim_end_matches('/'));
     walker.run(|| {
         let excludes = &excludes;
         let prefix = &prefix;
@@ -126,7 +131,9 @@ pub fn scan(root: &Path, scanner: &Scanner, collector: &Collector) -> Result<(),
             let rel = format!("{prefix}{below}");
             // A glob may be written from the scanned path or from the
             // repository root (a config found at the root): either matches.
-            let excluded = |rel: &str| excludes.is_match(rel) || excludes.is_match(&below);
+            let excluded = |rel: &str| {
+                excludes.is_match(&below) || (!root_excluded && excludes.is_match(rel))
+            };
             if ft.is_dir() {
                 if entry.depth() > 0 && excluded(&rel) {
                     collector.skip(SkipReason::Excluded);

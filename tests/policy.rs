@@ -181,6 +181,11 @@ fn findings_carry_identity_and_stable_fingerprints() {
     let shifted = dir.path().join("run-as-non-root.yaml");
     // Ten comment lines on top move every finding down ten lines.
     std::fs::write(&shifted, format!("{}{text}", "# moved\n".repeat(10))).unwrap();
+    // The same file name outside any repository on both sides: inside this
+    // repository the fixture is reported under its repository path.
+    let same = tempfile::tempdir().unwrap();
+    let path = same.path().join("run-as-non-root.yaml");
+    std::fs::write(&path, &text).unwrap();
     let a = scan_with(&path, Config::default());
     let b = scan_with(&shifted, Config::default());
     let prints = |r: &Report| -> Vec<(String, String)> {

@@ -51,8 +51,7 @@ impl Report {
 
     /// Whether this finding fails the run.
     pub fn fails(&self, f: &Finding) -> bool {
-        f.severity >= self.fail_on
-            || (self.secrets_always_fail && f.category.is_secret_material())
+        f.severity >= self.fail_on || (self.secrets_always_fail && f.category.is_secret_material())
     }
 
     /// 0 clean, 1 findings at or above `fail_on` (or secret material under

@@ -131,9 +131,8 @@ pub fn scan(root: &Path, scanner: &Scanner, collector: &Collector) -> Result<(),
             let rel = format!("{prefix}{below}");
             // A glob may be written from the scanned path or from the
             // repository root (a config found at the root): either matches.
-            let excluded = |rel: &str| {
-                excludes.is_match(&below) || (!root_excluded && excludes.is_match(rel))
-            };
+            let excluded =
+                |rel: &str| excludes.is_match(&below) || (!root_excluded && excludes.is_match(rel));
             if ft.is_dir() {
                 if entry.depth() > 0 && excluded(&rel) {
                     collector.skip(SkipReason::Excluded);

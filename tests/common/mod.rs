@@ -18,6 +18,7 @@ pub fn run(dir: &Path, args: &[&str]) -> Output {
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITOPS_GUARD_CONFIG")
         .output()
         .expect("run gitops-guard")
 }

@@ -119,6 +119,13 @@ pub struct ScanArgs {
     #[arg(default_value = ".")]
     pub path: PathBuf,
 
+    /// More files or directories, scanned as one (pre-commit's files mode:
+    /// `gitops-guard scan FILE…`). Repository-wide absence checks
+    /// (network-policy-coverage, no-service-account-token) are left out,
+    /// since the files may be a part of the repository.
+    #[arg(value_name = "PATH")]
+    pub more: Vec<PathBuf>,
+
     /// With `-`: the path standard input is reported (and judged) under,
     /// e.g. `--stdin-name apps/web/secret.yaml` [default: <stdin>].
     #[arg(long, value_name = "PATH")]

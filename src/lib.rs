@@ -46,6 +46,10 @@ pub enum Mode {
     /// HEAD's tree (the configuration checks of `scan --history`, see
     /// [`source::head`]).
     Head,
+    /// These files and directories of a work tree, each walked like
+    /// [`Mode::Worktree`] (pre-commit's files mode passes the files it
+    /// wants checked). Part of a repository: absence checks do not apply.
+    Files(Vec<PathBuf>),
 }
 
 /// Everything one scan needs, resolved by the caller.
@@ -86,7 +90,7 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
     // add, or a range (a pull request). Repository-wide absence checks do
     // not apply, and a blob too large to read blocks.
     let partial = match &req.mode {
-        Mode::Pushed(_) | Mode::Staged => true,
+        Mode::Pushed(_) | Mode::Staged | Mode::Files(_) => true,
         Mode::History(h) => h.range.is_some() || h.since_commit.is_some(),
         Mode::Worktree | Mode::Stdin { .. } | Mode::Head => false,
     };
@@ -148,6 +152,11 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
         Mode::Pushed(plan) => source::pushed::scan(plan, &scanner, &collector)?,
         Mode::Staged => source::staged::scan(&req.target, &scanner, &collector)?,
         Mode::Head => source::head::scan(&req.target, &scanner, &collector)?,
+        Mode::Files(paths) => {
+            for p in paths {
+                source::worktree::scan(p, &scanner, &collector)?;
+            }
+        }
     }
     let (mut findings, mut stats, mut errors) = collector.finish(&scanner);
     if !scanner.options.show_secrets {

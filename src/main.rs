@@ -85,16 +85,38 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
             "--stdin-name names standard input: use it with `-` as the path".into(),
         ));
     }
+    let files_mode = !args.more.is_empty();
+    if files_mode
+        && (stdin
+            || args.history_options().is_some()
+            || args.more.iter().any(|p| p.as_os_str() == "-"))
+    {
+        return Err(Error::Usage(
+            "several paths are scanned as work-tree files: not with `-` or the history options"
+                .into(),
+        ));
+    }
     // A path that does not exist is a typo on the command line (exit 2),
     // not a scan that ran and failed (exit 3).
-    if !stdin
-        && !gitops_guard::source::remote::is_remote(&args.path)
-        && std::fs::symlink_metadata(&args.path).is_err()
+    for path in std::iter::once(&args.path).chain(&args.more) {
+        if !stdin
+            && !gitops_guard::source::remote::is_remote(path)
+            && std::fs::symlink_metadata(path).is_err()
+        {
+            return Err(Error::Usage(format!(
+                "{}: no such file or directory",
+                path.display()
+            )));
+        }
+    }
+    if files_mode
+        && std::iter::once(&args.path)
+            .chain(&args.more)
+            .any(|p| gitops_guard::source::remote::is_remote(p))
     {
-        return Err(Error::Usage(format!(
-            "{}: no such file or directory",
-            args.path.display()
-        )));
+        return Err(Error::Usage(
+            "a URL is scanned on its own: give one URL and no other path".into(),
+        ));
     }
     // Standard input has no directory of its own: the config is looked up
     // in the current one.
@@ -169,6 +191,11 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
                     .clone()
                     .unwrap_or_else(|| STDIN_NAME.to_string()),
             },
+            None if files_mode => Mode::Files(
+                std::iter::once(args.path.clone())
+                    .chain(args.more.iter().cloned())
+                    .collect(),
+            ),
             None => Mode::Worktree,
         },
         config,

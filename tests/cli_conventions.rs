@@ -501,3 +501,185 @@ fn default_fail_on_passes_advisory_policy_and_fails_any_secret() {
     );
     assert_eq!(gg(dir.path(), &["scan", ".", "--fail-on", "high"]).code, 0);
 }
+
+#[test]
+fn several_paths_are_scanned_as_one_files_mode_run() {
+    let dir = repo(&[
+        ("apps/a/s.yaml", &secret_manifest("a")),
+        ("apps/b/s.yaml", &secret_manifest("b")),
+        ("apps/c/d.yaml", PLAIN_DEPLOYMENT),
+    ]);
+    // What pre-commit's files mode runs: `gitops-guard scan FILE…`.
+    let out = gg(
+        dir.path(),
+        &["scan", "apps/a/s.yaml", "apps/c/d.yaml", "-f", "json"],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let v = json(&out);
+    let paths = field_of_findings(&v, "path");
+    assert!(paths.contains(&"apps/a/s.yaml"), "{paths:?}");
+    assert!(paths.contains(&"apps/c/d.yaml"), "{paths:?}");
+    assert!(
+        !paths.contains(&"apps/b/s.yaml"),
+        "only the files given: {paths:?}"
+    );
+    let rules = field_of_findings(&v, "rule");
+    assert!(
+        !rules.contains(&"network-policy-coverage"),
+        "absence checks need the whole repository: {rules:?}"
+    );
+    // A missing one is a usage error; history options do not mix with files.
+    assert_eq!(
+        gg(dir.path(), &["scan", "apps/a/s.yaml", "nope.yaml"]).code,
+        2
+    );
+    assert_eq!(
+        gg(
+            dir.path(),
+            &["scan", "--history", "apps/a/s.yaml", "apps/c/d.yaml"]
+        )
+        .code,
+        2
+    );
+    // A clean file alone passes.
+    assert_eq!(
+        gg(dir.path(), &["scan", "apps/c/d.yaml", "apps/c/d.yaml"]).code,
+        0
+    );
+}
+
+#[test]
+fn pre_commit_all_files_runs_the_files_hook_on_every_file() {
+    let has_pre_commit = Command::new("pre-commit")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_pre_commit {
+        eprintln!("NOTE: the pre-commit framework is absent (pip install pre-commit); skipped");
+        return;
+    }
+    let manifest = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
+    )
+    .unwrap();
+    let hooks = repo(&[(".pre-commit-hooks.yaml", &manifest)]);
+    // Committed already (nothing staged): the index hook would see nothing,
+    // the files hook sees every file with --all-files.
+    let dir = repo(&[("apps/s.yaml", &secret_manifest("db")), ("ok.txt", "ok\n")]);
+    let path = format!(
+        "{}:{}",
+        bin().parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let home = TempDir::new().unwrap();
+    let o = Command::new("pre-commit")
+        .args([
+            "try-repo",
+            hooks.path().to_str().unwrap(),
+            "gitops-guard-files-system",
+            "--all-files",
+            "--verbose",
+        ])
+        .current_dir(dir.path())
+        .env("PATH", &path)
+        .env("PRE_COMMIT_HOME", home.path())
+        .env("HOME", dir.path())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!o.status.success(), "{text}");
+    assert!(text.contains("apps/s.yaml:6:"), "{text}");
+}
+
+/// `docs/schema/findings.schema.json` describes real output: a working-tree
+/// scan (suppressed findings, a stale baseline, a non-UTF-8 file name), a
+/// history scan and a baseline file all validate, and a report with an
+/// unknown field or a wrong severity does not.
+#[test]
+fn json_output_matches_the_shipped_schema() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/schema/findings.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let check = |v: &serde_json::Value, what: &str| {
+        let errors: Vec<String> = validator
+            .iter_errors(v)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{what}: {}", errors.join("\n"));
+    };
+    let tok = github_token("schema");
+    let dir = repo(&[
+        ("s.yaml", &secret_manifest("db")),
+        ("d.yaml", PLAIN_DEPLOYMENT),
+        ("app.env", &format!("GITHUB_TOKEN={tok}\n")),
+        (
+            "ok.env",
+            &format!("GITHUB_TOKEN={tok} # gitops-guard:allow test\n"),
+        ),
+    ]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let name = std::ffi::OsStr::from_bytes(b"bad-\xff.env");
+        std::fs::write(dir.path().join(name), format!("GITHUB_TOKEN={tok}\n")).unwrap();
+    }
+    let base = gg(dir.path(), &["baseline", ".", "-o", "base.json"]);
+    assert_eq!(base.code, 0, "{}", base.stderr);
+    let b: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("base.json")).unwrap())
+            .unwrap();
+    check(&b, "baseline");
+    std::fs::remove_file(dir.path().join("s.yaml")).unwrap();
+    let out = gg(
+        dir.path(),
+        &[
+            "scan",
+            ".",
+            "-f",
+            "json",
+            "--show-suppressed",
+            "--baseline",
+            "base.json",
+        ],
+    );
+    let v = json(&out);
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["suppressed"].is_object())
+    );
+    assert!(v["stats"]["baseline_stale"].as_u64() > Some(0));
+    check(&v, "working tree");
+    let h = json(&gg(dir.path(), &["scan", "--history", ".", "-f", "json"]));
+    assert!(h["findings"][0]["commit"].is_string());
+    check(&h, "history");
+    assert_redacted(&out.stdout, &[&tok]);
+    // The schema is strict enough to catch drift.
+    let mut bad = v.clone();
+    bad["findings"][0]["severity"] = "severe".into();
+    assert!(!validator.is_valid(&bad));
+    let mut bad = v.clone();
+    bad["stats"]["new_counter"] = 1.into();
+    assert!(!validator.is_valid(&bad));
+    // Every category the tool knows is in the schema's list.
+    let listed = &schema["$defs"]["category"]["enum"];
+    for c in gitops_guard::finding::Category::ALL {
+        assert!(
+            listed.as_array().unwrap().contains(&c.as_str().into()),
+            "{c:?}"
+        );
+    }
+}

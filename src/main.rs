@@ -166,14 +166,19 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
         oversize_blocks: false,
     };
     let mut _ticker = None;
-    if let Some(h) = history.as_mut()
-        && !args.quiet
-        && std::io::stderr().is_terminal()
-        && std::env::var_os("CI").is_none()
-    {
-        let p = std::sync::Arc::new(gitops_guard::source::history::HistoryProgress::default());
-        h.progress = Some(p.clone());
-        _ticker = Some(Ticker::start(p));
+    let show_progress =
+        !args.quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+    if show_progress {
+        if let Some(h) = history.as_mut() {
+            let p = std::sync::Arc::new(gitops_guard::source::history::HistoryProgress::default());
+            h.progress = Some(p.clone());
+            _ticker = Some(Ticker::history(p));
+        } else if !stdin {
+            _ticker = Some(Ticker::spinner(format!(
+                "scanning {}",
+                gitops_guard::sanitize::escape_control(&args.path.to_string_lossy())
+            )));
+        }
     }
     let head_options = ScanOptions {
         categories: non_secret_categories(),
@@ -278,25 +283,55 @@ fn warn_unknown_rule_ids(config: &Config) {
     }
 }
 
-/// Redraws the history progress line on stderr until dropped.
+/// A progress line on stderr (indicatif) while a scan runs: history
+/// counters, or a spinner for a working tree. Only ever on a terminal, and
+/// always cleared when dropped, before the summary is written.
 struct Ticker {
+    bar: indicatif::ProgressBar,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     handle: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Ticker {
-    fn start(p: std::sync::Arc<gitops_guard::source::history::HistoryProgress>) -> Ticker {
+    fn bar() -> indicatif::ProgressBar {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            None,
+            indicatif::ProgressDrawTarget::stderr_with_hz(5),
+        );
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        bar
+    }
+
+    /// A spinner naming what is scanned (working trees have no total up front).
+    fn spinner(message: String) -> Ticker {
+        let bar = Ticker::bar();
+        bar.set_message(message);
+        Ticker {
+            bar,
+            stop: Default::default(),
+            handle: None,
+        }
+    }
+
+    /// History counters, redrawn from the library's atomics.
+    fn history(p: std::sync::Arc<gitops_guard::source::history::HistoryProgress>) -> Ticker {
+        let bar = Ticker::bar();
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = stop.clone();
+        let b = bar.clone();
         let handle = std::thread::spawn(move || {
             let started = std::time::Instant::now();
             while !flag.load(std::sync::atomic::Ordering::Relaxed) {
-                eprint!("\r\x1b[2K{}", p.render(started.elapsed()));
+                b.set_message(p.render(started.elapsed()));
                 std::thread::sleep(std::time::Duration::from_millis(200));
             }
-            eprint!("\r\x1b[2K");
         });
         Ticker {
+            bar,
             stop,
             handle: Some(handle),
         }
@@ -309,6 +344,7 @@ impl Drop for Ticker {
         if let Some(h) = self.handle.take() {
             let _ = h.join();
         }
+        self.bar.finish_and_clear();
     }
 }
 

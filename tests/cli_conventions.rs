@@ -269,11 +269,16 @@ fn unknown_rule_ids_in_the_config_warn_with_a_suggestion() {
         out.stderr
     );
     assert!(
-        !out.stderr.contains("no rule or check `image-digest-pinned`"),
+        !out.stderr
+            .contains("no rule or check `image-digest-pinned`"),
         "a known (and disabled) check is not warned about: {}",
         out.stderr
     );
-    assert!(!out.stderr.contains("no rule or check `jwt`"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("no rule or check `jwt`"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -422,6 +427,23 @@ fn history_scan_adds_heads_configuration_checks_to_historys_secrets() {
             .iter()
             .any(|(r, p)| r == "hardcoded-ip" && p == "old/c.yaml"),
         "configuration checks only at HEAD: {found:?}"
+    );
+    // HEAD's pass obeys the config's excludes like the history pass.
+    write_tree(
+        dir.path(),
+        &[
+            ("vendor/c.yaml", ip_cfg),
+            (".gitops-guard.toml", "exclude = [\"vendor/**\"]\n"),
+        ],
+    );
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-q", "-m", "vendor"]);
+    let v = json(&gg(dir.path(), &["scan", "--history", ".", "-f", "json"]));
+    let paths = field_of_findings(&v, "path");
+    assert!(paths.contains(&"now/c.yaml"), "{paths:?}");
+    assert!(
+        !paths.contains(&"vendor/c.yaml"),
+        "excluded at HEAD: {paths:?}"
     );
     // Asking for one category keeps it to that category.
     let v = json(&gg(

@@ -16,6 +16,7 @@ use std::path::Path;
 pub fn scan(path: &Path, scanner: &Scanner, collector: &Collector) -> Result<(), Error> {
     let repo = super::discover_repo(path)
         .map_err(|e| Error::Scan(format!("cannot open {}: {e}", path.display())))?;
+    let excludes = crate::filter::glob_set(&scanner.options.exclude)?;
     let Ok(tree) = repo.head_tree_id() else {
         return Ok(());
     };
@@ -49,6 +50,10 @@ pub fn scan(path: &Path, scanner: &Scanner, collector: &Collector) -> Result<(),
         }
     }
     for (path, id) in blobs {
+        if excludes.is_match(&path) {
+            collector.skip(crate::scan::SkipReason::Excluded);
+            continue;
+        }
         let size = match repo.find_header(id) {
             Ok(h) => h.size(),
             Err(e) => {

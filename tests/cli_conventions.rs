@@ -578,7 +578,9 @@ fn pre_commit_all_files_runs_the_files_hook_on_every_file() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !has_pre_commit {
-        eprintln!("NOTE: the pre-commit framework is absent (pip install pre-commit); skipped");
+        skipped(
+            "the pre-commit framework is absent (pip install pre-commit); pre-commit test skipped",
+        );
         return;
     }
     let manifest = std::fs::read_to_string(

@@ -881,7 +881,7 @@ fn corpus_gitops_has_no_high_findings() {
     };
     let dir = corpus.join("gitops");
     if !dir.is_dir() {
-        eprintln!("NOTE: {} is absent; corpus test skipped", dir.display());
+        common::skipped(&format!("{} is absent; corpus test skipped", dir.display()));
         return;
     }
     let report = scan_dir(&dir);

@@ -708,3 +708,57 @@ fn json_output_matches_the_shipped_schema() {
         );
     }
 }
+
+/// `--format junit` is valid against the Apache Ant JUnit schema (kept in
+/// tests/schemas/ with its source and licence): findings that fail the run
+/// are `<failure>`s, advisory ones `<skipped>`, XML metacharacters in paths
+/// and messages are escaped, and no secret appears in full.
+#[test]
+fn junit_output_validates_against_the_junit_schema() {
+    let tok = github_token("junit");
+    let dir = repo(&[
+        ("s.yaml", &secret_manifest("db")),
+        ("d.yaml", PLAIN_DEPLOYMENT),
+        ("a&<b>\".env", &format!("GITHUB_TOKEN={tok}\n")),
+    ]);
+    let out = gg(dir.path(), &["scan", ".", "-f", "junit"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_redacted(&out.stdout, &[&tok]);
+    assert!(
+        out.stdout.contains("a&amp;&lt;b&gt;&quot;.env:1:"),
+        "{}",
+        out.stdout
+    );
+    let failures = out.stdout.matches("<failure ").count();
+    let advisory = out.stdout.matches("<skipped ").count();
+    assert_eq!(failures, 2, "the Secret and the token fail: {}", out.stdout);
+    assert!(advisory > 0, "advisory policy findings are skipped cases");
+    assert!(out.stdout.contains(&format!("failures=\"{failures}\"")));
+    let xml = dir.path().join("report.xml");
+    std::fs::write(&xml, &out.stdout).unwrap();
+    let xsd = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas/JUnit.xsd");
+    match Command::new("xmllint")
+        .args(["--noout", "--schema"])
+        .arg(&xsd)
+        .arg(&xml)
+        .output()
+    {
+        Ok(o) => assert!(
+            o.status.success(),
+            "JUnit schema: {}",
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(_) => skipped(
+            "xmllint is absent (apt-get install libxml2-utils); JUnit XML not validated against tests/schemas/JUnit.xsd",
+        ),
+    }
+    // A clean scan is a valid, empty suite.
+    let clean = repo(&[("ok.txt", "ok\n")]);
+    let out = gg(clean.path(), &["scan", ".", "-f", "junit"]);
+    assert_eq!(out.code, 0);
+    assert!(
+        out.stdout.contains("tests=\"0\" failures=\"0\""),
+        "{}",
+        out.stdout
+    );
+}

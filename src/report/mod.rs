@@ -3,6 +3,7 @@
 
 pub mod github;
 pub mod json;
+pub mod junit;
 pub mod sarif;
 pub mod text;
 
@@ -127,6 +128,8 @@ pub enum Format {
     Json,
     Sarif,
     Github,
+    /// JUnit XML (CI test-report widgets).
+    Junit,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -152,6 +155,7 @@ pub fn render(
         Format::Json => json::render(report, opts, w),
         Format::Sarif => sarif::render(report, opts, w),
         Format::Github => github::render(report, opts, w),
+        Format::Junit => junit::render(report, opts, w),
     }
 }
 

@@ -206,7 +206,7 @@ impl Config {
     /// Warnings for rule ids in `[rules] disable` and `[rules] severity`
     /// that name no rule or check (a typo there silently kept a noisy rule
     /// on, or a severity unchanged), each with a suggestion when one is close.
-    pub fn unknown_rule_ids<'a>(&self, known: &[&'a str]) -> Vec<String> {
+    pub fn unknown_rule_ids(&self, known: &[&str]) -> Vec<String> {
         let origin = self
             .source
             .as_ref()

@@ -1014,11 +1014,8 @@ fn verdicts_on_upstream_test_manifests_match_expected_md() {
         let _ = std::io::Write::write_all(
             &mut std::io::stderr(),
             format!(
-                "SKIPPED: {}\n",
-                format!(
-                    "{} is absent; the comparison with upstream expectations was skipped",
-                    corpus.display()
-                )
+                "SKIPPED: {} is absent; the comparison with upstream expectations was skipped\n",
+                corpus.display()
             )
             .as_bytes(),
         );

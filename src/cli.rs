@@ -154,7 +154,7 @@ pub struct ScanArgs {
     #[arg(long, value_parser = parse_severity, value_name = "SEVERITY")]
     pub min_severity: Option<Severity>,
 
-    /// Lowest severity that makes the run fail (exit 1) [default: config's fail-on, else high, and secret material at any severity].
+    /// Lowest severity that makes the run fail (exit 1) [default: config's fail-on, else high, and medium for secret material].
     #[arg(long, value_parser = parse_severity, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
 

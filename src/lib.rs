@@ -70,10 +70,15 @@ pub struct ScanRequest {
 /// securityContext, images without digests) shows its medium and low
 /// policy findings but does not fail on them; privileged pods, host
 /// namespaces and the like (high, critical) do. Secret material (see
-/// [`finding::Category::is_secret_material`]) fails at any severity while
-/// no `--fail-on` or config `fail-on` is given: a leaked credential is never
-/// advisory.
+/// [`finding::Category::is_secret_material`]) keeps failing from
+/// [`DEFAULT_SECRET_FAIL_ON`] while no `--fail-on` or config `fail-on` is
+/// given: a leaked credential is never advisory.
 pub const DEFAULT_FAIL_ON: Severity = Severity::High;
+
+/// Default threshold for secret material: medium, so every credential rule
+/// fails the run while the low ones stay advisory by design (password
+/// hashes: the value is not the password itself, see tests/context_rules.rs).
+pub const DEFAULT_SECRET_FAIL_ON: Severity = Severity::Medium;
 
 /// Run one scan to completion. `Err` means the scan could not run at all
 /// (bad config, unreadable target); errors on single files are in

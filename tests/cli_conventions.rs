@@ -496,7 +496,7 @@ fn min_severity_narrows_the_view_but_not_the_exit_code() {
 }
 
 #[test]
-fn default_fail_on_passes_advisory_policy_and_fails_any_secret() {
+fn default_fail_on_passes_advisory_policy_and_fails_secrets_from_medium() {
     let dir = repo(&[("d.yaml", PLAIN_DEPLOYMENT)]);
     let out = gg(dir.path(), &["scan", "."]);
     assert!(
@@ -504,18 +504,28 @@ fn default_fail_on_passes_advisory_policy_and_fails_any_secret() {
         "medium policy findings are shown"
     );
     assert_eq!(out.code, 0, "{}", out.stdout);
-    // Secret material fails whatever its severity under the default …
+    // Secret material fails from medium under the default, below the
+    // policy threshold (high) …
     write_tree(
         dir.path(),
         &[
             ("s.yaml", &secret_manifest("db")),
             (
                 ".gitops-guard.toml",
-                "[rules]\nseverity = { \"plaintext-secret-manifest\" = \"low\" }\n",
+                "[rules]\nseverity = { \"plaintext-secret-manifest\" = \"medium\" }\n",
             ),
         ],
     );
     assert_eq!(gg(dir.path(), &["scan", "."]).code, 1);
+    // … while low secret material (password hashes) stays advisory.
+    write_tree(
+        dir.path(),
+        &[(
+            ".gitops-guard.toml",
+            "[rules]\nseverity = { \"plaintext-secret-manifest\" = \"low\" }\n",
+        )],
+    );
+    assert_eq!(gg(dir.path(), &["scan", "."]).code, 0);
     // … and an explicit threshold is taken literally.
     assert_eq!(
         gg(dir.path(), &["scan", ".", "--fail-on", "medium"]).code,

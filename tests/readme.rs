@@ -136,7 +136,7 @@ fn readme_exit_code_table_matches_the_help() {
         .expect("README exit-code row 0");
     assert!(
         row.contains(&format!("default `{default}`")),
-        "README says {row:?}, the default --fail-on is `{default}` (secret material at any severity)"
+        "README says {row:?}, the default --fail-on is `{default}` (secret material: medium)"
     );
 }
 

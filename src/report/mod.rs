@@ -32,8 +32,9 @@ pub struct Report {
     /// Metadata of every rule that could have fired (for SARIF).
     pub rules: Vec<RuleInfo>,
     pub fail_on: Severity,
-    /// The default threshold is in force: secret material fails whatever
-    /// its severity (see [`crate::DEFAULT_FAIL_ON`]).
+    /// The default threshold is in force: secret material fails from
+    /// [`crate::DEFAULT_SECRET_FAIL_ON`] up, whatever `fail_on` says (see
+    /// [`crate::DEFAULT_FAIL_ON`]).
     pub secrets_always_fail: bool,
 }
 
@@ -52,7 +53,10 @@ impl Report {
 
     /// Whether this finding fails the run.
     pub fn fails(&self, f: &Finding) -> bool {
-        f.severity >= self.fail_on || (self.secrets_always_fail && f.category.is_secret_material())
+        f.severity >= self.fail_on
+            || (self.secrets_always_fail
+                && f.category.is_secret_material()
+                && f.severity >= crate::DEFAULT_SECRET_FAIL_ON)
     }
 
     /// 0 clean, 1 findings at or above `fail_on` (or secret material under
@@ -93,8 +97,9 @@ impl Report {
         self.stats.findings = self.active().count() as u64;
         self.stats.suppressed = self.findings.len() as u64 - self.stats.findings;
         self.stats.errors = self.errors.len() as u64;
-        self.stats.blobs_scanned += other.stats.blobs_scanned;
-        self.stats.bytes_scanned += other.stats.bytes_scanned;
+        // Blob and skip counts stay the first scan's: a second pass over
+        // HEAD reads blobs the history pass already counted (every blob at
+        // HEAD is in history), so adding them would count blobs twice.
         self.stats.elapsed_ms += other.stats.elapsed_ms;
         self.sort();
     }

@@ -12,11 +12,14 @@ use std::path::PathBuf;
 /// Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or config
 /// error, 3 scan error (the scan is incomplete).
 #[derive(Debug, Parser)]
-#[command(name = "gitops-guard", version, about, long_about = None)]
+#[command(name = "gitops-guard", version, about, long_about = None, after_help = EXIT_CODES)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// Shown under every `--help`: a CI author wires exit codes before anything else.
+pub const EXIT_CODES: &str = "Exit codes:\n  0  clean (no finding at or above --fail-on)\n  1  findings at or above --fail-on\n  2  usage or config error (bad flag, missing path, unreadable config)\n  3  scan error: the scan is incomplete, so it never passes";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -38,6 +41,14 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::cmd::hook::HookCommand,
     },
+    /// Print a shell completion script, e.g.
+    /// `gitops-guard completions bash > ~/.local/share/bash-completion/completions/gitops-guard`.
+    Completions {
+        /// Shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout, e.g. `gitops-guard man > gitops-guard.1`.
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -55,6 +66,10 @@ pub enum RulesCommand {
     Explain {
         /// Rule or check id, e.g. github-pat-classic.
         id: String,
+        /// Config whose `[[rule]]`s are explained too [default: $GITOPS_GUARD_CONFIG,
+        /// else the nearest .gitops-guard.toml from here up to the repository root].
+        #[arg(long, short = 'c', value_name = "FILE")]
+        config: Option<PathBuf>,
     },
 }
 
@@ -97,11 +112,19 @@ impl Only {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = EXIT_CODES)]
 pub struct ScanArgs {
     /// Directory or file to scan; `-` reads standard input as one file. A
     /// bare repository or `.git` directory is scanned through its history.
     #[arg(default_value = ".")]
     pub path: PathBuf,
+
+    /// More files or directories, scanned as one (pre-commit's files mode:
+    /// `gitops-guard scan FILE…`). Repository-wide absence checks
+    /// (network-policy-coverage, no-service-account-token) are left out,
+    /// since the files may be a part of the repository.
+    #[arg(value_name = "PATH")]
+    pub more: Vec<PathBuf>,
 
     /// With `-`: the path standard input is reported (and judged) under,
     /// e.g. `--stdin-name apps/web/secret.yaml` [default: <stdin>].
@@ -121,11 +144,17 @@ pub struct ScanArgs {
     #[arg(long, value_parser = parse_report_target, value_name = "FORMAT:FILE")]
     pub report: Vec<(Format, PathBuf)>,
 
-    /// Config file (default: PATH/.gitops-guard.toml if present).
+    /// Config file [default: $GITOPS_GUARD_CONFIG, else the nearest
+    /// .gitops-guard.toml from PATH up to the repository root].
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Lowest severity that makes the run fail (exit 1) [default: config's fail-on, else medium].
+    /// Show only findings at or above SEVERITY (display only: the exit code
+    /// still follows --fail-on over every finding).
+    #[arg(long, value_parser = parse_severity, value_name = "SEVERITY")]
+    pub min_severity: Option<Severity>,
+
+    /// Lowest severity that makes the run fail (exit 1) [default: config's fail-on, else high, and medium for secret material].
     #[arg(long, value_parser = parse_severity, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
 
@@ -173,7 +202,7 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
-    /// No progress output on stderr.
+    /// No progress and no summary: only the report (and errors) are printed.
     #[arg(long, short = 'q')]
     pub quiet: bool,
 
@@ -256,7 +285,8 @@ pub struct BaselineArgs {
     )]
     pub output: PathBuf,
 
-    /// Config file (default: PATH/.gitops-guard.toml if present).
+    /// Config file [default: $GITOPS_GUARD_CONFIG, else the nearest
+    /// .gitops-guard.toml from PATH up to the repository root].
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -275,8 +305,14 @@ pub fn parse_report_target(s: &str) -> Result<(Format, PathBuf), String> {
         .split_once(':')
         .filter(|(_, f)| !f.is_empty())
         .ok_or_else(|| format!("`{s}`: expected FORMAT:FILE, e.g. sarif:results.sarif"))?;
-    let format = Format::from_str(format, true)
-        .map_err(|_| format!("`{format}` is not a format (text, json, sarif, github)"))?;
+    let format = Format::from_str(format, true).map_err(|_| {
+        let names: Vec<_> = Format::value_variants()
+            .iter()
+            .filter_map(|f| f.to_possible_value())
+            .map(|v| v.get_name().to_string())
+            .collect();
+        format!("`{format}` is not a format ({})", names.join(", "))
+    })?;
     Ok((format, PathBuf::from(file)))
 }
 

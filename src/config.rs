@@ -37,6 +37,60 @@ use std::path::{Path, PathBuf};
 
 pub const FILE_NAME: &str = ".gitops-guard.toml";
 
+/// Environment variable naming a config file (`--config` wins over it).
+pub const ENV_VAR: &str = "GITOPS_GUARD_CONFIG";
+
+/// The nearest `.gitops-guard.toml` from `root` up to its repository root
+/// (the first ancestor holding `.git`); without a repository, `root` only.
+fn find_upwards(root: &Path) -> Option<PathBuf> {
+    let dir = if root.is_dir() {
+        root
+    } else {
+        root.parent().filter(|p| !p.as_os_str().is_empty())?
+    };
+    let candidate = dir.join(FILE_NAME);
+    if candidate.is_file() {
+        return Some(candidate);
+    }
+    let top = repo_root(dir)?;
+    let abs = std::fs::canonicalize(dir).ok()?;
+    for a in abs.ancestors().skip(1) {
+        if !a.starts_with(&top) {
+            break;
+        }
+        let candidate = a.join(FILE_NAME);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+    }
+    None
+}
+
+/// The work tree root of the repository `path` lies in: the nearest
+/// ancestor (itself included) with a `.git` directory or file, canonical.
+pub fn repo_root(path: &Path) -> Option<PathBuf> {
+    let abs = std::fs::canonicalize(path).ok()?;
+    abs.ancestors()
+        .find(|a| a.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
+/// The closest of `candidates` to `word` by Jaro-Winkler similarity, when
+/// close enough to be a typo (a transposition, a missing letter) rather
+/// than another word: `plaintext-secert-manifest` finds
+/// `plaintext-secret-manifest`.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score >= 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Config {
@@ -149,22 +203,53 @@ pub struct PolicyConfig {
 }
 
 impl Config {
-    /// Read `explicit`, else `<root>/.gitops-guard.toml` if it exists, else defaults.
-    pub fn discover(explicit: Option<&Path>, root: &Path) -> Result<Config, Error> {
-        let path = match explicit {
-            Some(p) => p.to_path_buf(),
-            None => {
-                let dir = if root.is_dir() {
-                    root
-                } else {
-                    root.parent().unwrap_or(root)
-                };
-                let candidate = dir.join(FILE_NAME);
-                if !candidate.is_file() {
-                    return Ok(Config::default());
-                }
-                candidate
+    /// Warnings for rule ids in `[rules] disable` and `[rules] severity`
+    /// that name no rule or check (a typo there silently kept a noisy rule
+    /// on, or a severity unchanged), each with a suggestion when one is close.
+    pub fn unknown_rule_ids(&self, known: &[&str]) -> Vec<String> {
+        let origin = self
+            .source
+            .as_ref()
+            .map_or_else(|| FILE_NAME.to_string(), |p| p.display().to_string());
+        let mut out = Vec::new();
+        let named = self
+            .rules
+            .disable
+            .iter()
+            .map(|id| ("disable", id))
+            .chain(self.rules.severity.keys().map(|id| ("severity", id)));
+        for (key, id) in named {
+            if known.contains(&id.as_str()) {
+                continue;
             }
+            let hint = did_you_mean(id, known.iter().copied())
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            out.push(format!(
+                "{origin}: [rules] {key}: no rule or check `{}`{hint}; see `gitops-guard rules list`",
+                crate::sanitize::escape_control(id)
+            ));
+        }
+        out
+    }
+
+    /// The config in effect, found the way ruff finds its own: `explicit`
+    /// (`--config`) wins, then `$GITOPS_GUARD_CONFIG` when set and
+    /// non-empty, then the nearest `.gitops-guard.toml` from `root` (a file's
+    /// directory) up to the repository root, so scanning `apps/api` obeys
+    /// the config at the top of the repository. Outside a repository only
+    /// `root` itself is looked at: a stray config in `/tmp` or `$HOME` must
+    /// not silently change a scan. None found: defaults.
+    pub fn discover(explicit: Option<&Path>, root: &Path) -> Result<Config, Error> {
+        let from_env = std::env::var_os(ENV_VAR)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        let path = match explicit.map(Path::to_path_buf).or(from_env) {
+            Some(p) => p,
+            None => match find_upwards(root) {
+                Some(p) => p,
+                None => return Ok(Config::default()),
+            },
         };
         let text = std::fs::read_to_string(&path)
             .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;

@@ -44,6 +44,13 @@ pub enum Mode {
     Staged,
     /// Standard input as one blob, reported under `name` (`scan -`).
     Stdin { name: String },
+    /// HEAD's tree (the configuration checks of `scan --history`, see
+    /// [`source::head`]).
+    Head,
+    /// These files and directories of a work tree, each walked like
+    /// [`Mode::Worktree`] (pre-commit's files mode passes the files it
+    /// wants checked). Part of a repository: absence checks do not apply.
+    Files(Vec<PathBuf>),
 }
 
 /// Everything one scan needs, resolved by the caller.
@@ -59,8 +66,20 @@ pub struct ScanRequest {
     pub fail_on: Option<Severity>,
 }
 
-/// Default `--fail-on`: advisory (low, info) findings are shown but do not fail.
-pub const DEFAULT_FAIL_ON: Severity = Severity::Medium;
+/// Default `--fail-on` for everything but secret material: a first scan of
+/// a typical public GitOps repository (workloads without a hardened
+/// securityContext, images without digests) shows its medium and low
+/// policy findings but does not fail on them; privileged pods, host
+/// namespaces and the like (high, critical) do. Secret material (see
+/// [`finding::Category::is_secret_material`]) keeps failing from
+/// [`DEFAULT_SECRET_FAIL_ON`] while no `--fail-on` or config `fail-on` is
+/// given: a leaked credential is never advisory.
+pub const DEFAULT_FAIL_ON: Severity = Severity::High;
+
+/// Default threshold for secret material: medium, so every credential rule
+/// fails the run while the low ones stay advisory by design (password
+/// hashes: the value is not the password itself, see tests/context_rules.rs).
+pub const DEFAULT_SECRET_FAIL_ON: Severity = Severity::Medium;
 
 /// Run one scan to completion. `Err` means the scan could not run at all
 /// (bad config, unreadable target); errors on single files are in
@@ -77,15 +96,13 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
     // add, or a range (a pull request). Repository-wide absence checks do
     // not apply, and a blob too large to read blocks.
     let partial = match &req.mode {
-        Mode::Pushed(_) | Mode::Staged => true,
+        Mode::Pushed(_) | Mode::Staged | Mode::Files(_) => true,
         Mode::History(h) => h.range.is_some() || h.since_commit.is_some(),
-        Mode::Worktree | Mode::Stdin { .. } => false,
+        Mode::Worktree | Mode::Stdin { .. } | Mode::Head => false,
     };
     options.oversize_blocks |= partial;
-    let fail_on = req
-        .fail_on
-        .or(req.config.fail_on)
-        .unwrap_or(DEFAULT_FAIL_ON);
+    let chosen_fail_on = req.fail_on.or(req.config.fail_on);
+    let fail_on = chosen_fail_on.unwrap_or(DEFAULT_FAIL_ON);
     let baseline = req
         .baseline
         .as_deref()
@@ -140,6 +157,12 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
         Mode::History(h) => source::history::scan(&req.target, h, &scanner, &collector)?,
         Mode::Pushed(plan) => source::pushed::scan(plan, &scanner, &collector)?,
         Mode::Staged => source::staged::scan(&req.target, &scanner, &collector)?,
+        Mode::Head => source::head::scan(&req.target, &scanner, &collector)?,
+        Mode::Files(paths) => {
+            for p in paths {
+                source::worktree::scan(p, &scanner, &collector)?;
+            }
+        }
     }
     let (mut findings, mut stats, mut errors) = collector.finish(&scanner);
     if !scanner.options.show_secrets {
@@ -165,6 +188,7 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
         errors,
         rules: scanner.rule_infos(),
         fail_on,
+        secrets_always_fail: chosen_fail_on.is_none(),
     };
     report.sort();
     Ok(report)

@@ -48,6 +48,25 @@ fn run(cli: Cli) -> Result<u8, Error> {
         Command::Rules { command } => rules(command),
         Command::Hook { command } => cmd::hook::run(command),
         Command::Sources(args) => cmd::sources::run(args),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "gitops-guard", &mut std::io::stdout());
+            Ok(exit::CLEAN)
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .or_else(|e| {
+                    if e.kind() == std::io::ErrorKind::BrokenPipe {
+                        Ok(())
+                    } else {
+                        Err(Error::Scan(format!("cannot write the man page: {e}")))
+                    }
+                })?;
+            Ok(exit::CLEAN)
+        }
     }
 }
 
@@ -66,6 +85,39 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
             "--stdin-name names standard input: use it with `-` as the path".into(),
         ));
     }
+    let files_mode = !args.more.is_empty();
+    if files_mode
+        && (stdin
+            || args.history_options().is_some()
+            || args.more.iter().any(|p| p.as_os_str() == "-"))
+    {
+        return Err(Error::Usage(
+            "several paths are scanned as work-tree files: not with `-` or the history options"
+                .into(),
+        ));
+    }
+    // A path that does not exist is a typo on the command line (exit 2),
+    // not a scan that ran and failed (exit 3).
+    for path in std::iter::once(&args.path).chain(&args.more) {
+        if !stdin
+            && !gitops_guard::source::remote::is_remote(path)
+            && std::fs::symlink_metadata(path).is_err()
+        {
+            return Err(Error::Usage(format!(
+                "{}: no such file or directory",
+                path.display()
+            )));
+        }
+    }
+    if files_mode
+        && std::iter::once(&args.path)
+            .chain(&args.more)
+            .any(|p| gitops_guard::source::remote::is_remote(p))
+    {
+        return Err(Error::Usage(
+            "a URL is scanned on its own: give one URL and no other path".into(),
+        ));
+    }
     // Standard input has no directory of its own: the config is looked up
     // in the current one.
     let config_root = if stdin {
@@ -74,6 +126,7 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
         args.path.as_path()
     };
     let mut config = Config::discover(args.config.as_deref(), config_root)?;
+    warn_unknown_rule_ids(&config);
     if let Some(depth) = args.decode_depth {
         config.secrets.decode_depth = Some(depth);
         config.secrets.depth().map_err(Error::Usage)?;
@@ -88,6 +141,14 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
         .as_ref()
         .is_some_and(|h| h.range.is_none() && h.since_commit.is_none());
     let mut skip_rules = Vec::new();
+    // A full history scan looks for secret material in every version, and
+    // runs the other checks on HEAD's tree (what is deployed now): one
+    // command, the whole picture. A URL is cloned inside the scan, so only
+    // its history is seen.
+    let head_pass = full_history
+        && categories.is_empty()
+        && !args.all_categories
+        && !gitops_guard::source::remote::is_remote(&args.path);
     if full_history && categories.is_empty() && !args.all_categories {
         categories = cli::Only::Secrets.categories();
         skip_rules = gitops_guard::scan::HISTORY_SKIPPED_RULES
@@ -105,16 +166,27 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
         oversize_blocks: false,
     };
     let mut _ticker = None;
-    if let Some(h) = history.as_mut()
-        && !args.quiet
-        && std::io::stderr().is_terminal()
-        && std::env::var_os("CI").is_none()
-    {
-        let p = std::sync::Arc::new(gitops_guard::source::history::HistoryProgress::default());
-        h.progress = Some(p.clone());
-        _ticker = Some(Ticker::start(p));
+    let show_progress =
+        !args.quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+    if show_progress {
+        if let Some(h) = history.as_mut() {
+            let p = std::sync::Arc::new(gitops_guard::source::history::HistoryProgress::default());
+            h.progress = Some(p.clone());
+            _ticker = Some(Ticker::history(p));
+        } else if !stdin {
+            _ticker = Some(Ticker::spinner(format!(
+                "scanning {}",
+                gitops_guard::sanitize::escape_control(&args.path.to_string_lossy())
+            )));
+        }
     }
-    let report = gitops_guard::scan(ScanRequest {
+    let head_options = ScanOptions {
+        categories: non_secret_categories(),
+        skip_rules: Vec::new(),
+        ..options.clone()
+    };
+    let head_config = config.clone();
+    let mut report = gitops_guard::scan(ScanRequest {
         target: args.path.clone(),
         mode: match history {
             Some(h) => Mode::History(h),
@@ -124,6 +196,11 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
                     .clone()
                     .unwrap_or_else(|| STDIN_NAME.to_string()),
             },
+            None if files_mode => Mode::Files(
+                std::iter::once(args.path.clone())
+                    .chain(args.more.iter().cloned())
+                    .collect(),
+            ),
             None => Mode::Worktree,
         },
         config,
@@ -131,16 +208,44 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
         baseline: args.baseline.clone(),
         fail_on: args.fail_on,
     })?;
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    if head_pass {
+        report.merge(gitops_guard::scan(ScanRequest {
+            target: args.path.clone(),
+            mode: Mode::Head,
+            config: head_config,
+            options: head_options,
+            baseline: args.baseline.clone(),
+            fail_on: args.fail_on,
+        })?);
+    }
+    // The progress line is cleared before anything else is written to the
+    // terminal (the summary after `-o FILE` was glued to it).
+    drop(_ticker);
+    // The exit code judges every finding; --min-severity only narrows the view.
+    let code = report.exit_code();
+    let mut hidden_below = 0;
+    if let Some(min) = args.min_severity {
+        let before = report.findings.len();
+        report.findings.retain(|f| f.severity >= min);
+        hidden_below = before - report.findings.len();
+    }
+    // anstream's rules: NO_COLOR (non-empty) and TERM=dumb turn colour off,
+    // CLICOLOR_FORCE turns it on, otherwise only on a terminal. A report
+    // written to a file is never painted unless --color=always.
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+        ColorChoice::Auto => {
+            args.output.is_none()
+                && anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+        }
     };
     let opts = RenderOptions {
         show_suppressed: args.show_suppressed,
         show_secrets: args.show_secrets,
         color,
+        quiet: args.quiet,
+        hidden_below,
     };
     write_report(&report, args.format, &opts, args.output.as_deref())?;
     let file_opts = RenderOptions {
@@ -154,28 +259,79 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
         // The report went to a file: still tell the terminal how it went.
         let _ = report::text::render_summary(&report, false, &mut std::io::stderr());
     }
-    Ok(report.exit_code())
+    Ok(code)
 }
 
-/// Redraws the history progress line on stderr until dropped.
+/// Every category but secret material: what a full history scan checks on HEAD's tree.
+fn non_secret_categories() -> Vec<gitops_guard::finding::Category> {
+    gitops_guard::finding::Category::ALL
+        .into_iter()
+        .filter(|c| !c.is_secret_material())
+        .collect()
+}
+
+/// Rule ids in the config's `[rules]` that name nothing: warned about on
+/// stderr with the nearest id, never silently ignored.
+fn warn_unknown_rule_ids(config: &Config) {
+    if config.rules.disable.is_empty() && config.rules.severity.is_empty() {
+        return;
+    }
+    let known = Scanner::known_rule_ids(config);
+    let known: Vec<&str> = known.iter().map(String::as_str).collect();
+    for w in config.unknown_rule_ids(&known) {
+        eprintln!("gitops-guard: warning: {w}");
+    }
+}
+
+/// A progress line on stderr (indicatif) while a scan runs: history
+/// counters, or a spinner for a working tree. Only ever on a terminal, and
+/// always cleared when dropped, before the summary is written.
 struct Ticker {
+    bar: indicatif::ProgressBar,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     handle: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Ticker {
-    fn start(p: std::sync::Arc<gitops_guard::source::history::HistoryProgress>) -> Ticker {
+    fn bar() -> indicatif::ProgressBar {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            None,
+            indicatif::ProgressDrawTarget::stderr_with_hz(5),
+        );
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        bar
+    }
+
+    /// A spinner naming what is scanned (working trees have no total up front).
+    fn spinner(message: String) -> Ticker {
+        let bar = Ticker::bar();
+        bar.set_message(message);
+        Ticker {
+            bar,
+            stop: Default::default(),
+            handle: None,
+        }
+    }
+
+    /// History counters, redrawn from the library's atomics.
+    fn history(p: std::sync::Arc<gitops_guard::source::history::HistoryProgress>) -> Ticker {
+        let bar = Ticker::bar();
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = stop.clone();
+        let b = bar.clone();
         let handle = std::thread::spawn(move || {
             let started = std::time::Instant::now();
             while !flag.load(std::sync::atomic::Ordering::Relaxed) {
-                eprint!("\r\x1b[2K{}", p.render(started.elapsed()));
+                b.set_message(p.render(started.elapsed()));
                 std::thread::sleep(std::time::Duration::from_millis(200));
             }
-            eprint!("\r\x1b[2K");
         });
         Ticker {
+            bar,
             stop,
             handle: Some(handle),
         }
@@ -188,6 +344,7 @@ impl Drop for Ticker {
         if let Some(h) = self.handle.take() {
             let _ = h.join();
         }
+        self.bar.finish_and_clear();
     }
 }
 
@@ -220,6 +377,7 @@ fn write_report(
 
 fn baseline(args: BaselineArgs) -> Result<u8, Error> {
     let config = Config::discover(args.config.as_deref(), &args.path)?;
+    warn_unknown_rule_ids(&config);
     let options = ScanOptions {
         max_file_size: args.max_file_size,
         exclude: args.exclude.clone(),
@@ -252,15 +410,22 @@ fn baseline(args: BaselineArgs) -> Result<u8, Error> {
     })
 }
 
-fn all_rules() -> Result<Vec<RuleInfo>, Error> {
-    let scanner = Scanner::new(Config::default(), ScanOptions::default())?;
+/// Every rule and check, the config's own `[[rule]]`s included.
+fn all_rules(config: Config) -> Result<Vec<RuleInfo>, Error> {
+    let scanner = Scanner::new(config, ScanOptions::default())?;
     let mut infos = scanner.rule_infos();
     infos.sort_by(|a, b| (a.category, &a.id).cmp(&(b.category, &b.id)));
     Ok(infos)
 }
 
 fn rules(command: RulesCommand) -> Result<u8, Error> {
-    let infos = all_rules()?;
+    let config = match &command {
+        RulesCommand::Explain { config, .. } => {
+            Config::discover(config.as_deref(), std::path::Path::new("."))?
+        }
+        RulesCommand::List { .. } => Config::default(),
+    };
+    let infos = all_rules(config)?;
     let stdout = std::io::stdout();
     let mut w = stdout.lock();
     let res = match command {
@@ -304,14 +469,23 @@ fn rules(command: RulesCommand) -> Result<u8, Error> {
                 }
             }
         }
-        RulesCommand::Explain { id } => {
+        RulesCommand::Explain { id, .. } => {
             let Some(i) = infos.iter().find(|i| i.id == id) else {
-                let close: Vec<_> = infos
-                    .iter()
-                    .filter(|i| i.id.contains(&id))
-                    .map(|i| i.id.as_str())
-                    .take(5)
-                    .collect();
+                // A typo (strsim, transpositions included) first, then ids
+                // that contain what was typed (`github` → the github rules).
+                let mut close: Vec<_> =
+                    gitops_guard::config::did_you_mean(&id, infos.iter().map(|i| i.id.as_str()))
+                        .into_iter()
+                        .collect();
+                let typo = close.first().copied();
+                close.extend(
+                    infos
+                        .iter()
+                        .filter(|i| i.id.contains(&id) && Some(i.id.as_str()) != typo)
+                        .map(|i| i.id.as_str())
+                        .take(5),
+                );
+                let id = gitops_guard::sanitize::escape_control(&id);
                 let hint = if close.is_empty() {
                     String::new()
                 } else {

@@ -691,6 +691,30 @@ impl Scanner {
         &self.repo_checks
     }
 
+    /// Every rule and check id the config could name: built-in and custom
+    /// rules, disabled ones included, and every detector's and repository
+    /// check's, whatever `--only` picked. For "unknown rule id" warnings;
+    /// compiles no regex.
+    pub fn known_rule_ids(config: &Config) -> Vec<String> {
+        let mut ids: Vec<String> = builtin_specs()
+            .map(|specs| specs.into_iter().map(|(_, s)| s.id).collect())
+            .unwrap_or_default();
+        ids.extend(config.rule.iter().map(|r| r.id.clone()));
+        // Detectors leave out what the config disables or does not turn
+        // on: ask a config that disables nothing and turns everything on.
+        let mut every = Config::default();
+        every.policy.trusted_registries = vec!["registry.invalid/".into()];
+        for d in detect::all(&every) {
+            ids.extend(d.rules().into_iter().map(|i| i.id));
+        }
+        for c in detect::all_repo_checks(&every) {
+            ids.extend(c.rules().into_iter().map(|i| i.id));
+        }
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
     /// Metadata of every rule and check this scanner can report.
     pub fn rule_infos(&self) -> Vec<RuleInfo> {
         let mut out: Vec<RuleInfo> = self

@@ -513,3 +513,67 @@ fn every_manifest_in_deploy_is_valid_yaml() {
             .unwrap_or_else(|err| panic!("{f}: {err}"));
     }
 }
+
+/// The scheduled scans take their config and baseline from the ConfigMap
+/// (`CONFIG_FILE`, `BASELINE_FILE`, shipped in kustomization.yaml): a
+/// repository whose findings the baseline holds passes, a new finding fails.
+#[test]
+fn the_scan_jobs_fail_only_on_findings_the_baseline_does_not_hold() {
+    let dir = TempDir::new().unwrap();
+    let (env, token) = secret_env("deploy-baseline");
+    let known = bare_repo(dir.path(), "known", &[("deploy/app.env", &env)]);
+    let (env2, token2) = secret_env("deploy-baseline-new");
+    let fresh = bare_repo(dir.path(), "fresh", &[("deploy/other.env", &env2)]);
+    let list = dir.path().join("repos.txt");
+    std::fs::write(&list, format!("{known}\n")).unwrap();
+    let config = dir.path().join("gitops-guard.toml");
+    std::fs::write(&config, "[rules]\ndisable = []\n").unwrap();
+    let baseline = dir.path().join("baseline.json");
+    let script = root().join("deploy/scan-jobs/scan-repos.sh");
+    let run = |baseline_file: &Path| {
+        let o = Command::new("sh")
+            .arg(&script)
+            .env("REPOS_FILE", &list)
+            .env("RESULTS_DIR", dir.path().join("results"))
+            .env("GITOPS_GUARD", bin())
+            .env("CONFIG_FILE", &config)
+            .env("BASELINE_FILE", baseline_file)
+            .env("HOME", dir.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let log = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        (o.status.code(), log)
+    };
+    // No baseline file: the finding fails the Job.
+    let (code, log) = run(&baseline);
+    assert_eq!(code, Some(1), "{log}");
+    assert!(log.contains("config: "), "{log}");
+    assert!(!log.contains("baseline: "), "{log}");
+    // The triaged report as the baseline: the same finding passes.
+    std::fs::copy(dir.path().join("results/0-known.json"), &baseline).unwrap();
+    let (code, log) = run(&baseline);
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("baseline: "), "{log}");
+    // A repository with a finding the baseline does not hold still fails.
+    std::fs::write(&list, format!("{known}\n{fresh}\n")).unwrap();
+    let (code, log) = run(&baseline);
+    assert_eq!(code, Some(1), "{log}");
+    assert_redacted(&log, &[&token, &token2]);
+    // The shipped ConfigMap carries both files, and the Jobs point at them.
+    let kustomization =
+        std::fs::read_to_string(root().join("deploy/scan-jobs/kustomization.yaml")).unwrap();
+    for f in ["gitops-guard.toml", "baseline.json"] {
+        assert!(kustomization.contains(&format!("- {f}")), "{f}");
+        assert!(root().join("deploy/scan-jobs").join(f).is_file(), "{f}");
+    }
+    for job in ["cronjob.yaml", "indexed-job.yaml"] {
+        let text = std::fs::read_to_string(root().join("deploy/scan-jobs").join(job)).unwrap();
+        assert!(text.contains("value: /config/baseline.json"), "{job}");
+        assert!(text.contains("value: /config/gitops-guard.toml"), "{job}");
+    }
+}

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{assert_redacted, bin, gg, git, github_token, write_tree};
+use common::{assert_redacted, bin, gg, git, github_token, skipped, write_tree};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use tempfile::TempDir;
@@ -617,7 +617,9 @@ fn the_pre_commit_framework_runs_the_system_hook() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !has_pre_commit {
-        eprintln!("NOTE: the pre-commit framework is absent (pip install pre-commit); skipped");
+        skipped(
+            "the pre-commit framework is absent (pip install pre-commit); pre-commit test skipped",
+        );
         return;
     }
     // A hooks repository holding only the project's .pre-commit-hooks.yaml.

@@ -107,14 +107,14 @@ fn frames(report: &Report, findings: Vec<Finding>) -> String {
         errors: Vec::new(),
         rules: report.rules.clone(),
         fail_on: report.fail_on,
+        secrets_always_fail: report.secrets_always_fail,
     };
     let mut out = Vec::new();
     text::render(
         &view,
         &RenderOptions {
             show_suppressed: true,
-            show_secrets: false,
-            color: false,
+            ..RenderOptions::default()
         },
         &mut out,
     )
@@ -181,6 +181,11 @@ fn findings_carry_identity_and_stable_fingerprints() {
     let shifted = dir.path().join("run-as-non-root.yaml");
     // Ten comment lines on top move every finding down ten lines.
     std::fs::write(&shifted, format!("{}{text}", "# moved\n".repeat(10))).unwrap();
+    // The same file name outside any repository on both sides: inside this
+    // repository the fixture is reported under its repository path.
+    let same = tempfile::tempdir().unwrap();
+    let path = same.path().join("run-as-non-root.yaml");
+    std::fs::write(&path, &text).unwrap();
     let a = scan_with(&path, Config::default());
     let b = scan_with(&shifted, Config::default());
     let prints = |r: &Report| -> Vec<(String, String)> {
@@ -1006,9 +1011,13 @@ fn expectations() -> Vec<Row> {
 fn verdicts_on_upstream_test_manifests_match_expected_md() {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/manifests");
     if !corpus.join("EXPECTED.md").is_file() {
-        println!(
-            "note: {} is absent; the comparison with upstream expectations was skipped",
-            corpus.display()
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            format!(
+                "SKIPPED: {} is absent; the comparison with upstream expectations was skipped\n",
+                corpus.display()
+            )
+            .as_bytes(),
         );
         return;
     }

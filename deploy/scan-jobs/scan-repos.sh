@@ -8,6 +8,12 @@
 # lines not counted) is congruent to JOB_COMPLETION_INDEX modulo N. Keep SHARD_COUNT equal
 # to the Job's completions.
 #
+# Config and baseline (both optional, both from the ConfigMap): $CONFIG_FILE (default
+# /config/gitops-guard.toml) is passed as --config, and $BASELINE_FILE (default
+# /config/baseline.json, a report written by `gitops-guard baseline` or `scan -f json`)
+# as --baseline, so a repository fails only on findings the baseline does not hold.
+# A missing file is skipped; an empty value turns the default off.
+#
 # Exit code: the worst of the scans (3 a scan could not complete, 1 findings, 0 clean), so
 # the Job fails when any repository has findings. URLs are logged with credentials hidden.
 set -u
@@ -25,6 +31,17 @@ fi
 	exit 2
 }
 mkdir -p "$out"
+config=${CONFIG_FILE-/config/gitops-guard.toml}
+baseline=${BASELINE_FILE-/config/baseline.json}
+set --
+if [ -n "$config" ] && [ -e "$config" ]; then
+	set -- "$@" --config "$config"
+	echo "config: $config"
+fi
+if [ -n "$baseline" ] && [ -e "$baseline" ]; then
+	set -- "$@" --baseline "$baseline"
+	echo "baseline: $baseline"
+fi
 
 worst=0 position=0 scanned=0
 while IFS= read -r line || [ -n "$line" ]; do
@@ -40,7 +57,7 @@ while IFS= read -r line || [ -n "$line" ]; do
 	report="$out/$mine-$name.json"
 	echo "== [$mine] $shown"
 	# shellcheck disable=SC2086
-	"$gg" scan "$url" --history --format json --output "$report" ${GITOPS_GUARD_ARGS:-}
+	"$gg" scan "$url" --history --format json --output "$report" "$@" ${GITOPS_GUARD_ARGS:-}
 	rc=$?
 	scanned=$((scanned + 1))
 	case $rc in

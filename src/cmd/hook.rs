@@ -126,7 +126,7 @@ pub struct PreCommitArgs {
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Lowest severity that stops the commit [default: config's fail-on, else medium].
+    /// Lowest severity that stops the commit [default: config's fail-on, else high, and medium for secret material].
     #[arg(long, value_parser = parse_severity, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
 
@@ -152,7 +152,7 @@ pub struct PrePushArgs {
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Lowest severity that stops the push [default: config's fail-on, else medium].
+    /// Lowest severity that stops the push [default: config's fail-on, else high, and medium for secret material].
     #[arg(long, value_parser = parse_severity, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
 

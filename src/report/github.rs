@@ -18,13 +18,33 @@ pub fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// Annotations GitHub shows per level and step; more are only in the log,
+/// so they are not written: a summary line counts them instead.
+pub const PER_LEVEL: usize = 10;
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "notice",
+    }
+}
+
 pub fn render(report: &Report, opts: &RenderOptions, w: &mut dyn Write) -> io::Result<()> {
-    for f in report.shown(opts.show_suppressed) {
-        let level = match f.severity {
-            Severity::Critical | Severity::High => "error",
-            Severity::Medium => "warning",
-            Severity::Low | Severity::Info => "notice",
-        };
+    // Most severe first (then by path), at most PER_LEVEL per level: the
+    // ten annotations GitHub shows are the ten that matter most.
+    let mut shown: Vec<_> = report.shown(opts.show_suppressed).collect();
+    shown.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    let mut written: std::collections::BTreeMap<&str, usize> = Default::default();
+    let mut left_out = 0usize;
+    for f in shown {
+        let level = level(f.severity);
+        let n = written.entry(level).or_default();
+        if *n >= PER_LEVEL {
+            left_out += 1;
+            continue;
+        }
+        *n += 1;
         let l = &f.location;
         // The runner's log renders ANSI sequences: scanned text is escaped.
         let mut msg = format!("[{}] {}", f.severity, esc(&f.message));
@@ -61,6 +81,16 @@ pub fn render(report: &Report, opts: &RenderOptions, w: &mut dyn Write) -> io::R
             escape_property(&format!("gitops-guard {}", f.rule))
         ));
         writeln!(w, "::{level} {props}::{}", escape_data(&msg))?;
+    }
+    if left_out > 0 {
+        writeln!(
+            w,
+            "::warning title=gitops-guard::{}",
+            escape_data(&format!(
+                "{left_out} more finding(s) not annotated (GitHub shows {PER_LEVEL} per level, \
+                 most severe first); run with --format text or sarif for the full report"
+            ))
+        )?;
     }
     for e in &report.errors {
         writeln!(

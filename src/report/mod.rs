@@ -3,6 +3,7 @@
 
 pub mod github;
 pub mod json;
+pub mod junit;
 pub mod sarif;
 pub mod text;
 
@@ -31,6 +32,10 @@ pub struct Report {
     /// Metadata of every rule that could have fired (for SARIF).
     pub rules: Vec<RuleInfo>,
     pub fail_on: Severity,
+    /// The default threshold is in force: secret material fails from
+    /// [`crate::DEFAULT_SECRET_FAIL_ON`] up, whatever `fail_on` says (see
+    /// [`crate::DEFAULT_FAIL_ON`]).
+    pub secrets_always_fail: bool,
 }
 
 impl Report {
@@ -46,16 +51,57 @@ impl Report {
             .filter(move |f| show_suppressed || f.suppressed.is_none())
     }
 
-    /// 0 clean, 1 findings at or above `fail_on`, 3 if the scan was incomplete.
+    /// Whether this finding fails the run.
+    pub fn fails(&self, f: &Finding) -> bool {
+        f.severity >= self.fail_on
+            || (self.secrets_always_fail
+                && f.category.is_secret_material()
+                && f.severity >= crate::DEFAULT_SECRET_FAIL_ON)
+    }
+
+    /// 0 clean, 1 findings at or above `fail_on` (or secret material under
+    /// the default threshold), 3 if the scan was incomplete.
     pub fn exit_code(&self) -> u8 {
         use crate::error::exit;
         if !self.errors.is_empty() {
             exit::SCAN_ERROR
-        } else if self.active().any(|f| f.severity >= self.fail_on) {
+        } else if self.active().any(|f| self.fails(f)) {
             exit::FINDINGS
         } else {
             exit::CLEAN
         }
+    }
+
+    /// Fold in the report of a second scan of the same repository (HEAD's
+    /// configuration checks beside a history scan's secrets): findings
+    /// already present (same rule, path, line, column) are not added
+    /// twice, counts and errors add up, and the order is made stable again.
+    pub fn merge(&mut self, other: Report) {
+        for f in other.findings {
+            let dup = self.findings.iter().any(|g| {
+                g.rule == f.rule
+                    && g.location.path == f.location.path
+                    && g.location.line == f.location.line
+                    && g.location.column == f.location.column
+            });
+            if !dup {
+                self.findings.push(f);
+            }
+        }
+        self.errors.extend(other.errors);
+        for r in other.rules {
+            if self.rule_info(&r.id).is_none() {
+                self.rules.push(r);
+            }
+        }
+        self.stats.findings = self.active().count() as u64;
+        self.stats.suppressed = self.findings.len() as u64 - self.stats.findings;
+        self.stats.errors = self.errors.len() as u64;
+        // Blob and skip counts stay the first scan's: a second pass over
+        // HEAD reads blobs the history pass already counted (every blob at
+        // HEAD is in history), so adding them would count blobs twice.
+        self.stats.elapsed_ms += other.stats.elapsed_ms;
+        self.sort();
     }
 
     pub fn rule_info(&self, id: &str) -> Option<&RuleInfo> {
@@ -87,6 +133,8 @@ pub enum Format {
     Json,
     Sarif,
     Github,
+    /// JUnit XML (CI test-report widgets).
+    Junit,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -94,6 +142,11 @@ pub struct RenderOptions {
     pub show_suppressed: bool,
     pub show_secrets: bool,
     pub color: bool,
+    /// `--quiet`: the text report leaves out its summary.
+    pub quiet: bool,
+    /// Findings left out by `--min-severity`, told in the text summary so a
+    /// filtered view never looks like a clean one.
+    pub hidden_below: usize,
 }
 
 pub fn render(
@@ -107,6 +160,7 @@ pub fn render(
         Format::Json => json::render(report, opts, w),
         Format::Sarif => sarif::render(report, opts, w),
         Format::Github => github::render(report, opts, w),
+        Format::Junit => junit::render(report, opts, w),
     }
 }
 

@@ -37,6 +37,23 @@ pub fn uri(path: &str) -> String {
     out
 }
 
+/// Where a rule's category is documented, for SARIF `helpUri`: code
+/// scanning links each alert's "learn more" there.
+pub fn help_uri(category: crate::finding::Category) -> String {
+    use crate::finding::Category::*;
+    let doc = match category {
+        Secret => "docs/provider-coverage.md",
+        UnencryptedSops | UnencryptedSealedSecret | UnencryptedAge => "docs/encryption-checks.md",
+        Policy => "docs/policy-checks.md",
+        PlaintextSecretManifest
+        | SecretEnvVar
+        | KustomizeSecretLiteral
+        | HardcodedIp
+        | PlainHttp => "docs/k8s-categories.md",
+    };
+    format!("https://github.com/gitops-guard/gitops-guard/blob/main/{doc}")
+}
+
 fn rule_json(r: &RuleInfo) -> Value {
     let help = if r.remediation.is_empty() {
         r.description.clone()
@@ -49,6 +66,7 @@ fn rule_json(r: &RuleInfo) -> Value {
         "shortDescription": { "text": r.name },
         "fullDescription": { "text": if r.description.is_empty() { r.name.clone() } else { r.description.clone() } },
         "help": { "text": help, "markdown": help },
+        "helpUri": help_uri(r.category),
         "defaultConfiguration": { "level": level(r.severity) },
         "properties": {
             "security-severity": r.severity.security_severity(),

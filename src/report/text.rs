@@ -6,43 +6,68 @@ use crate::finding::{Finding, Severity};
 use crate::sanitize::{escape_control as esc, escape_frame};
 use std::io::{self, Write};
 
+use anstyle::{AnsiColor, Style};
+
+/// Styles through anstyle (the crate clap draws its help with), not
+/// hand-written escape codes; whether to paint at all is decided once by
+/// the caller (`--color`, `NO_COLOR`, `CLICOLOR_FORCE`, `TERM=dumb`).
 struct Paint(bool);
 
+const BOLD: Style = Style::new().bold();
+const ERROR: Style = AnsiColor::Red.on_default().bold();
+const GUTTER: Style = AnsiColor::Blue.on_default();
+const CLEAN: Style = AnsiColor::Green.on_default();
+
 impl Paint {
-    fn s(&self, code: &str, text: &str) -> String {
+    fn s(&self, style: Style, text: &str) -> String {
         if self.0 {
-            format!("\x1b[{code}m{text}\x1b[0m")
+            format!("{}{text}{}", style.render(), style.render_reset())
         } else {
             text.to_string()
         }
     }
     fn severity(&self, s: Severity) -> String {
-        let code = match s {
-            Severity::Critical => "1;31",
-            Severity::High => "31",
-            Severity::Medium => "33",
-            Severity::Low => "36",
-            Severity::Info => "2",
+        let style = match s {
+            Severity::Critical => AnsiColor::Red.on_default().bold(),
+            Severity::High => AnsiColor::Red.on_default(),
+            Severity::Medium => AnsiColor::Yellow.on_default(),
+            Severity::Low => AnsiColor::Cyan.on_default(),
+            Severity::Info => Style::new().dimmed(),
         };
-        self.s(code, s.as_str())
+        self.s(style, s.as_str())
     }
 }
 
 pub fn render(report: &Report, opts: &RenderOptions, w: &mut dyn Write) -> io::Result<()> {
     let p = Paint(opts.color);
-    for f in report.shown(opts.show_suppressed) {
+    // Most severe first, then by path (the report's own order, kept by the
+    // stable sort): the finding that matters most is the first one read.
+    let mut shown: Vec<&Finding> = report.shown(opts.show_suppressed).collect();
+    shown.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    for f in shown {
         frame(report, f, &p, w)?;
     }
     for e in &report.errors {
         writeln!(
             w,
             "{}: {}: {}",
-            p.s("1;31", "error"),
+            p.s(ERROR, "error"),
             esc(&e.path),
             esc(&e.message)
         )?;
     }
-    summary(report, &p, w)
+    if opts.quiet {
+        return Ok(());
+    }
+    summary(report, &p, w)?;
+    if opts.hidden_below > 0 {
+        writeln!(
+            w,
+            "note: {} finding(s) below --min-severity not shown (they still count for --fail-on)",
+            opts.hidden_below
+        )?;
+    }
+    Ok(())
 }
 
 fn frame(report: &Report, f: &Finding, p: &Paint, w: &mut dyn Write) -> io::Result<()> {
@@ -55,12 +80,12 @@ fn frame(report: &Report, f: &Finding, p: &Paint, w: &mut dyn Write) -> io::Resu
     writeln!(
         w,
         "{}:{}:{}: {} [{}] {}: {}{}",
-        p.s("1", &esc(&l.path)),
+        p.s(BOLD, &esc(&l.path)),
         l.line,
         l.column,
         p.severity(f.severity),
         f.category,
-        p.s("1", &esc(&f.rule)),
+        p.s(BOLD, &esc(&f.rule)),
         esc(&f.message),
         suppressed
     )?;
@@ -70,14 +95,14 @@ fn frame(report: &Report, f: &Finding, p: &Paint, w: &mut dyn Write) -> io::Resu
         let (text, caret_start, caret_len) = escape_frame(&s.text, s.caret_start, s.caret_len);
         let num = l.line.to_string();
         let pad = " ".repeat(num.len());
-        writeln!(w, "{pad} {}", p.s("34", "|"))?;
-        writeln!(w, "{} {} {}", p.s("34", &num), p.s("34", "|"), text)?;
+        writeln!(w, "{pad} {}", p.s(GUTTER, "|"))?;
+        writeln!(w, "{} {} {}", p.s(GUTTER, &num), p.s(GUTTER, "|"), text)?;
         writeln!(
             w,
             "{pad} {} {}{}",
-            p.s("34", "|"),
+            p.s(GUTTER, "|"),
             " ".repeat(caret_start),
-            p.s("1;31", &"^".repeat(caret_len.max(1)))
+            p.s(ERROR, &"^".repeat(caret_len.max(1)))
         )?;
     }
     if let Some(pv) = &f.provenance {
@@ -132,10 +157,10 @@ fn summary(report: &Report, p: &Paint, w: &mut dyn Write) -> io::Result<()> {
     .collect();
     let st = &report.stats;
     let head = if active.is_empty() {
-        p.s("32", "no findings")
+        p.s(CLEAN, "no findings")
     } else {
         p.s(
-            "1",
+            BOLD,
             &format!("{} finding(s) ({})", active.len(), parts.join(", ")),
         )
     };
@@ -182,7 +207,7 @@ fn summary(report: &Report, p: &Paint, w: &mut dyn Write) -> io::Result<()> {
             w,
             "{}",
             p.s(
-                "1;31",
+                ERROR,
                 &format!("{} error(s): the scan is incomplete", report.errors.len())
             )
         )?;

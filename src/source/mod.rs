@@ -17,6 +17,7 @@
 pub const WHOLE_REPOSITORY_RULES: &[&str] =
     &["network-policy-coverage", "no-service-account-token"];
 
+pub mod head;
 pub mod history;
 pub mod pushed;
 pub mod remote;

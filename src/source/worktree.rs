@@ -77,11 +77,17 @@ pub fn scan(root: &Path, scanner: &Scanner, collector: &Collector) -> Result<(),
             root.display()
         )));
     }
+    // Paths are reported relative to the repository root, whatever part of
+    // it was named: SARIF, annotations and baselines of a scan of `apps/api`
+    // then point at `apps/api/…`, files that exist from the repository's
+    // point of view. Outside a repository: relative to the path named.
+    let prefix = repo_prefix(root, meta.is_file());
     if meta.is_file() {
         let name = root
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| root.display().to_string());
+        let name = format!("{prefix}{name}");
         scan_file(root, &name, meta.len(), scanner, collector);
         return Ok(());
     }
@@ -101,8 +107,14 @@ pub fn scan(root: &Path, scanner: &Scanner, collector: &Collector) -> Result<(),
         .threads(threads)
         .filter_entry(|e| e.file_name() != ".git")
         .build_parallel();
+    // A path named on the command line is scanned even when an exclude
+    // glob covers it (as ruff does without `force-exclude`): scanning
+    // `fixtures/demo` in a repository whose config excludes `fixtures/**`
+    // means that directory. Below it, globs match from the scanned path.
+    let root_excluded = !prefix.is_empty() && excludes.is_match(prefix.trim_end_matches('/'));
     walker.run(|| {
         let excludes = &excludes;
+        let prefix = &prefix;
         Box::new(move |entry| {
             let entry = match entry {
                 Ok(e) => e,
@@ -115,9 +127,14 @@ pub fn scan(root: &Path, scanner: &Scanner, collector: &Collector) -> Result<(),
             let Some(ft) = entry.file_type() else {
                 return WalkState::Continue;
             };
-            let rel = relative(root, entry.path());
+            let below = relative(root, entry.path());
+            let rel = format!("{prefix}{below}");
+            // A glob may be written from the scanned path or from the
+            // repository root (a config found at the root): either matches.
+            let excluded =
+                |rel: &str| excludes.is_match(&below) || (!root_excluded && excludes.is_match(rel));
             if ft.is_dir() {
-                if entry.depth() > 0 && excludes.is_match(&rel) {
+                if entry.depth() > 0 && excluded(&rel) {
                     collector.skip(SkipReason::Excluded);
                     return WalkState::Skip;
                 }
@@ -135,7 +152,7 @@ pub fn scan(root: &Path, scanner: &Scanner, collector: &Collector) -> Result<(),
                 collector.skip(SkipReason::SpecialFile);
                 return WalkState::Continue;
             }
-            if excludes.is_match(&rel) {
+            if excluded(&rel) {
                 collector.skip(SkipReason::Excluded);
                 return WalkState::Continue;
             }
@@ -173,6 +190,27 @@ fn scan_file(path: &Path, rel: &str, len: u64, scanner: &Scanner, collector: &Co
             collector.add(rel, bytes.len() as u64, outcome, None);
         }
         Err(e) => collector.error(rel, format!("cannot read: {e}")),
+    }
+}
+
+/// Where `root` (a directory, or a file's directory) lies in its
+/// repository, as a `dir/sub/` prefix; empty at the repository root or
+/// outside any repository.
+fn repo_prefix(root: &Path, is_file: bool) -> String {
+    let dir = if is_file {
+        match root.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        }
+    } else {
+        root
+    };
+    let (Some(top), Ok(abs)) = (crate::config::repo_root(dir), std::fs::canonicalize(dir)) else {
+        return String::new();
+    };
+    match abs.strip_prefix(&top) {
+        Ok(p) if !p.as_os_str().is_empty() => format!("{}/", relative(Path::new(""), p)),
+        _ => String::new(),
     }
 }
 

@@ -18,6 +18,7 @@ pub fn run(dir: &Path, args: &[&str]) -> Output {
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITOPS_GUARD_CONFIG")
         .output()
         .expect("run gitops-guard")
 }
@@ -77,13 +78,22 @@ pub fn json(out: &Out) -> serde_json::Value {
     serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", out.stdout))
 }
 
+/// Say that a test skipped something, visibly: written straight to the
+/// process's stderr, which the test harness does not capture (it captures
+/// only `print!`/`eprint!`), so `cargo test` shows every skip, not just the
+/// failing tests' output.
+pub fn skipped(what: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {what}");
+}
+
 /// Path of the shared corpus (beside the checkout), if present.
 pub fn corpus() -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
     if p.is_dir() {
         Some(p)
     } else {
-        eprintln!("NOTE: ../shared/corpus is absent; corpus tests are skipped");
+        skipped("../shared/corpus is absent; a corpus test is skipped");
         None
     }
 }
@@ -117,10 +127,10 @@ pub fn validate_sarif(v: &serde_json::Value) {
     let schema_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/schemas/sarif-schema-2.1.0.json");
     let Ok(text) = std::fs::read_to_string(&schema_path) else {
-        eprintln!(
-            "NOTE: {} is absent; SARIF schema validation skipped",
+        skipped(&format!(
+            "{} is absent; SARIF schema validation skipped",
             schema_path.display()
-        );
+        ));
         return;
     };
     let schema: serde_json::Value = serde_json::from_str(&text).unwrap();

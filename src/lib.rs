@@ -8,6 +8,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod archive;
+pub mod cache;
 pub mod config;
 pub mod detect;
 pub mod error;
@@ -140,6 +141,7 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
         Mode::Pushed(plan) => source::pushed::scan(plan, &scanner, &collector)?,
         Mode::Staged => source::staged::scan(&req.target, &scanner, &collector)?,
     }
+    let finishing = Instant::now();
     let (mut findings, mut stats, mut errors) = collector.finish(&scanner);
     if !scanner.options.show_secrets {
         sanitize::scrub_report(&mut findings, &mut errors);
@@ -154,6 +156,11 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
     if matches!(req.mode, Mode::History(_)) || git_dir_target {
         source::history::merge_duplicates(&mut findings);
     }
+    stats.phases.push(scan::Phase {
+        name: "repo checks, filters, merge",
+        seconds: finishing.elapsed().as_secs_f64(),
+        parallel: false,
+    });
     stats.findings = findings.iter().filter(|f| f.suppressed.is_none()).count() as u64;
     stats.suppressed = findings.len() as u64 - stats.findings;
     stats.errors = errors.len() as u64;

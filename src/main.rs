@@ -61,6 +61,12 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
             "`-` reads one file from standard input; the history options need a repository".into(),
         ));
     }
+    if args.cache.is_some() && args.history_options().is_none() {
+        return Err(Error::Usage(
+            "--cache remembers history scans: use it with --history (or --range, --ref, ...)"
+                .into(),
+        ));
+    }
     if !stdin && args.stdin_name.is_some() {
         return Err(Error::Usage(
             "--stdin-name names standard input: use it with `-` as the path".into(),
@@ -131,6 +137,14 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
         baseline: args.baseline.clone(),
         fail_on: args.fail_on,
     })?;
+    if args.verbose {
+        print_phases(&report.stats);
+    }
+    if !args.quiet
+        && let Some(note) = report.stats.cache.as_ref().and_then(|c| c.note.as_deref())
+    {
+        eprintln!("note: {}", gitops_guard::sanitize::escape_control(note));
+    }
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color {
         ColorChoice::Always => true,
@@ -155,6 +169,33 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
         let _ = report::text::render_summary(&report, false, &mut std::io::stderr());
     }
     Ok(report.exit_code())
+}
+
+/// `--verbose`: each phase's wall time and the share of the phases that run
+/// on one thread (what more cores cannot speed up).
+fn print_phases(stats: &gitops_guard::scan::Stats) {
+    let total = stats.elapsed_ms as f64 / 1000.0;
+    let mut serial = 0.0;
+    for p in &stats.phases {
+        if !p.parallel {
+            serial += p.seconds;
+        }
+        eprintln!(
+            "phase {:<40} {:>9.3} s  {}",
+            p.name,
+            p.seconds,
+            if p.parallel { "parallel" } else { "one thread" }
+        );
+    }
+    if total > 0.0 && !stats.phases.is_empty() {
+        eprintln!(
+            "phase total {total:.3} s; on one thread {serial:.3} s ({:.1}%)",
+            100.0 * serial / total
+        );
+    }
+    if let Some(c) = &stats.cache {
+        eprintln!("cache: {} objects known clean, {} added", c.hits, c.added);
+    }
 }
 
 /// Redraws the history progress line on stderr until dropped.

@@ -123,7 +123,9 @@ impl BlobCache {
         let file = dir.join(FILE_NAME);
         let fingerprint = fingerprint(scanner);
         let (salt, known, note) = match std::fs::read(&file) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (new_salt(), HashSet::new(), None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                (new_salt(), HashSet::new(), None)
+            }
             Err(e) => (
                 new_salt(),
                 HashSet::new(),
@@ -318,7 +320,12 @@ fn fingerprint(scanner: &Scanner) -> [u8; 32] {
     h.update(
         format!(
             "{:?}|{:?}|{}|{}|{}|{:?}",
-            o.categories, o.skip_rules, o.max_file_size, o.oversize_blocks, o.show_secrets, o.exclude
+            o.categories,
+            o.skip_rules,
+            o.max_file_size,
+            o.oversize_blocks,
+            o.show_secrets,
+            o.exclude
         )
         .as_bytes(),
     );

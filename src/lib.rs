@@ -91,7 +91,9 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
         .as_deref()
         .map(filter::Baseline::load)
         .transpose()?;
+    let compiling = Instant::now();
     let mut scanner = Scanner::new(req.config.clone(), options)?;
+    let compiled = compiling.elapsed().as_secs_f64();
     // A bare repository or a `.git` directory given as the path: its files
     // are git's compressed bookkeeping, walking them finds nothing and
     // passes. Its history is the content it holds, as for a URL (and as
@@ -143,6 +145,14 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
     }
     let finishing = Instant::now();
     let (mut findings, mut stats, mut errors) = collector.finish(&scanner);
+    stats.phases.insert(
+        0,
+        scan::Phase {
+            name: "compile rules",
+            seconds: compiled,
+            parallel: false,
+        },
+    );
     if !scanner.options.show_secrets {
         sanitize::scrub_report(&mut findings, &mut errors);
     }

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{git, github_token, gg, write_tree};
+use common::{gg, git, github_token, write_tree};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -117,7 +117,10 @@ fn cached_and_fresh_scans_report_the_same_findings() {
 
         // New commits: a new secret among them is found, with the old ones.
         let tok2 = github_token(&format!("cache-new-{}", extra.len()));
-        write_tree(r, &[(&format!("late{}.env", extra.len()), &format!("T={tok2}\n"))]);
+        write_tree(
+            r,
+            &[(&format!("late{}.env", extra.len()), &format!("T={tok2}\n"))],
+        );
         git(r, &["add", "-A"]);
         git(r, &["commit", "-q", "-m", "late"]);
         let (_, fresh, _) = scan(r, extra);
@@ -159,7 +162,10 @@ fn a_rule_config_or_option_change_invalidates_the_cache() {
     let cfg_arg = cfg.to_str().unwrap();
     let (_, after, stderr) = scan(r, &["--config", cfg_arg, &c]);
     assert_eq!(hits(&after), 0, "a config change drops the cache");
-    assert!(stderr.contains("another build, rule set, config or options"), "{stderr}");
+    assert!(
+        stderr.contains("another build, rule set, config or options"),
+        "{stderr}"
+    );
     let rules: Vec<&str> = findings(&after)
         .as_array()
         .unwrap()
@@ -197,9 +203,17 @@ fn a_corrupt_foreign_or_truncated_cache_is_ignored_with_a_note_and_rebuilt() {
     let mid = flipped.len() / 2;
     flipped[mid] ^= 0x40;
     let damaged: [(&str, Vec<u8>, &str); 4] = [
-        ("truncated", good[..good.len() - 7].to_vec(), "corrupt or truncated"),
+        (
+            "truncated",
+            good[..good.len() - 7].to_vec(),
+            "corrupt or truncated",
+        ),
         ("a flipped bit", flipped, "corrupt or truncated"),
-        ("foreign", b"{\"a\": \"json file\"}\n".to_vec(), "not a gitops-guard cache"),
+        (
+            "foreign",
+            b"{\"a\": \"json file\"}\n".to_vec(),
+            "not a gitops-guard cache",
+        ),
         ("empty", Vec::new(), "not a gitops-guard cache"),
     ];
     for (what, bytes, note) in damaged {
@@ -233,7 +247,10 @@ fn the_cache_holds_no_secret_and_no_unkeyed_hash_of_one() {
     // The default place: under the git dir.
     let out = gg(r, &["scan", "--history", "--format", "json", "--cache"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
-    let file = r.join(".git").join(gitops_guard::cache::DEFAULT_DIR).join(gitops_guard::cache::FILE_NAME);
+    let file = r
+        .join(".git")
+        .join(gitops_guard::cache::DEFAULT_DIR)
+        .join(gitops_guard::cache::FILE_NAME);
     let bytes = std::fs::read(&file).expect("cache written under the git dir");
     let blob_id = git(r, &["rev-parse", "HEAD~4:app/config.env"]);
     let contains = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
@@ -278,7 +295,13 @@ fn a_scan_error_never_caches_the_objects_it_could_not_read() {
     }
     let (code, v, _) = scan(r, &[&c]);
     assert_eq!(code, 3, "a missing object is a scan error");
-    assert!(!findings(&v).as_array().unwrap().iter().any(|f| f["path"] == "app/config.env"));
+    assert!(
+        !findings(&v)
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"] == "app/config.env")
+    );
     for (obj, saved) in &hidden {
         std::fs::rename(saved, obj).unwrap();
     }
@@ -292,7 +315,10 @@ fn a_scan_error_never_caches_the_objects_it_could_not_read() {
         .filter_map(|f| f["path"].as_str())
         .collect();
     assert!(at.contains(&"app/config.env"), "{at:?}");
-    assert!(v["stats"]["cache"]["added"].as_u64().unwrap() >= 1, "README.md read and entered now");
+    assert!(
+        v["stats"]["cache"]["added"].as_u64().unwrap() >= 1,
+        "README.md read and entered now"
+    );
     assert!(!v.to_string().contains(&tok));
 }
 

@@ -365,7 +365,11 @@ fn the_scan_jobs_keep_one_cache_per_repository_when_cache_dir_is_set() {
     assert!(!cache.exists(), "no CACHE_DIR, no cache");
     for round in 0..2 {
         let (code, log) = run(Some(&cache));
-        assert_eq!(code, Some(1), "round {round}: the secret still fails the run\n{log}");
+        assert_eq!(
+            code,
+            Some(1),
+            "round {round}: the secret still fails the run\n{log}"
+        );
         assert_redacted(&log, &[&token]);
         let report: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(dir.path().join("results/1-leaky.json")).unwrap(),

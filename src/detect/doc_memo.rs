@@ -14,6 +14,9 @@ use super::shared_map::{Budget, SharedMap};
 use crate::finding::Finding;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// A remembered document's findings and facts, moved to where it is now.
+pub type Recalled = (Vec<Finding>, Vec<Fact>);
+
 /// What a detector made of one document text.
 #[derive(Clone, Debug)]
 pub enum Remembered {
@@ -55,7 +58,7 @@ impl DocMemo {
         key: &(&'static str, u128),
         path: &str,
         line0: usize,
-    ) -> Option<Result<(Vec<Finding>, Vec<Fact>), ()>> {
+    ) -> Option<Result<Recalled, ()>> {
         let found = self.map.read(key, key.1, |r| match r {
             Remembered::NotYaml => Err(()),
             Remembered::Findings(fs, facts) => Ok((

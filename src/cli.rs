@@ -242,6 +242,24 @@ pub struct ScanArgs {
     /// Skip and count objects missing from the repository instead of failing (exit 3).
     #[arg(long, help_heading = "History")]
     pub allow_missing: bool,
+
+    /// Remember which blobs, commit messages and identities were found clean
+    /// under this rule set, config and options, and read only the others on
+    /// the next history scan (scheduled rescans). `--cache=DIR`; a bare
+    /// `--cache`: `gitops-guard-cache` in the git directory. Holds no secret: keyed
+    /// hashes of clean objects only.
+    #[arg(
+        long,
+        value_name = "DIR",
+        num_args = 0..=1,
+        require_equals = true,
+        help_heading = "History"
+    )]
+    pub cache: Option<Option<PathBuf>>,
+
+    /// Print where the time went (each phase of a history scan) on stderr.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
 }
 
 impl ScanArgs {
@@ -266,6 +284,7 @@ impl ScanArgs {
             since_commit: self.since_commit.clone(),
             allow_missing: self.allow_missing,
             progress: None,
+            cache: self.cache.clone().map(Option::unwrap_or_default),
         })
     }
 }

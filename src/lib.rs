@@ -8,6 +8,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod archive;
+pub mod cache;
 pub mod config;
 pub mod detect;
 pub mod error;
@@ -108,7 +109,9 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
         .as_deref()
         .map(filter::Baseline::load)
         .transpose()?;
+    let compiling = Instant::now();
     let mut scanner = Scanner::new(req.config.clone(), options)?;
+    let compiled = compiling.elapsed().as_secs_f64();
     // A bare repository or a `.git` directory given as the path: its files
     // are git's compressed bookkeeping, walking them finds nothing and
     // passes. Its history is the content it holds, as for a URL (and as
@@ -164,7 +167,16 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
             }
         }
     }
+    let finishing = Instant::now();
     let (mut findings, mut stats, mut errors) = collector.finish(&scanner);
+    stats.phases.insert(
+        0,
+        scan::Phase {
+            name: "compile rules",
+            seconds: compiled,
+            parallel: false,
+        },
+    );
     if !scanner.options.show_secrets {
         sanitize::scrub_report(&mut findings, &mut errors);
     }
@@ -178,6 +190,11 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
     if matches!(req.mode, Mode::History(_)) || git_dir_target {
         source::history::merge_duplicates(&mut findings);
     }
+    stats.phases.push(scan::Phase {
+        name: "repo checks, filters, merge",
+        seconds: finishing.elapsed().as_secs_f64(),
+        parallel: false,
+    });
     stats.findings = findings.iter().filter(|f| f.suppressed.is_none()).count() as u64;
     stats.suppressed = findings.len() as u64 - stats.findings;
     stats.errors = errors.len() as u64;

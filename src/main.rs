@@ -80,6 +80,12 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
             "`-` reads one file from standard input; the history options need a repository".into(),
         ));
     }
+    if args.cache.is_some() && args.history_options().is_none() {
+        return Err(Error::Usage(
+            "--cache remembers history scans: use it with --history (or --range, --ref, ...)"
+                .into(),
+        ));
+    }
     if !stdin && args.stdin_name.is_some() {
         return Err(Error::Usage(
             "--stdin-name names standard input: use it with `-` as the path".into(),
@@ -221,6 +227,14 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
     // The progress line is cleared before anything else is written to the
     // terminal (the summary after `-o FILE` was glued to it).
     drop(_ticker);
+    if args.verbose {
+        print_phases(&report.stats);
+    }
+    if !args.quiet
+        && let Some(note) = report.stats.cache.as_ref().and_then(|c| c.note.as_deref())
+    {
+        eprintln!("note: {}", gitops_guard::sanitize::escape_control(note));
+    }
     // The exit code judges every finding; --min-severity only narrows the view.
     let code = report.exit_code();
     let mut hidden_below = 0;
@@ -286,6 +300,34 @@ fn warn_unknown_rule_ids(config: &Config) {
 /// A progress line on stderr (indicatif) while a scan runs: history
 /// counters, or a spinner for a working tree. Only ever on a terminal, and
 /// always cleared when dropped, before the summary is written.
+/// `--verbose`: each phase's wall time and the share of the phases that run
+/// on one thread (what more cores cannot speed up).
+fn print_phases(stats: &gitops_guard::scan::Stats) {
+    let total = stats.elapsed_ms as f64 / 1000.0;
+    let mut serial = 0.0;
+    for p in &stats.phases {
+        if !p.parallel {
+            serial += p.seconds;
+        }
+        eprintln!(
+            "phase {:<40} {:>9.3} s  {}",
+            p.name,
+            p.seconds,
+            if p.parallel { "parallel" } else { "one thread" }
+        );
+    }
+    if total > 0.0 && !stats.phases.is_empty() {
+        eprintln!(
+            "phase total {total:.3} s; on one thread {serial:.3} s ({:.1}%)",
+            100.0 * serial / total
+        );
+    }
+    if let Some(c) = &stats.cache {
+        eprintln!("cache: {} objects known clean, {} added", c.hits, c.added);
+    }
+}
+
+/// Redraws the history progress line on stderr until dropped.
 struct Ticker {
     bar: indicatif::ProgressBar,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,

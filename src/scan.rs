@@ -157,7 +157,52 @@ pub struct Stats {
     /// History scans: the work tree has changes that are not committed (and so not scanned).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uncommitted_changes: Option<bool>,
+    /// Where the time went, phase by phase (`--verbose`; not in reports:
+    /// timings differ from run to run).
+    #[serde(skip)]
+    pub phases: Vec<Phase>,
+    /// History scans with `--cache`: objects skipped as known clean, added.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache: Option<crate::cache::CacheStats>,
     pub elapsed_ms: u64,
+}
+
+/// One phase of a scan and its wall time, for `--verbose`: `parallel` says
+/// whether it runs on every worker thread or on one (the serial share of a
+/// `--threads 1` scan bounds how far more cores can speed it up).
+#[derive(Clone, Debug)]
+pub struct Phase {
+    pub name: &'static str,
+    pub seconds: f64,
+    pub parallel: bool,
+}
+
+/// Laps of a scan's phases (see [`Phase`]).
+pub struct PhaseClock {
+    last: std::time::Instant,
+    pub phases: Vec<Phase>,
+}
+
+impl Default for PhaseClock {
+    fn default() -> Self {
+        PhaseClock {
+            last: std::time::Instant::now(),
+            phases: Vec::new(),
+        }
+    }
+}
+
+impl PhaseClock {
+    /// End the phase running since the last lap.
+    pub fn lap(&mut self, name: &'static str, parallel: bool) {
+        let now = std::time::Instant::now();
+        self.phases.push(Phase {
+            name,
+            seconds: (now - self.last).as_secs_f64(),
+            parallel,
+        });
+        self.last = now;
+    }
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -1311,6 +1356,26 @@ impl Collector {
                 f
             }));
         }
+    }
+
+    /// Record facts of a blob not read again (`--cache`: replayed as a
+    /// fresh scan gave them).
+    pub fn add_facts(
+        &self,
+        path: &str,
+        facts: Vec<crate::detect::Fact>,
+        provenance: Option<&Provenance>,
+    ) {
+        if facts.is_empty() {
+            return;
+        }
+        let commit = provenance.map(|p| p.commit.clone());
+        let mut all = self.facts.lock().expect("facts lock");
+        all.extend(facts.into_iter().map(|fact| FactRecord {
+            path: path.to_string(),
+            commit: commit.clone(),
+            fact,
+        }));
     }
 
     pub fn skip(&self, reason: SkipReason) {

@@ -334,6 +334,58 @@ fn the_scan_jobs_script_shards_the_list_by_completion_index() {
 }
 
 #[test]
+fn the_scan_jobs_keep_one_cache_per_repository_when_cache_dir_is_set() {
+    let dir = TempDir::new().unwrap();
+    let (env, token) = secret_env("deploy-cache");
+    let clean = bare_repo(dir.path(), "clean", &[("README.md", "# clean\n")]);
+    let leaky = bare_repo(dir.path(), "leaky", &[("deploy/app.env", &env)]);
+    let list = dir.path().join("repos.txt");
+    std::fs::write(&list, format!("{clean}\n{leaky}\n")).unwrap();
+    let cache = dir.path().join("cache");
+    let run = |cache_dir: Option<&Path>| {
+        let mut c = Command::new("sh");
+        c.arg(root().join("deploy/scan-jobs/scan-repos.sh"))
+            .env("REPOS_FILE", &list)
+            .env("RESULTS_DIR", dir.path().join("results"))
+            .env("GITOPS_GUARD", bin())
+            .env("HOME", dir.path())
+            .env("NO_COLOR", "1")
+            .env_remove("JOB_COMPLETION_INDEX");
+        match cache_dir {
+            Some(d) => c.env("CACHE_DIR", d),
+            None => c.env_remove("CACHE_DIR"),
+        };
+        let o = c.output().unwrap();
+        let mut log = String::from_utf8_lossy(&o.stdout).into_owned();
+        log.push_str(&String::from_utf8_lossy(&o.stderr));
+        (o.status.code(), log)
+    };
+    let (code, log) = run(None);
+    assert_eq!(code, Some(1), "{log}");
+    assert!(!cache.exists(), "no CACHE_DIR, no cache");
+    for round in 0..2 {
+        let (code, log) = run(Some(&cache));
+        assert_eq!(
+            code,
+            Some(1),
+            "round {round}: the secret still fails the run\n{log}"
+        );
+        assert_redacted(&log, &[&token]);
+        let report: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("results/1-leaky.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(report["findings"][0]["path"], "deploy/app.env");
+        let hits = report["stats"]["cache"]["hits"].as_u64().unwrap();
+        assert_eq!(hits > 0, round == 1, "round {round}: {hits} hits");
+    }
+    for name in ["clean", "leaky"] {
+        let f = cache.join(name).join(gitops_guard::cache::FILE_NAME);
+        assert!(f.is_file(), "{}", f.display());
+    }
+}
+
+#[test]
 fn the_scan_jobs_log_hides_url_credentials() {
     let dir = TempDir::new().unwrap();
     let list = dir.path().join("repos.txt");

@@ -13,6 +13,10 @@
 # /config/baseline.json, a report written by `gitops-guard baseline` or `scan -f json`)
 # as --baseline, so a repository fails only on findings the baseline does not hold.
 # A missing file is skipped; an empty value turns the default off.
+# Incremental rescans: with CACHE_DIR set (the manifests mount a PersistentVolumeClaim at
+# /cache), each repository keeps a `--cache` directory there, so a nightly rescan reads only
+# the blobs it has not already found clean under the same rules and config. The cache holds
+# keyed hashes of clean objects only, no secret; a damaged one is ignored and rebuilt.
 #
 # Exit code: the worst of the scans (3 a scan could not complete, 1 findings, 0 clean), so
 # the Job fails when any repository has findings. URLs are logged with credentials hidden.
@@ -56,8 +60,10 @@ while IFS= read -r line || [ -n "$line" ]; do
 	name=$(printf '%s' "$url" | sed -e 's|/*$||' -e 's|.*[/:]||' -e 's|\.git$||' | tr -c 'A-Za-z0-9._-' '_')
 	report="$out/$mine-$name.json"
 	echo "== [$mine] $shown"
+	cache=""
+	[ -z "${CACHE_DIR:-}" ] || cache="--cache=$CACHE_DIR/$name"
 	# shellcheck disable=SC2086
-	"$gg" scan "$url" --history --format json --output "$report" "$@" ${GITOPS_GUARD_ARGS:-}
+	"$gg" scan "$url" --history --format json --output "$report" $cache "$@" ${GITOPS_GUARD_ARGS:-}
 	rc=$?
 	scanned=$((scanned + 1))
 	case $rc in

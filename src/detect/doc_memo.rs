@@ -9,15 +9,20 @@
 //! replayed, moved to where the document sits in the next version. A
 //! document that is not YAML is remembered as such.
 
+use super::Fact;
 use super::shared_map::{Budget, SharedMap};
 use crate::finding::Finding;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// A remembered document's findings and facts, moved to where it is now.
+pub type Recalled = (Vec<Finding>, Vec<Fact>);
+
 /// What a detector made of one document text.
 #[derive(Clone, Debug)]
 pub enum Remembered {
-    /// Its findings, lines relative to the document's first line, no path.
-    Findings(Box<[Finding]>),
+    /// Its findings and facts, lines relative to the document's first line,
+    /// no path. Only facts that [`shift_fact`] can move are remembered.
+    Findings(Box<[Finding]>, Box<[Fact]>),
     /// The text did not parse as YAML.
     NotYaml,
 }
@@ -53,40 +58,65 @@ impl DocMemo {
         key: &(&'static str, u128),
         path: &str,
         line0: usize,
-    ) -> Option<Result<Vec<Finding>, ()>> {
+    ) -> Option<Result<Recalled, ()>> {
         let found = self.map.read(key, key.1, |r| match r {
             Remembered::NotYaml => Err(()),
-            Remembered::Findings(fs) => Ok(fs
-                .iter()
-                .map(|f| {
-                    let mut f = f.clone();
-                    f.location.path = path.to_string();
-                    f.location.line += line0;
-                    f.location.end_line += line0;
-                    f
-                })
-                .collect()),
+            Remembered::Findings(fs, facts) => Ok((
+                fs.iter()
+                    .map(|f| {
+                        let mut f = f.clone();
+                        move_finding(&mut f, path, line0 as isize);
+                        f
+                    })
+                    .collect(),
+                facts
+                    .iter()
+                    .map(|f| {
+                        let mut f = f.clone();
+                        shift_fact(&mut f, path, line0 as isize);
+                        f
+                    })
+                    .collect(),
+            )),
         })?;
         self.replayed.fetch_add(1, Ordering::Relaxed);
         Some(found)
     }
 
     /// Remember the findings of a document starting at 0-based line `line0`.
-    pub fn remember(&self, key: (&'static str, u128), findings: &[Finding], line0: usize) {
+    /// Facts are remembered only when every one can be moved (see
+    /// [`shift_fact`]); otherwise nothing is, and the document is checked
+    /// again next time. Returns whether it was remembered.
+    pub fn remember(
+        &self,
+        key: (&'static str, u128),
+        findings: &[Finding],
+        facts: &[Fact],
+        line0: usize,
+    ) -> bool {
+        let back = -(line0 as isize);
+        let mut kept = Vec::with_capacity(facts.len());
+        for f in facts {
+            let mut f = f.clone();
+            if !shift_fact(&mut f, "", back) {
+                return false;
+            }
+            kept.push(f);
+        }
         self.checked.fetch_add(1, Ordering::Relaxed);
         let entry = Remembered::Findings(
             findings
                 .iter()
                 .map(|f| {
                     let mut f = f.clone();
-                    f.location.path = String::new();
-                    f.location.line -= line0;
-                    f.location.end_line -= line0;
+                    move_finding(&mut f, "", back);
                     f
                 })
                 .collect(),
+            kept.into_boxed_slice(),
         );
-        self.put(key, entry, 64 + findings.len() * 256);
+        self.put(key, entry, 64 + (findings.len() + facts.len()) * 256);
+        true
     }
 
     pub fn remember_not_yaml(&self, key: (&'static str, u128)) {
@@ -96,5 +126,34 @@ impl DocMemo {
 
     fn put(&self, key: (&'static str, u128), entry: Remembered, cost: usize) {
         self.map.keep(key, key.1, entry, cost, &self.budget);
+    }
+}
+
+/// Move a finding to `path`, `delta` lines down (up when negative).
+fn move_finding(f: &mut Finding, path: &str, delta: isize) {
+    f.location.path = path.to_string();
+    f.location.line = f.location.line.saturating_add_signed(delta);
+    f.location.end_line = f.location.end_line.saturating_add_signed(delta);
+}
+
+/// Move a fact's positions like [`move_finding`]; `false` for a kind of
+/// fact whose positions this does not know (it is then never remembered).
+/// Policy facts hold positions only in a pod's ready-made repo-check
+/// findings; the others name objects, not places.
+fn shift_fact(fact: &mut Fact, path: &str, delta: isize) -> bool {
+    use crate::detect::policy::PolicyFact;
+    match fact {
+        Fact::Policy(PolicyFact::Pod(p)) => {
+            for f in [&mut p.token, &mut p.isolation].into_iter().flatten() {
+                move_finding(f, path, delta);
+            }
+            true
+        }
+        Fact::Policy(
+            PolicyFact::ServiceAccount(_)
+            | PolicyFact::ServiceAccountBinding(_)
+            | PolicyFact::NetworkPolicy(_),
+        ) => true,
+        Fact::K8s(_) | Fact::Encryption(_) => false,
     }
 }

@@ -166,7 +166,9 @@ impl<'a> Input<'a> {
     /// was checked before, in another version of the file, is not parsed
     /// again: its findings are replayed at its new lines. `f` must depend on
     /// nothing but the documents it is given (positions come from their
-    /// spans); facts it makes are passed through, never remembered. Adds
+    /// spans); facts it makes are remembered with it when the memo can move
+    /// them to the document's next place (policy facts), otherwise passed
+    /// through and the document is checked again next time. Adds
     /// nothing to `out` when a selected document is not YAML (as
     /// `documents_where` gives `None`).
     pub fn check_documents<'s>(
@@ -209,8 +211,9 @@ impl<'a> Input<'a> {
             }
             let key = DocMemo::key(detector, bytes);
             match memo.recall(&key, self.path, slot.chunk.line0) {
-                Some(Ok(findings)) => {
+                Some(Ok((findings, facts))) => {
                     out.findings.extend(findings);
+                    out.facts.extend(facts);
                     continue;
                 }
                 Some(Err(())) => return None,
@@ -221,9 +224,7 @@ impl<'a> Input<'a> {
                     let refs: Vec<&Document> = docs.iter().collect();
                     let mut one = Output::default();
                     f(&refs, &mut one);
-                    if one.facts.is_empty() {
-                        memo.remember(key, &one.findings, slot.chunk.line0);
-                    }
+                    memo.remember(key, &one.findings, &one.facts, slot.chunk.line0);
                     out.findings.extend(one.findings);
                     out.facts.extend(one.facts);
                 }

@@ -67,7 +67,7 @@ use super::scalars::{Visit, Walk, walk};
 use super::{describe, identity, rule_info};
 use crate::detect::{Context, Detector, Input, Output};
 use crate::finding::{Category, Finding, Severity};
-use crate::manifest::{KeyPath, objects};
+use crate::manifest::{Document, KeyPath, objects_of};
 use crate::report::RuleInfo;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
@@ -409,7 +409,7 @@ impl Detector for HardcodedIp {
         ]
     }
 
-    fn detect(&self, input: &Input<'_>, _cx: &Context<'_>, out: &mut Output) {
+    fn detect(&self, input: &Input<'_>, cx: &Context<'_>, out: &mut Output) {
         let name = input.file_name();
         let lower = name.to_ascii_lowercase();
         let env_like = lower == ".env"
@@ -430,43 +430,69 @@ impl Detector for HardcodedIp {
             scan_env_file(input, out);
             return;
         }
-        let Some(docs) = input.documents() else {
-            return;
-        };
-        let how = Walk {
-            prune: &prune_key,
-            name_value_pairs: true,
-        };
-        for obj in objects(docs) {
-            let is_object = obj.kind.is_some() && obj.api_version.is_some();
-            if !is_object && !values_file {
-                continue;
-            }
-            if skip_object(obj.kind.unwrap_or(""), obj.api_group().unwrap_or("")) {
-                continue;
-            }
-            let (desc, id) = if is_object {
-                (describe(&obj), identity(&obj))
-            } else {
-                (name.to_string(), name.to_string())
+        if values_file {
+            // Non-object documents are reported under the file's name:
+            // not the same findings for the same text elsewhere, so no memo.
+            let Some(docs) = input.documents() else {
+                return;
             };
-            let mut hits = Vec::new();
-            walk(obj.node, &how, &mut |v: &Visit<'_, '_>| {
-                let mut seen: Vec<IpAddr> = Vec::new();
-                for h in find_ips(v.text.as_bytes()) {
-                    let class = classify(h.ip);
-                    if class == IpClass::Ignored || seen.contains(&h.ip) {
-                        continue;
-                    }
-                    seen.push(h.ip);
-                    let location = super::sub_location(input, v.node, h.range.clone());
-                    hits.push((location, h.ip, class, v.path(&obj.path)));
+            let docs: Vec<&Document> = docs.iter().collect();
+            check_objects(input, &docs, true, out);
+            return;
+        }
+        // Each distinct document once per history scan (see
+        // `Input::check_documents`).
+        input.check_documents(
+            cx.doc_memo,
+            "hardcoded-ip",
+            |doc| {
+                find_ips(doc)
+                    .iter()
+                    .any(|h| classify(h.ip) != IpClass::Ignored)
+            },
+            |docs, out| check_objects(input, docs, false, out),
+            out,
+        );
+    }
+}
+
+/// The check over some of a file's documents (`values_file`: a Helm values
+/// file by its name, whose plain maps are checked too).
+fn check_objects(input: &Input<'_>, docs: &[&Document], values_file: bool, out: &mut Output) {
+    let name = input.file_name();
+    let how = Walk {
+        prune: &prune_key,
+        name_value_pairs: true,
+    };
+    for obj in objects_of(docs.iter().copied()) {
+        let is_object = obj.kind.is_some() && obj.api_version.is_some();
+        if !is_object && !values_file {
+            continue;
+        }
+        if skip_object(obj.kind.unwrap_or(""), obj.api_group().unwrap_or("")) {
+            continue;
+        }
+        let (desc, id) = if is_object {
+            (describe(&obj), identity(&obj))
+        } else {
+            (name.to_string(), name.to_string())
+        };
+        let mut hits = Vec::new();
+        walk(obj.node, &how, &mut |v: &Visit<'_, '_>| {
+            let mut seen: Vec<IpAddr> = Vec::new();
+            for h in find_ips(v.text.as_bytes()) {
+                let class = classify(h.ip);
+                if class == IpClass::Ignored || seen.contains(&h.ip) {
+                    continue;
                 }
-            });
-            for (location, ip, class, path) in hits {
-                out.findings
-                    .push(finding(&desc, &id, &path, ip, class, location));
+                seen.push(h.ip);
+                let location = super::sub_location(input, v.node, h.range.clone());
+                hits.push((location, h.ip, class, v.path(&obj.path)));
             }
+        });
+        for (location, ip, class, path) in hits {
+            out.findings
+                .push(finding(&desc, &id, &path, ip, class, location));
         }
     }
 }

@@ -60,7 +60,7 @@ use super::scalars::{Seg, Visit, Walk, walk};
 use super::{describe, identity, rule_info};
 use crate::detect::{Context, Detector, Input, Output};
 use crate::finding::{Category, Finding, Location, Severity};
-use crate::manifest::{KeyPath, Object, objects};
+use crate::manifest::{Document, KeyPath, Object, objects_of};
 use crate::report::RuleInfo;
 use std::net::IpAddr;
 use std::ops::Range;
@@ -396,7 +396,7 @@ impl Detector for PlainHttp {
         ]
     }
 
-    fn detect(&self, input: &Input<'_>, _cx: &Context<'_>, out: &mut Output) {
+    fn detect(&self, input: &Input<'_>, cx: &Context<'_>, out: &mut Output) {
         let name = input.file_name();
         let values_file = is_values_file(name);
         let kustomization = is_kustomization(name);
@@ -406,49 +406,78 @@ impl Detector for PlainHttp {
         if find_ci(input.bytes, b"http://").is_none() {
             return;
         }
-        let Some(docs) = input.documents() else {
-            return;
-        };
-        let how = Walk {
-            prune: &prune_key,
-            name_value_pairs: true,
-        };
-        for obj in objects(docs) {
-            let is_object = obj.kind.is_some() && obj.api_version.is_some();
-            if !is_object && !values_file && !kustomization {
-                continue;
-            }
-            let kind = obj.kind.unwrap_or("");
-            let group = obj.api_group().unwrap_or("");
-            if kind == "Secret" {
-                check_argo_secret(input, &obj, out);
-                continue;
-            }
-            if kind == "CustomResourceDefinition" {
-                continue;
-            }
-            let (desc, id) = if is_object {
-                (describe(&obj), identity(&obj))
-            } else {
-                (name.to_string(), name.to_string())
+        if values_file || kustomization {
+            // Non-object documents are reported under the file's name:
+            // not the same findings for the same text elsewhere, so no memo.
+            let Some(docs) = input.documents() else {
+                return;
             };
-            let mut hits: Vec<(Location, String, HostClass, bool, KeyPath)> = Vec::new();
-            walk(obj.node, &how, &mut |v: &Visit<'_, '_>| {
-                let source = is_source(kind, group, kustomization, v.keys);
-                let mut seen: Vec<String> = Vec::new();
-                for u in find_http_urls(v.text) {
-                    if seen.contains(&u.host) {
-                        continue;
-                    }
-                    seen.push(u.host.clone());
-                    let loc = super::sub_location(input, v.node, u.range.clone());
-                    hits.push((loc, u.host, u.class, source, v.path(&obj.path)));
+            let docs: Vec<&Document> = docs.iter().collect();
+            check_objects(input, &docs, values_file, kustomization, out);
+            return;
+        }
+        // Each distinct document once per history scan (see
+        // `Input::check_documents`): a release bundle repeats most of its
+        // documents from one version to the next.
+        input.check_documents(
+            cx.doc_memo,
+            "plain-http",
+            |doc| find_ci(doc, b"http://").is_some(),
+            |docs, out| check_objects(input, docs, false, false, out),
+            out,
+        );
+    }
+}
+
+/// The checks over some of a file's documents: `values_file` and
+/// `kustomization` say what the file is by its name.
+fn check_objects(
+    input: &Input<'_>,
+    docs: &[&Document],
+    values_file: bool,
+    kustomization: bool,
+    out: &mut Output,
+) {
+    let name = input.file_name();
+    let how = Walk {
+        prune: &prune_key,
+        name_value_pairs: true,
+    };
+    for obj in objects_of(docs.iter().copied()) {
+        let is_object = obj.kind.is_some() && obj.api_version.is_some();
+        if !is_object && !values_file && !kustomization {
+            continue;
+        }
+        let kind = obj.kind.unwrap_or("");
+        let group = obj.api_group().unwrap_or("");
+        if kind == "Secret" {
+            check_argo_secret(input, &obj, out);
+            continue;
+        }
+        if kind == "CustomResourceDefinition" {
+            continue;
+        }
+        let (desc, id) = if is_object {
+            (describe(&obj), identity(&obj))
+        } else {
+            (name.to_string(), name.to_string())
+        };
+        let mut hits: Vec<(Location, String, HostClass, bool, KeyPath)> = Vec::new();
+        walk(obj.node, &how, &mut |v: &Visit<'_, '_>| {
+            let source = is_source(kind, group, kustomization, v.keys);
+            let mut seen: Vec<String> = Vec::new();
+            for u in find_http_urls(v.text) {
+                if seen.contains(&u.host) {
+                    continue;
                 }
-            });
-            for (loc, host, class, source, path) in hits {
-                out.findings
-                    .push(finding(&desc, &id, &path, &host, class, source, loc));
+                seen.push(u.host.clone());
+                let loc = super::sub_location(input, v.node, u.range.clone());
+                hits.push((loc, u.host, u.class, source, v.path(&obj.path)));
             }
+        });
+        for (loc, host, class, source, path) in hits {
+            out.findings
+                .push(finding(&desc, &id, &path, &host, class, source, loc));
         }
     }
 }

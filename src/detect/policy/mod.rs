@@ -270,14 +270,32 @@ impl Detector for PolicyDetector {
         self.checks.iter().map(|c| c.meta().info()).collect()
     }
 
-    fn detect(&self, input: &Input<'_>, _cx: &Context<'_>, out: &mut Output) {
+    fn detect(&self, input: &Input<'_>, cx: &Context<'_>, out: &mut Output) {
         if !input.is_yaml_or_json() || !PREFILTER.is_match(input.bytes) {
             return;
         }
-        let Some(docs) = input.documents() else {
-            return;
-        };
-        let objects = crate::manifest::objects(docs);
+        // Each distinct document once per history scan, its findings and
+        // facts replayed for the next version that repeats it (see
+        // `Input::check_documents`): most of a full audit's time was parsing
+        // every version of every manifest.
+        input.check_documents(
+            cx.doc_memo,
+            "policy",
+            |doc| PREFILTER.is_match(doc),
+            |docs, out| self.check_objects(input, docs, out),
+            out,
+        );
+    }
+}
+
+impl PolicyDetector {
+    fn check_objects(
+        &self,
+        input: &Input<'_>,
+        docs: &[&crate::manifest::Document],
+        out: &mut Output,
+    ) {
+        let objects = crate::manifest::objects_of(docs.iter().copied());
         let mut pods = Vec::new();
         for obj in &objects {
             if let Some(pod) = obj.pod_spec() {

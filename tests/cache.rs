@@ -1,0 +1,334 @@
+//! `scan --history --cache`: incremental rescans on real repositories built
+//! with the `git` CLI. A cached scan reports exactly what a fresh one does;
+//! a rule, config or option change, or a damaged or foreign cache file,
+//! makes the cache be ignored (with a note) and rebuilt; the cache file
+//! holds no secret and no unkeyed hash of one; an object a scan could not
+//! read is never entered, so a later rescan reads it (fail closed).
+//!
+//! Tokens are generated at test time and never printed.
+
+mod common;
+
+use common::{gg, git, github_token, write_tree};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// A repository with a secret in a file and in a commit message, clean
+/// files, a plaintext Kubernetes Secret and a workload with policy findings.
+fn repo(dir: &Path) -> String {
+    let tok = github_token("cache-1");
+    git(dir, &["init", "-q", "-b", "main"]);
+    write_tree(
+        dir,
+        &[
+            ("README.md", "# demo\n"),
+            // A clean file whose facts a repo-level check joins with the
+            // kustomization: replayed from the cache, never lost.
+            (
+                "apps/kustomization.yaml",
+                "secretGenerator:\n- name: db\n  envs: [db.env]\n",
+            ),
+            ("apps/db.env", "LOG_LEVEL=debug\n"),
+            ("app/config.env", &format!("GITHUB_TOKEN={tok}\n")),
+            (
+                "deploy/web.yaml",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: nginx:latest\n          env:\n            - name: API_URL\n              value: http://api.example.com/v1\n",
+            ),
+            (
+                "deploy/secret.yaml",
+                &format!(
+                    "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: {}\n",
+                    ["hunter2", "but-much-longer-Zq8"].join("-")
+                ),
+            ),
+        ],
+    );
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "first"]);
+    for i in 0..3 {
+        write_tree(dir, &[("notes.txt", &format!("note {i}\n"))]);
+        git(dir, &["add", "-A"]);
+        git(dir, &["commit", "-q", "-m", &format!("note {i}")]);
+    }
+    tok
+}
+
+fn scan(dir: &Path, extra: &[&str]) -> (i32, Value, String) {
+    let mut args = vec!["scan", "--history", "--format", "json"];
+    args.extend_from_slice(extra);
+    args.push(".");
+    let out = gg(dir, &args);
+    assert!(
+        out.code == 0 || out.code == 1 || out.code == 3,
+        "unexpected exit {}: {}",
+        out.code,
+        out.stderr
+    );
+    let v: Value = serde_json::from_str(&out.stdout).expect("JSON report");
+    (out.code, v, out.stderr)
+}
+
+fn findings(v: &Value) -> &Value {
+    &v["findings"]
+}
+
+fn hits(v: &Value) -> u64 {
+    v["stats"]["cache"]["hits"].as_u64().expect("cache stats")
+}
+
+fn cache_arg(dir: &Path) -> String {
+    format!("--cache={}", dir.display())
+}
+
+fn cache_file(dir: &Path) -> PathBuf {
+    dir.join(gitops_guard::cache::FILE_NAME)
+}
+
+#[test]
+fn cached_and_fresh_scans_report_the_same_findings() {
+    let repo_dir = tempfile::tempdir().unwrap();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let r = repo_dir.path();
+    repo(r);
+    for extra in [&[][..], &["--all-categories"][..]] {
+        let c = cache_arg(&cache_dir.path().join(extra.len().to_string()));
+        fn with<'a>(extra: &[&'a str], more: &[&'a str]) -> Vec<&'a str> {
+            let mut v = extra.to_vec();
+            v.extend_from_slice(more);
+            v
+        }
+        let (code, fresh, _) = scan(r, extra);
+        assert_eq!(code, 1);
+        let rules: Vec<&str> = findings(&fresh)
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["rule"].as_str())
+            .collect();
+        assert!(rules.contains(&"kustomize-secret-file"), "{rules:?}");
+        let (_, first, _) = scan(r, &with(extra, &[&c]));
+        assert_eq!(hits(&first), 0, "a new cache knows nothing");
+        assert_eq!(findings(&first), findings(&fresh));
+        let (code, second, _) = scan(r, &with(extra, &[&c]));
+        assert_eq!(code, 1, "findings still fail the rescan");
+        assert!(hits(&second) > 0, "the rescan skips what it knows clean");
+        assert_eq!(findings(&second), findings(&fresh));
+        assert!(
+            second["stats"]["blobs_scanned"].as_u64() < first["stats"]["blobs_scanned"].as_u64()
+        );
+
+        // New commits: a new secret among them is found, with the old ones.
+        let tok2 = github_token(&format!("cache-new-{}", extra.len()));
+        write_tree(
+            r,
+            &[(&format!("late{}.env", extra.len()), &format!("T={tok2}\n"))],
+        );
+        git(r, &["add", "-A"]);
+        git(r, &["commit", "-q", "-m", "late"]);
+        let (_, fresh, _) = scan(r, extra);
+        let (_, cached, _) = scan(r, &with(extra, &[&c]));
+        assert_eq!(findings(&cached), findings(&fresh));
+        assert!(hits(&cached) > 0);
+        let paths: Vec<&str> = findings(&cached)
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["path"].as_str())
+            .collect();
+        assert!(paths.iter().any(|p| p.starts_with("late")), "{paths:?}");
+    }
+}
+
+#[test]
+fn a_rule_config_or_option_change_invalidates_the_cache() {
+    let repo_dir = tempfile::tempdir().unwrap();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cfg_dir = tempfile::tempdir().unwrap();
+    let r = repo_dir.path();
+    repo(r);
+    // A clean file the new rule will match.
+    write_tree(r, &[("docs/acme.txt", "ACME=acme_qwertyuiopas\n")]);
+    git(r, &["add", "-A"]);
+    git(r, &["commit", "-q", "-m", "acme"]);
+    let c = cache_arg(cache_dir.path());
+    scan(r, &[&c]);
+    let (_, warm, _) = scan(r, &[&c]);
+    assert!(hits(&warm) > 0);
+
+    let cfg = cfg_dir.path().join("gg.toml");
+    std::fs::write(
+        &cfg,
+        "[[rule]]\nid = \"acme-token\"\nname = \"Acme token\"\nseverity = \"high\"\nkeywords = [\"acme_\"]\nregex = '''\\b(acme_[a-z]{12})\\b'''\n",
+    )
+    .unwrap();
+    let cfg_arg = cfg.to_str().unwrap();
+    let (_, after, stderr) = scan(r, &["--config", cfg_arg, &c]);
+    assert_eq!(hits(&after), 0, "a config change drops the cache");
+    assert!(
+        stderr.contains("another build, rule set, config or options"),
+        "{stderr}"
+    );
+    let rules: Vec<&str> = findings(&after)
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    assert!(rules.contains(&"acme-token"), "{rules:?}");
+    let (_, fresh, _) = scan(r, &["--config", cfg_arg]);
+    assert_eq!(findings(&after), findings(&fresh));
+    // Rebuilt under the new config: used again.
+    let (_, again, stderr) = scan(r, &["--config", cfg_arg, &c]);
+    assert!(hits(&again) > 0, "{stderr}");
+    assert_eq!(findings(&again), findings(&fresh));
+
+    // Another option (more categories): not trusted either.
+    let (_, all, _) = scan(r, &["--config", cfg_arg, "--all-categories", &c]);
+    assert_eq!(hits(&all), 0);
+    let (_, all_fresh, _) = scan(r, &["--config", cfg_arg, "--all-categories"]);
+    assert_eq!(findings(&all), findings(&all_fresh));
+}
+
+#[test]
+fn a_corrupt_foreign_or_truncated_cache_is_ignored_with_a_note_and_rebuilt() {
+    let repo_dir = tempfile::tempdir().unwrap();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let r = repo_dir.path();
+    repo(r);
+    let c = cache_arg(cache_dir.path());
+    let (_, fresh, _) = scan(r, &[]);
+    scan(r, &[&c]);
+    let good = std::fs::read(cache_file(cache_dir.path())).unwrap();
+    assert!(good.len() > 100);
+
+    let mut flipped = good.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 0x40;
+    let damaged: [(&str, Vec<u8>, &str); 4] = [
+        (
+            "truncated",
+            good[..good.len() - 7].to_vec(),
+            "corrupt or truncated",
+        ),
+        ("a flipped bit", flipped, "corrupt or truncated"),
+        (
+            "foreign",
+            b"{\"a\": \"json file\"}\n".to_vec(),
+            "not a gitops-guard cache",
+        ),
+        ("empty", Vec::new(), "not a gitops-guard cache"),
+    ];
+    for (what, bytes, note) in damaged {
+        std::fs::write(cache_file(cache_dir.path()), &bytes).unwrap();
+        let (code, v, stderr) = scan(r, &[&c]);
+        assert_eq!(code, 1, "{what}");
+        assert_eq!(hits(&v), 0, "{what}: never trusted");
+        assert_eq!(findings(&v), findings(&fresh), "{what}");
+        assert!(stderr.contains(note), "{what}: {stderr}");
+        assert!(
+            v["stats"]["cache"]["note"].as_str().unwrap().contains(note),
+            "{what}"
+        );
+        // Rebuilt: the next run uses it, without a note.
+        let (_, again, stderr) = scan(r, &[&c]);
+        assert!(hits(&again) > 0, "{what}: rebuilt");
+        assert!(!stderr.contains("ignored"), "{what}: {stderr}");
+        assert_eq!(findings(&again), findings(&fresh), "{what}");
+    }
+}
+
+#[test]
+fn the_cache_holds_no_secret_and_no_unkeyed_hash_of_one() {
+    let repo_dir = tempfile::tempdir().unwrap();
+    let r = repo_dir.path();
+    let tok = repo(r);
+    let msg_tok = github_token("cache-message");
+    write_tree(r, &[("x.txt", "x\n")]);
+    git(r, &["add", "-A"]);
+    git(r, &["commit", "-q", "-m", &format!("oops {msg_tok}")]);
+    // The default place: under the git dir.
+    let out = gg(r, &["scan", "--history", "--format", "json", "--cache"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let file = r
+        .join(".git")
+        .join(gitops_guard::cache::DEFAULT_DIR)
+        .join(gitops_guard::cache::FILE_NAME);
+    let bytes = std::fs::read(&file).expect("cache written under the git dir");
+    let blob_id = git(r, &["rev-parse", "HEAD~4:app/config.env"]);
+    let contains = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    for secret in [tok.as_str(), msg_tok.as_str()] {
+        assert!(!contains(secret.as_bytes()), "a secret in the cache");
+        let sha256 = Sha256::digest(secret.as_bytes());
+        assert!(!contains(&sha256), "an unkeyed SHA-256 of a secret");
+        assert!(!contains(hex(&sha256).as_bytes()));
+        for prefix in [&sha256[..16], &sha256[..8]] {
+            assert!(!contains(prefix), "a truncated unkeyed hash of a secret");
+        }
+    }
+    // The git id of the blob holding the secret is an unkeyed hash of it.
+    assert!(!contains(blob_id.as_bytes()));
+    let raw: Vec<u8> = (0..20)
+        .map(|i| u8::from_str_radix(&blob_id[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    assert!(!contains(&raw), "a blob id in the cache");
+    assert!(!contains(&raw[..16]));
+    assert!(!contains(b"config.env"), "paths are not stored");
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[test]
+fn a_scan_error_never_caches_the_objects_it_could_not_read() {
+    let repo_dir = tempfile::tempdir().unwrap();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let r = repo_dir.path();
+    let tok = repo(r);
+    let blob_id = git(r, &["rev-parse", "HEAD~3:app/config.env"]);
+    let clean_id = git(r, &["rev-parse", "HEAD~3:README.md"]);
+    let c = cache_arg(cache_dir.path());
+    let mut hidden = Vec::new();
+    for id in [&blob_id, &clean_id] {
+        let obj = r.join(".git/objects").join(&id[..2]).join(&id[2..]);
+        let saved = obj.with_extension("saved");
+        std::fs::rename(&obj, &saved).expect("loose object");
+        hidden.push((obj, saved));
+    }
+    let (code, v, _) = scan(r, &[&c]);
+    assert_eq!(code, 3, "a missing object is a scan error");
+    assert!(
+        !findings(&v)
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"] == "app/config.env")
+    );
+    for (obj, saved) in &hidden {
+        std::fs::rename(saved, obj).unwrap();
+    }
+    let (code, v, _) = scan(r, &[&c]);
+    assert_eq!(code, 1, "the objects are read now");
+    assert!(hits(&v) > 0, "what was read before is still known");
+    let at: Vec<&str> = findings(&v)
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["path"].as_str())
+        .collect();
+    assert!(at.contains(&"app/config.env"), "{at:?}");
+    assert!(
+        v["stats"]["cache"]["added"].as_u64().unwrap() >= 1,
+        "README.md read and entered now"
+    );
+    assert!(!v.to_string().contains(&tok));
+}
+
+#[test]
+fn cache_without_a_history_scan_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = gg(dir.path(), &["scan", ".", "--cache=x"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("--cache"));
+}

@@ -28,15 +28,19 @@ pub mod image;
 pub mod image_digest_pinned;
 pub mod image_tag_pinned;
 pub mod network_policy_coverage;
+pub mod no_apparmor_selinux_override;
 pub mod no_host_namespaces;
 pub mod no_host_path;
+pub mod no_host_port;
 pub mod no_privilege_escalation;
 pub mod no_privileged;
 pub mod no_service_account_token;
+pub mod proc_mount_default;
 pub mod read_only_root_filesystem;
 pub mod required_labels;
 pub mod resource_requests_limits;
 pub mod run_as_non_root;
+pub mod safe_sysctls;
 pub mod seccomp_profile;
 pub mod trusted_registries;
 
@@ -110,6 +114,10 @@ pub fn all_meta() -> Vec<&'static CheckMeta> {
         &seccomp_profile::META,
         &no_host_namespaces::META,
         &no_host_path::META,
+        &no_host_port::META,
+        &proc_mount_default::META,
+        &safe_sysctls::META,
+        &no_apparmor_selinux_override::META,
         &resource_requests_limits::META,
         &no_service_account_token::META,
         &image_tag_pinned::META,
@@ -130,6 +138,10 @@ fn pod_checks(config: &Config) -> Vec<Box<dyn PodCheck>> {
         Box::new(seccomp_profile::SeccompProfile),
         Box::new(no_host_namespaces::NoHostNamespaces),
         Box::new(no_host_path::NoHostPath),
+        Box::new(no_host_port::NoHostPort),
+        Box::new(proc_mount_default::ProcMountDefault),
+        Box::new(safe_sysctls::SafeSysctls),
+        Box::new(no_apparmor_selinux_override::NoApparmorSelinuxOverride),
         Box::new(resource_requests_limits::ResourceRequestsLimits),
         Box::new(image_tag_pinned::ImageTagPinned),
         Box::new(image_digest_pinned::ImageDigestPinned),
@@ -185,6 +197,8 @@ pub const KUBE_LINTER_EQUIVALENTS: &[(&str, &str)] = &[
     ("no-read-only-root-fs", "read-only-root-filesystem"),
     ("latest-tag", "image-tag-pinned"),
     ("non-isolated-pod", "network-policy-coverage"),
+    ("unsafe-sysctls", "safe-sysctls"),
+    ("unsafe-proc-mount", "proc-mount-default"),
     // the k8s family's env-var checks mean the same as kube-linter's
     ("env-var-secret", "secret-env-var"),
     ("read-secret-from-env-var", "secret-env-var-ref"),
@@ -210,6 +224,53 @@ pub const KUBE_LINTER_PARTIAL: &[(&str, &str)] = &[
     ("unset-memory-requirements", "resource-requests-limits"),
     ("required-label-owner", "required-labels"),
 ];
+
+/// kube-linter's annotation that ignores every kube-linter check on the
+/// object; we read it as ignoring every `policy` check and the `k8s` checks
+/// kube-linter has an equivalent of.
+pub const KUBE_LINTER_IGNORE_ALL: &str = "kube-linter.io/ignore-all";
+
+/// kubeaudit's override labels (`kubeaudit.io/allow-<x>` for the pod,
+/// `container.kubeaudit.io/<container>.allow-<x>` for one container): the
+/// team has accepted that risk and said so to kubeaudit. Each maps to the
+/// check of ours that reports the same thing: (override, our id). A
+/// container-scoped label is honoured for the whole object (our findings do
+/// not carry the container they came from to the suppression step), which
+/// errs towards trusting an explicit, reviewed override.
+pub const KUBEAUDIT_OVERRIDES: &[(&str, &str)] = &[
+    ("allow-privileged", "no-privileged"),
+    ("allow-privilege-escalation", "no-privilege-escalation"),
+    ("allow-run-as-root", "run-as-non-root"),
+    ("allow-read-only-root-filesystem-false", "read-only-root-filesystem"),
+    ("allow-host-network", "no-host-namespaces"),
+    ("allow-host-ipc", "no-host-namespaces"),
+    ("allow-host-pid", "no-host-namespaces"),
+    ("allow-automount-service-account-token", "no-service-account-token"),
+    ("allow-disabled-apparmor", "no-apparmor-selinux-override"),
+    ("allow-disabled-seccomp", "seccomp-profile"),
+    ("allow-non-default-deny-ingress-network-policy", "network-policy-coverage"),
+];
+
+/// Our check ids that a kubeaudit override label `key` (object or pod
+/// template label) accepts, if `key` is one.
+pub fn kubeaudit_override(key: &str) -> Vec<&'static str> {
+    let Some((scope, name)) = key.split_once('/') else {
+        return Vec::new();
+    };
+    let name = match scope {
+        "kubeaudit.io" => name,
+        "container.kubeaudit.io" => match name.split_once(".allow-") {
+            Some((_, rest)) => return kubeaudit_override(&format!("kubeaudit.io/allow-{rest}")),
+            None => return Vec::new(),
+        },
+        _ => return Vec::new(),
+    };
+    KUBEAUDIT_OVERRIDES
+        .iter()
+        .filter(|(o, _)| *o == name)
+        .map(|(_, ours)| *ours)
+        .collect()
+}
 
 /// The reason given by `ignore-check.kube-linter.io/<check>` on the object,
 /// if it carries that annotation.
@@ -691,7 +752,7 @@ mod tests {
                 m.id
             );
         }
-        assert_eq!(ids.len(), 15);
+        assert_eq!(ids.len(), 19);
     }
 
     #[test]

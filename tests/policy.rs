@@ -384,7 +384,10 @@ fn kubeaudit_allow_labels_and_kube_linter_ignore_all_suppress() {
         "container.yaml",
         template_label("container.kubeaudit.io/app.allow-privilege-escalation"),
     );
-    assert!(!container.contains("no-privilege-escalation"), "{container:?}");
+    assert!(
+        !container.contains("no-privilege-escalation"),
+        "{container:?}"
+    );
     assert!(container.contains("no-privileged"), "{container:?}");
     let misspelled = with("typo.yaml", template_label("kubeaudit.io/allow-privilegd"));
     assert!(misspelled.contains("no-privileged"), "{misspelled:?}");
@@ -404,6 +407,40 @@ fn kubeaudit_allow_labels_and_kube_linter_ignore_all_suppress() {
         ),
     );
     assert!(all.is_empty(), "ignore-all leaves {all:?}");
+}
+
+/// Issue 15 item 6: namespace-less objects in sibling directories of one
+/// Kustomize build share its namespace, so a deny-all NetworkPolicy in
+/// `base/np/` covers the Deployment in `base/` when the build includes
+/// both; without the kustomization linking them it does not.
+#[test]
+fn network_policy_in_a_sibling_directory_of_one_kustomize_build_covers_its_workloads() {
+    let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: app\n        image: ghcr.io/acme/web:1.0.0\n";
+    let deny = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: deny-all\nspec:\n  podSelector: {}\n  policyTypes: [Ingress, Egress]\n";
+    let build = |linked: bool| {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("base");
+        std::fs::create_dir_all(base.join("np")).unwrap();
+        std::fs::write(base.join("deploy.yaml"), deploy).unwrap();
+        std::fs::write(base.join("np/deny.yaml"), deny).unwrap();
+        std::fs::write(
+            base.join("np/kustomization.yaml"),
+            "resources:\n- deny.yaml\n",
+        )
+        .unwrap();
+        let resources = if linked {
+            "resources:\n- deploy.yaml\n- ./np\n"
+        } else {
+            "resources:\n- deploy.yaml\n"
+        };
+        std::fs::write(base.join("kustomization.yaml"), resources).unwrap();
+        let report = scan_with(dir.path(), Config::default());
+        of_check(&report, "network-policy-coverage")
+            .filter(|f| f.suppressed.is_none())
+            .count()
+    };
+    assert_eq!(build(true), 0, "the sibling deny-all covers the Deployment");
+    assert_eq!(build(false), 1, "not in one build: not covered");
 }
 
 #[test]

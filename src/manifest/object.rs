@@ -208,7 +208,9 @@ impl<'a> Object<'a> {
             "CronJob" => &["spec", "jobTemplate", "spec", "template"],
             "Rollout" if group == "argoproj.io" => &["spec", "template"],
             // OpenShift 3 wrote DeploymentConfigs as legacy `v1` (no group).
-            "DeploymentConfig" if matches!(group, "apps.openshift.io" | "") => &["spec", "template"],
+            "DeploymentConfig" if matches!(group, "apps.openshift.io" | "") => {
+                &["spec", "template"]
+            }
             "PodTemplate" => &["template"],
             _ => return None,
         };

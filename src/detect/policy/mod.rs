@@ -241,14 +241,23 @@ pub const KUBEAUDIT_OVERRIDES: &[(&str, &str)] = &[
     ("allow-privileged", "no-privileged"),
     ("allow-privilege-escalation", "no-privilege-escalation"),
     ("allow-run-as-root", "run-as-non-root"),
-    ("allow-read-only-root-filesystem-false", "read-only-root-filesystem"),
+    (
+        "allow-read-only-root-filesystem-false",
+        "read-only-root-filesystem",
+    ),
     ("allow-host-network", "no-host-namespaces"),
     ("allow-host-ipc", "no-host-namespaces"),
     ("allow-host-pid", "no-host-namespaces"),
-    ("allow-automount-service-account-token", "no-service-account-token"),
+    (
+        "allow-automount-service-account-token",
+        "no-service-account-token",
+    ),
     ("allow-disabled-apparmor", "no-apparmor-selinux-override"),
     ("allow-disabled-seccomp", "seccomp-profile"),
-    ("allow-non-default-deny-ingress-network-policy", "network-policy-coverage"),
+    (
+        "allow-non-default-deny-ingress-network-policy",
+        "network-policy-coverage",
+    ),
 ];
 
 /// Our check ids that a kubeaudit override label `key` (object or pod
@@ -332,7 +341,9 @@ impl Detector for PolicyDetector {
     }
 
     fn detect(&self, input: &Input<'_>, _cx: &Context<'_>, out: &mut Output) {
-        if !input.is_yaml_or_json() || !PREFILTER.is_match(input.bytes) {
+        let kustomization =
+            input.path.ends_with("kustomization.yaml") || input.path.ends_with("kustomization.yml");
+        if !input.is_yaml_or_json() || !(kustomization || PREFILTER.is_match(input.bytes)) {
             return;
         }
         let Some(docs) = input.documents() else {
@@ -353,6 +364,11 @@ impl Detector for PolicyDetector {
                 if self.token_facts || self.isolation_facts {
                     pods.push(PodFact::new(&w, self.token_facts, self.isolation_facts));
                 }
+                continue;
+            }
+            if kustomization && (self.token_facts || self.isolation_facts) {
+                out.facts
+                    .extend(kustomization_fact(input, obj).map(Fact::Policy));
                 continue;
             }
             let facts = match obj.kind {
@@ -414,6 +430,38 @@ pub enum PolicyFact {
     ServiceAccountBinding(no_service_account_token::BindingFact),
     /// A NetworkPolicy (or Cilium/Calico policy) and which pods it selects.
     NetworkPolicy(network_policy_coverage::NetworkPolicyFact),
+    /// A `kustomization.yaml` and the local entries it builds from.
+    Kustomization(KustomizationFact),
+}
+
+/// The `resources:`, `bases:` and `components:` entries of a Kustomize
+/// kustomization file, for [`BuildGroups`].
+#[derive(Clone, Debug)]
+pub struct KustomizationFact {
+    pub entries: Vec<String>,
+}
+
+/// The fact of a Kustomize kustomization file (by its file name, with
+/// `kustomize.config.k8s.io` or no `kind`: Flux's `Kustomization` is another
+/// kind of object with the same name).
+fn kustomization_fact(input: &Input<'_>, obj: &Object<'_>) -> Option<PolicyFact> {
+    let name = input.path.rsplit('/').next().unwrap_or(input.path);
+    if !matches!(name, "kustomization.yaml" | "kustomization.yml") {
+        return None;
+    }
+    match obj.kind {
+        None => {}
+        Some("Kustomization" | "Component")
+            if obj.api_group() == Some("kustomize.config.k8s.io") => {}
+        _ => return None,
+    }
+    let entries: Vec<String> = ["resources", "bases", "components"]
+        .iter()
+        .filter_map(|k| obj.node.get(k).and_then(Node::as_seq))
+        .flatten()
+        .filter_map(|n| n.as_str().map(str::to_string))
+        .collect();
+    (!entries.is_empty()).then_some(PolicyFact::Kustomization(KustomizationFact { entries }))
 }
 
 /// A workload's pod template, for the repo-level checks.
@@ -487,21 +535,123 @@ impl PodFact {
 }
 
 /// Where an object lives, for the repo-level joins: its
-/// `metadata.namespace` and the file it is written in.
+/// `metadata.namespace` and the directory group it is deployed with (its
+/// file's directory, or the Kustomize build that directory belongs to; see
+/// [`BuildGroups`]).
 #[derive(Clone, Copy, Debug)]
 pub struct Placement<'a> {
     pub namespace: Option<&'a str>,
-    pub path: &'a str,
+    dir: &'a str,
 }
 
 impl<'a> Placement<'a> {
+    /// An object of the file at `path`, grouped by the file's directory.
     pub fn new(namespace: Option<&'a str>, path: &'a str) -> Self {
-        Placement { namespace, path }
+        Placement {
+            namespace,
+            dir: parent_dir(path),
+        }
     }
 
     fn dir(&self) -> &'a str {
-        self.path.rsplit_once('/').map_or("", |(d, _)| d)
+        self.dir
     }
+}
+
+fn parent_dir(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+/// The directories of one Kustomize build, joined: a kustomization and
+/// every directory its `resources:`, `bases:` and `components:` name
+/// (transitively), and the directories of the files it names. Namespace-less
+/// objects in any of them are deployed together, into the one namespace the
+/// build or its GitOps destination gives, so a deny-all NetworkPolicy in
+/// `base/np/` covers the Deployments of `base/` when `base/kustomization.yaml`
+/// lists `np`.
+///
+/// A base that several overlays use joins them all into one group (a union,
+/// not a per-overlay set): lenient where overlays deploy to different
+/// namespaces, which rendering each overlay resolves exactly.
+#[derive(Debug, Default)]
+pub struct BuildGroups {
+    parent: HashMap<String, String>,
+}
+
+impl BuildGroups {
+    pub fn from_facts(facts: &[crate::scan::FactRecord]) -> Self {
+        let mut g = BuildGroups::default();
+        for r in facts {
+            if let Fact::Policy(PolicyFact::Kustomization(k)) = &r.fact {
+                let dir = parent_dir(&r.path);
+                for entry in &k.entries {
+                    if let Some(other) = join_relative(dir, entry) {
+                        g.union(dir, &other);
+                    }
+                }
+            }
+        }
+        g
+    }
+
+    fn find<'s>(&'s self, dir: &'s str) -> &'s str {
+        let mut cur = dir;
+        // Ends: union always points a larger name at a smaller one.
+        while let Some(p) = self.parent.get(cur) {
+            cur = p;
+        }
+        cur
+    }
+
+    fn union(&mut self, a: &str, b: &str) {
+        let (ra, rb) = (self.find(a).to_string(), self.find(b).to_string());
+        if ra != rb {
+            let (small, large) = if ra < rb { (ra, rb) } else { (rb, ra) };
+            self.parent.insert(large, small);
+        }
+    }
+
+    /// Where an object of the file at `path` lives: its directory's group
+    /// (the directory itself when no kustomization joins it).
+    pub fn place<'s>(&'s self, namespace: Option<&'s str>, path: &'s str) -> Placement<'s> {
+        Placement {
+            namespace,
+            dir: self.find(parent_dir(path)),
+        }
+    }
+}
+
+/// `dir/entry` normalised, for a kustomization entry that is a directory
+/// (or the directory of a file entry). `None` for remote entries (URLs,
+/// `git@`, `?ref=`), absolute paths and paths that leave the repository.
+fn join_relative(dir: &str, entry: &str) -> Option<String> {
+    let entry = entry.trim();
+    if entry.is_empty()
+        || entry.contains("://")
+        || entry.starts_with("git@")
+        || entry.contains("?ref=")
+        || entry.starts_with('/')
+    {
+        return None;
+    }
+    let lower = entry.to_ascii_lowercase();
+    let is_file = [".yaml", ".yml", ".json"]
+        .iter()
+        .any(|e| lower.ends_with(e));
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for seg in entry.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    if is_file {
+        parts.pop()?;
+    }
+    Some(parts.join("/"))
 }
 
 /// Whether two objects of the repository can end up in the same namespace.
@@ -774,6 +924,45 @@ mod tests {
                 .collect();
             assert_eq!(fast, slow, "{at:?}");
         }
+    }
+
+    #[test]
+    fn kustomization_entries_resolve_inside_the_repository_only() {
+        assert_eq!(join_relative("base", "./np").as_deref(), Some("base/np"));
+        assert_eq!(
+            join_relative("overlays/prod", "../../base").as_deref(),
+            Some("base")
+        );
+        assert_eq!(
+            join_relative("base", "np/deny.yaml").as_deref(),
+            Some("base/np")
+        );
+        assert_eq!(join_relative("", "deploy.yaml").as_deref(), Some(""));
+        assert_eq!(join_relative("a", "../../outside"), None);
+        assert_eq!(
+            join_relative("a", "https://github.com/x/y//base?ref=v1"),
+            None
+        );
+        assert_eq!(join_relative("a", "/etc"), None);
+    }
+
+    #[test]
+    fn build_groups_join_a_kustomization_with_what_it_builds() {
+        let record = |path: &str, entries: &[&str]| crate::scan::FactRecord {
+            path: path.to_string(),
+            commit: None,
+            fact: Fact::Policy(PolicyFact::Kustomization(KustomizationFact {
+                entries: entries.iter().map(|e| e.to_string()).collect(),
+            })),
+        };
+        let g = BuildGroups::from_facts(&[
+            record("base/kustomization.yaml", &["deploy.yaml", "np"]),
+            record("overlays/prod/kustomization.yaml", &["../../base"]),
+        ]);
+        let dir = |p: &'static str| g.place(None, p).dir();
+        assert_eq!(dir("base/np/deny.yaml"), dir("base/deploy.yaml"));
+        assert_eq!(dir("overlays/prod/patch.yaml"), dir("base/deploy.yaml"));
+        assert_ne!(dir("other/deploy.yaml"), dir("base/deploy.yaml"));
     }
 
     #[test]

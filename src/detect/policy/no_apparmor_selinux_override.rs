@@ -95,14 +95,20 @@ impl NoApparmorSelinuxOverride {
             _ => {
                 for field in ["user", "role", "type"] {
                     let Some(v) = s.node.get(field) else { continue };
-                    let set = v.as_str().is_some_and(|t| !t.is_empty()) || !v.is_null() && v.as_str().is_none();
-                    let allowed = field == "type" && v.as_str().is_some_and(|t| SELINUX_TYPES.contains(&t));
+                    let set = v.as_str().is_some_and(|t| !t.is_empty())
+                        || !v.is_null() && v.as_str().is_none();
+                    let allowed =
+                        field == "type" && v.as_str().is_some_and(|t| SELINUX_TYPES.contains(&t));
                     if !set || allowed {
                         continue;
                     }
                     out.push(w.finding(
                         &META,
-                        format!("{who} overrides SELinux ({} seLinuxOptions.{field}: {})", s.level(), shown(v)),
+                        format!(
+                            "{who} overrides SELinux ({} seLinuxOptions.{field}: {})",
+                            s.level(),
+                            shown(v)
+                        ),
                         v.span,
                         &s.path.key(field),
                     ));
@@ -138,7 +144,10 @@ impl PodCheck for NoApparmorSelinuxOverride {
             path.pop();
             out.push(w.finding(
                 &META,
-                format!("container {container:?} runs without AppArmor (annotation {}: unconfined)", a.key),
+                format!(
+                    "container {container:?} runs without AppArmor (annotation {}: unconfined)",
+                    a.key
+                ),
                 a.value.span,
                 &path.keys(&["metadata", "annotations", a.key]),
             ));

@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const CHECKS: [&str; 19] = [
+const CHECKS: [&str; 20] = [
     "run-as-non-root",
     "no-privileged",
     "no-privilege-escalation",
@@ -30,6 +30,7 @@ const CHECKS: [&str; 19] = [
     "no-apparmor-selinux-override",
     "resource-requests-limits",
     "no-service-account-token",
+    "no-default-service-account",
     "image-tag-pinned",
     "image-digest-pinned",
     "trusted-registries",
@@ -689,6 +690,13 @@ fn expectations() -> Vec<Row> {
         };
     let app = ["Deployment/app", "DeploymentConfig/app"];
     let app12 = ["Deployment/app1", "DeploymentConfig/app2"];
+    kl(
+        "kube-linter_default-service-account.yml",
+        "default-service-account",
+        "no-default-service-account",
+        Any,
+        &pairs(true, ["Deployment/app", "DeploymentConfig/app"]),
+    );
     kl(
         "kube-linter_unsafe-proc-mount.yml",
         "unsafe-proc-mount",

@@ -29,6 +29,7 @@ pub mod image_digest_pinned;
 pub mod image_tag_pinned;
 pub mod network_policy_coverage;
 pub mod no_apparmor_selinux_override;
+pub mod no_default_service_account;
 pub mod no_host_namespaces;
 pub mod no_host_path;
 pub mod no_host_port;
@@ -120,6 +121,7 @@ pub fn all_meta() -> Vec<&'static CheckMeta> {
         &no_apparmor_selinux_override::META,
         &resource_requests_limits::META,
         &no_service_account_token::META,
+        &no_default_service_account::META,
         &image_tag_pinned::META,
         &image_digest_pinned::META,
         &trusted_registries::META,
@@ -143,6 +145,7 @@ fn pod_checks(config: &Config) -> Vec<Box<dyn PodCheck>> {
         Box::new(safe_sysctls::SafeSysctls),
         Box::new(no_apparmor_selinux_override::NoApparmorSelinuxOverride),
         Box::new(resource_requests_limits::ResourceRequestsLimits),
+        Box::new(no_default_service_account::NoDefaultServiceAccount),
         Box::new(image_tag_pinned::ImageTagPinned),
         Box::new(image_digest_pinned::ImageDigestPinned),
         Box::new(trusted_registries::TrustedRegistries::new(
@@ -199,6 +202,7 @@ pub const KUBE_LINTER_EQUIVALENTS: &[(&str, &str)] = &[
     ("non-isolated-pod", "network-policy-coverage"),
     ("unsafe-sysctls", "safe-sysctls"),
     ("unsafe-proc-mount", "proc-mount-default"),
+    ("default-service-account", "no-default-service-account"),
     // the k8s family's env-var checks mean the same as kube-linter's
     ("env-var-secret", "secret-env-var"),
     ("read-secret-from-env-var", "secret-env-var-ref"),
@@ -902,7 +906,7 @@ mod tests {
                 m.id
             );
         }
-        assert_eq!(ids.len(), 19);
+        assert_eq!(ids.len(), 20);
     }
 
     #[test]

@@ -817,6 +817,8 @@ pub fn apply_annotation_suppressions(input: &Input<'_>, findings: &mut [Finding]
     let annotated = |doc: &[u8]| {
         memchr::memmem::find(doc, IGNORE_ANNOTATION.as_bytes()).is_some()
             || memchr::memmem::find(doc, KUBE_LINTER_IGNORE_PREFIX.as_bytes()).is_some()
+            || memchr::memmem::find(doc, b"kube-linter.io/ignore-all").is_some()
+            || memchr::memmem::find(doc, b"kubeaudit.io/").is_some()
     };
     let Some(docs) = input.documents_at_lines(&lines, annotated) else {
         return;
@@ -841,6 +843,22 @@ pub fn apply_annotation_suppressions(input: &Input<'_>, findings: &mut [Finding]
                         ignored.push((ours.to_string(), Some(format!("kube-linter: {value}"))));
                     }
                 }
+            } else if a.key == detect::policy::KUBE_LINTER_IGNORE_ALL {
+                let reason = Some(format!("kube-linter ignore-all: {value}"));
+                ignored.push(("policy".to_string(), reason.clone()));
+                for (_, ours) in detect::policy::KUBE_LINTER_EQUIVALENTS {
+                    ignored.push((ours.to_string(), reason.clone()));
+                }
+            }
+        }
+        // kubeaudit's overrides are labels, on the object or its pod template.
+        let template_labels = crate::manifest::Object::pod_spec(&obj)
+            .map(|p| p.labels().collect::<Vec<_>>())
+            .unwrap_or_default();
+        for l in obj.labels().chain(template_labels) {
+            for ours in detect::policy::kubeaudit_override(l.key) {
+                let reason = format!("kubeaudit {}: {}", l.key, l.value_str().unwrap_or(""));
+                ignored.push((ours.to_string(), Some(reason)));
             }
         }
         if ignored.is_empty() {

@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const CHECKS: [&str; 15] = [
+const CHECKS: [&str; 20] = [
     "run-as-non-root",
     "no-privileged",
     "no-privilege-escalation",
@@ -24,8 +24,13 @@ const CHECKS: [&str; 15] = [
     "seccomp-profile",
     "no-host-namespaces",
     "no-host-path",
+    "no-host-port",
+    "proc-mount-default",
+    "safe-sysctls",
+    "no-apparmor-selinux-override",
     "resource-requests-limits",
     "no-service-account-token",
+    "no-default-service-account",
     "image-tag-pinned",
     "image-digest-pinned",
     "trusted-registries",
@@ -359,6 +364,91 @@ fn annotations_on_the_workload_suppress_checks_in_both_styles() {
     assert!(active_rules(&scan_with(&on_template, Config::default())).contains("no-privileged"));
 }
 
+/// kubeaudit's override labels (pod-level and container-scoped, on the
+/// object or its pod template) and kube-linter's `ignore-all` suppress
+/// exactly what they name; an unrelated or misspelled label does not.
+#[test]
+fn kubeaudit_allow_labels_and_kube_linter_ignore_all_suppress() {
+    let dir = tempfile::tempdir().unwrap();
+    let with = |name: &str, text: String| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        active_rules(&scan_with(&path, Config::default()))
+    };
+    let template_label = |label: &str| {
+        WORKLOAD.replace("ANNOTATIONS\n", "").replace(
+            "      labels: {app: web}\n",
+            &format!("      labels: {{app: web, {label}: \"node agent\"}}\n"),
+        )
+    };
+    let bare = with("bare.yaml", template_label("app.kubernetes.io/part-of"));
+    assert!(bare.contains("no-privileged") && bare.contains("no-privilege-escalation"));
+    let pod = with("pod.yaml", template_label("kubeaudit.io/allow-privileged"));
+    assert!(!pod.contains("no-privileged"), "{pod:?}");
+    assert!(pod.contains("no-privilege-escalation"), "{pod:?}");
+    let container = with(
+        "container.yaml",
+        template_label("container.kubeaudit.io/app.allow-privilege-escalation"),
+    );
+    assert!(
+        !container.contains("no-privilege-escalation"),
+        "{container:?}"
+    );
+    assert!(container.contains("no-privileged"), "{container:?}");
+    let misspelled = with("typo.yaml", template_label("kubeaudit.io/allow-privilegd"));
+    assert!(misspelled.contains("no-privileged"), "{misspelled:?}");
+    // On the object's own labels too.
+    let object = with(
+        "object.yaml",
+        WORKLOAD
+            .replace("ANNOTATIONS\n", "")
+            .replace("env: prod}", "env: prod, kubeaudit.io/allow-privileged: x}"),
+    );
+    assert!(!object.contains("no-privileged"), "{object:?}");
+    let all = with(
+        "all.yaml",
+        WORKLOAD.replace(
+            "ANNOTATIONS\n",
+            "  annotations:\n    kube-linter.io/ignore-all: \"vendored chart\"\n",
+        ),
+    );
+    assert!(all.is_empty(), "ignore-all leaves {all:?}");
+}
+
+/// Issue 15 item 6: namespace-less objects in sibling directories of one
+/// Kustomize build share its namespace, so a deny-all NetworkPolicy in
+/// `base/np/` covers the Deployment in `base/` when the build includes
+/// both; without the kustomization linking them it does not.
+#[test]
+fn network_policy_in_a_sibling_directory_of_one_kustomize_build_covers_its_workloads() {
+    let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: app\n        image: ghcr.io/acme/web:1.0.0\n";
+    let deny = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: deny-all\nspec:\n  podSelector: {}\n  policyTypes: [Ingress, Egress]\n";
+    let build = |linked: bool| {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("base");
+        std::fs::create_dir_all(base.join("np")).unwrap();
+        std::fs::write(base.join("deploy.yaml"), deploy).unwrap();
+        std::fs::write(base.join("np/deny.yaml"), deny).unwrap();
+        std::fs::write(
+            base.join("np/kustomization.yaml"),
+            "resources:\n- deny.yaml\n",
+        )
+        .unwrap();
+        let resources = if linked {
+            "resources:\n- deploy.yaml\n- ./np\n"
+        } else {
+            "resources:\n- deploy.yaml\n"
+        };
+        std::fs::write(base.join("kustomization.yaml"), resources).unwrap();
+        let report = scan_with(dir.path(), Config::default());
+        of_check(&report, "network-policy-coverage")
+            .filter(|f| f.suppressed.is_none())
+            .count()
+    };
+    assert_eq!(build(true), 0, "the sibling deny-all covers the Deployment");
+    assert_eq!(build(false), 1, "not in one build: not covered");
+}
+
 #[test]
 fn config_disables_checks_and_overrides_severities() {
     let dir = tempfile::tempdir().unwrap();
@@ -579,7 +669,6 @@ const GROUP_ZERO: &str = "runAsGroup 0 with a non-root UID is allowed by the Pod
 const NET_RAW: &str = "ours requires drop: [ALL] (Pod Security Standards restricted); kube-linter only asks that NET_RAW is not added";
 const PRIVILEGED_NIL: &str =
     "privileged defaults to false; kubeaudit warns that the field is not written, which is no risk";
-const KUBEAUDIT_OVERRIDE: &str = "kubeaudit's allow label turns its result into `…Allowed`; we do not read kubeaudit labels (suppress with gitops-guard.io/ignore)";
 
 fn expectations() -> Vec<Row> {
     use Facet::*;
@@ -606,6 +695,20 @@ fn expectations() -> Vec<Row> {
         };
     let app = ["Deployment/app", "DeploymentConfig/app"];
     let app12 = ["Deployment/app1", "DeploymentConfig/app2"];
+    kl(
+        "kube-linter_default-service-account.yml",
+        "default-service-account",
+        "no-default-service-account",
+        Any,
+        &pairs(true, ["Deployment/app", "DeploymentConfig/app"]),
+    );
+    kl(
+        "kube-linter_unsafe-proc-mount.yml",
+        "unsafe-proc-mount",
+        "proc-mount-default",
+        Any,
+        &pairs(false, app12),
+    );
     kl(
         "kube-linter_privileged-container.yml",
         "privileged-container",
@@ -750,7 +853,7 @@ fn expectations() -> Vec<Row> {
         Any,
         "DaemonSet/daemonset",
         false,
-        Some(KUBEAUDIT_OVERRIDE),
+        None,
     );
     ka(
         "kubeaudit_allow-privilege-escalation-true.yml",

@@ -154,6 +154,7 @@ fn shift_fact(fact: &mut Fact, path: &str, delta: isize) -> bool {
             | PolicyFact::ServiceAccountBinding(_)
             | PolicyFact::NetworkPolicy(_),
         ) => true,
-        Fact::K8s(_) | Fact::Encryption(_) => false,
+        // A kustomization's entries are directories relative to its path.
+        Fact::Policy(PolicyFact::Kustomization(_)) | Fact::K8s(_) | Fact::Encryption(_) => false,
     }
 }

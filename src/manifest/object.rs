@@ -207,7 +207,10 @@ impl<'a> Object<'a> {
             | "Job" => &["spec", "template"],
             "CronJob" => &["spec", "jobTemplate", "spec", "template"],
             "Rollout" if group == "argoproj.io" => &["spec", "template"],
-            "DeploymentConfig" if group == "apps.openshift.io" => &["spec", "template"],
+            // OpenShift 3 wrote DeploymentConfigs as legacy `v1` (no group).
+            "DeploymentConfig" if matches!(group, "apps.openshift.io" | "") => {
+                &["spec", "template"]
+            }
             "PodTemplate" => &["template"],
             _ => return None,
         };

@@ -28,15 +28,20 @@ pub mod image;
 pub mod image_digest_pinned;
 pub mod image_tag_pinned;
 pub mod network_policy_coverage;
+pub mod no_apparmor_selinux_override;
+pub mod no_default_service_account;
 pub mod no_host_namespaces;
 pub mod no_host_path;
+pub mod no_host_port;
 pub mod no_privilege_escalation;
 pub mod no_privileged;
 pub mod no_service_account_token;
+pub mod proc_mount_default;
 pub mod read_only_root_filesystem;
 pub mod required_labels;
 pub mod resource_requests_limits;
 pub mod run_as_non_root;
+pub mod safe_sysctls;
 pub mod seccomp_profile;
 pub mod trusted_registries;
 
@@ -110,8 +115,13 @@ pub fn all_meta() -> Vec<&'static CheckMeta> {
         &seccomp_profile::META,
         &no_host_namespaces::META,
         &no_host_path::META,
+        &no_host_port::META,
+        &proc_mount_default::META,
+        &safe_sysctls::META,
+        &no_apparmor_selinux_override::META,
         &resource_requests_limits::META,
         &no_service_account_token::META,
+        &no_default_service_account::META,
         &image_tag_pinned::META,
         &image_digest_pinned::META,
         &trusted_registries::META,
@@ -130,7 +140,12 @@ fn pod_checks(config: &Config) -> Vec<Box<dyn PodCheck>> {
         Box::new(seccomp_profile::SeccompProfile),
         Box::new(no_host_namespaces::NoHostNamespaces),
         Box::new(no_host_path::NoHostPath),
+        Box::new(no_host_port::NoHostPort),
+        Box::new(proc_mount_default::ProcMountDefault),
+        Box::new(safe_sysctls::SafeSysctls),
+        Box::new(no_apparmor_selinux_override::NoApparmorSelinuxOverride),
         Box::new(resource_requests_limits::ResourceRequestsLimits),
+        Box::new(no_default_service_account::NoDefaultServiceAccount),
         Box::new(image_tag_pinned::ImageTagPinned),
         Box::new(image_digest_pinned::ImageDigestPinned),
         Box::new(trusted_registries::TrustedRegistries::new(
@@ -185,6 +200,9 @@ pub const KUBE_LINTER_EQUIVALENTS: &[(&str, &str)] = &[
     ("no-read-only-root-fs", "read-only-root-filesystem"),
     ("latest-tag", "image-tag-pinned"),
     ("non-isolated-pod", "network-policy-coverage"),
+    ("unsafe-sysctls", "safe-sysctls"),
+    ("unsafe-proc-mount", "proc-mount-default"),
+    ("default-service-account", "no-default-service-account"),
     // the k8s family's env-var checks mean the same as kube-linter's
     ("env-var-secret", "secret-env-var"),
     ("read-secret-from-env-var", "secret-env-var-ref"),
@@ -210,6 +228,62 @@ pub const KUBE_LINTER_PARTIAL: &[(&str, &str)] = &[
     ("unset-memory-requirements", "resource-requests-limits"),
     ("required-label-owner", "required-labels"),
 ];
+
+/// kube-linter's annotation that ignores every kube-linter check on the
+/// object; we read it as ignoring every `policy` check and the `k8s` checks
+/// kube-linter has an equivalent of.
+pub const KUBE_LINTER_IGNORE_ALL: &str = "kube-linter.io/ignore-all";
+
+/// kubeaudit's override labels (`kubeaudit.io/allow-<x>` for the pod,
+/// `container.kubeaudit.io/<container>.allow-<x>` for one container): the
+/// team has accepted that risk and said so to kubeaudit. Each maps to the
+/// check of ours that reports the same thing: (override, our id). A
+/// container-scoped label is honoured for the whole object (our findings do
+/// not carry the container they came from to the suppression step), which
+/// errs towards trusting an explicit, reviewed override.
+pub const KUBEAUDIT_OVERRIDES: &[(&str, &str)] = &[
+    ("allow-privileged", "no-privileged"),
+    ("allow-privilege-escalation", "no-privilege-escalation"),
+    ("allow-run-as-root", "run-as-non-root"),
+    (
+        "allow-read-only-root-filesystem-false",
+        "read-only-root-filesystem",
+    ),
+    ("allow-host-network", "no-host-namespaces"),
+    ("allow-host-ipc", "no-host-namespaces"),
+    ("allow-host-pid", "no-host-namespaces"),
+    (
+        "allow-automount-service-account-token",
+        "no-service-account-token",
+    ),
+    ("allow-disabled-apparmor", "no-apparmor-selinux-override"),
+    ("allow-disabled-seccomp", "seccomp-profile"),
+    (
+        "allow-non-default-deny-ingress-network-policy",
+        "network-policy-coverage",
+    ),
+];
+
+/// Our check ids that a kubeaudit override label `key` (object or pod
+/// template label) accepts, if `key` is one.
+pub fn kubeaudit_override(key: &str) -> Vec<&'static str> {
+    let Some((scope, name)) = key.split_once('/') else {
+        return Vec::new();
+    };
+    let name = match scope {
+        "kubeaudit.io" => name,
+        "container.kubeaudit.io" => match name.split_once(".allow-") {
+            Some((_, rest)) => return kubeaudit_override(&format!("kubeaudit.io/allow-{rest}")),
+            None => return Vec::new(),
+        },
+        _ => return Vec::new(),
+    };
+    KUBEAUDIT_OVERRIDES
+        .iter()
+        .filter(|(o, _)| *o == name)
+        .map(|(_, ours)| *ours)
+        .collect()
+}
 
 /// The reason given by `ignore-check.kube-linter.io/<check>` on the object,
 /// if it carries that annotation.
@@ -271,18 +345,23 @@ impl Detector for PolicyDetector {
     }
 
     fn detect(&self, input: &Input<'_>, cx: &Context<'_>, out: &mut Output) {
-        if !input.is_yaml_or_json() || !PREFILTER.is_match(input.bytes) {
+        let kustomization =
+            input.path.ends_with("kustomization.yaml") || input.path.ends_with("kustomization.yml");
+        if !input.is_yaml_or_json() || !(kustomization || PREFILTER.is_match(input.bytes)) {
             return;
         }
         // Each distinct document once per history scan, its findings and
         // facts replayed for the next version that repeats it (see
         // `Input::check_documents`): most of a full audit's time was parsing
         // every version of every manifest.
+        // A kustomization's facts name directories relative to its own
+        // path, so they are never replayed under another one.
+        let memo = if kustomization { None } else { cx.doc_memo };
         input.check_documents(
-            cx.doc_memo,
+            memo,
             "policy",
-            |doc| PREFILTER.is_match(doc),
-            |docs, out| self.check_objects(input, docs, out),
+            |doc| kustomization || PREFILTER.is_match(doc),
+            |docs, out| self.check_objects(input, docs, out, kustomization),
             out,
         );
     }
@@ -294,6 +373,7 @@ impl PolicyDetector {
         input: &Input<'_>,
         docs: &[&crate::manifest::Document],
         out: &mut Output,
+        kustomization: bool,
     ) {
         let objects = crate::manifest::objects_of(docs.iter().copied());
         let mut pods = Vec::new();
@@ -310,6 +390,11 @@ impl PolicyDetector {
                 if self.token_facts || self.isolation_facts {
                     pods.push(PodFact::new(&w, self.token_facts, self.isolation_facts));
                 }
+                continue;
+            }
+            if kustomization && (self.token_facts || self.isolation_facts) {
+                out.facts
+                    .extend(kustomization_fact(input, obj).map(Fact::Policy));
                 continue;
             }
             let facts = match obj.kind {
@@ -371,6 +456,38 @@ pub enum PolicyFact {
     ServiceAccountBinding(no_service_account_token::BindingFact),
     /// A NetworkPolicy (or Cilium/Calico policy) and which pods it selects.
     NetworkPolicy(network_policy_coverage::NetworkPolicyFact),
+    /// A `kustomization.yaml` and the local entries it builds from.
+    Kustomization(KustomizationFact),
+}
+
+/// The `resources:`, `bases:` and `components:` entries of a Kustomize
+/// kustomization file, for [`BuildGroups`].
+#[derive(Clone, Debug)]
+pub struct KustomizationFact {
+    pub entries: Vec<String>,
+}
+
+/// The fact of a Kustomize kustomization file (by its file name, with
+/// `kustomize.config.k8s.io` or no `kind`: Flux's `Kustomization` is another
+/// kind of object with the same name).
+fn kustomization_fact(input: &Input<'_>, obj: &Object<'_>) -> Option<PolicyFact> {
+    let name = input.path.rsplit('/').next().unwrap_or(input.path);
+    if !matches!(name, "kustomization.yaml" | "kustomization.yml") {
+        return None;
+    }
+    match obj.kind {
+        None => {}
+        Some("Kustomization" | "Component")
+            if obj.api_group() == Some("kustomize.config.k8s.io") => {}
+        _ => return None,
+    }
+    let entries: Vec<String> = ["resources", "bases", "components"]
+        .iter()
+        .filter_map(|k| obj.node.get(k).and_then(Node::as_seq))
+        .flatten()
+        .filter_map(|n| n.as_str().map(str::to_string))
+        .collect();
+    (!entries.is_empty()).then_some(PolicyFact::Kustomization(KustomizationFact { entries }))
 }
 
 /// A workload's pod template, for the repo-level checks.
@@ -444,21 +561,123 @@ impl PodFact {
 }
 
 /// Where an object lives, for the repo-level joins: its
-/// `metadata.namespace` and the file it is written in.
+/// `metadata.namespace` and the directory group it is deployed with (its
+/// file's directory, or the Kustomize build that directory belongs to; see
+/// [`BuildGroups`]).
 #[derive(Clone, Copy, Debug)]
 pub struct Placement<'a> {
     pub namespace: Option<&'a str>,
-    pub path: &'a str,
+    dir: &'a str,
 }
 
 impl<'a> Placement<'a> {
+    /// An object of the file at `path`, grouped by the file's directory.
     pub fn new(namespace: Option<&'a str>, path: &'a str) -> Self {
-        Placement { namespace, path }
+        Placement {
+            namespace,
+            dir: parent_dir(path),
+        }
     }
 
     fn dir(&self) -> &'a str {
-        self.path.rsplit_once('/').map_or("", |(d, _)| d)
+        self.dir
     }
+}
+
+fn parent_dir(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+/// The directories of one Kustomize build, joined: a kustomization and
+/// every directory its `resources:`, `bases:` and `components:` name
+/// (transitively), and the directories of the files it names. Namespace-less
+/// objects in any of them are deployed together, into the one namespace the
+/// build or its GitOps destination gives, so a deny-all NetworkPolicy in
+/// `base/np/` covers the Deployments of `base/` when `base/kustomization.yaml`
+/// lists `np`.
+///
+/// A base that several overlays use joins them all into one group (a union,
+/// not a per-overlay set): lenient where overlays deploy to different
+/// namespaces, which rendering each overlay resolves exactly.
+#[derive(Debug, Default)]
+pub struct BuildGroups {
+    parent: HashMap<String, String>,
+}
+
+impl BuildGroups {
+    pub fn from_facts(facts: &[crate::scan::FactRecord]) -> Self {
+        let mut g = BuildGroups::default();
+        for r in facts {
+            if let Fact::Policy(PolicyFact::Kustomization(k)) = &r.fact {
+                let dir = parent_dir(&r.path);
+                for entry in &k.entries {
+                    if let Some(other) = join_relative(dir, entry) {
+                        g.union(dir, &other);
+                    }
+                }
+            }
+        }
+        g
+    }
+
+    fn find<'s>(&'s self, dir: &'s str) -> &'s str {
+        let mut cur = dir;
+        // Ends: union always points a larger name at a smaller one.
+        while let Some(p) = self.parent.get(cur) {
+            cur = p;
+        }
+        cur
+    }
+
+    fn union(&mut self, a: &str, b: &str) {
+        let (ra, rb) = (self.find(a).to_string(), self.find(b).to_string());
+        if ra != rb {
+            let (small, large) = if ra < rb { (ra, rb) } else { (rb, ra) };
+            self.parent.insert(large, small);
+        }
+    }
+
+    /// Where an object of the file at `path` lives: its directory's group
+    /// (the directory itself when no kustomization joins it).
+    pub fn place<'s>(&'s self, namespace: Option<&'s str>, path: &'s str) -> Placement<'s> {
+        Placement {
+            namespace,
+            dir: self.find(parent_dir(path)),
+        }
+    }
+}
+
+/// `dir/entry` normalised, for a kustomization entry that is a directory
+/// (or the directory of a file entry). `None` for remote entries (URLs,
+/// `git@`, `?ref=`), absolute paths and paths that leave the repository.
+fn join_relative(dir: &str, entry: &str) -> Option<String> {
+    let entry = entry.trim();
+    if entry.is_empty()
+        || entry.contains("://")
+        || entry.starts_with("git@")
+        || entry.contains("?ref=")
+        || entry.starts_with('/')
+    {
+        return None;
+    }
+    let lower = entry.to_ascii_lowercase();
+    let is_file = [".yaml", ".yml", ".json"]
+        .iter()
+        .any(|e| lower.ends_with(e));
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for seg in entry.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    if is_file {
+        parts.pop()?;
+    }
+    Some(parts.join("/"))
 }
 
 /// Whether two objects of the repository can end up in the same namespace.
@@ -709,7 +928,7 @@ mod tests {
                 m.id
             );
         }
-        assert_eq!(ids.len(), 15);
+        assert_eq!(ids.len(), 20);
     }
 
     #[test]
@@ -731,6 +950,45 @@ mod tests {
                 .collect();
             assert_eq!(fast, slow, "{at:?}");
         }
+    }
+
+    #[test]
+    fn kustomization_entries_resolve_inside_the_repository_only() {
+        assert_eq!(join_relative("base", "./np").as_deref(), Some("base/np"));
+        assert_eq!(
+            join_relative("overlays/prod", "../../base").as_deref(),
+            Some("base")
+        );
+        assert_eq!(
+            join_relative("base", "np/deny.yaml").as_deref(),
+            Some("base/np")
+        );
+        assert_eq!(join_relative("", "deploy.yaml").as_deref(), Some(""));
+        assert_eq!(join_relative("a", "../../outside"), None);
+        assert_eq!(
+            join_relative("a", "https://github.com/x/y//base?ref=v1"),
+            None
+        );
+        assert_eq!(join_relative("a", "/etc"), None);
+    }
+
+    #[test]
+    fn build_groups_join_a_kustomization_with_what_it_builds() {
+        let record = |path: &str, entries: &[&str]| crate::scan::FactRecord {
+            path: path.to_string(),
+            commit: None,
+            fact: Fact::Policy(PolicyFact::Kustomization(KustomizationFact {
+                entries: entries.iter().map(|e| e.to_string()).collect(),
+            })),
+        };
+        let g = BuildGroups::from_facts(&[
+            record("base/kustomization.yaml", &["deploy.yaml", "np"]),
+            record("overlays/prod/kustomization.yaml", &["../../base"]),
+        ]);
+        let dir = |p: &'static str| g.place(None, p).dir();
+        assert_eq!(dir("base/np/deny.yaml"), dir("base/deploy.yaml"));
+        assert_eq!(dir("overlays/prod/patch.yaml"), dir("base/deploy.yaml"));
+        assert_ne!(dir("other/deploy.yaml"), dir("base/deploy.yaml"));
     }
 
     #[test]

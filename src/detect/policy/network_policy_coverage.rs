@@ -48,7 +48,7 @@
 //!
 //! plus policies that allow the traffic `web` needs.
 
-use super::{CheckMeta, NamespaceIndex, Placement, PolicyFact};
+use super::{BuildGroups, CheckMeta, NamespaceIndex, PolicyFact};
 use crate::detect::Fact;
 use crate::finding::{Finding, Provenance, Severity};
 use crate::manifest::{Node, Object};
@@ -245,6 +245,7 @@ impl RepoCheck for NetworkPolicyCoverage {
     }
 
     fn check(&self, facts: &[FactRecord], out: &mut Vec<Finding>) {
+        let groups = BuildGroups::from_facts(facts);
         let mut namespaced: NamespaceIndex<'_, &NetworkPolicyFact> = NamespaceIndex::default();
         let mut cluster_wide: Vec<&NetworkPolicyFact> = Vec::new();
         for r in facts {
@@ -252,7 +253,7 @@ impl RepoCheck for NetworkPolicyCoverage {
                 if p.cluster_wide {
                     cluster_wide.push(p);
                 } else {
-                    namespaced.push(Placement::new(p.namespace.as_deref(), &r.path), p);
+                    namespaced.push(groups.place(p.namespace.as_deref(), &r.path), p);
                 }
             }
         }
@@ -267,7 +268,7 @@ impl RepoCheck for NetworkPolicyCoverage {
                 continue;
             }
             let ns = pod.namespace.as_deref();
-            let here = Placement::new(ns, &r.path);
+            let here = groups.place(ns, &r.path);
             let applicable: Vec<&NetworkPolicyFact> = namespaced
                 .matching(here)
                 .copied()

@@ -67,7 +67,7 @@
 //! automountServiceAccountToken: false
 //! ```
 
-use super::{CheckMeta, NamespaceIndex, Placement, PolicyFact};
+use super::{BuildGroups, CheckMeta, NamespaceIndex, PolicyFact};
 use crate::detect::Fact;
 use crate::finding::{Finding, Provenance, Severity};
 use crate::manifest::{Node, Object};
@@ -151,22 +151,21 @@ impl RepoCheck for NoServiceAccountToken {
     }
 
     fn check(&self, facts: &[FactRecord], out: &mut Vec<Finding>) {
+        let groups = BuildGroups::from_facts(facts);
         // By ServiceAccount name, then by namespace.
         let mut accounts: HashMap<&str, NamespaceIndex<'_, Option<bool>>> = HashMap::new();
         let mut bindings: HashMap<&str, NamespaceIndex<'_, ()>> = HashMap::new();
         let mut pods = Vec::new();
         for r in facts {
             match &r.fact {
-                Fact::Policy(PolicyFact::ServiceAccount(sa)) => {
-                    accounts.entry(sa.name.as_str()).or_default().push(
-                        Placement::new(sa.namespace.as_deref(), &r.path),
-                        sa.automount,
-                    )
-                }
+                Fact::Policy(PolicyFact::ServiceAccount(sa)) => accounts
+                    .entry(sa.name.as_str())
+                    .or_default()
+                    .push(groups.place(sa.namespace.as_deref(), &r.path), sa.automount),
                 Fact::Policy(PolicyFact::ServiceAccountBinding(b)) => bindings
                     .entry(b.name.as_str())
                     .or_default()
-                    .push(Placement::new(b.namespace.as_deref(), &r.path), ()),
+                    .push(groups.place(b.namespace.as_deref(), &r.path), ()),
                 Fact::Policy(PolicyFact::Pod(p)) => pods.push((r, p)),
                 _ => {}
             }
@@ -174,7 +173,7 @@ impl RepoCheck for NoServiceAccountToken {
         for (record, pod) in pods {
             let Some(anchor) = &pod.token else { continue };
             let ns = pod.namespace.as_deref();
-            let here = Placement::new(ns, &record.path);
+            let here = groups.place(ns, &record.path);
             let sa = pod.service_account.as_str();
             let bound = bindings
                 .get(sa)

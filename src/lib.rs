@@ -21,6 +21,7 @@ pub mod rules;
 pub mod sanitize;
 pub mod scan;
 pub mod source;
+pub mod verify;
 
 use config::Config;
 use error::Error;

@@ -78,6 +78,9 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
         config.secrets.decode_depth = Some(depth);
         config.secrets.depth().map_err(Error::Usage)?;
     }
+    let verify = !args.no_verify
+        && (args.verify || args.verify_dry_run || args.only_live || args.fail_on_live || config.verify);
+    let verify_setup = verify.then(|| (config.rule.clone(), config.verification.clone()));
     let mut categories = args.category.clone();
     for o in &args.only {
         categories.extend(o.categories());
@@ -114,7 +117,7 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
         h.progress = Some(p.clone());
         _ticker = Some(Ticker::start(p));
     }
-    let report = gitops_guard::scan(ScanRequest {
+    let mut report = gitops_guard::scan(ScanRequest {
         target: args.path.clone(),
         mode: match history {
             Some(h) => Mode::History(h),
@@ -131,6 +134,9 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
         baseline: args.baseline.clone(),
         fail_on: args.fail_on,
     })?;
+    if let Some((rules, settings)) = verify_setup {
+        verify_report(&mut report, &rules, &settings, &args)?;
+    }
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color {
         ColorChoice::Always => true,
@@ -154,7 +160,107 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
         // The report went to a file: still tell the terminal how it went.
         let _ = report::text::render_summary(&report, false, &mut std::io::stderr());
     }
+    if args.fail_on_live {
+        return Ok(if !report.errors.is_empty() {
+            exit::SCAN_ERROR
+        } else if report.active().any(|f| {
+            f.verification
+                .as_ref()
+                .is_some_and(|v| v.status == gitops_guard::finding::VerifyStatus::Live)
+        }) {
+            exit::FINDINGS
+        } else {
+            exit::CLEAN
+        });
+    }
     Ok(report.exit_code())
+}
+
+/// `--verify` and friends: check the report's secrets with their providers
+/// (or, with `--verify-dry-run`, list the requests on stderr), then apply
+/// `--only-live`.
+fn verify_report(
+    report: &mut report::Report,
+    rules: &[gitops_guard::rules::RuleSpec],
+    settings: &gitops_guard::config::VerificationConfig,
+    args: &ScanArgs,
+) -> Result<(), Error> {
+    use gitops_guard::verify;
+    let specs = verify::specs_of(rules).map_err(|e| Error::Config(e.to_string()))?;
+    let mut opts = settings.options();
+    opts.dry_run = args.verify_dry_run;
+    #[cfg(feature = "verify")]
+    let client = (!opts.dry_run).then(|| verify::http::Client::new(opts.timeout));
+    #[cfg(feature = "verify")]
+    let transport = client.as_ref().map(|c| c as &dyn verify::Transport);
+    #[cfg(not(feature = "verify"))]
+    let transport: Option<&dyn verify::Transport> = None;
+    if transport.is_none() && !opts.dry_run {
+        return Err(Error::Usage(
+            "this build cannot verify (built without the `verify` feature); use --verify-dry-run to list the requests"
+                .into(),
+        ));
+    }
+    let mut cache = match &settings.cache {
+        Some(p) if !opts.dry_run => {
+            let ttl = std::time::Duration::from_secs(
+                settings.cache_ttl_hours.unwrap_or(24).saturating_mul(3600),
+            );
+            let c = verify::cache::Cache::open(p, gitops_guard::finding::hmac_key(), ttl);
+            if c.is_none() && !args.quiet {
+                eprintln!(
+                    "gitops-guard: [verification] cache needs {} set; results are not cached",
+                    gitops_guard::finding::HMAC_KEY_ENV
+                );
+            }
+            c
+        }
+        _ => None,
+    };
+    let stats = verify::verify_findings(
+        &mut report.findings,
+        &specs,
+        transport,
+        &opts,
+        cache.as_mut(),
+    );
+    if let Some(c) = cache.as_mut()
+        && let Err(e) = c.save()
+    {
+        eprintln!("gitops-guard: cannot write the verification cache: {e}");
+    }
+    if opts.dry_run {
+        eprintln!(
+            "verify dry run: {} distinct value(s), {} request(s) would be sent (none sent):",
+            stats.distinct,
+            stats.planned.len()
+        );
+        for r in &stats.planned {
+            eprintln!("  {}", gitops_guard::sanitize::escape_control(r));
+        }
+    } else if !args.quiet {
+        eprintln!(
+            "verified {} distinct value(s) with {} request(s){}: {} live, {} invalid, {} unknown",
+            stats.distinct,
+            stats.requests,
+            if stats.cached > 0 {
+                format!(" ({} from the cache)", stats.cached)
+            } else {
+                String::new()
+            },
+            stats.live,
+            stats.invalid,
+            stats.unknown
+        );
+    }
+    if args.only_live {
+        report.findings.retain(|f| {
+            f.verification
+                .as_ref()
+                .is_some_and(|v| v.status == gitops_guard::finding::VerifyStatus::Live)
+        });
+    }
+    Ok(())
 }
 
 /// Redraws the history progress line on stderr until dropped.

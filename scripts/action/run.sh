@@ -143,14 +143,20 @@ errors=$(jq '.errors | length' "$json")
 			echo ":warning: $findings finding(s), none at or above \`$fail_on\`."
 		fi
 		echo
-		echo "| severity | rule | where | commit | what |"
-		echo "|---|---|---|---|---|"
+		live=$(jq '[.findings[] | select(.suppressed == null and .verification.status == "live")] | length' "$json")
+		if ((live > 0)); then
+			echo
+			echo ":rotating_light: **$live finding(s) verified live**: the provider accepted them; rotate these first."
+		fi
+		echo
+		echo "| severity | rule | where | commit | verified | what |"
+		echo "|---|---|---|---|---|---|"
 		jq -r --argjson r "$rank" '
 			def cell: tostring | gsub("\\|"; "\\|") | gsub("\n"; " ");
 			[.findings[] | select(.suppressed == null)]
 			| sort_by(-$r[.severity])
 			| .[:50][]
-			| "| \(.severity) | `\(.rule)` | `\(.path):\(.line)` | \(if .commit then "`" + .commit[:12] + "`" else "" end) | \((.message + (if .match then ": `" + .match + "`" else "" end)) | cell) |"
+			| "| \(.severity) | `\(.rule)` | `\(.path):\(.line)` | \(if .commit then "`" + .commit[:12] + "`" else "" end) | \(if .verification then (.verification.status + (if .verification.detail then " (" + .verification.detail + ")" else "" end) | cell) else "" end) | \((.message + (if .match then ": `" + .match + "`" else "" end)) | cell) |"
 		' "$json"
 		if ((findings > 50)); then
 			echo

@@ -95,6 +95,11 @@ fn describe(e: ureq::Error) -> String {
         ureq::Error::Timeout(_) => "timed out".into(),
         ureq::Error::HostNotFound => "host not found".into(),
         ureq::Error::ConnectionFailed => "connection failed".into(),
+        // rustls reports a failed handshake (untrusted certificate, wrong
+        // name) as InvalidData; its message names the problem, never the URL.
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+            format!("TLS error ({io})")
+        }
         ureq::Error::Io(io) => format!("network error ({})", io.kind()),
         ureq::Error::Tls(m) => format!("TLS error ({m})"),
         ureq::Error::Rustls(r) => format!("TLS error ({r})"),

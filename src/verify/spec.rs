@@ -151,11 +151,19 @@ impl VerifySpec {
     }
 }
 
+/// Whether `{name}` is a placeholder: an identifier. Anything else in
+/// braces (a JSON body, a GraphQL query) is literal text.
+fn is_name(n: &str) -> bool {
+    n.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// Names inside `{…}` in a template.
 pub fn placeholders(t: &str) -> impl Iterator<Item = &str> {
     t.split('{')
         .skip(1)
         .filter_map(|s| s.split_once('}').map(|(n, _)| n))
+        .filter(|n| is_name(n))
 }
 
 /// Replace `{name}` with `lookup(name)`; unknown names stay as written.
@@ -166,7 +174,7 @@ pub fn fill(t: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
         out.push_str(&rest[..i]);
         let after = &rest[i + 1..];
         match after.split_once('}') {
-            Some((name, tail)) if !name.contains('{') => {
+            Some((name, tail)) if is_name(name) => {
                 match lookup(name) {
                     Some(v) => out.push_str(&v),
                     None => {
@@ -244,6 +252,8 @@ mod tests {
     fn fill_replaces_known_names_only() {
         let f = |n: &str| (n == "secret").then(|| "S".to_string());
         assert_eq!(fill("a {secret} {other} {", &f), "a S {other} {");
+        assert_eq!(fill(r#"{"q":"{ me { id } }","t":"{secret}"}"#, &f), r#"{"q":"{ me { id } }","t":"S"}"#);
+        assert_eq!(placeholders(r#"{"query":"{ actor { user } }"} {}"#).count(), 0);
     }
 
     #[test]

@@ -32,6 +32,7 @@
 //! retries = 2                        # after 429/503 or a network error
 //! cache = ".gitops-guard-verify-cache.json"  # keyed by HMAC (needs GITOPS_GUARD_HMAC_KEY)
 //! cache-ttl-hours = 24
+//! self-hosted = { gitlab = ["gitlab.example.com"] }  # also ask these instances
 //!
 //! [[rule]]                            # extra rules, in the patterns/*.toml format
 //! id = "acme-token"
@@ -145,6 +146,11 @@ pub struct VerificationConfig {
     pub cache: Option<PathBuf>,
     #[serde(default)]
     pub cache_ttl_hours: Option<u64>,
+    /// Self-hosted instances a verifier may also ask, per kind:
+    /// `gitlab = ["gitlab.example.com"]`. The only way a secret goes to a
+    /// host not written in the built-in verifier.
+    #[serde(default)]
+    pub self_hosted: BTreeMap<String, Vec<String>>,
 }
 
 impl VerificationConfig {
@@ -159,6 +165,7 @@ impl VerificationConfig {
                 .timeout_secs
                 .map_or(d.timeout, |s| std::time::Duration::from_secs(s.clamp(1, 120))),
             retries: self.retries.unwrap_or(d.retries).min(5),
+            self_hosted: self.self_hosted.clone(),
             ..d
         }
     }

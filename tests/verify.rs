@@ -88,6 +88,8 @@ const HOSTS: &[&str] = &[
     "sts.amazonaws.com",
     "hooks.slack.com",
     "evil.example",
+    "gitlab.com",
+    "gitlab.acme.test",
 ];
 
 impl Provider {
@@ -630,4 +632,44 @@ fn the_cache_needs_the_hmac_key_and_never_holds_the_secret() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["findings"][0]["verification"]["status"], "live");
     let _ = gg; // the shared runner is not used: these runs need the test endpoint
+}
+
+#[test]
+fn a_self_hosted_instance_is_asked_only_when_the_config_allows_it() {
+    let token = expand("glpat-<<b64url:20>>", "verify-gitlab").unwrap();
+    let p = Provider::start(true, |s, _| {
+        if s.sni == "gitlab.acme.test" {
+            reply(200, r#"{"username":"ops"}"#)
+        } else {
+            reply(401, "{}")
+        }
+    });
+    // The instance named next to the token is not asked without the config.
+    let d = repo(&[(
+        "ci.env",
+        &format!("GITLAB_URL=https://gitlab.acme.test\nGITLAB_TOKEN={token}\n"),
+    )]);
+    let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
+    let st = statuses(&json(&out));
+    assert_eq!(st[0].1, "invalid", "{st:?}");
+    assert!(p.seen().iter().all(|s| s.sni == "gitlab.com"));
+    write_tree(
+        d.path(),
+        &[(
+            ".gitops-guard.toml",
+            "[verification]\nself-hosted = { gitlab = [\"gitlab.acme.test\"] }\n",
+        )],
+    );
+    let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
+    let v = json(&out);
+    assert_eq!(v["findings"][0]["verification"]["status"], "live");
+    assert_eq!(
+        v["findings"][0]["verification"]["detail"],
+        "user ops on gitlab.acme.test"
+    );
+    let seen = p.seen();
+    assert_eq!(seen.iter().filter(|s| s.sni == "gitlab.acme.test").count(), 1);
+    for s in &seen {
+        assert_eq!(s.sni, s.host);
+    }
 }

@@ -54,6 +54,10 @@ pub trait Transport: Sync {
 /// Knobs of a verification run.
 #[derive(Clone, Debug)]
 pub struct VerifyOptions {
+    /// Self-hosted instances allowed per kind (`gitlab` -> hosts): a
+    /// verifier with `self_hosted = "gitlab"` is also tried there. Never
+    /// taken from scanned files.
+    pub self_hosted: BTreeMap<String, Vec<String>>,
     pub concurrency: usize,
     /// Least time between two requests to the same host.
     pub per_host_interval: Duration,
@@ -68,6 +72,7 @@ pub struct VerifyOptions {
 impl Default for VerifyOptions {
     fn default() -> Self {
         VerifyOptions {
+            self_hosted: BTreeMap::new(),
             concurrency: 8,
             per_host_interval: Duration::from_millis(100),
             timeout: Duration::from_secs(10),
@@ -98,6 +103,9 @@ struct Job {
     secret: String,
     /// AWS: the secret access key found in the same blob as the key id.
     pair: Option<String>,
+    /// A self-hosted instance from the config's allow-list, in place of
+    /// the spec's host (`None`: the spec's host).
+    host: Option<String>,
 }
 
 /// Check every secret finding that has a verifier, once per distinct value,
@@ -144,6 +152,7 @@ pub fn verify_findings(
                 rule: f.rule.clone(),
                 secret,
                 pair,
+                host: None,
             })
         })();
         if let Some(j) = &job {
@@ -151,8 +160,23 @@ pub fn verify_findings(
         }
         job_of.push(job);
     }
-    let jobs: Vec<Job> = jobs.into_keys().collect();
     stats.distinct = jobs.len();
+    // Each allow-listed self-hosted instance is one more place to ask.
+    let base: Vec<Job> = jobs.keys().cloned().collect();
+    for j in &base {
+        if let Some(kind) = &specs[&j.rule].self_hosted {
+            for h in opts.self_hosted.get(kind).into_iter().flatten() {
+                jobs.insert(
+                    Job {
+                        host: Some(h.clone()),
+                        ..j.clone()
+                    },
+                    (),
+                );
+            }
+        }
+    }
+    let jobs: Vec<Job> = jobs.into_keys().collect();
 
     let mut results: HashMap<Job, Verification> = HashMap::new();
     let mut todo = Vec::new();
@@ -220,6 +244,37 @@ pub fn verify_findings(
             }
             results.insert(job, v);
         }
+    }
+    // One verdict per value over its hosts: live anywhere is live (naming
+    // the instance), invalid only where every host rejected it.
+    for j in &base {
+        if specs[&j.rule].self_hosted.is_none() {
+            continue;
+        }
+        let mut all: Vec<(Option<String>, Verification)> = results
+            .iter()
+            .filter(|(k, _)| k.rule == j.rule && k.secret == j.secret && k.pair == j.pair)
+            .map(|(k, v)| (k.host.clone(), v.clone()))
+            .collect();
+        if all.len() < 2 {
+            continue;
+        }
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        let v = if let Some((h, v)) = all.iter().find(|(_, v)| v.status == VerifyStatus::Live) {
+            let on = h.as_deref().unwrap_or("the provider");
+            Verification {
+                status: VerifyStatus::Live,
+                detail: Some(match &v.detail {
+                    Some(d) => format!("{d} on {on}"),
+                    None => format!("on {on}"),
+                }),
+            }
+        } else if all.iter().all(|(_, v)| v.status == VerifyStatus::Invalid) {
+            all[0].1.clone()
+        } else {
+            unknown("not accepted by any host, not rejected by all")
+        };
+        results.insert(j.clone(), v);
     }
     // An AWS secret access key shares its key id's verdict.
     let mut aws_by_secret: HashMap<(String, String), Verification> = HashMap::new();
@@ -295,7 +350,13 @@ fn build_request(spec: &VerifySpec, job: &Job) -> Result<HttpRequest, String> {
         return Ok(aws::sts_request(&job.secret, pair, std::time::SystemTime::now()));
     }
     spec.validate()?;
-    let host = spec.host().ok_or("verify: no host")?.to_string();
+    let spec_host = spec.host().ok_or("verify: no host")?;
+    let host = match &job.host {
+        Some(h) if is_host(h) => h.clone(),
+        Some(_) => return Err("a self-hosted instance must be a plain host name".into()),
+        None => spec_host.to_string(),
+    };
+    let url_template = format!("https://{host}{}", &spec.url["https://".len() + spec_host.len()..]);
     let mut vars: HashMap<String, String> = HashMap::new();
     vars.insert("secret".into(), job.secret.clone());
     if let Some(c) = &spec.capture {
@@ -313,7 +374,7 @@ fn build_request(spec: &VerifySpec, job: &Job) -> Result<HttpRequest, String> {
     let shown = |n: &str| vars.get(n).map(|v| crate::finding::redact(v));
     let real_url = |n: &str| vars.get(n).map(|v| url_encode(v));
     let shown_url = |n: &str| vars.get(n).map(|v| crate::finding::redact(v));
-    let url = fill(&spec.url, &real_url);
+    let url = fill(&url_template, &real_url);
     let mut headers = Vec::new();
     let mut shown_headers = Vec::new();
     for (k, v) in &spec.headers {
@@ -341,7 +402,7 @@ fn build_request(spec: &VerifySpec, job: &Job) -> Result<HttpRequest, String> {
         ));
     }
     let body = spec.body.as_ref().map(|b| fill(b, &real));
-    let mut redacted = format!("{} {}", spec.method, fill(&spec.url, &shown_url));
+    let mut redacted = format!("{} {}", spec.method, fill(&url_template, &shown_url));
     for h in shown_headers {
         redacted.push_str(&format!(" | {h}"));
     }
@@ -356,6 +417,14 @@ fn build_request(spec: &VerifySpec, job: &Job) -> Result<HttpRequest, String> {
         body,
         redacted,
     })
+}
+
+/// A host name (and port) as the config may allow: nothing that could
+/// carry a path, userinfo or another scheme.
+fn is_host(h: &str) -> bool {
+    !h.is_empty()
+        && h.len() <= 253
+        && h.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))
 }
 
 /// Per-host spacing: each host gets a request at most every `interval`,
@@ -637,6 +706,7 @@ identity = { token = "/token", user = "/user" }"#,
             rule: "r".into(),
             secret: "SECRETVALUE123".into(),
             pair: None,
+            host: None,
         };
         let r = HttpResponse {
             status: 200,

@@ -47,6 +47,12 @@ pub struct VerifySpec {
     /// A code verifier instead of a request template (`aws-sts`).
     #[serde(default)]
     pub module: Option<String>,
+    /// The provider also runs self-hosted (`gitlab`): the same request is
+    /// sent to the hosts the config allow-lists for this kind
+    /// (`[verification.self-hosted] gitlab = [...]`), never to a host
+    /// found in a scanned file.
+    #[serde(default)]
+    pub self_hosted: Option<String>,
 }
 
 fn default_method() -> String {
@@ -228,6 +234,7 @@ mod tests {
             invalid: None,
             identity: BTreeMap::new(),
             module: None,
+            self_hosted: None,
         }
     }
 

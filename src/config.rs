@@ -161,9 +161,9 @@ impl VerificationConfig {
             per_host_interval: self
                 .per_host_interval_ms
                 .map_or(d.per_host_interval, std::time::Duration::from_millis),
-            timeout: self
-                .timeout_secs
-                .map_or(d.timeout, |s| std::time::Duration::from_secs(s.clamp(1, 120))),
+            timeout: self.timeout_secs.map_or(d.timeout, |s| {
+                std::time::Duration::from_secs(s.clamp(1, 120))
+            }),
             retries: self.retries.unwrap_or(d.retries).min(5),
             self_hosted: self.self_hosted.clone(),
             ..d

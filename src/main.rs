@@ -79,7 +79,11 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
         config.secrets.depth().map_err(Error::Usage)?;
     }
     let verify = !args.no_verify
-        && (args.verify || args.verify_dry_run || args.only_live || args.fail_on_live || config.verify);
+        && (args.verify
+            || args.verify_dry_run
+            || args.only_live
+            || args.fail_on_live
+            || config.verify);
     let verify_setup = verify.then(|| (config.rule.clone(), config.verification.clone()));
     let mut categories = args.category.clone();
     for o in &args.only {

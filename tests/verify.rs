@@ -95,7 +95,10 @@ const HOSTS: &[&str] = &[
 impl Provider {
     /// Start a server; with `trusted == false` its certificate is issued by
     /// a second CA the binary does not trust.
-    fn start(trusted: bool, handler: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static) -> Provider {
+    fn start(
+        trusted: bool,
+        handler: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static,
+    ) -> Provider {
         use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
         let dir = tempfile::tempdir().unwrap();
         let make_ca = || {
@@ -109,9 +112,17 @@ impl Provider {
         let (_, rogue_issuer) = make_ca();
         let leaf_key = KeyPair::generate().unwrap();
         let leaf_params =
-            CertificateParams::new(HOSTS.iter().map(|h| h.to_string()).collect::<Vec<_>>()).unwrap();
+            CertificateParams::new(HOSTS.iter().map(|h| h.to_string()).collect::<Vec<_>>())
+                .unwrap();
         let leaf = leaf_params
-            .signed_by(&leaf_key, if trusted { &trusted_issuer } else { &rogue_issuer })
+            .signed_by(
+                &leaf_key,
+                if trusted {
+                    &trusted_issuer
+                } else {
+                    &rogue_issuer
+                },
+            )
             .unwrap();
         let ca = dir.path().join("ca.pem");
         std::fs::write(&ca, trusted_ca.pem()).unwrap();
@@ -137,8 +148,12 @@ impl Provider {
             std::thread::spawn(move || {
                 for stream in listener.incoming() {
                     let Ok(stream) = stream else { continue };
-                    let (config, seen, failed, handler) =
-                        (config.clone(), seen.clone(), failed.clone(), handler.clone());
+                    let (config, seen, failed, handler) = (
+                        config.clone(),
+                        seen.clone(),
+                        failed.clone(),
+                        handler.clone(),
+                    );
                     std::thread::spawn(move || {
                         serve(stream, config, seen, failed, handler);
                     });
@@ -270,7 +285,10 @@ fn statuses(v: &serde_json::Value) -> Vec<(String, String, String)> {
         .map(|f| {
             (
                 f["rule"].as_str().unwrap().to_string(),
-                f["verification"]["status"].as_str().unwrap_or("-").to_string(),
+                f["verification"]["status"]
+                    .as_str()
+                    .unwrap_or("-")
+                    .to_string(),
                 f["severity"].as_str().unwrap().to_string(),
             )
         })
@@ -314,22 +332,42 @@ fn verify_marks_live_and_invalid_in_every_output_format() {
     assert_eq!(l["severity"], "critical");
     let x = by_path("ci/dead.env");
     assert_eq!(x["verification"]["status"], "invalid");
-    assert!(out.stderr.contains("1 live, 1 invalid, 0 unknown"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("1 live, 1 invalid, 0 unknown"),
+        "{}",
+        out.stderr
+    );
 
     let text = p.gg(d.path(), &["scan", ".", "--verify"]);
-    assert!(text.stdout.contains("= verified: live (user octo)"), "{}", text.stdout);
-    assert!(text.stdout.contains("= verified: invalid (rejected (HTTP 401))"));
+    assert!(
+        text.stdout.contains("= verified: live (user octo)"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout
+            .contains("= verified: invalid (rejected (HTTP 401))")
+    );
     let sarif = p.gg(d.path(), &["scan", ".", "--verify", "--format", "sarif"]);
     let s: serde_json::Value = serde_json::from_str(&sarif.stdout).unwrap();
     let props: Vec<_> = s["runs"][0]["results"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| r["properties"]["verification"].as_str().unwrap().to_string())
+        .map(|r| {
+            r["properties"]["verification"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     assert!(props.contains(&"live".to_string()) && props.contains(&"invalid".to_string()));
     let gh = p.gg(d.path(), &["scan", ".", "--verify", "--format", "github"]);
-    assert!(gh.stdout.contains("[verified live (user octo)]"), "{}", gh.stdout);
+    assert!(
+        gh.stdout.contains("[verified live (user octo)]"),
+        "{}",
+        gh.stdout
+    );
     for o in [&out, &text, &sarif, &gh] {
         common::assert_redacted(&o.stdout, &[&live, &dead]);
         common::assert_redacted(&o.stderr, &[&live, &dead]);
@@ -354,7 +392,10 @@ fn each_distinct_value_is_sent_once_per_run() {
     assert_eq!(p.seen().len(), 1);
     let st = statuses(&json(&out));
     assert_eq!(st.len(), 3);
-    assert!(st.iter().all(|(_, s, sev)| s == "live" && sev == "critical"));
+    assert!(
+        st.iter()
+            .all(|(_, s, sev)| s == "live" && sev == "critical")
+    );
 }
 
 #[test]
@@ -374,7 +415,10 @@ fn rate_limited_with_retry_after_is_retried_after_the_wait() {
     let d = repo(&[("a.env", &format!("GITHUB_TOKEN={live}\n"))]);
     let t = Instant::now();
     let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
-    assert!(t.elapsed() >= Duration::from_secs(1), "Retry-After was not honoured");
+    assert!(
+        t.elapsed() >= Duration::from_secs(1),
+        "Retry-After was not honoured"
+    );
     assert_eq!(p.seen().len(), 2);
     assert_eq!(statuses(&json(&out))[0].1, "live");
 }
@@ -434,7 +478,10 @@ fn a_redirect_to_another_host_is_refused_and_nothing_goes_there() {
     );
     let seen = p.seen();
     assert_eq!(seen.len(), 1);
-    assert!(seen.iter().all(|s| s.sni == "api.github.com" && s.host == "api.github.com"));
+    assert!(
+        seen.iter()
+            .all(|s| s.sni == "api.github.com" && s.host == "api.github.com")
+    );
 }
 
 #[test]
@@ -447,14 +494,21 @@ fn an_untrusted_certificate_fails_verification_and_sends_nothing() {
     assert_eq!(f["verification"]["status"], "unknown");
     let detail = f["verification"]["detail"].as_str().unwrap();
     assert!(detail.starts_with("TLS error"), "{detail}");
-    assert!(p.seen().is_empty(), "a request got through an untrusted certificate");
+    assert!(
+        p.seen().is_empty(),
+        "a request got through an untrusted certificate"
+    );
     assert!(*p.handshakes_failed.lock().unwrap() >= 1);
 }
 
 #[test]
 fn no_secret_goes_to_a_host_other_than_its_verifiers() {
     let gh = github_token("verify-hosts");
-    let slack = expand("xoxb-<<digits:12>>-<<digits:13>>-<<alnum:24>>", "verify-hosts").unwrap();
+    let slack = expand(
+        "xoxb-<<digits:12>>-<<digits:13>>-<<alnum:24>>",
+        "verify-hosts",
+    )
+    .unwrap();
     let stripe = expand("sk_live_<<alnum:99>>", "verify-hosts").unwrap();
     let key_id = aws_key_id("verify-hosts");
     let aws_secret = expand("<<b64:40>>", "verify-hosts").unwrap();
@@ -462,10 +516,12 @@ fn no_secret_goes_to_a_host_other_than_its_verifiers() {
     let p = Provider::start(true, move |s, _| match s.sni.as_str() {
         "slack.com" => reply(200, r#"{"ok":true,"team":"Acme","user":"deploy-bot"}"#),
         "api.stripe.com" => reply(200, r#"{"id":"acct_123"}"#),
-        "sts.amazonaws.com" if s.header("authorization").is_some_and(|a| a.contains(&kid)) => reply(
-            200,
-            "<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/ci</Arn><Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>",
-        ),
+        "sts.amazonaws.com" if s.header("authorization").is_some_and(|a| a.contains(&kid)) => {
+            reply(
+                200,
+                "<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/ci</Arn><Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>",
+            )
+        }
         _ => reply(401, "{}"),
     });
     let d = repo(&[
@@ -474,7 +530,9 @@ fn no_secret_goes_to_a_host_other_than_its_verifiers() {
         ("stripe.env", &format!("STRIPE_SECRET_KEY={stripe}\n")),
         (
             "aws/credentials",
-            &format!("[default]\naws_access_key_id = {key_id}\naws_secret_access_key = {aws_secret}\n"),
+            &format!(
+                "[default]\naws_access_key_id = {key_id}\naws_secret_access_key = {aws_secret}\n"
+            ),
         ),
     ]);
     let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
@@ -504,7 +562,10 @@ fn no_secret_goes_to_a_host_other_than_its_verifiers() {
         (stripe.as_str(), "api.stripe.com"),
         (key_id.as_str(), "sts.amazonaws.com"),
     ] {
-        let carrying: Vec<_> = seen.iter().filter(|s| s.all_text().contains(secret)).collect();
+        let carrying: Vec<_> = seen
+            .iter()
+            .filter(|s| s.all_text().contains(secret))
+            .collect();
         assert_eq!(carrying.len(), 1, "{host}");
         for s in carrying {
             assert_eq!(s.sni, host);
@@ -521,7 +582,10 @@ fn dry_run_lists_redacted_requests_and_sends_none() {
     let live = github_token("verify-dry");
     let p = Provider::start(true, github(live.clone()));
     let d = repo(&[("a.env", &format!("GITHUB_TOKEN={live}\n"))]);
-    let out = p.gg(d.path(), &["scan", ".", "--verify-dry-run", "--format", "json"]);
+    let out = p.gg(
+        d.path(),
+        &["scan", ".", "--verify-dry-run", "--format", "json"],
+    );
     assert!(p.seen().is_empty());
     assert!(
         out.stderr
@@ -531,12 +595,18 @@ fn dry_run_lists_redacted_requests_and_sends_none() {
     );
     assert!(out.stderr.contains("GET https://api.github.com/user | Accept: application/vnd.github+json | Authorization: token ghp_"));
     common::assert_redacted(&out.stderr, &[&live]);
-    assert_eq!(json(&out)["findings"][0]["verification"]["status"], "unknown");
+    assert_eq!(
+        json(&out)["findings"][0]["verification"]["status"],
+        "unknown"
+    );
 }
 
 #[test]
 fn only_live_filters_and_fail_on_live_fails_only_on_live() {
-    let (live, dead) = (github_token("verify-only-live"), github_token("verify-only-dead"));
+    let (live, dead) = (
+        github_token("verify-only-live"),
+        github_token("verify-only-dead"),
+    );
     let p = Provider::start(true, github(live.clone()));
     let d = repo(&[
         ("live.env", &format!("GITHUB_TOKEN={live}\n")),
@@ -592,7 +662,10 @@ fn history_findings_are_verified_with_the_commit_they_came_from() {
     let d = repo(&[("a.env", &format!("GITHUB_TOKEN={live}\n"))]);
     std::fs::remove_file(d.path().join("a.env")).unwrap();
     git(d.path(), &["commit", "-qam", "remove the token"]);
-    let out = p.gg(d.path(), &["scan", ".", "--history", "--verify", "--format", "json"]);
+    let out = p.gg(
+        d.path(),
+        &["scan", ".", "--history", "--verify", "--format", "json"],
+    );
     let v = json(&out);
     let f = &v["findings"][0];
     assert_eq!(f["verification"]["status"], "live");
@@ -606,15 +679,26 @@ fn the_cache_needs_the_hmac_key_and_never_holds_the_secret() {
     let p = Provider::start(true, github(live.clone()));
     let d = repo(&[
         ("a.env", &format!("GITHUB_TOKEN={live}\n")),
-        (".gitops-guard.toml", "[verification]\ncache = \"vcache.json\"\n"),
+        (
+            ".gitops-guard.toml",
+            "[verification]\ncache = \"vcache.json\"\n",
+        ),
     ]);
     let run = |key: Option<&str>| {
         let mut c = Command::new(common::bin());
-        c.args(["scan", ".", "--verify", "--format", "json", "--exclude", "vcache.json"])
-            .current_dir(d.path())
-            .env("GITOPS_GUARD_TEST_VERIFY_ADDR", p.addr.to_string())
-            .env("GITOPS_GUARD_TEST_VERIFY_CA", &p.ca)
-            .env_remove("GITOPS_GUARD_HMAC_KEY");
+        c.args([
+            "scan",
+            ".",
+            "--verify",
+            "--format",
+            "json",
+            "--exclude",
+            "vcache.json",
+        ])
+        .current_dir(d.path())
+        .env("GITOPS_GUARD_TEST_VERIFY_ADDR", p.addr.to_string())
+        .env("GITOPS_GUARD_TEST_VERIFY_CA", &p.ca)
+        .env_remove("GITOPS_GUARD_HMAC_KEY");
         if let Some(k) = key {
             c.env("GITOPS_GUARD_HMAC_KEY", k);
         }
@@ -628,7 +712,11 @@ fn the_cache_needs_the_hmac_key_and_never_holds_the_secret() {
     let cached = std::fs::read_to_string(d.path().join("vcache.json")).unwrap();
     assert!(!cached.contains(&live));
     let o = run(Some("test-key"));
-    assert_eq!(p.seen().len(), 2, "the second keyed run must come from the cache");
+    assert_eq!(
+        p.seen().len(),
+        2,
+        "the second keyed run must come from the cache"
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["findings"][0]["verification"]["status"], "live");
     let _ = gg; // the shared runner is not used: these runs need the test endpoint
@@ -668,7 +756,10 @@ fn a_self_hosted_instance_is_asked_only_when_the_config_allows_it() {
         "user ops on gitlab.acme.test"
     );
     let seen = p.seen();
-    assert_eq!(seen.iter().filter(|s| s.sni == "gitlab.acme.test").count(), 1);
+    assert_eq!(
+        seen.iter().filter(|s| s.sni == "gitlab.acme.test").count(),
+        1
+    );
     for s in &seen {
         assert_eq!(s.sni, s.host);
     }

@@ -68,7 +68,12 @@ impl Cache {
     fn id(&self, rule: &str, secret: &str, pair: Option<&str>) -> String {
         let mut m =
             hmac::Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
-        for p in [b"gitops-guard/verify-cache/v1" as &[u8], rule.as_bytes(), secret.as_bytes(), pair.unwrap_or("").as_bytes()] {
+        for p in [
+            b"gitops-guard/verify-cache/v1" as &[u8],
+            rule.as_bytes(),
+            secret.as_bytes(),
+            pair.unwrap_or("").as_bytes(),
+        ] {
             m.update(p);
             m.update(&[0]);
         }

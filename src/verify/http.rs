@@ -23,7 +23,11 @@ impl Client {
             .max_redirects(0)
             .http_status_as_error(false)
             .timeout_global(Some(timeout))
-            .user_agent(concat!("gitops-guard/", env!("CARGO_PKG_VERSION"), " (secret verification)"));
+            .user_agent(concat!(
+                "gitops-guard/",
+                env!("CARGO_PKG_VERSION"),
+                " (secret verification)"
+            ));
         #[cfg(feature = "verify-test-endpoint")]
         if let Some(t) = test_endpoint::TestEndpoint::from_env() {
             return Client {
@@ -152,7 +156,10 @@ mod test_endpoint {
             Some(TestEndpoint { addr, ca_pem })
         }
 
-        pub fn agent(&self, builder: ureq::config::ConfigBuilder<ureq::typestate::AgentScope>) -> Agent {
+        pub fn agent(
+            &self,
+            builder: ureq::config::ConfigBuilder<ureq::typestate::AgentScope>,
+        ) -> Agent {
             let ca = Certificate::from_pem(&self.ca_pem)
                 .expect("test CA is PEM")
                 .to_owned();

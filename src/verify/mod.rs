@@ -283,7 +283,10 @@ pub fn verify_findings(
             && let Some(p) = &j.pair
             && let Some(v) = results.get(j)
         {
-            aws_by_secret.insert((blob_key(f).0 + "\0" + &blob_key(f).1, p.clone()), v.clone());
+            aws_by_secret.insert(
+                (blob_key(f).0 + "\0" + &blob_key(f).1, p.clone()),
+                v.clone(),
+            );
         }
     }
     for (f, job) in findings.iter_mut().zip(job_of) {
@@ -347,7 +350,11 @@ fn build_request(spec: &VerifySpec, job: &Job) -> Result<HttpRequest, String> {
         let Some(pair) = &job.pair else {
             return Err("no AWS secret access key in the same file".into());
         };
-        return Ok(aws::sts_request(&job.secret, pair, std::time::SystemTime::now()));
+        return Ok(aws::sts_request(
+            &job.secret,
+            pair,
+            std::time::SystemTime::now(),
+        ));
     }
     spec.validate()?;
     let spec_host = spec.host().ok_or("verify: no host")?;
@@ -356,7 +363,10 @@ fn build_request(spec: &VerifySpec, job: &Job) -> Result<HttpRequest, String> {
         Some(_) => return Err("a self-hosted instance must be a plain host name".into()),
         None => spec_host.to_string(),
     };
-    let url_template = format!("https://{host}{}", &spec.url["https://".len() + spec_host.len()..]);
+    let url_template = format!(
+        "https://{host}{}",
+        &spec.url["https://".len() + spec_host.len()..]
+    );
     let mut vars: HashMap<String, String> = HashMap::new();
     vars.insert("secret".into(), job.secret.clone());
     if let Some(c) = &spec.capture {
@@ -424,7 +434,8 @@ fn build_request(spec: &VerifySpec, job: &Job) -> Result<HttpRequest, String> {
 fn is_host(h: &str) -> bool {
     !h.is_empty()
         && h.len() <= 253
-        && h.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))
+        && h.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))
 }
 
 /// Per-host spacing: each host gets a request at most every `interval`,
@@ -525,7 +536,10 @@ fn judge(spec: &VerifySpec, job: &Job, r: &HttpResponse) -> Verification {
                 {
                     continue;
                 }
-                let v: String = crate::sanitize::escape_control(&v).chars().take(120).collect();
+                let v: String = crate::sanitize::escape_control(&v)
+                    .chars()
+                    .take(120)
+                    .collect();
                 parts.push(format!("{name} {v}"));
             }
         }
@@ -562,7 +576,11 @@ fn extract(body: &str, at: &str) -> Option<String> {
         serde_json::Value::String(s) => Some(s.clone()),
         serde_json::Value::Array(a) => Some(
             a.iter()
-                .filter_map(|x| x.as_str().map(str::to_string).or_else(|| Some(x.to_string())))
+                .filter_map(|x| {
+                    x.as_str()
+                        .map(str::to_string)
+                        .or_else(|| Some(x.to_string()))
+                })
                 .collect::<Vec<_>>()
                 .join(" "),
         ),
@@ -669,7 +687,13 @@ identity = { user = "/login" }"#,
         specs.insert("gh".to_string(), gh_spec());
         let mut fs = vec![finding("gh", "a", "tok-one-1234567890")];
         let stub = Stub(Mutex::new(vec![]), 401, "{}");
-        verify_findings(&mut fs, &specs, Some(&stub), &VerifyOptions::default(), None);
+        verify_findings(
+            &mut fs,
+            &specs,
+            Some(&stub),
+            &VerifyOptions::default(),
+            None,
+        );
         assert_eq!(fs[0].severity, Severity::High);
         assert_eq!(
             fs[0].verification.as_ref().unwrap().status,
@@ -692,6 +716,39 @@ identity = { user = "/login" }"#,
         assert_eq!(st.planned.len(), 1);
         assert!(st.planned[0].starts_with("GET https://api.github.com/user"));
         assert!(!st.planned[0].contains("tok-one-1234567890abcdef"));
+    }
+
+    #[test]
+    fn builtin_verifiers_are_valid_https_and_cover_sixty_providers() {
+        let specs = specs_of(&[]).unwrap();
+        let mut hosts = std::collections::BTreeSet::new();
+        for (id, s) in &specs {
+            s.validate().unwrap_or_else(|e| panic!("{id}: {e}"));
+            match &s.module {
+                Some(m) => hosts.insert(m.clone()),
+                None => hosts.insert(s.host().unwrap().to_string()),
+            };
+        }
+        assert!(hosts.len() >= 60, "{} providers: {hosts:?}", hosts.len());
+        // Every shipped verifier renders a request to its own host.
+        for (id, s) in &specs {
+            if s.module.is_some() || s.capture.is_some() {
+                continue;
+            }
+            let job = Job {
+                rule: id.clone(),
+                secret: "x/y?z#w@v".into(),
+                pair: None,
+                host: None,
+            };
+            let r = build_request(s, &job).unwrap();
+            assert_eq!(http_host(&r.url), s.host().unwrap(), "{id}");
+        }
+    }
+
+    fn http_host(url: &str) -> &str {
+        let rest = url.strip_prefix("https://").unwrap();
+        &rest[..rest.find(['/', '?']).unwrap_or(rest.len())]
     }
 
     #[test]

@@ -112,10 +112,15 @@ impl VerifySpec {
             return Err("verify: url must start with https://".into());
         }
         if self.host().is_none() {
-            return Err("verify: the url's host must be literal (no placeholders or userinfo)".into());
+            return Err(
+                "verify: the url's host must be literal (no placeholders or userinfo)".into(),
+            );
         }
         if !matches!(self.method.as_str(), "GET" | "POST" | "HEAD") {
-            return Err(format!("verify: method `{}` (GET, POST or HEAD)", self.method));
+            return Err(format!(
+                "verify: method `{}` (GET, POST or HEAD)",
+                self.method
+            ));
         }
         if self.live.status.is_empty() && self.live.body.is_none() {
             return Err("verify: `live` needs a status or body condition".into());
@@ -160,7 +165,9 @@ impl VerifySpec {
 /// Whether `{name}` is a placeholder: an identifier. Anything else in
 /// braces (a JSON body, a GraphQL query) is literal text.
 fn is_name(n: &str) -> bool {
-    n.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    n.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -241,12 +248,19 @@ mod tests {
     #[test]
     fn only_https_with_a_literal_host_is_accepted() {
         assert!(spec("https://api.github.com/user").validate().is_ok());
-        assert_eq!(spec("https://api.github.com/user").host(), Some("api.github.com"));
+        assert_eq!(
+            spec("https://api.github.com/user").host(),
+            Some("api.github.com")
+        );
         assert!(spec("http://api.github.com/user").validate().is_err());
         assert!(spec("https://{host}/api").validate().is_err());
         assert!(spec("https://{secret}@evil.example/").validate().is_err());
         assert!(spec("https://api.x.com/{nope}").validate().is_err());
-        assert!(spec("https://api.telegram.org/bot{secret}/getMe").validate().is_ok());
+        assert!(
+            spec("https://api.telegram.org/bot{secret}/getMe")
+                .validate()
+                .is_ok()
+        );
     }
 
     #[test]
@@ -259,8 +273,14 @@ mod tests {
     fn fill_replaces_known_names_only() {
         let f = |n: &str| (n == "secret").then(|| "S".to_string());
         assert_eq!(fill("a {secret} {other} {", &f), "a S {other} {");
-        assert_eq!(fill(r#"{"q":"{ me { id } }","t":"{secret}"}"#, &f), r#"{"q":"{ me { id } }","t":"S"}"#);
-        assert_eq!(placeholders(r#"{"query":"{ actor { user } }"} {}"#).count(), 0);
+        assert_eq!(
+            fill(r#"{"q":"{ me { id } }","t":"{secret}"}"#, &f),
+            r#"{"q":"{ me { id } }","t":"S"}"#
+        );
+        assert_eq!(
+            placeholders(r#"{"query":"{ actor { user } }"} {}"#).count(),
+            0
+        );
     }
 
     #[test]

@@ -507,7 +507,9 @@ fn run_one(
             }
             Ok(r) => return judge(spec, job, &r),
             Err(e) => {
-                if attempt >= opts.retries {
+                // A certificate or a refusal will not change on retry.
+                if attempt >= opts.retries || e.starts_with("TLS error") || e.starts_with("refused")
+                {
                     return unknown(&e);
                 }
                 backoff(attempt)

@@ -684,6 +684,27 @@ identity = { user = "/login" }"#,
     }
 
     #[test]
+    fn requests_to_one_host_are_spaced_and_retry_after_holds_every_worker() {
+        let gate = HostGate::default();
+        let t = Instant::now();
+        for _ in 0..3 {
+            gate.wait("a.example", Duration::from_millis(50));
+        }
+        // Three slots: now, +50 ms, +100 ms.
+        assert!(t.elapsed() >= Duration::from_millis(100));
+        let t = Instant::now();
+        gate.wait("b.example", Duration::from_millis(50));
+        assert!(
+            t.elapsed() < Duration::from_millis(50),
+            "hosts are independent"
+        );
+        gate.hold_off("b.example", Duration::from_millis(200));
+        let t = Instant::now();
+        gate.wait("b.example", Duration::ZERO);
+        assert!(t.elapsed() >= Duration::from_millis(150));
+    }
+
+    #[test]
     fn rejected_is_invalid_and_keeps_its_severity() {
         let mut specs = HashMap::new();
         specs.insert("gh".to_string(), gh_spec());

@@ -451,6 +451,29 @@ fn rules(command: RulesCommand) -> Result<u8, Error> {
                         writeln!(w, "How to fix: {}", i.remediation)
                     }
                 })
+                .and_then(|_| {
+                    // What `scan --verify` would send, and where.
+                    let specs = gitops_guard::verify::specs_of(&[]).unwrap_or_default();
+                    match specs.get(&i.id) {
+                        Some(v) if v.module.as_deref() == Some("aws-sts") => writeln!(
+                            w,
+                            "\nVerified by --verify: a SigV4-signed POST https://{}/ (GetCallerIdentity), key id paired with the secret access key found in the same file; the secret key signs, it is not sent.",
+                            gitops_guard::verify::aws::HOST
+                        ),
+                        Some(v) => writeln!(
+                            w,
+                            "\nVerified by --verify: {} {} (only to {}{}).",
+                            v.method,
+                            v.url,
+                            v.host().unwrap_or("?"),
+                            match &v.self_hosted {
+                                Some(k) => format!(", and to the hosts listed under [verification] self-hosted.{k}"),
+                                None => String::new(),
+                            }
+                        ),
+                        None => Ok(()),
+                    }
+                })
         }
     };
     match res {

@@ -719,7 +719,6 @@ fn the_cache_needs_the_hmac_key_and_never_holds_the_secret() {
     );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["findings"][0]["verification"]["status"], "live");
-    let _ = gg; // the shared runner is not used: these runs need the test endpoint
 }
 
 #[test]
@@ -763,4 +762,19 @@ fn a_self_hosted_instance_is_asked_only_when_the_config_allows_it() {
     for s in &seen {
         assert_eq!(s.sni, s.host);
     }
+}
+
+#[test]
+fn rules_explain_says_what_verification_sends_where() {
+    let d = tempfile::tempdir().unwrap();
+    let out = gg(d.path(), &["rules", "explain", "github-pat-classic"]);
+    assert!(
+        out.stdout.contains(
+            "Verified by --verify: GET https://api.github.com/user (only to api.github.com)."
+        ),
+        "{}",
+        out.stdout
+    );
+    let out = gg(d.path(), &["rules", "explain", "private-key-rsa"]);
+    assert!(!out.stdout.contains("Verified by"));
 }

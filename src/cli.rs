@@ -260,6 +260,30 @@ pub struct ScanArgs {
     /// Print where the time went (each phase of a history scan) on stderr.
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// Check each distinct secret found with its provider (HTTPS, to the
+    /// host in the rule's verifier only) and mark findings live, invalid or
+    /// unknown; live ones become critical. Sends the secrets found to their
+    /// providers: see README "Verification" [default: config's `verify`].
+    #[arg(long, help_heading = "Verification")]
+    pub verify: bool,
+
+    /// List the requests --verify would send (secrets redacted) on stderr
+    /// and send none.
+    #[arg(long, help_heading = "Verification")]
+    pub verify_dry_run: bool,
+
+    /// Never verify, even if the config says `verify = true`.
+    #[arg(long, conflicts_with_all = ["verify", "verify_dry_run"], help_heading = "Verification")]
+    pub no_verify: bool,
+
+    /// Report only findings verified live (implies --verify).
+    #[arg(long, help_heading = "Verification")]
+    pub only_live: bool,
+
+    /// Fail (exit 1) only on findings verified live, whatever their
+    /// severity (implies --verify).
+    #[arg(long, help_heading = "Verification")]
+    pub fail_on_live: bool,
 }
 
 impl ScanArgs {

@@ -23,6 +23,17 @@
 //! archive-max-ratio = 100            # inflated/compressed cap per stream (above 1 MiB)
 //! archive-max-members = 10000        # members per archive
 //!
+//! verify = false                     # `scan` checks found secrets with their provider (--verify)
+//!
+//! [verification]
+//! concurrency = 8                    # requests in flight
+//! per-host-interval-ms = 100         # least time between requests to one host
+//! timeout-secs = 10                  # per request
+//! retries = 2                        # after 429/503 or a network error
+//! cache = ".gitops-guard-verify-cache.json"  # keyed by HMAC (needs GITOPS_GUARD_HMAC_KEY)
+//! cache-ttl-hours = 24
+//! self-hosted = { gitlab = ["gitlab.example.com"] }  # also ask these instances
+//!
 //! [[rule]]                            # extra rules, in the patterns/*.toml format
 //! id = "acme-token"
 //! …
@@ -111,6 +122,12 @@ pub struct Config {
     pub limits: LimitsConfig,
     #[serde(default)]
     pub secrets: SecretsConfig,
+    /// `scan` verifies found secrets as with `--verify`. The hooks never
+    /// verify.
+    #[serde(default)]
+    pub verify: bool,
+    #[serde(default)]
+    pub verification: VerificationConfig,
     /// Where the config was read from, for messages (`None`: defaults).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -163,6 +180,49 @@ pub struct LimitsConfig {
     /// Members allowed per archive.
     #[serde(default)]
     pub archive_max_members: Option<usize>,
+}
+
+/// Settings of `scan --verify` (defaults: [`crate::verify::VerifyOptions`]).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct VerificationConfig {
+    #[serde(default)]
+    pub concurrency: Option<usize>,
+    #[serde(default)]
+    pub per_host_interval_ms: Option<u64>,
+    #[serde(default)]
+    pub timeout_secs: Option<u64>,
+    #[serde(default)]
+    pub retries: Option<u32>,
+    /// File of results kept across runs, keyed by an HMAC under
+    /// `GITOPS_GUARD_HMAC_KEY` (no key: no cache).
+    #[serde(default)]
+    pub cache: Option<PathBuf>,
+    #[serde(default)]
+    pub cache_ttl_hours: Option<u64>,
+    /// Self-hosted instances a verifier may also ask, per kind:
+    /// `gitlab = ["gitlab.example.com"]`. The only way a secret goes to a
+    /// host not written in the built-in verifier.
+    #[serde(default)]
+    pub self_hosted: BTreeMap<String, Vec<String>>,
+}
+
+impl VerificationConfig {
+    pub fn options(&self) -> crate::verify::VerifyOptions {
+        let d = crate::verify::VerifyOptions::default();
+        crate::verify::VerifyOptions {
+            concurrency: self.concurrency.unwrap_or(d.concurrency).clamp(1, 64),
+            per_host_interval: self
+                .per_host_interval_ms
+                .map_or(d.per_host_interval, std::time::Duration::from_millis),
+            timeout: self.timeout_secs.map_or(d.timeout, |s| {
+                std::time::Duration::from_secs(s.clamp(1, 120))
+            }),
+            retries: self.retries.unwrap_or(d.retries).min(5),
+            self_hosted: self.self_hosted.clone(),
+            ..d
+        }
+    }
 }
 
 /// Settings of the secrets engine.

@@ -307,6 +307,51 @@ pub struct Finding {
     /// Found in decoded text (base64, hex, …, see `detect::decode`): it
     /// yields to a finding on the plain text over the same span.
     pub decoded: bool,
+    /// What the provider said about the secret (`scan --verify`); `None`
+    /// when verification was not asked for.
+    pub verification: Option<Verification>,
+}
+
+/// Outcome of checking a secret against its provider (`crate::verify`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Verification {
+    pub status: VerifyStatus,
+    /// For `live`: who the credential acts as, as the provider reports it
+    /// (account, user, scopes); otherwise why the status is what it is.
+    /// Never holds the secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VerifyStatus {
+    /// The provider accepted it: rotate now.
+    Live,
+    /// The provider rejected it (revoked, expired, never valid).
+    Invalid,
+    /// Not decided: no verifier, network error, rate limited, timed out.
+    Unknown,
+}
+
+impl VerifyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerifyStatus::Live => "live",
+            VerifyStatus::Invalid => "invalid",
+            VerifyStatus::Unknown => "unknown",
+        }
+    }
+}
+
+impl Verification {
+    /// `live (user octocat)`: for text, annotations and the step summary.
+    pub fn describe(&self) -> String {
+        match &self.detail {
+            Some(d) => format!("{} ({d})", self.status.as_str()),
+            None => self.status.as_str().to_string(),
+        }
+    }
 }
 
 impl Finding {
@@ -329,6 +374,7 @@ impl Finding {
             snippet: None,
             suppressed: None,
             decoded: false,
+            verification: None,
         }
     }
 

@@ -23,6 +23,7 @@ pub mod sanitize;
 pub mod scan;
 pub mod source;
 pub mod time;
+pub mod verify;
 
 use config::Config;
 use error::Error;

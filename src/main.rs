@@ -137,6 +137,13 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
         config.secrets.decode_depth = Some(depth);
         config.secrets.depth().map_err(Error::Usage)?;
     }
+    let verify = !args.no_verify
+        && (args.verify
+            || args.verify_dry_run
+            || args.only_live
+            || args.fail_on_live
+            || config.verify);
+    let verify_setup = verify.then(|| (config.rule.clone(), config.verification.clone()));
     let mut categories = args.category.clone();
     for o in &args.only {
         categories.extend(o.categories());
@@ -235,8 +242,26 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
     {
         eprintln!("note: {}", gitops_guard::sanitize::escape_control(note));
     }
+    if let Some((rules, settings)) = verify_setup {
+        verify_report(&mut report, &rules, &settings, &args)?;
+    }
     // The exit code judges every finding; --min-severity only narrows the view.
-    let code = report.exit_code();
+    let code = if args.fail_on_live {
+        // Only findings verified live fail; an incomplete scan still does.
+        if !report.errors.is_empty() {
+            exit::SCAN_ERROR
+        } else if report.active().any(|f| {
+            f.verification
+                .as_ref()
+                .is_some_and(|v| v.status == gitops_guard::finding::VerifyStatus::Live)
+        }) {
+            exit::FINDINGS
+        } else {
+            exit::CLEAN
+        }
+    } else {
+        report.exit_code()
+    };
     let mut hidden_below = 0;
     if let Some(min) = args.min_severity {
         let before = report.findings.len();
@@ -297,9 +322,6 @@ fn warn_unknown_rule_ids(config: &Config) {
     }
 }
 
-/// A progress line on stderr (indicatif) while a scan runs: history
-/// counters, or a spinner for a working tree. Only ever on a terminal, and
-/// always cleared when dropped, before the summary is written.
 /// `--verbose`: each phase's wall time and the share of the phases that run
 /// on one thread (what more cores cannot speed up).
 fn print_phases(stats: &gitops_guard::scan::Stats) {
@@ -327,7 +349,96 @@ fn print_phases(stats: &gitops_guard::scan::Stats) {
     }
 }
 
-/// Redraws the history progress line on stderr until dropped.
+/// `--verify` and friends: check the report's secrets with their providers
+/// (or, with `--verify-dry-run`, list the requests on stderr), then apply
+/// `--only-live`.
+fn verify_report(
+    report: &mut report::Report,
+    rules: &[gitops_guard::rules::RuleSpec],
+    settings: &gitops_guard::config::VerificationConfig,
+    args: &ScanArgs,
+) -> Result<(), Error> {
+    use gitops_guard::verify;
+    let specs = verify::specs_of(rules).map_err(|e| Error::Config(e.to_string()))?;
+    let mut opts = settings.options();
+    opts.dry_run = args.verify_dry_run;
+    #[cfg(feature = "verify")]
+    let client = (!opts.dry_run).then(|| verify::http::Client::new(opts.timeout));
+    #[cfg(feature = "verify")]
+    let transport = client.as_ref().map(|c| c as &dyn verify::Transport);
+    #[cfg(not(feature = "verify"))]
+    let transport: Option<&dyn verify::Transport> = None;
+    if transport.is_none() && !opts.dry_run {
+        return Err(Error::Usage(
+            "this build cannot verify (built without the `verify` feature); use --verify-dry-run to list the requests"
+                .into(),
+        ));
+    }
+    let mut cache = match &settings.cache {
+        Some(p) if !opts.dry_run => {
+            let ttl = std::time::Duration::from_secs(
+                settings.cache_ttl_hours.unwrap_or(24).saturating_mul(3600),
+            );
+            let c = verify::cache::Cache::open(p, gitops_guard::finding::hmac_key(), ttl);
+            if c.is_none() && !args.quiet {
+                eprintln!(
+                    "gitops-guard: [verification] cache needs {} set; results are not cached",
+                    gitops_guard::finding::HMAC_KEY_ENV
+                );
+            }
+            c
+        }
+        _ => None,
+    };
+    let stats = verify::verify_findings(
+        &mut report.findings,
+        &specs,
+        transport,
+        &opts,
+        cache.as_mut(),
+    );
+    if let Some(c) = cache.as_mut()
+        && let Err(e) = c.save()
+    {
+        eprintln!("gitops-guard: cannot write the verification cache: {e}");
+    }
+    if opts.dry_run {
+        eprintln!(
+            "verify dry run: {} distinct value(s), {} request(s) would be sent (none sent):",
+            stats.distinct,
+            stats.planned.len()
+        );
+        for r in &stats.planned {
+            eprintln!("  {}", gitops_guard::sanitize::escape_control(r));
+        }
+    } else if !args.quiet {
+        eprintln!(
+            "verified {} distinct value(s) with {} request(s){}: {} live, {} invalid, {} unknown",
+            stats.distinct,
+            stats.requests,
+            if stats.cached > 0 {
+                format!(" ({} from the cache)", stats.cached)
+            } else {
+                String::new()
+            },
+            stats.live,
+            stats.invalid,
+            stats.unknown
+        );
+    }
+    if args.only_live {
+        report.findings.retain(|f| {
+            f.verification
+                .as_ref()
+                .is_some_and(|v| v.status == gitops_guard::finding::VerifyStatus::Live)
+        });
+    }
+    Ok(())
+}
+
+/// A progress line on stderr (indicatif) while a scan runs: history
+/// counters, or a spinner for a working tree. Only ever on a terminal, and
+/// always cleared when dropped, before the summary is written.
 struct Ticker {
     bar: indicatif::ProgressBar,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
@@ -555,6 +666,29 @@ fn rules(command: RulesCommand) -> Result<u8, Error> {
                         Ok(())
                     } else {
                         writeln!(w, "How to fix: {}", i.remediation)
+                    }
+                })
+                .and_then(|_| {
+                    // What `scan --verify` would send, and where.
+                    let specs = gitops_guard::verify::specs_of(&[]).unwrap_or_default();
+                    match specs.get(&i.id) {
+                        Some(v) if v.module.as_deref() == Some("aws-sts") => writeln!(
+                            w,
+                            "\nVerified by --verify: a SigV4-signed POST https://{}/ (GetCallerIdentity), key id paired with the secret access key found in the same file; the secret key signs, it is not sent.",
+                            gitops_guard::verify::aws::HOST
+                        ),
+                        Some(v) => writeln!(
+                            w,
+                            "\nVerified by --verify: {} {} (only to {}{}).",
+                            v.method,
+                            v.url,
+                            v.host().unwrap_or("?"),
+                            match &v.self_hosted {
+                                Some(k) => format!(", and to the hosts listed under [verification] self-hosted.{k}"),
+                                None => String::new(),
+                            }
+                        ),
+                        None => Ok(()),
                     }
                 })
         }

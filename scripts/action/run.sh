@@ -143,14 +143,27 @@ errors=$(jq '.errors | length' "$json")
 			echo ":warning: $findings finding(s), none at or above \`$fail_on\`."
 		fi
 		echo
-		echo "| severity | rule | where | commit | what |"
-		echo "|---|---|---|---|---|"
-		jq -r --argjson r "$rank" '
+		live=$(jq '[.findings[] | select(.suppressed == null and .verification.status == "live")] | length' "$json")
+		if ((live > 0)); then
+			echo
+			echo ":rotating_light: **$live finding(s) verified live**: the provider accepted them; rotate these first."
+		fi
+		echo
+		# The "verified" column only when the scan verified (--verify in args).
+		verified=$(jq '[.findings[] | select(.verification != null)] | length' "$json")
+		if ((verified > 0)); then
+			echo "| severity | rule | where | commit | verified | what |"
+			echo "|---|---|---|---|---|---|"
+		else
+			echo "| severity | rule | where | commit | what |"
+			echo "|---|---|---|---|---|"
+		fi
+		jq -r --argjson r "$rank" --argjson v "$verified" '
 			def cell: tostring | gsub("\\|"; "\\|") | gsub("\n"; " ");
 			[.findings[] | select(.suppressed == null)]
 			| sort_by(-$r[.severity])
 			| .[:50][]
-			| "| \(.severity) | `\(.rule)` | `\(.path):\(.line)` | \(if .commit then "`" + .commit[:12] + "`" else "" end) | \((.message + (if .match then ": `" + .match + "`" else "" end)) | cell) |"
+			| "| \(.severity) | `\(.rule)` | `\(.path):\(.line)` | \(if .commit then "`" + .commit[:12] + "`" else "" end) \(if $v > 0 then "| " + (if .verification then (.verification.status + (if .verification.detail then " (" + .verification.detail + ")" else "" end) | cell) else "" end) + " " else "" end)| \((.message + (if .match then ": `" + .match + "`" else "" end)) | cell) |"
 		' "$json"
 		if ((findings > 50)); then
 			echo

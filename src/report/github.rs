@@ -51,6 +51,9 @@ pub fn render(report: &Report, opts: &RenderOptions, w: &mut dyn Write) -> io::R
         if let Some(m) = shown_match(f, opts.show_secrets) {
             msg.push_str(&format!(": {}", esc(&m)));
         }
+        if let Some(v) = &f.verification {
+            msg.push_str(&format!(" [verified {}]", esc(&v.describe())));
+        }
         if let Some(p) = &f.provenance {
             msg.push_str(&format!(
                 " (commit {})",

@@ -46,6 +46,9 @@ pub fn finding_json(f: &Finding, show_secrets: bool) -> Value {
     if let Some(s) = &f.suppressed {
         obj.insert("suppressed".into(), json!(s));
     }
+    if let Some(v) = &f.verification {
+        obj.insert("verification".into(), json!(v));
+    }
     v
 }
 

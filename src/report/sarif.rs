@@ -120,6 +120,12 @@ fn result_json(f: &Finding, rule_index: Option<usize>, show_secrets: bool) -> Va
         r["properties"]["date"] = json!(p.date);
         r["properties"]["occurrences"] = json!(p.occurrences);
     }
+    if let Some(v) = &f.verification {
+        r["properties"]["verification"] = json!(v.status.as_str());
+        if let Some(d) = &v.detail {
+            r["properties"]["verificationDetail"] = json!(d);
+        }
+    }
     if let Some(s) = &f.suppressed {
         let (kind, justification) = match s {
             Suppression::Inline { token } => ("inSource", format!("inline `{token}`")),

@@ -125,6 +125,17 @@ fn frame(report: &Report, f: &Finding, p: &Paint, w: &mut dyn Write) -> io::Resu
         }
         writeln!(w, "  = {line}")?;
     }
+    if let Some(v) = &f.verification {
+        let status = match v.status {
+            crate::finding::VerifyStatus::Live => p.s(ERROR, "live"),
+            crate::finding::VerifyStatus::Invalid => p.s(CLEAN, "invalid"),
+            crate::finding::VerifyStatus::Unknown => p.s(Style::new().dimmed(), "unknown"),
+        };
+        match &v.detail {
+            Some(d) => writeln!(w, "  = verified: {status} ({})", esc(d))?,
+            None => writeln!(w, "  = verified: {status}")?,
+        }
+    }
     if let Some(info) = report.rule_info(&f.rule)
         && !info.remediation.is_empty()
     {

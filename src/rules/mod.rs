@@ -72,6 +72,10 @@ pub struct RuleSpec {
     pub examples: Vec<String>,
     #[serde(default)]
     pub counter_examples: Vec<String>,
+    /// How `scan --verify` asks the provider whether a value works
+    /// (`[rule.verify]`, see [`crate::verify::spec`]).
+    #[serde(default)]
+    pub verify: Option<crate::verify::spec::VerifySpec>,
     /// Set by [`builtin_specs`]: the rule ships in `patterns/`, whose regexes
     /// `tests/patterns.rs` compiles, so [`RuleSet::build`] defers compiling
     /// it to the first keyword hit (startup cost grows with the rule count;
@@ -201,6 +205,9 @@ impl RuleSet {
             };
             if !seen.insert(spec.id.clone()) {
                 return Err(err("duplicate rule id".into()));
+            }
+            if let Some(v) = &spec.verify {
+                v.validate().map_err(err)?;
             }
             if disabled.iter().any(|d| d == &spec.id) {
                 continue;

@@ -1,0 +1,804 @@
+//! `scan --verify`: ask each secret's provider whether it still works.
+//!
+//! Opt-in, and never in the hooks: a scan reads files, verification sends
+//! found credentials over the network. What is sent where is fixed by the
+//! rule's `[rule.verify]` table ([`spec`]): HTTPS only, to the host written
+//! in the spec, redirects never followed. Each distinct value is checked
+//! once per run ([`verify_findings`] memoises by rule and value); requests
+//! go out from a small pool with a per-host spacing, bounded retries and a
+//! timeout. `--verify-dry-run` lists the requests, redacted, and sends none.
+
+pub mod aws;
+pub mod cache;
+#[cfg(feature = "verify")]
+pub mod http;
+pub mod spec;
+
+use crate::finding::{Category, Finding, Severity, Verification, VerifyStatus};
+use spec::{VerifySpec, fill, url_encode};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// One request, ready to send. `Debug` is deliberately absent: it holds
+/// the secret.
+pub struct HttpRequest {
+    pub method: String,
+    pub url: String,
+    /// The host every part of this request is bound to (from the spec).
+    pub host: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    /// The same request with every secret replaced by its redacted form,
+    /// for `--verify-dry-run`.
+    pub redacted: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// `Retry-After` in seconds, when the provider sent one.
+    pub retry_after: Option<u64>,
+    /// For a redirect: the host it points to (never followed).
+    pub location_host: Option<String>,
+    /// The first 64 KiB of the body, lossily decoded.
+    pub body: String,
+}
+
+/// Sends one request. The real one is [`http::Client`]; tests may stub it.
+pub trait Transport: Sync {
+    fn send(&self, req: &HttpRequest) -> Result<HttpResponse, String>;
+}
+
+/// Knobs of a verification run.
+#[derive(Clone, Debug)]
+pub struct VerifyOptions {
+    /// Self-hosted instances allowed per kind (`gitlab` -> hosts): a
+    /// verifier with `self_hosted = "gitlab"` is also tried there. Never
+    /// taken from scanned files.
+    pub self_hosted: BTreeMap<String, Vec<String>>,
+    pub concurrency: usize,
+    /// Least time between two requests to the same host.
+    pub per_host_interval: Duration,
+    pub timeout: Duration,
+    /// Retries after a 429/5xx or a network error.
+    pub retries: u32,
+    /// A `Retry-After` longer than this is not waited for: `unknown`.
+    pub max_retry_after: Duration,
+    pub dry_run: bool,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            self_hosted: BTreeMap::new(),
+            concurrency: 8,
+            per_host_interval: Duration::from_millis(100),
+            timeout: Duration::from_secs(10),
+            retries: 2,
+            max_retry_after: Duration::from_secs(30),
+            dry_run: false,
+        }
+    }
+}
+
+/// What a run did, for the closing line on stderr.
+#[derive(Clone, Debug, Default)]
+pub struct VerifyStats {
+    pub distinct: usize,
+    pub requests: usize,
+    pub live: usize,
+    pub invalid: usize,
+    pub unknown: usize,
+    pub cached: usize,
+    /// `--verify-dry-run`: the requests that would have been sent, redacted.
+    pub planned: Vec<String>,
+}
+
+/// What to check: a rule's verifier and the value(s) it needs.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Job {
+    rule: String,
+    secret: String,
+    /// AWS: the secret access key found in the same blob as the key id.
+    pair: Option<String>,
+    /// A self-hosted instance from the config's allow-list, in place of
+    /// the spec's host (`None`: the spec's host).
+    host: Option<String>,
+}
+
+/// Check every secret finding that has a verifier, once per distinct value,
+/// and record the outcome on each finding. A live one becomes critical.
+/// Findings of rules without a verifier get `unknown` ("no verifier").
+pub fn verify_findings(
+    findings: &mut [Finding],
+    specs: &HashMap<String, VerifySpec>,
+    transport: Option<&dyn Transport>,
+    opts: &VerifyOptions,
+    cache: Option<&mut cache::Cache>,
+) -> VerifyStats {
+    let mut stats = VerifyStats::default();
+    // AWS pairs: key id and secret access key in the same blob.
+    let mut aws_secrets: HashMap<(String, String), Vec<String>> = HashMap::new();
+    for f in findings.iter() {
+        if f.rule == aws::SECRET_RULE
+            && let Some(s) = &f.secret
+        {
+            aws_secrets
+                .entry(blob_key(f))
+                .or_default()
+                .push(s.expose().to_string());
+        }
+    }
+    // Finding index -> job; the distinct jobs in order.
+    let mut job_of: Vec<Option<Job>> = Vec::with_capacity(findings.len());
+    let mut jobs: BTreeMap<Job, ()> = BTreeMap::new();
+    for f in findings.iter() {
+        let job = (|| {
+            if f.category != Category::Secret || f.suppressed.is_some() {
+                return None;
+            }
+            let secret = f.secret.as_ref()?.expose().to_string();
+            specs.get(&f.rule)?;
+            let pair = if specs[&f.rule].module.as_deref() == Some("aws-sts") {
+                aws_secrets
+                    .get(&blob_key(f))
+                    .and_then(|v| v.first().cloned())
+            } else {
+                None
+            };
+            Some(Job {
+                rule: f.rule.clone(),
+                secret,
+                pair,
+                host: None,
+            })
+        })();
+        if let Some(j) = &job {
+            jobs.insert(j.clone(), ());
+        }
+        job_of.push(job);
+    }
+    stats.distinct = jobs.len();
+    // Each allow-listed self-hosted instance is one more place to ask.
+    let base: Vec<Job> = jobs.keys().cloned().collect();
+    for j in &base {
+        if let Some(kind) = &specs[&j.rule].self_hosted {
+            for h in opts.self_hosted.get(kind).into_iter().flatten() {
+                jobs.insert(
+                    Job {
+                        host: Some(h.clone()),
+                        ..j.clone()
+                    },
+                    (),
+                );
+            }
+        }
+    }
+    let jobs: Vec<Job> = jobs.into_keys().collect();
+
+    let mut results: HashMap<Job, Verification> = HashMap::new();
+    let mut todo = Vec::new();
+    let mut cache = cache;
+    for job in jobs {
+        if let Some(c) = cache.as_deref()
+            && let Some(v) = c.get(&job.rule, &job.secret, job.pair.as_deref())
+        {
+            stats.cached += 1;
+            results.insert(job, v);
+        } else {
+            todo.push(job);
+        }
+    }
+    // Build each request up front: a spec that cannot produce one is
+    // `unknown`, and a dry run only lists them.
+    let mut planned: Vec<(Job, Result<HttpRequest, String>)> = todo
+        .into_iter()
+        .map(|j| {
+            let r = build_request(&specs[&j.rule], &j);
+            (j, r)
+        })
+        .collect();
+    if opts.dry_run || transport.is_none() {
+        for (job, req) in planned.drain(..) {
+            let v = match req {
+                Ok(r) => {
+                    stats.planned.push(r.redacted);
+                    unknown("dry run: not sent")
+                }
+                Err(e) => unknown(&e),
+            };
+            results.insert(job, v);
+        }
+    } else if let Some(t) = transport {
+        let sent = AtomicUsize::new(0);
+        let gate = HostGate::default();
+        let next = AtomicUsize::new(0);
+        let out: Mutex<Vec<(usize, Verification)>> = Mutex::new(Vec::new());
+        let workers = opts.concurrency.clamp(1, 64).min(planned.len().max(1));
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                s.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((job, req)) = planned.get(i) else {
+                            break;
+                        };
+                        let v = match req {
+                            Ok(r) => run_one(t, r, &specs[&job.rule], job, opts, &gate, &sent),
+                            Err(e) => unknown(e),
+                        };
+                        out.lock().expect("no panics while held").push((i, v));
+                    }
+                });
+            }
+        });
+        stats.requests = sent.load(Ordering::Relaxed);
+        for (i, v) in out.into_inner().expect("workers done") {
+            let job = planned[i].0.clone();
+            if let Some(c) = cache.as_deref_mut()
+                && v.status != VerifyStatus::Unknown
+            {
+                c.put(&job.rule, &job.secret, job.pair.as_deref(), &v);
+            }
+            results.insert(job, v);
+        }
+    }
+    // One verdict per value over its hosts: live anywhere is live (naming
+    // the instance), invalid only where every host rejected it.
+    for j in &base {
+        if specs[&j.rule].self_hosted.is_none() {
+            continue;
+        }
+        let mut all: Vec<(Option<String>, Verification)> = results
+            .iter()
+            .filter(|(k, _)| k.rule == j.rule && k.secret == j.secret && k.pair == j.pair)
+            .map(|(k, v)| (k.host.clone(), v.clone()))
+            .collect();
+        if all.len() < 2 {
+            continue;
+        }
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        let v = if let Some((h, v)) = all.iter().find(|(_, v)| v.status == VerifyStatus::Live) {
+            let on = h.as_deref().unwrap_or("the provider");
+            Verification {
+                status: VerifyStatus::Live,
+                detail: Some(match &v.detail {
+                    Some(d) => format!("{d} on {on}"),
+                    None => format!("on {on}"),
+                }),
+            }
+        } else if all.iter().all(|(_, v)| v.status == VerifyStatus::Invalid) {
+            all[0].1.clone()
+        } else {
+            unknown("not accepted by any host, not rejected by all")
+        };
+        results.insert(j.clone(), v);
+    }
+    // An AWS secret access key shares its key id's verdict.
+    let mut aws_by_secret: HashMap<(String, String), Verification> = HashMap::new();
+    for (f, job) in findings.iter().zip(&job_of) {
+        if let Some(j) = job
+            && let Some(p) = &j.pair
+            && let Some(v) = results.get(j)
+        {
+            aws_by_secret.insert(
+                (blob_key(f).0 + "\0" + &blob_key(f).1, p.clone()),
+                v.clone(),
+            );
+        }
+    }
+    for (f, job) in findings.iter_mut().zip(job_of) {
+        let v = match job {
+            Some(j) => results.get(&j).cloned(),
+            None if f.category == Category::Secret
+                && f.secret.is_some()
+                && f.suppressed.is_none() =>
+            {
+                let k = blob_key(f);
+                let paired = (f.rule == aws::SECRET_RULE)
+                    .then(|| {
+                        aws_by_secret
+                            .get(&(k.0 + "\0" + &k.1, f.secret.as_ref()?.expose().to_string()))
+                            .cloned()
+                    })
+                    .flatten();
+                Some(paired.unwrap_or_else(|| unknown("no verifier for this rule")))
+            }
+            None => None,
+        };
+        if let Some(v) = v {
+            if v.status == VerifyStatus::Live {
+                f.severity = Severity::Critical;
+            }
+            f.verification = Some(v);
+        }
+    }
+    for f in findings.iter() {
+        match f.verification.as_ref().map(|v| v.status) {
+            Some(VerifyStatus::Live) => stats.live += 1,
+            Some(VerifyStatus::Invalid) => stats.invalid += 1,
+            Some(VerifyStatus::Unknown) => stats.unknown += 1,
+            None => {}
+        }
+    }
+    stats
+}
+
+/// The blob a finding is in: path and commit (empty in the working tree).
+fn blob_key(f: &Finding) -> (String, String) {
+    (
+        f.location.path.clone(),
+        f.provenance
+            .as_ref()
+            .map(|p| p.commit.clone())
+            .unwrap_or_default(),
+    )
+}
+
+fn unknown(why: &str) -> Verification {
+    Verification {
+        status: VerifyStatus::Unknown,
+        detail: Some(why.to_string()),
+    }
+}
+
+/// The request a spec makes for a job.
+fn build_request(spec: &VerifySpec, job: &Job) -> Result<HttpRequest, String> {
+    if spec.module.as_deref() == Some("aws-sts") {
+        let Some(pair) = &job.pair else {
+            return Err("no AWS secret access key in the same file".into());
+        };
+        return Ok(aws::sts_request(
+            &job.secret,
+            pair,
+            std::time::SystemTime::now(),
+        ));
+    }
+    spec.validate()?;
+    let spec_host = spec.host().ok_or("verify: no host")?;
+    let host = match &job.host {
+        Some(h) if is_host(h) => h.clone(),
+        Some(_) => return Err("a self-hosted instance must be a plain host name".into()),
+        None => spec_host.to_string(),
+    };
+    let url_template = format!(
+        "https://{host}{}",
+        &spec.url["https://".len() + spec_host.len()..]
+    );
+    let mut vars: HashMap<String, String> = HashMap::new();
+    vars.insert("secret".into(), job.secret.clone());
+    if let Some(c) = &spec.capture {
+        let re = regex::Regex::new(c).map_err(|e| format!("verify: capture: {e}"))?;
+        let caps = re
+            .captures(&job.secret)
+            .ok_or("the value does not have the parts the verifier needs")?;
+        for name in re.capture_names().flatten() {
+            if let Some(m) = caps.name(name) {
+                vars.insert(name.to_string(), m.as_str().to_string());
+            }
+        }
+    }
+    let real = |n: &str| vars.get(n).cloned();
+    let shown = |n: &str| vars.get(n).map(|v| crate::finding::redact(v));
+    let real_url = |n: &str| vars.get(n).map(|v| url_encode(v));
+    let shown_url = |n: &str| vars.get(n).map(|v| crate::finding::redact(v));
+    let url = fill(&url_template, &real_url);
+    let mut headers = Vec::new();
+    let mut shown_headers = Vec::new();
+    for (k, v) in &spec.headers {
+        let value = fill(v, &real);
+        if value.contains(['\r', '\n']) {
+            return Err("the value cannot go into a header".into());
+        }
+        headers.push((k.clone(), value));
+        shown_headers.push(format!("{k}: {}", fill(v, &shown)));
+    }
+    if let Some([u, p]) = &spec.basic_auth {
+        use base64::Engine;
+        let cred = format!("{}:{}", fill(u, &real), fill(p, &real));
+        headers.push((
+            "Authorization".into(),
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(cred)
+            ),
+        ));
+        shown_headers.push(format!(
+            "Authorization: Basic base64({}:{})",
+            fill(u, &shown),
+            fill(p, &shown)
+        ));
+    }
+    let body = spec.body.as_ref().map(|b| fill(b, &real));
+    let mut redacted = format!("{} {}", spec.method, fill(&url_template, &shown_url));
+    for h in shown_headers {
+        redacted.push_str(&format!(" | {h}"));
+    }
+    if let Some(b) = &spec.body {
+        redacted.push_str(&format!(" | body: {}", fill(b, &shown)));
+    }
+    Ok(HttpRequest {
+        method: spec.method.clone(),
+        url,
+        host,
+        headers,
+        body,
+        redacted,
+    })
+}
+
+/// A host name (and port) as the config may allow: nothing that could
+/// carry a path, userinfo or another scheme.
+fn is_host(h: &str) -> bool {
+    !h.is_empty()
+        && h.len() <= 253
+        && h.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))
+}
+
+/// Per-host spacing: each host gets a request at most every `interval`,
+/// and a `Retry-After` pushes the host's next slot back for every worker.
+#[derive(Default)]
+struct HostGate {
+    next: Mutex<HashMap<String, Instant>>,
+}
+
+impl HostGate {
+    fn wait(&self, host: &str, interval: Duration) {
+        let wait = {
+            let mut m = self.next.lock().expect("no panics while held");
+            let now = Instant::now();
+            let slot = m.get(host).copied().filter(|t| *t > now).unwrap_or(now);
+            m.insert(host.to_string(), slot + interval);
+            slot - now
+        };
+        if !wait.is_zero() {
+            std::thread::sleep(wait);
+        }
+    }
+
+    fn hold_off(&self, host: &str, d: Duration) {
+        let mut m = self.next.lock().expect("no panics while held");
+        let until = Instant::now() + d;
+        let e = m.entry(host.to_string()).or_insert(until);
+        if *e < until {
+            *e = until;
+        }
+    }
+}
+
+fn run_one(
+    t: &dyn Transport,
+    req: &HttpRequest,
+    spec: &VerifySpec,
+    job: &Job,
+    opts: &VerifyOptions,
+    gate: &HostGate,
+    sent: &AtomicUsize,
+) -> Verification {
+    let mut attempt = 0;
+    loop {
+        gate.wait(&req.host, opts.per_host_interval);
+        sent.fetch_add(1, Ordering::Relaxed);
+        let retry_in = match t.send(req) {
+            Ok(r) if r.status == 429 || r.status == 503 => {
+                let what = if r.status == 429 {
+                    "rate limited"
+                } else {
+                    "provider unavailable"
+                };
+                let d = r
+                    .retry_after
+                    .map(Duration::from_secs)
+                    .unwrap_or_else(|| backoff(attempt));
+                if d > opts.max_retry_after || attempt >= opts.retries {
+                    return unknown(&format!("{what} (HTTP {})", r.status));
+                }
+                gate.hold_off(&req.host, d);
+                d
+            }
+            Ok(r) if (300..400).contains(&r.status) => {
+                return unknown(&format!(
+                    "redirect to {} not followed",
+                    r.location_host.as_deref().unwrap_or("another location")
+                ));
+            }
+            Ok(r) => return judge(spec, job, &r),
+            Err(e) => {
+                // A certificate or a refusal will not change on retry.
+                if attempt >= opts.retries || e.starts_with("TLS error") || e.starts_with("refused")
+                {
+                    return unknown(&e);
+                }
+                backoff(attempt)
+            }
+        };
+        attempt += 1;
+        std::thread::sleep(retry_in.min(opts.max_retry_after));
+    }
+}
+
+/// 250 ms, 500 ms, 1 s, … between retries without a `Retry-After`.
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(250u64 << attempt.min(6))
+}
+
+/// Live, invalid or unknown from a response, by the spec's matchers.
+fn judge(spec: &VerifySpec, job: &Job, r: &HttpResponse) -> Verification {
+    if spec.live.matches(r.status, &r.body) {
+        let mut parts = Vec::new();
+        for (name, at) in &spec.identity {
+            if let Some(v) = extract(&r.body, at) {
+                // What the provider echoes is printed: never the secret.
+                if v.is_empty()
+                    || v.contains(job.secret.as_str())
+                    || job.pair.as_deref().is_some_and(|p| v.contains(p))
+                {
+                    continue;
+                }
+                let v: String = crate::sanitize::escape_control(&v)
+                    .chars()
+                    .take(120)
+                    .collect();
+                parts.push(format!("{name} {v}"));
+            }
+        }
+        return Verification {
+            status: VerifyStatus::Live,
+            detail: (!parts.is_empty()).then(|| parts.join(", ")),
+        };
+    }
+    let invalid = match &spec.invalid {
+        Some(m) => m.matches(r.status, &r.body),
+        None => matches!(r.status, 401 | 403),
+    };
+    if invalid {
+        Verification {
+            status: VerifyStatus::Invalid,
+            detail: Some(format!("rejected (HTTP {})", r.status)),
+        }
+    } else {
+        unknown(&format!("unexpected response (HTTP {})", r.status))
+    }
+}
+
+/// A value from a response body: `/json/pointer` or `<XmlTag>`. Arrays of
+/// strings (scopes) are joined.
+fn extract(body: &str, at: &str) -> Option<String> {
+    if let Some(tag) = at.strip_prefix('<').and_then(|t| t.strip_suffix('>')) {
+        let open = format!("<{tag}>");
+        let start = body.find(&open)? + open.len();
+        let end = body[start..].find("</")? + start;
+        return Some(body[start..end].trim().to_string());
+    }
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    match v.pointer(at)? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Array(a) => Some(
+            a.iter()
+                .filter_map(|x| {
+                    x.as_str()
+                        .map(str::to_string)
+                        .or_else(|| Some(x.to_string()))
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        serde_json::Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
+/// Verifiers of every rule that has one: built-in rules and `extra`
+/// (the config's rules), later ones replacing earlier ones by id.
+pub fn specs_of(
+    extra: &[crate::rules::RuleSpec],
+) -> Result<HashMap<String, VerifySpec>, crate::rules::RuleError> {
+    let mut m = HashMap::new();
+    for (_, r) in crate::rules::builtin_specs()? {
+        if let Some(v) = r.verify {
+            m.insert(r.id, v);
+        }
+    }
+    for r in extra {
+        if let Some(v) = &r.verify {
+            m.insert(r.id.clone(), v.clone());
+        }
+    }
+    Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Location;
+
+    struct Stub(Mutex<Vec<(String, String)>>, u16, &'static str);
+    impl Transport for Stub {
+        fn send(&self, req: &HttpRequest) -> Result<HttpResponse, String> {
+            self.0
+                .lock()
+                .unwrap()
+                .push((req.host.clone(), req.url.clone()));
+            Ok(HttpResponse {
+                status: self.1,
+                body: self.2.into(),
+                ..Default::default()
+            })
+        }
+    }
+
+    fn gh_spec() -> VerifySpec {
+        toml::from_str(
+            r#"url = "https://api.github.com/user"
+headers = { Authorization = "token {secret}" }
+live = { status = [200] }
+identity = { user = "/login" }"#,
+        )
+        .unwrap()
+    }
+
+    fn finding(rule: &str, path: &str, secret: &str) -> Finding {
+        Finding::new(
+            rule,
+            Category::Secret,
+            Severity::High,
+            "m",
+            Location {
+                path: path.into(),
+                ..Default::default()
+            },
+        )
+        .with_secret(secret)
+    }
+
+    #[test]
+    fn each_distinct_value_is_checked_once_and_live_is_critical() {
+        let mut specs = HashMap::new();
+        specs.insert("gh".to_string(), gh_spec());
+        let mut fs = vec![
+            finding("gh", "a", "tok-one-1234567890"),
+            finding("gh", "b", "tok-one-1234567890"),
+            finding("gh", "c", "tok-two-1234567890"),
+            finding("other", "d", "whatever-123456"),
+        ];
+        let stub = Stub(Mutex::new(vec![]), 200, r#"{"login":"octo"}"#);
+        let opts = VerifyOptions {
+            per_host_interval: Duration::ZERO,
+            ..Default::default()
+        };
+        let st = verify_findings(&mut fs, &specs, Some(&stub), &opts, None);
+        assert_eq!(st.distinct, 2);
+        assert_eq!(stub.0.lock().unwrap().len(), 2);
+        assert_eq!(fs[0].severity, Severity::Critical);
+        assert_eq!(
+            fs[1].verification.as_ref().unwrap().describe(),
+            "live (user octo)"
+        );
+        assert_eq!(
+            fs[3].verification.as_ref().unwrap().status,
+            VerifyStatus::Unknown
+        );
+    }
+
+    #[test]
+    fn requests_to_one_host_are_spaced_and_retry_after_holds_every_worker() {
+        let gate = HostGate::default();
+        let t = Instant::now();
+        for _ in 0..3 {
+            gate.wait("a.example", Duration::from_millis(50));
+        }
+        // Three slots: now, +50 ms, +100 ms.
+        assert!(t.elapsed() >= Duration::from_millis(100));
+        let t = Instant::now();
+        gate.wait("b.example", Duration::from_millis(50));
+        assert!(
+            t.elapsed() < Duration::from_millis(50),
+            "hosts are independent"
+        );
+        gate.hold_off("b.example", Duration::from_millis(200));
+        let t = Instant::now();
+        gate.wait("b.example", Duration::ZERO);
+        assert!(t.elapsed() >= Duration::from_millis(150));
+    }
+
+    #[test]
+    fn rejected_is_invalid_and_keeps_its_severity() {
+        let mut specs = HashMap::new();
+        specs.insert("gh".to_string(), gh_spec());
+        let mut fs = vec![finding("gh", "a", "tok-one-1234567890")];
+        let stub = Stub(Mutex::new(vec![]), 401, "{}");
+        verify_findings(
+            &mut fs,
+            &specs,
+            Some(&stub),
+            &VerifyOptions::default(),
+            None,
+        );
+        assert_eq!(fs[0].severity, Severity::High);
+        assert_eq!(
+            fs[0].verification.as_ref().unwrap().status,
+            VerifyStatus::Invalid
+        );
+    }
+
+    #[test]
+    fn dry_run_sends_nothing_and_lists_redacted_requests() {
+        let mut specs = HashMap::new();
+        specs.insert("gh".to_string(), gh_spec());
+        let mut fs = vec![finding("gh", "a", "tok-one-1234567890abcdef")];
+        let stub = Stub(Mutex::new(vec![]), 200, "{}");
+        let opts = VerifyOptions {
+            dry_run: true,
+            ..Default::default()
+        };
+        let st = verify_findings(&mut fs, &specs, Some(&stub), &opts, None);
+        assert!(stub.0.lock().unwrap().is_empty());
+        assert_eq!(st.planned.len(), 1);
+        assert!(st.planned[0].starts_with("GET https://api.github.com/user"));
+        assert!(!st.planned[0].contains("tok-one-1234567890abcdef"));
+    }
+
+    #[test]
+    fn builtin_verifiers_are_valid_https_and_cover_sixty_providers() {
+        let specs = specs_of(&[]).unwrap();
+        let mut hosts = std::collections::BTreeSet::new();
+        for (id, s) in &specs {
+            s.validate().unwrap_or_else(|e| panic!("{id}: {e}"));
+            match &s.module {
+                Some(m) => hosts.insert(m.clone()),
+                None => hosts.insert(s.host().unwrap().to_string()),
+            };
+        }
+        assert!(hosts.len() >= 60, "{} providers: {hosts:?}", hosts.len());
+        // Every shipped verifier renders a request to its own host.
+        for (id, s) in &specs {
+            if s.module.is_some() || s.capture.is_some() {
+                continue;
+            }
+            let job = Job {
+                rule: id.clone(),
+                secret: ["x/y", "z#w@v"].join("?"),
+                pair: None,
+                host: None,
+            };
+            let r = build_request(s, &job).unwrap();
+            assert_eq!(http_host(&r.url), s.host().unwrap(), "{id}");
+        }
+    }
+
+    fn http_host(url: &str) -> &str {
+        let rest = url.strip_prefix("https://").unwrap();
+        &rest[..rest.find(['/', '?']).unwrap_or(rest.len())]
+    }
+
+    #[test]
+    fn identity_never_echoes_the_secret() {
+        let spec: VerifySpec = toml::from_str(
+            r#"url = "https://x.example/"
+live = { status = [200] }
+identity = { token = "/token", user = "/user" }"#,
+        )
+        .unwrap();
+        // Built at run time: the tree's own scan must stay clean.
+        let echoed = ["SECRET", "VALUE", "123"].concat();
+        let job = Job {
+            rule: "r".into(),
+            secret: echoed.clone(),
+            pair: None,
+            host: None,
+        };
+        let r = HttpResponse {
+            status: 200,
+            body: format!(r#"{{"token":"{echoed}","user":"bob"}}"#),
+            ..Default::default()
+        };
+        assert_eq!(judge(&spec, &job, &r).detail.as_deref(), Some("user bob"));
+        assert_eq!(
+            extract("<a><Arn>arn:aws:iam::1:user/x</Arn></a>", "<Arn>").as_deref(),
+            Some("arn:aws:iam::1:user/x")
+        );
+    }
+}

@@ -1,0 +1,788 @@
+//! `scan --verify` end to end: the real binary and its real HTTPS client
+//! against a local HTTPS server standing in for the providers. The server's
+//! certificate comes from a throwaway CA made here with rcgen; the binary
+//! trusts it, and resolves every host to the server, only because the test
+//! build has the `verify-test-endpoint` feature (the crate's dev-dependency
+//! on itself), which release builds lack. No test touches the internet.
+
+mod common;
+
+use common::{aws_key_id, gg, git, github_token, json, write_tree};
+use gitops_guard::rules::examples::expand;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// One request as the stand-in server saw it.
+#[derive(Clone, Debug)]
+struct Seen {
+    /// TLS SNI: the host the client connected for.
+    sni: String,
+    /// The Host header.
+    host: String,
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Seen {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    /// Everything a secret could travel in.
+    fn all_text(&self) -> String {
+        let mut s = format!("{} {}\n", self.method, self.path);
+        for (k, v) in &self.headers {
+            s.push_str(&format!("{k}: {v}\n"));
+            // Basic auth carries the secret base64-encoded.
+            if let Some(b) = v.strip_prefix("Basic ") {
+                use base64::Engine;
+                if let Ok(d) = base64::engine::general_purpose::STANDARD.decode(b) {
+                    s.push_str(&String::from_utf8_lossy(&d));
+                    s.push('\n');
+                }
+            }
+        }
+        s + &self.body
+    }
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: String,
+    delay: Duration,
+}
+
+fn reply(status: u16, body: &str) -> Reply {
+    Reply {
+        status,
+        headers: vec![],
+        body: body.into(),
+        delay: Duration::ZERO,
+    }
+}
+
+type Handler = Arc<dyn Fn(&Seen, usize) -> Reply + Send + Sync>;
+
+/// The stand-in for every provider.
+struct Provider {
+    addr: SocketAddr,
+    ca: PathBuf,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    handshakes_failed: Arc<Mutex<usize>>,
+    _dir: tempfile::TempDir,
+}
+
+const HOSTS: &[&str] = &[
+    "api.github.com",
+    "slack.com",
+    "api.stripe.com",
+    "sts.amazonaws.com",
+    "hooks.slack.com",
+    "evil.example",
+    "gitlab.com",
+    "gitlab.acme.test",
+];
+
+impl Provider {
+    /// Start a server; with `trusted == false` its certificate is issued by
+    /// a second CA the binary does not trust.
+    fn start(
+        trusted: bool,
+        handler: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static,
+    ) -> Provider {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+        let dir = tempfile::tempdir().unwrap();
+        let make_ca = || {
+            let key = KeyPair::generate().unwrap();
+            let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+            p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            let cert = p.self_signed(&key).unwrap();
+            (cert, Issuer::new(p, key))
+        };
+        let (trusted_ca, trusted_issuer) = make_ca();
+        let (_, rogue_issuer) = make_ca();
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf_params =
+            CertificateParams::new(HOSTS.iter().map(|h| h.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        let leaf = leaf_params
+            .signed_by(
+                &leaf_key,
+                if trusted {
+                    &trusted_issuer
+                } else {
+                    &rogue_issuer
+                },
+            )
+            .unwrap();
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, trusted_ca.pem()).unwrap();
+
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![leaf.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+            )
+            .unwrap();
+        let config = Arc::new(config);
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let failed = Arc::new(Mutex::new(0));
+        let handler: Handler = Arc::new(handler);
+        {
+            let (seen, failed) = (seen.clone(), failed.clone());
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    let Ok(stream) = stream else { continue };
+                    let (config, seen, failed, handler) = (
+                        config.clone(),
+                        seen.clone(),
+                        failed.clone(),
+                        handler.clone(),
+                    );
+                    std::thread::spawn(move || {
+                        serve(stream, config, seen, failed, handler);
+                    });
+                }
+            });
+        }
+        Provider {
+            addr,
+            ca,
+            seen,
+            handshakes_failed: failed,
+            _dir: dir,
+        }
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// `gitops-guard args…` in `dir`, pointed at this server.
+    fn gg(&self, dir: &Path, args: &[&str]) -> common::Out {
+        let o = Command::new(common::bin())
+            .args(args)
+            .current_dir(dir)
+            .env("NO_COLOR", "1")
+            .env_remove("GITHUB_ACTIONS")
+            .env_remove("GITOPS_GUARD_HMAC_KEY")
+            .env("GITOPS_GUARD_TEST_VERIFY_ADDR", self.addr.to_string())
+            .env("GITOPS_GUARD_TEST_VERIFY_CA", &self.ca)
+            .output()
+            .unwrap();
+        common::Out {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+fn serve(
+    stream: std::net::TcpStream,
+    config: Arc<rustls::ServerConfig>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    failed: Arc<Mutex<usize>>,
+    handler: Handler,
+) {
+    stream.set_read_timeout(Some(Duration::from_secs(20))).ok();
+    let conn = rustls::ServerConnection::new(config).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, stream);
+    let mut r = BufReader::new(&mut tls);
+    let mut line = String::new();
+    if r.read_line(&mut line).is_err() || line.is_empty() {
+        *failed.lock().unwrap() += 1;
+        return;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_string();
+    let path = parts.next().unwrap_or("").to_string();
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        if r.read_line(&mut h).is_err() || h == "\r\n" || h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.trim_end().split_once(':') {
+            headers.push((k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    let len: usize = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; len];
+    let _ = r.read_exact(&mut body);
+    drop(r);
+    let sni = tls.conn.server_name().unwrap_or("").to_string();
+    let host = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("host"))
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let req = Seen {
+        sni,
+        host,
+        method,
+        path,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
+    let n = {
+        let mut s = seen.lock().unwrap();
+        s.push(req.clone());
+        s.len()
+    };
+    let rep = handler(&req, n);
+    std::thread::sleep(rep.delay);
+    let mut out = format!(
+        "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+        rep.status,
+        rep.body.len()
+    );
+    for (k, v) in &rep.headers {
+        out.push_str(&format!("{k}: {v}\r\n"));
+    }
+    out.push_str("\r\n");
+    out.push_str(&rep.body);
+    let _ = tls.write_all(out.as_bytes());
+    let _ = tls.flush();
+    tls.conn.send_close_notify();
+    let _ = tls.flush();
+}
+
+/// A repository with `files` committed.
+fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    git(d.path(), &["init", "-q", "-b", "main"]);
+    write_tree(d.path(), files);
+    git(d.path(), &["add", "-A"]);
+    git(d.path(), &["commit", "-qm", "add config"]);
+    d
+}
+
+fn statuses(v: &serde_json::Value) -> Vec<(String, String, String)> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["verification"]["status"]
+                    .as_str()
+                    .unwrap_or("-")
+                    .to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// GitHub stand-in: `live` answers 200 as user octo, anything else 401.
+fn github(live: String) -> impl Fn(&Seen, usize) -> Reply + Send + Sync {
+    move |s, _| {
+        if s.header("authorization") == Some(&format!("token {live}")) {
+            reply(200, r#"{"login":"octo","id":1}"#)
+        } else {
+            reply(401, r#"{"message":"Bad credentials"}"#)
+        }
+    }
+}
+
+#[test]
+fn verify_marks_live_and_invalid_in_every_output_format() {
+    let (live, dead) = (github_token("verify-live"), github_token("verify-dead"));
+    let p = Provider::start(true, github(live.clone()));
+    let d = repo(&[
+        ("ci/live.env", &format!("GITHUB_TOKEN={live}\n")),
+        ("ci/dead.env", &format!("GITHUB_TOKEN={dead}\n")),
+    ]);
+    let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let v = json(&out);
+    let by_path = |path: &str| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == path)
+            .unwrap()
+            .clone()
+    };
+    let l = by_path("ci/live.env");
+    assert_eq!(l["verification"]["status"], "live");
+    assert_eq!(l["verification"]["detail"], "user octo");
+    assert_eq!(l["severity"], "critical");
+    let x = by_path("ci/dead.env");
+    assert_eq!(x["verification"]["status"], "invalid");
+    assert!(
+        out.stderr.contains("1 live, 1 invalid, 0 unknown"),
+        "{}",
+        out.stderr
+    );
+
+    let text = p.gg(d.path(), &["scan", ".", "--verify"]);
+    assert!(
+        text.stdout.contains("= verified: live (user octo)"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout
+            .contains("= verified: invalid (rejected (HTTP 401))")
+    );
+    let sarif = p.gg(d.path(), &["scan", ".", "--verify", "--format", "sarif"]);
+    let s: serde_json::Value = serde_json::from_str(&sarif.stdout).unwrap();
+    let props: Vec<_> = s["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["properties"]["verification"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert!(props.contains(&"live".to_string()) && props.contains(&"invalid".to_string()));
+    let gh = p.gg(d.path(), &["scan", ".", "--verify", "--format", "github"]);
+    assert!(
+        gh.stdout.contains("[verified live (user octo)]"),
+        "{}",
+        gh.stdout
+    );
+    for o in [&out, &text, &sarif, &gh] {
+        common::assert_redacted(&o.stdout, &[&live, &dead]);
+        common::assert_redacted(&o.stderr, &[&live, &dead]);
+    }
+    // Without --verify: nothing is sent and no finding carries a status.
+    let before = p.seen().len();
+    let plain = p.gg(d.path(), &["scan", ".", "--format", "json"]);
+    assert_eq!(p.seen().len(), before);
+    assert!(json(&plain)["findings"][0].get("verification").is_none());
+}
+
+#[test]
+fn each_distinct_value_is_sent_once_per_run() {
+    let live = github_token("verify-once");
+    let p = Provider::start(true, github(live.clone()));
+    let d = repo(&[
+        ("a.env", &format!("GITHUB_TOKEN={live}\n")),
+        ("b/c.env", &format!("GH_TOKEN={live}\n")),
+        ("b/d.yaml", &format!("token: {live}\n")),
+    ]);
+    let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
+    assert_eq!(p.seen().len(), 1);
+    let st = statuses(&json(&out));
+    assert_eq!(st.len(), 3);
+    assert!(
+        st.iter()
+            .all(|(_, s, sev)| s == "live" && sev == "critical")
+    );
+}
+
+#[test]
+fn rate_limited_with_retry_after_is_retried_after_the_wait() {
+    let live = github_token("verify-429");
+    let inner = github(live.clone());
+    let p = Provider::start(true, move |s, n| {
+        if n == 1 {
+            Reply {
+                headers: vec![("Retry-After", "1".into())],
+                ..reply(429, "slow down")
+            }
+        } else {
+            inner(s, n)
+        }
+    });
+    let d = repo(&[("a.env", &format!("GITHUB_TOKEN={live}\n"))]);
+    let t = Instant::now();
+    let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
+    assert!(
+        t.elapsed() >= Duration::from_secs(1),
+        "Retry-After was not honoured"
+    );
+    assert_eq!(p.seen().len(), 2);
+    assert_eq!(statuses(&json(&out))[0].1, "live");
+}
+
+#[test]
+fn rate_limited_beyond_the_longest_wait_is_unknown_without_waiting() {
+    let live = github_token("verify-429-long");
+    let p = Provider::start(true, |_, _| Reply {
+        headers: vec![("Retry-After", "3600".into())],
+        ..reply(429, "slow down")
+    });
+    let d = repo(&[("a.env", &format!("GITHUB_TOKEN={live}\n"))]);
+    let t = Instant::now();
+    let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
+    assert!(t.elapsed() < Duration::from_secs(30));
+    assert_eq!(p.seen().len(), 1);
+    let f = &json(&out)["findings"][0];
+    assert_eq!(f["verification"]["status"], "unknown");
+    assert_eq!(f["verification"]["detail"], "rate limited (HTTP 429)");
+    assert_eq!(f["severity"], "critical"); // the rule's own severity, unchanged
+}
+
+#[test]
+fn a_provider_that_does_not_answer_in_time_is_unknown() {
+    let live = github_token("verify-timeout");
+    let p = Provider::start(true, |_, _| Reply {
+        delay: Duration::from_secs(4),
+        ..reply(200, r#"{"login":"late"}"#)
+    });
+    let d = repo(&[
+        ("a.env", &format!("GITHUB_TOKEN={live}\n")),
+        (
+            ".gitops-guard.toml",
+            "[verification]\ntimeout-secs = 1\nretries = 0\n",
+        ),
+    ]);
+    let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
+    let f = &json(&out)["findings"][0];
+    assert_eq!(f["verification"]["status"], "unknown");
+    assert_eq!(f["verification"]["detail"], "timed out");
+}
+
+#[test]
+fn a_redirect_to_another_host_is_refused_and_nothing_goes_there() {
+    let live = github_token("verify-redirect");
+    let p = Provider::start(true, |_, _| Reply {
+        headers: vec![("Location", "https://evil.example/collect".into())],
+        ..reply(302, "")
+    });
+    let d = repo(&[("a.env", &format!("GITHUB_TOKEN={live}\n"))]);
+    let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
+    let f = &json(&out)["findings"][0];
+    assert_eq!(f["verification"]["status"], "unknown");
+    assert_eq!(
+        f["verification"]["detail"],
+        "redirect to evil.example not followed"
+    );
+    let seen = p.seen();
+    assert_eq!(seen.len(), 1);
+    assert!(
+        seen.iter()
+            .all(|s| s.sni == "api.github.com" && s.host == "api.github.com")
+    );
+}
+
+#[test]
+fn an_untrusted_certificate_fails_verification_and_sends_nothing() {
+    let live = github_token("verify-tls");
+    let p = Provider::start(false, |_, _| reply(200, r#"{"login":"mitm"}"#));
+    let d = repo(&[("a.env", &format!("GITHUB_TOKEN={live}\n"))]);
+    let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
+    let f = &json(&out)["findings"][0];
+    assert_eq!(f["verification"]["status"], "unknown");
+    let detail = f["verification"]["detail"].as_str().unwrap();
+    assert!(detail.starts_with("TLS error"), "{detail}");
+    assert!(
+        p.seen().is_empty(),
+        "a request got through an untrusted certificate"
+    );
+    // The server notices the aborted handshake on its own thread: wait for it.
+    let t = Instant::now();
+    while *p.handshakes_failed.lock().unwrap() == 0 && t.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        *p.handshakes_failed.lock().unwrap() >= 1,
+        "no connection reached the server"
+    );
+}
+
+#[test]
+fn no_secret_goes_to_a_host_other_than_its_verifiers() {
+    let gh = github_token("verify-hosts");
+    let slack = expand(
+        "xoxb-<<digits:12>>-<<digits:13>>-<<alnum:24>>",
+        "verify-hosts",
+    )
+    .unwrap();
+    let stripe = expand("sk_live_<<alnum:99>>", "verify-hosts").unwrap();
+    let key_id = aws_key_id("verify-hosts");
+    let aws_secret = expand("<<b64:40>>", "verify-hosts").unwrap();
+    let kid = key_id.clone();
+    let p = Provider::start(true, move |s, _| match s.sni.as_str() {
+        "slack.com" => reply(200, r#"{"ok":true,"team":"Acme","user":"deploy-bot"}"#),
+        "api.stripe.com" => reply(200, r#"{"id":"acct_123"}"#),
+        "sts.amazonaws.com" if s.header("authorization").is_some_and(|a| a.contains(&kid)) => {
+            reply(
+                200,
+                "<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/ci</Arn><Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>",
+            )
+        }
+        _ => reply(401, "{}"),
+    });
+    let d = repo(&[
+        ("gh.env", &format!("GITHUB_TOKEN={gh}\n")),
+        ("slack.yaml", &format!("slack_bot_token: {slack}\n")),
+        ("stripe.env", &format!("STRIPE_SECRET_KEY={stripe}\n")),
+        (
+            "aws/credentials",
+            &format!(
+                "[default]\naws_access_key_id = {key_id}\naws_secret_access_key = {aws_secret}\n"
+            ),
+        ),
+    ]);
+    let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
+    let v = json(&out);
+    let st = statuses(&v);
+    let status_of = |rule: &str| st.iter().find(|(r, _, _)| r == rule).unwrap().1.clone();
+    assert_eq!(status_of("slack-bot-token"), "live");
+    assert_eq!(status_of("stripe-live-secret-key"), "live");
+    assert_eq!(status_of("aws-access-key-id"), "live");
+    assert_eq!(status_of("aws-secret-access-key"), "live");
+    assert_eq!(status_of("github-pat-classic"), "invalid");
+    let aws = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "aws-access-key-id")
+        .unwrap();
+    assert_eq!(
+        aws["verification"]["detail"],
+        "account 123456789012, arn arn:aws:iam::123456789012:user/ci"
+    );
+    let seen = p.seen();
+    assert_eq!(seen.len(), 4);
+    for (secret, host) in [
+        (gh.as_str(), "api.github.com"),
+        (slack.as_str(), "slack.com"),
+        (stripe.as_str(), "api.stripe.com"),
+        (key_id.as_str(), "sts.amazonaws.com"),
+    ] {
+        let carrying: Vec<_> = seen
+            .iter()
+            .filter(|s| s.all_text().contains(secret))
+            .collect();
+        assert_eq!(carrying.len(), 1, "{host}");
+        for s in carrying {
+            assert_eq!(s.sni, host);
+            assert_eq!(s.host, host);
+        }
+    }
+    // The secret access key signs the request; it is never sent.
+    assert!(seen.iter().all(|s| !s.all_text().contains(&aws_secret)));
+    common::assert_redacted(&out.stdout, &[&gh, &slack, &stripe, &aws_secret]);
+}
+
+#[test]
+fn dry_run_lists_redacted_requests_and_sends_none() {
+    let live = github_token("verify-dry");
+    let p = Provider::start(true, github(live.clone()));
+    let d = repo(&[("a.env", &format!("GITHUB_TOKEN={live}\n"))]);
+    let out = p.gg(
+        d.path(),
+        &["scan", ".", "--verify-dry-run", "--format", "json"],
+    );
+    assert!(p.seen().is_empty());
+    assert!(
+        out.stderr
+            .contains("1 distinct value(s), 1 request(s) would be sent (none sent)"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("GET https://api.github.com/user | Accept: application/vnd.github+json | Authorization: token ghp_"));
+    common::assert_redacted(&out.stderr, &[&live]);
+    assert_eq!(
+        json(&out)["findings"][0]["verification"]["status"],
+        "unknown"
+    );
+}
+
+#[test]
+fn only_live_filters_and_fail_on_live_fails_only_on_live() {
+    let (live, dead) = (
+        github_token("verify-only-live"),
+        github_token("verify-only-dead"),
+    );
+    let p = Provider::start(true, github(live.clone()));
+    let d = repo(&[
+        ("live.env", &format!("GITHUB_TOKEN={live}\n")),
+        ("dead.env", &format!("GITHUB_TOKEN={dead}\n")),
+    ]);
+    let out = p.gg(d.path(), &["scan", ".", "--only-live", "--format", "json"]);
+    let st = statuses(&json(&out));
+    assert_eq!(st.len(), 1);
+    assert_eq!(st[0].1, "live");
+    assert_eq!(out.code, 1);
+
+    let only_dead = repo(&[("dead.env", &format!("GITHUB_TOKEN={dead}\n"))]);
+    let out = p.gg(only_dead.path(), &["scan", ".", "--fail-on-live"]);
+    assert_eq!(out.code, 0, "an invalid token must not fail --fail-on-live");
+    let out = p.gg(only_dead.path(), &["scan", "."]);
+    assert_eq!(out.code, 1);
+    let out = p.gg(d.path(), &["scan", ".", "--fail-on-live"]);
+    assert_eq!(out.code, 1);
+}
+
+#[test]
+fn the_config_turns_verification_on_and_no_verify_off() {
+    let live = github_token("verify-config");
+    let p = Provider::start(true, github(live.clone()));
+    let d = repo(&[
+        ("a.env", &format!("GITHUB_TOKEN={live}\n")),
+        (".gitops-guard.toml", "verify = true\n"),
+    ]);
+    let out = p.gg(d.path(), &["scan", ".", "--format", "json"]);
+    assert_eq!(json(&out)["findings"][0]["verification"]["status"], "live");
+    assert_eq!(p.seen().len(), 1);
+    let out = p.gg(d.path(), &["scan", ".", "--no-verify", "--format", "json"]);
+    assert!(json(&out)["findings"][0].get("verification").is_none());
+    assert_eq!(p.seen().len(), 1);
+}
+
+#[test]
+fn the_pre_commit_hook_never_verifies_even_with_verify_in_the_config() {
+    let live = github_token("verify-hook");
+    let p = Provider::start(true, github(live.clone()));
+    let d = repo(&[(".gitops-guard.toml", "verify = true\n")]);
+    write_tree(d.path(), &[("a.env", &format!("GITHUB_TOKEN={live}\n"))]);
+    git(d.path(), &["add", "a.env"]);
+    let out = p.gg(d.path(), &["hook", "pre-commit"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(p.seen().is_empty());
+}
+
+#[test]
+fn history_findings_are_verified_with_the_commit_they_came_from() {
+    let live = github_token("verify-history");
+    let p = Provider::start(true, github(live.clone()));
+    let d = repo(&[("a.env", &format!("GITHUB_TOKEN={live}\n"))]);
+    std::fs::remove_file(d.path().join("a.env")).unwrap();
+    git(d.path(), &["commit", "-qam", "remove the token"]);
+    let out = p.gg(
+        d.path(),
+        &["scan", ".", "--history", "--verify", "--format", "json"],
+    );
+    let v = json(&out);
+    let f = &v["findings"][0];
+    assert_eq!(f["verification"]["status"], "live");
+    assert!(f["commit"].is_string());
+    assert_eq!(p.seen().len(), 1);
+}
+
+#[test]
+fn the_cache_needs_the_hmac_key_and_never_holds_the_secret() {
+    let live = github_token("verify-cache");
+    let p = Provider::start(true, github(live.clone()));
+    let d = repo(&[
+        ("a.env", &format!("GITHUB_TOKEN={live}\n")),
+        (
+            ".gitops-guard.toml",
+            "[verification]\ncache = \"vcache.json\"\n",
+        ),
+    ]);
+    let run = |key: Option<&str>| {
+        let mut c = Command::new(common::bin());
+        c.args([
+            "scan",
+            ".",
+            "--verify",
+            "--format",
+            "json",
+            "--exclude",
+            "vcache.json",
+        ])
+        .current_dir(d.path())
+        .env("GITOPS_GUARD_TEST_VERIFY_ADDR", p.addr.to_string())
+        .env("GITOPS_GUARD_TEST_VERIFY_CA", &p.ca)
+        .env_remove("GITOPS_GUARD_HMAC_KEY");
+        if let Some(k) = key {
+            c.env("GITOPS_GUARD_HMAC_KEY", k);
+        }
+        c.output().unwrap()
+    };
+    run(None);
+    assert!(!d.path().join("vcache.json").exists());
+    assert_eq!(p.seen().len(), 1);
+    run(Some("test-key"));
+    assert_eq!(p.seen().len(), 2);
+    let cached = std::fs::read_to_string(d.path().join("vcache.json")).unwrap();
+    assert!(!cached.contains(&live));
+    let o = run(Some("test-key"));
+    assert_eq!(
+        p.seen().len(),
+        2,
+        "the second keyed run must come from the cache"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["findings"][0]["verification"]["status"], "live");
+}
+
+#[test]
+fn a_self_hosted_instance_is_asked_only_when_the_config_allows_it() {
+    let token = expand("glpat-<<b64url:20>>", "verify-gitlab").unwrap();
+    let p = Provider::start(true, |s, _| {
+        if s.sni == "gitlab.acme.test" {
+            reply(200, r#"{"username":"ops"}"#)
+        } else {
+            reply(401, "{}")
+        }
+    });
+    // The instance named next to the token is not asked without the config.
+    let d = repo(&[(
+        "ci.env",
+        &format!("GITLAB_URL=https://gitlab.acme.test\nGITLAB_TOKEN={token}\n"),
+    )]);
+    let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
+    let st = statuses(&json(&out));
+    assert_eq!(st[0].1, "invalid", "{st:?}");
+    assert!(p.seen().iter().all(|s| s.sni == "gitlab.com"));
+    write_tree(
+        d.path(),
+        &[(
+            ".gitops-guard.toml",
+            "[verification]\nself-hosted = { gitlab = [\"gitlab.acme.test\"] }\n",
+        )],
+    );
+    let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
+    let v = json(&out);
+    assert_eq!(v["findings"][0]["verification"]["status"], "live");
+    assert_eq!(
+        v["findings"][0]["verification"]["detail"],
+        "user ops on gitlab.acme.test"
+    );
+    let seen = p.seen();
+    assert_eq!(
+        seen.iter().filter(|s| s.sni == "gitlab.acme.test").count(),
+        1
+    );
+    for s in &seen {
+        assert_eq!(s.sni, s.host);
+    }
+}
+
+#[test]
+fn rules_explain_says_what_verification_sends_where() {
+    let d = tempfile::tempdir().unwrap();
+    let out = gg(d.path(), &["rules", "explain", "github-pat-classic"]);
+    assert!(
+        out.stdout.contains(
+            "Verified by --verify: GET https://api.github.com/user (only to api.github.com)."
+        ),
+        "{}",
+        out.stdout
+    );
+    let out = gg(d.path(), &["rules", "explain", "private-key-rsa"]);
+    assert!(!out.stdout.contains("Verified by"));
+}

@@ -394,13 +394,19 @@ fn keyword_automaton(
         .build(keywords)
 }
 
-/// Parse every built-in rule file.
+/// Parse every built-in rule file (from the JSON build.rs made of it; the
+/// result is that of [`parse_rule_file`] on the TOML, which a test checks).
 pub fn builtin_specs() -> Result<Vec<(String, RuleSpec)>, RuleError> {
     let mut out = Vec::new();
-    for (name, text) in BUILTIN_PATTERNS {
-        out.extend(parse_rule_file(name, text)?.into_iter().map(|(o, mut s)| {
+    for (name, json) in BUILTIN_PATTERNS_JSON {
+        let file: RuleFile = serde_json::from_str(json).map_err(|e| RuleError {
+            origin: name.to_string(),
+            id: "*".into(),
+            message: first_line(&e.to_string()).to_string(),
+        })?;
+        out.extend(file.rule.into_iter().map(|mut s| {
             s.builtin = true;
-            (o, s)
+            (name.to_string(), s)
         }));
     }
     Ok(out)
@@ -493,6 +499,24 @@ mod tests {
             set.rules[0].regex.get().is_some(),
             "user rule not compiled at load"
         );
+    }
+
+    /// The JSON build.rs embeds says what the TOML files say.
+    #[test]
+    fn builtin_json_parses_like_the_toml() {
+        let from_json = builtin_specs().unwrap();
+        let mut from_toml = Vec::new();
+        for (name, text) in BUILTIN_PATTERNS {
+            from_toml.extend(parse_rule_file(name, text).unwrap());
+        }
+        assert_eq!(from_json.len(), from_toml.len());
+        assert!(from_json.len() > 700);
+        for ((o1, a), (o2, b)) in from_json.iter().zip(&from_toml) {
+            assert_eq!(o1, o2);
+            let mut a = a.clone();
+            a.builtin = false;
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "{o1}");
+        }
     }
 
     /// Built-in rules compile their allowlist and `severity_when` regexes on

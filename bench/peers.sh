@@ -12,7 +12,7 @@
 # PEER_THREADS ("2 <nproc>") thread counts (a count above nproc is skipped, equal ones are
 # run once); PEER_REPOS ("kube-prometheus generated argo-cd"); PEER_TOOLS ("floor
 # gitops-guard betterleaks kingfisher"); ARGO_TREE (a checkout of argo-cd's HEAD; default
-# worktree_of $ARGO_REPO). With a thread count below nproc every tool runs under
+# worktree_of $ARGO_REPO); PEER_PARTS ("history tree"). With a thread count below nproc every tool runs under
 # `taskset -c 0-(N-1)` (as the issue measured), and the tool's own thread setting is N
 # (gitops-guard --threads, GOMAXPROCS for Betterleaks, -j for Kingfisher).
 # Kingfisher runs with --no-validate (no network) and --no-update-check; Betterleaks with
@@ -29,6 +29,7 @@ cores=$(nproc)
 PEER_THREADS=${PEER_THREADS:-2 $cores}
 PEER_REPOS=${PEER_REPOS:-kube-prometheus generated argo-cd}
 PEER_TOOLS=${PEER_TOOLS:-floor gitops-guard betterleaks kingfisher}
+PEER_PARTS=${PEER_PARTS:-history tree}
 out=$BENCH_OUT/peers
 mkdir -p "$out"
 ensure_gnu_time
@@ -53,7 +54,8 @@ try:
         f = d["findings"] if isinstance(d, dict) else d
         print(f"{len(f)} ({sum(1 for x in f if x.get('category') == 'secret')} secret)")
     elif tool in ("kingfisher", "betterleaks"):
-        d = json.loads(text) if text.strip() else []
+        # Kingfisher appends a second JSON document (a summary) after the report
+        d = json.JSONDecoder().raw_decode(text.lstrip())[0] if text.strip() else []
         f = d.get("findings", d) if isinstance(d, dict) else d
         print(len(f) if isinstance(f, list) else "?")
     else:
@@ -68,7 +70,7 @@ PY
 cell() {
 	local tool=$1 label=$2 i cpus=() walls=() rss=() f="-" st="" file
 	shift 2
-	file=$out/$label.out
+	file="$out/$label, $tool.out"
 	for ((i = 0; i < PEER_RUNS; i++)); do
 		time_limited "$PEER_TIMEOUT" "$file" "$@"
 		if [[ $TL_STATUS -eq 124 || $TL_STATUS -eq 137 ]]; then
@@ -111,6 +113,7 @@ repo_of() {
 }
 
 threads=$(printf '%s\n' $PEER_THREADS | awk -v c="$cores" '$1 <= c' | sort -un)
+if [[ " $PEER_PARTS " == *" history "* ]]; then
 echo
 echo "### history ($(machine_line))"
 echo
@@ -150,6 +153,8 @@ for name in $PEER_REPOS; do
 	done
 done
 
+fi
+[[ " $PEER_PARTS " == *" tree "* ]] || exit 0
 tree=${ARGO_TREE:-$(worktree_of "$ARGO_REPO" argo-cd)}
 echo
 echo "### working tree: argo-cd HEAD ($tree, $(find "$tree" -path "$tree/.git" -prune -o -type f -print | wc -l) files)"

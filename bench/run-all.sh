@@ -40,6 +40,7 @@ step worktree "$BENCH_DIR/worktree.sh"
 step history "$BENCH_DIR/history.sh"
 step manifests "$BENCH_DIR/manifests.sh"
 step hostile "$BENCH_DIR/hostile.sh"
+step peers "$BENCH_DIR/peers.sh"
 if [[ -n $GG ]] && "$GG" hook pre-receive --help >/dev/null 2>&1; then
 	step prereceive "$BENCH_DIR/prereceive.sh"
 else

@@ -13,6 +13,7 @@ ensure_ripsecrets
 ensure_detect_secrets
 ensure_trufflehog
 ensure_checkov
+ensure_peers_pip
 
 printf '| tool | version | path |\n|---|---|---|\n'
 printf '| hyperfine | %s | %s |\n' "$(hyperfine --version | awk '{print $2}')" "$(command -v hyperfine)"
@@ -21,4 +22,6 @@ printf '| detect-secrets | %s | %s |\n' "$("$DETECT_SECRETS" --version)" "$DETEC
 printf '| trufflehog | %s (GitPython %s) | %s |\n' "$TRUFFLEHOG_VERSION" \
 	"$("${TRUFFLEHOG%/*}/python" -c 'import git; print(git.__version__)')" "$TRUFFLEHOG"
 printf '| checkov | %s | %s |\n' "$("$CHECKOV" --version)" "$CHECKOV"
+printf '| betterleaks | %s | %s |\n' "$("$BETTERLEAKS" --version)" "$BETTERLEAKS"
+printf '| kingfisher | %s | %s |\n' "$("$KINGFISHER" --version | awk '{print $NF}')" "$KINGFISHER"
 printf '| git | %s | %s |\n' "$(git --version | awk '{print $3}')" "$(command -v git)"

@@ -133,11 +133,14 @@ impl KeywordCache {
 
 /// Every keyword hit in `bytes`, read by the automaton.
 pub fn direct_hits<'a>(rules: &'a RuleSet, bytes: &'a [u8]) -> impl Iterator<Item = Hit> + 'a {
-    rules.automaton().find_overlapping_iter(bytes).map(|m| Hit {
-        pattern: m.pattern().as_u32(),
-        start: m.start(),
-        end: m.end(),
-    })
+    rules
+        .automaton(bytes.len())
+        .find_overlapping_iter(bytes)
+        .map(|m| Hit {
+            pattern: m.pattern().as_u32(),
+            start: m.start(),
+            end: m.end(),
+        })
 }
 
 /// The segments of `bytes`: consecutive ranges covering it, each ending just

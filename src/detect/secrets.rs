@@ -230,7 +230,10 @@ fn accept(rules: &RuleSet, r: usize, value: &str) -> bool {
     {
         return false;
     }
-    !rule.allowlist.iter().any(|a| a.is_match(value.as_bytes()))
+    !rule
+        .allowlist()
+        .iter()
+        .any(|a| a.is_match(value.as_bytes()))
 }
 
 fn push_region(v: &mut Vec<Range<usize>>, r: Range<usize>) {

@@ -107,11 +107,13 @@ pub struct Rule {
     pub origin: String,
     /// Compiled on first use for built-in rules, at load for user rules.
     regex: OnceLock<Regex>,
-    pub allowlist: Vec<Regex>,
+    /// [`RuleSpec::allowlist`], compiled; like `regex`, on first use for
+    /// built-in rules (40 regexes cost a pre-commit hook ~3 ms).
+    allowlist: OnceLock<Vec<Regex>>,
     /// [`RuleSpec::paths`], compiled (`None`: every file).
     pub paths: Option<globset::GlobSet>,
     /// [`RuleSpec::severity_when`], compiled.
-    pub severity_when: Vec<(Regex, Severity)>,
+    severity_when: OnceLock<Vec<(Regex, Severity)>>,
 }
 
 impl Rule {
@@ -151,9 +153,21 @@ impl Rule {
         }
     }
 
+    /// [`RuleSpec::allowlist`], compiled.
+    pub fn allowlist(&self) -> &[Regex] {
+        self.allowlist.get_or_init(|| {
+            compile_allowlist(&self.spec)
+                .expect("built-in allowlist regexes compile (tests/patterns.rs)")
+        })
+    }
+
     /// The severity of a match, given its line up to the end of the secret.
     pub fn severity_for(&self, line: &[u8]) -> Severity {
         self.severity_when
+            .get_or_init(|| {
+                compile_severity_when(&self.spec)
+                    .expect("built-in severity_when regexes compile (tests/patterns.rs)")
+            })
             .iter()
             .find(|(re, _)| re.is_match(line))
             .map_or(self.spec.severity, |&(_, s)| s)
@@ -173,7 +187,19 @@ pub struct RuleError {
 #[derive(Debug)]
 pub struct RuleSet {
     pub rules: Vec<Rule>,
-    automaton: AhoCorasick,
+    /// The keywords, lowercased, in automaton pattern order (the DFA is
+    /// built from them on demand).
+    keywords: Vec<String>,
+    /// A contiguous NFA over the keywords, built at load: a few ms for 1,300
+    /// keywords, where the DFA takes ~10 ms and megabytes of fresh pages, which
+    /// is most of a pre-commit hook's run on one staged file.
+    nfa: AhoCorasick,
+    /// The DFA, built once [`DFA_AFTER`] bytes have been searched: the NFA's
+    /// failure transitions cost ~3x more per byte, which matters only on
+    /// megabytes (trees, histories), never on a hook's few kilobytes.
+    dfa: OnceLock<AhoCorasick>,
+    /// Bytes searched so far with the NFA (saturates past [`DFA_AFTER`]).
+    searched: std::sync::atomic::AtomicUsize,
     /// Automaton pattern index -> indices of the rules that own the keyword.
     keyword_rules: Vec<Vec<usize>>,
     /// Longest `window` over all rules: how far past a hit a regex may read.
@@ -226,18 +252,12 @@ impl RuleSet {
                 }
                 let _ = regex.set(compiled);
             }
-            let allowlist = spec
-                .allowlist
-                .iter()
-                .map(|a| {
-                    Regex::new(a).map_err(|e| {
-                        err(format!(
-                            "bad allowlist regex: {}",
-                            first_line(&e.to_string())
-                        ))
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            let allowlist = OnceLock::new();
+            let severity_when = OnceLock::new();
+            if !spec.builtin {
+                let _ = allowlist.set(compile_allowlist(&spec).map_err(err)?);
+                let _ = severity_when.set(compile_severity_when(&spec).map_err(err)?);
+            }
             let paths = if spec.paths.is_empty() {
                 None
             } else {
@@ -246,20 +266,6 @@ impl RuleSet {
                         .map_err(|e| err(format!("bad paths: {e}")))?,
                 )
             };
-            let severity_when = spec
-                .severity_when
-                .iter()
-                .map(|w| {
-                    Regex::new(&w.regex)
-                        .map(|re| (re, w.severity))
-                        .map_err(|e| {
-                            err(format!(
-                                "bad severity_when regex: {}",
-                                first_line(&e.to_string())
-                            ))
-                        })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
             rules.push(Rule {
                 spec,
                 origin,
@@ -292,19 +298,15 @@ impl RuleSet {
                 }
             }
         }
-        let automaton = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            // A DFA: the overlapping search over every byte of every blob is
-            // the engine's hottest loop, and the NFA's failure transitions
-            // cost ~3x more there (history scans read gigabytes).
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&keywords)
-            .map_err(|e| RuleError {
+        // Built now so that a keyword set the automaton cannot hold is a load
+        // error; the DFA over the same keywords follows on demand.
+        let nfa = keyword_automaton(&keywords, AhoCorasickKind::ContiguousNFA).map_err(|e| {
+            RuleError {
                 origin: "patterns".into(),
                 id: "*".into(),
                 message: e.to_string(),
-            })?;
+            }
+        })?;
         let max_window = rules.iter().map(|r| r.spec.window).max().unwrap_or(0);
         let keywords_within_lines = keywords.iter().all(|k| !k.contains('\n'));
         let by_id = rules
@@ -314,7 +316,10 @@ impl RuleSet {
             .collect();
         Ok(RuleSet {
             rules,
-            automaton,
+            keywords,
+            nfa,
+            dfa: OnceLock::new(),
+            searched: std::sync::atomic::AtomicUsize::new(0),
             keyword_rules,
             max_window,
             by_id,
@@ -328,8 +333,23 @@ impl RuleSet {
         self.keywords_within_lines
     }
 
-    pub fn automaton(&self) -> &AhoCorasick {
-        &self.automaton
+    /// The keyword automaton to search `len` more bytes with: the NFA until
+    /// [`DFA_AFTER`] bytes have been searched in all, then the DFA. Both
+    /// report the same overlapping matches in the same order.
+    pub fn automaton(&self, len: usize) -> &AhoCorasick {
+        use std::sync::atomic::Ordering;
+        if let Some(dfa) = self.dfa.get() {
+            return dfa;
+        }
+        let before = self.searched.fetch_add(len, Ordering::Relaxed);
+        if before.saturating_add(len) < DFA_AFTER {
+            return &self.nfa;
+        }
+        self.dfa.get_or_init(|| {
+            // the NFA over the same keywords built, so this cannot fail
+            keyword_automaton(&self.keywords, AhoCorasickKind::DFA)
+                .expect("keywords the NFA holds make a DFA")
+        })
     }
 
     pub fn rules_for_keyword(&self, pattern: usize) -> &[usize] {
@@ -341,13 +361,59 @@ impl RuleSet {
     }
 }
 
-/// Parse every built-in rule file.
+/// A rule's allowlist regexes, or the message of the first bad one.
+fn compile_allowlist(spec: &RuleSpec) -> Result<Vec<Regex>, String> {
+    spec.allowlist
+        .iter()
+        .map(|a| {
+            Regex::new(a)
+                .map_err(|e| format!("bad allowlist regex: {}", first_line(&e.to_string())))
+        })
+        .collect()
+}
+
+/// A rule's `severity_when` regexes, or the message of the first bad one.
+fn compile_severity_when(spec: &RuleSpec) -> Result<Vec<(Regex, Severity)>, String> {
+    spec.severity_when
+        .iter()
+        .map(|w| {
+            Regex::new(&w.regex)
+                .map(|re| (re, w.severity))
+                .map_err(|e| format!("bad severity_when regex: {}", first_line(&e.to_string())))
+        })
+        .collect()
+}
+
+/// Bytes a rule set searches with its NFA before it builds the DFA: a hook's
+/// staged files stay below it, a tree or history scan passes it early.
+pub const DFA_AFTER: usize = 1 << 20;
+
+/// The keyword automaton of `kind`: ASCII case-insensitive, overlapping
+/// (every keyword hit, so every rule that owns one runs).
+fn keyword_automaton(
+    keywords: &[String],
+    kind: AhoCorasickKind,
+) -> Result<AhoCorasick, aho_corasick::BuildError> {
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        .kind(Some(kind))
+        .build(keywords)
+}
+
+/// Parse every built-in rule file (from the JSON build.rs made of it; the
+/// result is that of [`parse_rule_file`] on the TOML, which a test checks).
 pub fn builtin_specs() -> Result<Vec<(String, RuleSpec)>, RuleError> {
     let mut out = Vec::new();
-    for (name, text) in BUILTIN_PATTERNS {
-        out.extend(parse_rule_file(name, text)?.into_iter().map(|(o, mut s)| {
+    for (name, json) in BUILTIN_PATTERNS_JSON {
+        let file: RuleFile = serde_json::from_str(json).map_err(|e| RuleError {
+            origin: name.to_string(),
+            id: "*".into(),
+            message: first_line(&e.to_string()).to_string(),
+        })?;
+        out.extend(file.rule.into_iter().map(|mut s| {
             s.builtin = true;
-            (o, s)
+            (name.to_string(), s)
         }));
     }
     Ok(out)
@@ -440,6 +506,61 @@ mod tests {
             set.rules[0].regex.get().is_some(),
             "user rule not compiled at load"
         );
+    }
+
+    /// The JSON build.rs embeds says what the TOML files say.
+    #[test]
+    fn builtin_json_parses_like_the_toml() {
+        let from_json = builtin_specs().unwrap();
+        let mut from_toml = Vec::new();
+        for (name, text) in BUILTIN_PATTERNS {
+            from_toml.extend(parse_rule_file(name, text).unwrap());
+        }
+        assert_eq!(from_json.len(), from_toml.len());
+        assert!(from_json.len() > 700);
+        for ((o1, a), (o2, b)) in from_json.iter().zip(&from_toml) {
+            assert_eq!(o1, o2);
+            let mut a = a.clone();
+            a.builtin = false;
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "{o1}");
+        }
+    }
+
+    /// Built-in rules compile their allowlist and `severity_when` regexes on
+    /// first use, where a bad one would panic: every one must compile.
+    #[test]
+    fn builtin_allowlist_and_severity_when_regexes_compile() {
+        for (origin, spec) in builtin_specs().unwrap() {
+            compile_allowlist(&spec).unwrap_or_else(|e| panic!("{origin} {}: {e}", spec.id));
+            compile_severity_when(&spec).unwrap_or_else(|e| panic!("{origin} {}: {e}", spec.id));
+        }
+        let (origin, mut builtin) = spec("b", "(k[0-9]+)");
+        builtin.builtin = true;
+        builtin.allowlist = vec!["^k1".into()];
+        let set = RuleSet::build(vec![(origin, builtin)], &[]).unwrap();
+        assert!(set.rules[0].allowlist.get().is_none(), "compiled at load");
+        assert!(set.rules[0].allowlist()[0].is_match(b"k12"));
+    }
+
+    /// Whichever automaton a search gets (the NFA for the first bytes, the
+    /// DFA after [`DFA_AFTER`]), the hits are the same, in the same order.
+    #[test]
+    fn nfa_and_dfa_report_the_same_keyword_hits() {
+        let set = RuleSet::builtin().unwrap();
+        let text =
+            b"password: AKIA ghp_ xoxb- Sendgrid SG. -----BEGIN token=abc://x@y okta rookTable"
+                .repeat(50);
+        let hits = |a: &AhoCorasick| -> Vec<(usize, usize, usize)> {
+            a.find_overlapping_iter(&text[..])
+                .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
+                .collect()
+        };
+        let from_nfa = hits(set.automaton(text.len()));
+        assert!(set.dfa.get().is_none());
+        assert!(from_nfa.len() > 50);
+        let dfa = set.automaton(DFA_AFTER);
+        assert!(set.dfa.get().is_some());
+        assert_eq!(hits(dfa), from_nfa);
     }
 
     #[test]

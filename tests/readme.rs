@@ -91,7 +91,6 @@ fn demo_copy() -> TempDir {
 }
 
 #[test]
-#[ignore = "README.md drifted: un-ignore once the lead applies the Output text from the wip/cli report"]
 fn readme_output_section_shows_real_output() {
     let examples = blocks(&readme(), "### Output", "text");
     assert!(
@@ -115,7 +114,6 @@ fn readme_output_section_shows_real_output() {
 }
 
 #[test]
-#[ignore = "README.md says default `medium`: un-ignore once the lead applies the exit-code text from the wip/cli report"]
 fn readme_exit_code_table_matches_the_help() {
     let text = readme();
     let dir = TempDir::new().unwrap();

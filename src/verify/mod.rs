@@ -12,6 +12,8 @@ pub mod aws;
 pub mod azure;
 pub mod cache;
 #[cfg(feature = "verify")]
+pub mod gcp;
+#[cfg(feature = "verify")]
 pub mod http;
 pub mod spec;
 

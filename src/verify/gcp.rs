@@ -27,7 +27,9 @@ pub fn split(value: &str) -> Result<(String, String), String> {
     // The key file keeps the PEM's line breaks JSON-escaped.
     let pem = value[..end].replace("\\n", "\n").replace("\\r", "");
     let rest = &value[end..];
-    let at = rest.find("\"client_email\"").ok_or("no client_email next to the key")?;
+    let at = rest
+        .find("\"client_email\"")
+        .ok_or("no client_email next to the key")?;
     let email = rest[at + "\"client_email\"".len()..]
         .trim_start_matches([' ', '\t', '\r', '\n', ':'])
         .trim_start_matches('"')
@@ -78,7 +80,8 @@ pub fn token_request(value: &str, now: SystemTime) -> Result<HttpRequest, String
     let (pem, email) = split(value)?;
     let jwt = assertion(&pem, &email, now)?;
     // The grant type, form-encoded; the JWT is base64url and dots.
-    let body = format!("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion={jwt}");
+    let body =
+        format!("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion={jwt}");
     Ok(HttpRequest {
         method: "POST".into(),
         url: format!("https://{HOST}/token"),

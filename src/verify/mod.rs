@@ -369,6 +369,10 @@ fn build_request(spec: &VerifySpec, job: &Job) -> Result<HttpRequest, String> {
     if let Some(why) = &job.not_sent {
         return Err(why.clone());
     }
+    #[cfg(feature = "verify")]
+    if spec.module.as_deref() == Some(gcp::MODULE) {
+        return gcp::token_request(&job.secret, std::time::SystemTime::now());
+    }
     if spec.module.as_deref() == Some(azure::MODULE) {
         let Some(account) = &job.pair else {
             return Err("no AccountName next to the key".into());

@@ -92,6 +92,7 @@ const HOSTS: &[&str] = &[
     "gitlab.acme.test",
     "acmeprod.blob.core.windows.net",
     "acmedead.blob.core.windows.net",
+    "oauth2.googleapis.com",
 ];
 
 impl Provider {
@@ -930,4 +931,112 @@ fn an_azure_account_name_that_could_change_the_host_is_never_used() {
         "{st:?}"
     );
     assert!(p.seen().is_empty());
+}
+
+/// A service-account key file as Google writes it, with a fresh RSA key
+/// (made at test time) and a `token_uri` pointing somewhere else.
+fn gcp_key_file(email: &str) -> (String, String, rsa::PublicKey) {
+    use rsa::pkcs8::{EncodePrivateKey, LineEnding};
+    let key = <rsa::PrivateKey as rsa::Generate>::generate();
+    let pem = key.to_pkcs8_pem(LineEnding::LF).unwrap().to_string();
+    let file = format!(
+        "{{\n  \"type\": \"service_account\",\n  \"project_id\": \"acme-prod\",\n  \"private_key_id\": \"{}\",\n  \"private_key\": \"{}\",\n  \"client_email\": \"{email}\",\n  \"client_id\": \"1234567890\",\n  \"token_uri\": \"https://evil.example/token\"\n}}\n",
+        expand("<<hex:40>>", email).unwrap(),
+        pem.replace('\n', "\\n")
+    );
+    (file, pem, key.to_public_key())
+}
+
+#[test]
+fn gcp_service_account_keys_are_verified_by_a_signed_jwt_grant_and_the_key_is_never_sent() {
+    use base64::Engine;
+    use rsa::signature::Verifier;
+    let (live_file, live_pem, live_pub) =
+        gcp_key_file("deployer@acme-prod.iam.gserviceaccount.com");
+    let (dead_file, dead_pem, _) = gcp_key_file("old@acme-prod.iam.gserviceaccount.com");
+    let verifier = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(live_pub);
+    let p = Provider::start(true, move |s, _| {
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let ok = s.sni == "oauth2.googleapis.com"
+            && s.path == "/token"
+            && s.body.starts_with(
+                "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=",
+            )
+            && (|| {
+                let jwt = s.body.split("assertion=").nth(1)?;
+                let (input, sig) = jwt.rsplit_once('.')?;
+                let sig = rsa::pkcs1v15::Signature::try_from(&b64.decode(sig).ok()?[..]).ok()?;
+                verifier.verify(input.as_bytes(), &sig).ok()?;
+                let claims: serde_json::Value =
+                    serde_json::from_slice(&b64.decode(input.split('.').nth(1)?).ok()?).ok()?;
+                (claims["aud"] == "https://oauth2.googleapis.com/token"
+                    && claims["iss"] == "deployer@acme-prod.iam.gserviceaccount.com"
+                    && claims["scope"] == "https://www.googleapis.com/auth/cloud-platform")
+                    .then_some(())
+            })()
+            .is_some();
+        if ok {
+            reply(
+                200,
+                r#"{"access_token":"ya29.stand-in","expires_in":3599,"token_type":"Bearer"}"#,
+            )
+        } else {
+            reply(
+                400,
+                r#"{"error":"invalid_grant","error_description":"Invalid JWT Signature."}"#,
+            )
+        }
+    });
+    let d = repo(&[("sa/live.json", &live_file), ("sa/dead.json", &dead_file)]);
+    let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let v = json(&out);
+    let find = |path: &str| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == path && f["rule"] == "gcp-service-account-private-key")
+            .unwrap_or_else(|| panic!("{path}: {}", out.stdout))
+            .clone()
+    };
+    let l = find("sa/live.json");
+    assert_eq!(l["verification"]["status"], "live", "{l}");
+    assert_eq!(
+        l["verification"]["detail"],
+        "service account deployer@acme-prod.iam.gserviceaccount.com"
+    );
+    assert_eq!(l["severity"], "critical");
+    assert_eq!(find("sa/dead.json")["verification"]["status"], "invalid");
+    let seen = p.seen();
+    assert_eq!(seen.len(), 2);
+    for s in &seen {
+        // The file's token_uri is never used.
+        assert_eq!(s.sni, "oauth2.googleapis.com");
+        assert_eq!(s.host, "oauth2.googleapis.com");
+        assert_eq!((s.method.as_str(), s.path.as_str()), ("POST", "/token"));
+        // Only the signed assertion travels: not the PEM, not its base64
+        // body, not any line of it.
+        for pem in [&live_pem, &dead_pem] {
+            let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+            assert!(!s.all_text().contains(pem.as_str()));
+            assert!(!s.all_text().contains(&body));
+            assert!(!s.all_text().contains("PRIVATE KEY"));
+            for line in pem.lines().filter(|l| !l.starts_with("-----")) {
+                assert!(!s.all_text().contains(line));
+            }
+        }
+    }
+    let bodies: Vec<String> = [&live_pem, &dead_pem]
+        .iter()
+        .flat_map(|p| {
+            p.lines()
+                .filter(|l| l.len() == 64)
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let refs: Vec<&str> = bodies.iter().map(String::as_str).collect();
+    common::assert_redacted(&out.stdout, &refs);
+    common::assert_redacted(&out.stderr, &refs);
 }

@@ -540,12 +540,23 @@ fn run_one(
             }
             Ok(r) => {
                 let mut v = judge(spec, job, &r);
-                // The account is the identity; it is not in the body.
-                if spec.module.as_deref() == Some(azure::MODULE)
-                    && v.status == VerifyStatus::Live
-                    && let Some(a) = &job.pair
-                {
-                    v.detail = Some(format!("account {a}"));
+                // The identity is not in the body: the account name, or
+                // the service account the key belongs to.
+                if v.status == VerifyStatus::Live {
+                    match spec.module.as_deref() {
+                        Some(azure::MODULE) => {
+                            if let Some(a) = &job.pair {
+                                v.detail = Some(format!("account {a}"));
+                            }
+                        }
+                        #[cfg(feature = "verify")]
+                        Some(gcp::MODULE) => {
+                            if let Ok((_, email)) = gcp::split(&job.secret) {
+                                v.detail = Some(format!("service account {email}"));
+                            }
+                        }
+                        _ => {}
+                    }
                 }
                 return v;
             }

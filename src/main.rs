@@ -677,6 +677,15 @@ fn rules(command: RulesCommand) -> Result<u8, Error> {
                             "\nVerified by --verify: a SigV4-signed POST https://{}/ (GetCallerIdentity), key id paired with the secret access key found in the same file; the secret key signs, it is not sent.",
                             gitops_guard::verify::aws::HOST
                         ),
+                        Some(v) if v.module.as_deref() == Some("gcp-jwt") => writeln!(
+                            w,
+                            "\nVerified by --verify: POST https://oauth2.googleapis.com/token with a JWT-bearer grant (an RS256 assertion for the client_email, scope cloud-platform), signed with the private key; the key file's token_uri is ignored and the key is not sent."
+                        ),
+                        Some(v) if v.module.as_deref() == Some(gitops_guard::verify::azure::MODULE) => writeln!(
+                            w,
+                            "\nVerified by --verify: a SharedKey-signed GET https://NAME.{}/?comp=list (List Containers), NAME being the AccountName of the key's connection string (3-24 lowercase letters and digits; other EndpointSuffix or a BlobEndpoint: not sent); the key signs, it is not sent.",
+                            gitops_guard::verify::azure::SUFFIX
+                        ),
                         Some(v) => writeln!(
                             w,
                             "\nVerified by --verify: {} {} (only to {}{}).",

@@ -90,6 +90,9 @@ const HOSTS: &[&str] = &[
     "evil.example",
     "gitlab.com",
     "gitlab.acme.test",
+    "acmeprod.blob.core.windows.net",
+    "acmedead.blob.core.windows.net",
+    "oauth2.googleapis.com",
 ];
 
 impl Provider {
@@ -785,4 +788,255 @@ fn rules_explain_says_what_verification_sends_where() {
     );
     let out = gg(d.path(), &["rules", "explain", "private-key-rsa"]);
     assert!(!out.stdout.contains("Verified by"));
+}
+
+/// A 64-byte Azure Storage account key, base64 (88 characters), built at
+/// test time from a seed.
+fn azure_key(seed: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(seed.as_bytes()))
+}
+
+/// The stand-in's own check of a SharedKey List Containers signature,
+/// written from Azure's documented string-to-sign.
+fn azure_signed_by(s: &Seen, account: &str, key: &str) -> bool {
+    use base64::Engine;
+    use hmac::{KeyInit, Mac};
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let (Some(date), Some(version), Some(auth)) = (
+        s.header("x-ms-date"),
+        s.header("x-ms-version"),
+        s.header("authorization"),
+    ) else {
+        return false;
+    };
+    let to_sign = format!(
+        "GET{}x-ms-date:{date}\nx-ms-version:{version}\n/{account}/\ncomp:list",
+        "\n".repeat(12)
+    );
+    let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(&b64.decode(key).unwrap()).unwrap();
+    m.update(to_sign.as_bytes());
+    auth == format!(
+        "SharedKey {account}:{}",
+        b64.encode(m.finalize().into_bytes())
+    )
+}
+
+fn connection_string(account: &str, key: &str, suffix: &str) -> String {
+    format!(
+        "AZURE_STORAGE_CONNECTION_STRING=\"DefaultEndpointsProtocol=https;AccountName={account};AccountKey={key};EndpointSuffix={suffix}\"\n"
+    )
+}
+
+#[test]
+fn azure_storage_keys_are_verified_by_a_signed_request_to_the_accounts_blob_host() {
+    let (live, dead, china) = (
+        azure_key("azure-live"),
+        azure_key("azure-dead"),
+        azure_key("azure-china"),
+    );
+    let l = live.clone();
+    let p = Provider::start(true, move |s, _| {
+        if s.sni == "acmeprod.blob.core.windows.net" && azure_signed_by(s, "acmeprod", &l) {
+            reply(200, "<?xml version=\"1.0\"?><EnumerationResults/>")
+        } else {
+            reply(
+                403,
+                "<?xml version=\"1.0\"?><Error><Code>AuthenticationFailed</Code></Error>",
+            )
+        }
+    });
+    let d = repo(&[
+        (
+            "apps/live.env",
+            &connection_string("acmeprod", &live, "core.windows.net"),
+        ),
+        (
+            "apps/dead.env",
+            &connection_string("acmedead", &dead, "core.windows.net"),
+        ),
+        // Another cloud: the host would be the file's choice, so not sent.
+        (
+            "apps/china.env",
+            &connection_string("acmeprod", &china, "core.chinacloudapi.cn"),
+        ),
+    ]);
+    let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let v = json(&out);
+    let by_path = |path: &str| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == path && f["rule"] == "azure-storage-account-key")
+            .unwrap()
+            .clone()
+    };
+    let l = by_path("apps/live.env");
+    assert_eq!(l["verification"]["status"], "live", "{}", out.stdout);
+    assert_eq!(l["verification"]["detail"], "account acmeprod");
+    assert_eq!(l["severity"], "critical");
+    assert_eq!(
+        by_path("apps/dead.env")["verification"]["status"],
+        "invalid"
+    );
+    let c = by_path("apps/china.env");
+    assert_eq!(c["verification"]["status"], "unknown");
+    assert!(
+        c["verification"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("EndpointSuffix"),
+        "{c}"
+    );
+    let seen = p.seen();
+    assert_eq!(seen.len(), 2, "the other cloud's key is not sent");
+    let mut hosts: Vec<_> = seen.iter().map(|s| s.sni.clone()).collect();
+    hosts.sort();
+    assert_eq!(
+        hosts,
+        [
+            "acmedead.blob.core.windows.net",
+            "acmeprod.blob.core.windows.net"
+        ]
+    );
+    for s in &seen {
+        assert_eq!(s.host, s.sni);
+        assert_eq!(s.method, "GET");
+        assert!(s.path.starts_with("/?comp=list"), "{}", s.path);
+        // The key only signs: neither it nor its bytes travel.
+        for k in [&live, &dead, &china] {
+            assert!(!s.all_text().contains(k.as_str()));
+        }
+    }
+    common::assert_redacted(&out.stdout, &[&live, &dead, &china]);
+    common::assert_redacted(&out.stderr, &[&live, &dead, &china]);
+}
+
+#[test]
+fn an_azure_account_name_that_could_change_the_host_is_never_used() {
+    let key = azure_key("azure-evil");
+    let p = Provider::start(true, |_, _| reply(200, ""));
+    let d = repo(&[(
+        "apps/evil.env",
+        &format!("STORAGE=\"AccountName=evil.example/x;AccountKey={key}\"\n"),
+    )]);
+    let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
+    let st = statuses(&json(&out));
+    assert!(
+        st.iter()
+            .any(|(r, s, _)| r == "azure-storage-account-key" && s == "unknown"),
+        "{st:?}"
+    );
+    assert!(p.seen().is_empty());
+}
+
+/// A service-account key file as Google writes it, with a fresh RSA key
+/// (made at test time) and a `token_uri` pointing somewhere else.
+fn gcp_key_file(email: &str) -> (String, String, rsa::PublicKey) {
+    use rsa::pkcs8::{EncodePrivateKey, LineEnding};
+    let key = <rsa::PrivateKey as rsa::Generate>::generate();
+    let pem = key.to_pkcs8_pem(LineEnding::LF).unwrap().to_string();
+    let file = format!(
+        "{{\n  \"type\": \"service_account\",\n  \"project_id\": \"acme-prod\",\n  \"private_key_id\": \"{}\",\n  \"private_key\": \"{}\",\n  \"client_email\": \"{email}\",\n  \"client_id\": \"1234567890\",\n  \"token_uri\": \"https://evil.example/token\"\n}}\n",
+        expand("<<hex:40>>", email).unwrap(),
+        pem.replace('\n', "\\n")
+    );
+    (file, pem, key.to_public_key())
+}
+
+#[test]
+fn gcp_service_account_keys_are_verified_by_a_signed_jwt_grant_and_the_key_is_never_sent() {
+    use base64::Engine;
+    use rsa::signature::Verifier;
+    let (live_file, live_pem, live_pub) =
+        gcp_key_file("deployer@acme-prod.iam.gserviceaccount.com");
+    let (dead_file, dead_pem, _) = gcp_key_file("old@acme-prod.iam.gserviceaccount.com");
+    let verifier = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(live_pub);
+    let p = Provider::start(true, move |s, _| {
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let ok = s.sni == "oauth2.googleapis.com"
+            && s.path == "/token"
+            && s.body.starts_with(
+                "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=",
+            )
+            && (|| {
+                let jwt = s.body.split("assertion=").nth(1)?;
+                let (input, sig) = jwt.rsplit_once('.')?;
+                let sig = rsa::pkcs1v15::Signature::try_from(&b64.decode(sig).ok()?[..]).ok()?;
+                verifier.verify(input.as_bytes(), &sig).ok()?;
+                let claims: serde_json::Value =
+                    serde_json::from_slice(&b64.decode(input.split('.').nth(1)?).ok()?).ok()?;
+                (claims["aud"] == "https://oauth2.googleapis.com/token"
+                    && claims["iss"] == "deployer@acme-prod.iam.gserviceaccount.com"
+                    && claims["scope"] == "https://www.googleapis.com/auth/cloud-platform")
+                    .then_some(())
+            })()
+            .is_some();
+        if ok {
+            reply(
+                200,
+                r#"{"access_token":"ya29.stand-in","expires_in":3599,"token_type":"Bearer"}"#,
+            )
+        } else {
+            reply(
+                400,
+                r#"{"error":"invalid_grant","error_description":"Invalid JWT Signature."}"#,
+            )
+        }
+    });
+    let d = repo(&[("sa/live.json", &live_file), ("sa/dead.json", &dead_file)]);
+    let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let v = json(&out);
+    let find = |path: &str| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == path && f["rule"] == "gcp-service-account-private-key")
+            .unwrap_or_else(|| panic!("{path}: {}", out.stdout))
+            .clone()
+    };
+    let l = find("sa/live.json");
+    assert_eq!(l["verification"]["status"], "live", "{l}");
+    assert_eq!(
+        l["verification"]["detail"],
+        "service account deployer@acme-prod.iam.gserviceaccount.com"
+    );
+    assert_eq!(l["severity"], "critical");
+    assert_eq!(find("sa/dead.json")["verification"]["status"], "invalid");
+    let seen = p.seen();
+    assert_eq!(seen.len(), 2);
+    for s in &seen {
+        // The file's token_uri is never used.
+        assert_eq!(s.sni, "oauth2.googleapis.com");
+        assert_eq!(s.host, "oauth2.googleapis.com");
+        assert_eq!((s.method.as_str(), s.path.as_str()), ("POST", "/token"));
+        // Only the signed assertion travels: not the PEM, not its base64
+        // body, not any line of it.
+        for pem in [&live_pem, &dead_pem] {
+            let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+            assert!(!s.all_text().contains(pem.as_str()));
+            assert!(!s.all_text().contains(&body));
+            assert!(!s.all_text().contains("PRIVATE KEY"));
+            for line in pem.lines().filter(|l| !l.starts_with("-----")) {
+                assert!(!s.all_text().contains(line));
+            }
+        }
+    }
+    let bodies: Vec<String> = [&live_pem, &dead_pem]
+        .iter()
+        .flat_map(|p| {
+            p.lines()
+                .filter(|l| l.len() == 64)
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let refs: Vec<&str> = bodies.iter().map(String::as_str).collect();
+    common::assert_redacted(&out.stdout, &refs);
+    common::assert_redacted(&out.stderr, &refs);
 }

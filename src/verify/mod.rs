@@ -9,7 +9,10 @@
 //! timeout. `--verify-dry-run` lists the requests, redacted, and sends none.
 
 pub mod aws;
+pub mod azure;
 pub mod cache;
+#[cfg(feature = "verify")]
+pub mod gcp;
 #[cfg(feature = "verify")]
 pub mod http;
 pub mod spec;
@@ -102,7 +105,11 @@ struct Job {
     rule: String,
     secret: String,
     /// AWS: the secret access key found in the same blob as the key id.
+    /// Azure Storage: the account name from the key's connection string.
     pair: Option<String>,
+    /// Why a code verifier cannot build its request (e.g. an Azure
+    /// connection string for another cloud): reported as `unknown`.
+    not_sent: Option<String>,
     /// A self-hosted instance from the config's allow-list, in place of
     /// the spec's host (`None`: the spec's host).
     host: Option<String>,
@@ -141,17 +148,30 @@ pub fn verify_findings(
             }
             let secret = f.secret.as_ref()?.expose().to_string();
             specs.get(&f.rule)?;
-            let pair = if specs[&f.rule].module.as_deref() == Some("aws-sts") {
-                aws_secrets
+            let mut not_sent = None;
+            let pair = match specs[&f.rule].module.as_deref() {
+                Some("aws-sts") => aws_secrets
                     .get(&blob_key(f))
-                    .and_then(|v| v.first().cloned())
-            } else {
-                None
+                    .and_then(|v| v.first().cloned()),
+                // The account name is not a secret, so the redacted
+                // snippet of the key's line still holds it.
+                Some(azure::MODULE) => {
+                    let line = f.snippet.as_ref().map_or("", |s| s.text.as_str());
+                    match azure::account_from_line(line) {
+                        Ok(a) => Some(a),
+                        Err(e) => {
+                            not_sent = Some(e);
+                            None
+                        }
+                    }
+                }
+                _ => None,
             };
             Some(Job {
                 rule: f.rule.clone(),
                 secret,
                 pair,
+                not_sent,
                 host: None,
             })
         })();
@@ -346,6 +366,19 @@ fn unknown(why: &str) -> Verification {
 
 /// The request a spec makes for a job.
 fn build_request(spec: &VerifySpec, job: &Job) -> Result<HttpRequest, String> {
+    if let Some(why) = &job.not_sent {
+        return Err(why.clone());
+    }
+    #[cfg(feature = "verify")]
+    if spec.module.as_deref() == Some(gcp::MODULE) {
+        return gcp::token_request(&job.secret, std::time::SystemTime::now());
+    }
+    if spec.module.as_deref() == Some(azure::MODULE) {
+        let Some(account) = &job.pair else {
+            return Err("no AccountName next to the key".into());
+        };
+        return azure::list_request(account, &job.secret, std::time::SystemTime::now());
+    }
     if spec.module.as_deref() == Some("aws-sts") {
         let Some(pair) = &job.pair else {
             return Err("no AWS secret access key in the same file".into());
@@ -505,7 +538,28 @@ fn run_one(
                     r.location_host.as_deref().unwrap_or("another location")
                 ));
             }
-            Ok(r) => return judge(spec, job, &r),
+            Ok(r) => {
+                let mut v = judge(spec, job, &r);
+                // The identity is not in the body: the account name, or
+                // the service account the key belongs to.
+                if v.status == VerifyStatus::Live {
+                    match spec.module.as_deref() {
+                        Some(azure::MODULE) => {
+                            if let Some(a) = &job.pair {
+                                v.detail = Some(format!("account {a}"));
+                            }
+                        }
+                        #[cfg(feature = "verify")]
+                        Some(gcp::MODULE) => {
+                            if let Ok((_, email)) = gcp::split(&job.secret) {
+                                v.detail = Some(format!("service account {email}"));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                return v;
+            }
             Err(e) => {
                 // A certificate or a refusal will not change on retry.
                 if attempt >= opts.retries || e.starts_with("TLS error") || e.starts_with("refused")
@@ -762,6 +816,7 @@ identity = { user = "/login" }"#,
                 rule: id.clone(),
                 secret: ["x/y", "z#w@v"].join("?"),
                 pair: None,
+                not_sent: None,
                 host: None,
             };
             let r = build_request(s, &job).unwrap();
@@ -788,6 +843,7 @@ identity = { token = "/token", user = "/user" }"#,
             rule: "r".into(),
             secret: echoed.clone(),
             pair: None,
+            not_sent: None,
             host: None,
         };
         let r = HttpResponse {

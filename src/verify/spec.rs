@@ -84,7 +84,7 @@ impl Matcher {
     }
 }
 
-pub const MODULES: &[&str] = &["aws-sts"];
+pub const MODULES: &[&str] = &["aws-sts", "azure-shared-key", "gcp-jwt"];
 
 impl VerifySpec {
     /// The host the spec's URL names. Checked by [`VerifySpec::validate`].

@@ -370,7 +370,7 @@ fn verify_report(
     let transport: Option<&dyn verify::Transport> = None;
     if transport.is_none() && !opts.dry_run {
         return Err(Error::Usage(
-            "this build cannot verify (built without the `verify` feature); use --verify-dry-run to list the requests"
+            "this build cannot verify (built without the `verify` feature): use a release binary, the wheel or the image, or build with `cargo build --features verify`; --verify-dry-run lists the requests"
                 .into(),
         ));
     }

@@ -184,7 +184,7 @@ tag_for_ref() {
 
 build() {
 	echo "::group::Building gitops-guard from $action_path"
-	$(cargo_cmd) build --release --locked --manifest-path "$action_path/Cargo.toml" \
+	$(cargo_cmd) build --release --locked --features verify --manifest-path "$action_path/Cargo.toml" \
 		--target-dir "$tmp/gitops-guard-target" >&2
 	echo "::endgroup::"
 	done_with "$tmp/gitops-guard-target/release/gitops-guard"
@@ -223,7 +223,7 @@ auto)
 	release "v${version#v}" || rc=$?
 	((rc == 4)) || exit "$rc"
 	echo "::group::Installing gitops-guard ${version#v} from crates.io"
-	$(cargo_cmd) install gitops-guard --locked --version "${version#v}" --root "$tmp/gitops-guard" >&2
+	$(cargo_cmd) install gitops-guard --locked --features verify --version "${version#v}" --root "$tmp/gitops-guard" >&2
 	echo "::endgroup::"
 	done_with "$tmp/gitops-guard/bin/gitops-guard"
 	;;

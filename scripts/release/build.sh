@@ -56,7 +56,7 @@ export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$root" log -1 --format=%
 exe=gitops-guard
 [[ $target == *windows* ]] && exe=gitops-guard.exe
 if [[ -z $binary ]]; then
-	cargo build --locked --manifest-path "$root/Cargo.toml" --profile "$profile" \
+	cargo build --locked --manifest-path "$root/Cargo.toml" --profile "$profile" --features verify \
 		--target "$target" --target-dir "$target_dir" >&2
 	# cargo's directory for a profile: `dev` builds into debug/.
 	dir=$profile

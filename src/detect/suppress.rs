@@ -330,11 +330,7 @@ fn line_range(input: &Input<'_>, line: usize) -> (usize, usize) {
 
 /// Mask `ranges` (character ranges; end clamped to the line) of `raw`, then
 /// place the caret where the original `caret` range ended up.
-pub(crate) fn build_snippet(
-    raw: &str,
-    caret: (usize, usize),
-    ranges: &mut Vec<(usize, usize)>,
-) -> Snippet {
+fn build_snippet(raw: &str, caret: (usize, usize), ranges: &mut Vec<(usize, usize)>) -> Snippet {
     let chars: Vec<char> = raw.chars().collect();
     let n = chars.len();
     ranges.iter_mut().for_each(|r| {
@@ -421,5 +417,33 @@ pub(crate) fn build_snippet(
         text,
         caret_start: cs,
         caret_len: ce.saturating_sub(cs).max(1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippet_masks_every_range_and_moves_the_caret() {
+        let raw = "key: abcdefghijklmnopqrstuvwxyz and AKIA1234567890ABCDEF";
+        let mut ranges = vec![(5, 31), (36, 56)];
+        let s = build_snippet(raw, (36, 56), &mut ranges);
+        assert!(!s.text.contains("ghijklmnop"));
+        assert!(!s.text.contains("1234567890"));
+        let shown: String = s
+            .text
+            .chars()
+            .skip(s.caret_start)
+            .take(s.caret_len)
+            .collect();
+        assert_eq!(shown, redact("AKIA1234567890ABCDEF"));
+    }
+
+    #[test]
+    fn snippet_without_masks_keeps_text() {
+        let s = build_snippet("privileged: true", (12, 16), &mut Vec::new());
+        assert_eq!(s.text, "privileged: true");
+        assert_eq!((s.caret_start, s.caret_len), (12, 4));
     }
 }

@@ -5,6 +5,9 @@ use gitops_guard::finding::{Category, Severity};
 use gitops_guard::report::Format;
 use std::path::PathBuf;
 
+pub mod hook;
+pub mod sources;
+
 /// Guard GitOps repositories: secrets, plaintext Kubernetes Secrets,
 /// unencrypted SOPS/SealedSecrets/age files and unsafe pod specs, in the
 /// working tree, the whole Git history, or the commits being pushed.
@@ -35,11 +38,11 @@ pub enum Command {
     /// List the Git repositories a fleet repository deploys from (Flux
     /// GitRepository, Argo CD Application/ApplicationSet), flag plain HTTP and
     /// credentials in URLs; --scan-sources scans each one's history.
-    Sources(crate::cmd::sources::SourcesArgs),
+    Sources(sources::SourcesArgs),
     /// Run as a Git hook: pre-receive (server), pre-commit (client), or install one.
     Hook {
         #[command(subcommand)]
-        command: crate::cmd::hook::HookCommand,
+        command: hook::HookCommand,
     },
     /// Print a shell completion script, e.g.
     /// `gitops-guard completions bash > ~/.local/share/bash-completion/completions/gitops-guard`.

@@ -488,6 +488,17 @@ fn plain_fingerprint(parts: &[&[u8]]) -> String {
     format!("{FINGERPRINT_PLAIN}{}", hex(&h.finalize()[..16]))
 }
 
+/// What a rule or check is, for `rules list`, SARIF rule metadata and `rules explain`.
+#[derive(Clone, Debug)]
+pub struct RuleInfo {
+    pub id: String,
+    pub name: String,
+    pub category: Category,
+    pub severity: Severity,
+    pub description: String,
+    pub remediation: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

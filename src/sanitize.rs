@@ -1,7 +1,7 @@
 //! Keeping what the guard protects out of what it prints.
 //!
 //! Code frames are redacted with every secret of their blob (see
-//! `scan::prepare_findings`), but a finding carries other text that quotes
+//! `detect::suppress::prepare_findings`), but a finding carries other text that quotes
 //! scanned content: its message (key paths such as `stringData.<key>`, env
 //! var names, hosts), its identity, the author of its commit. And some text
 //! the guard prints is not a finding at all: a URL from a fleet manifest, the

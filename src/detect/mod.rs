@@ -14,6 +14,7 @@ pub mod placeholder;
 pub mod policy;
 pub mod secrets;
 pub mod shared_map;
+pub mod suppress;
 
 use crate::finding::{Finding, Location};
 use crate::manifest::{
@@ -546,6 +547,24 @@ impl Context<'_> {
     }
 }
 
+/// A fact with where it came from.
+#[derive(Clone, Debug)]
+pub struct FactRecord {
+    pub path: String,
+    pub commit: Option<String>,
+    pub fact: Fact,
+}
+
+/// Repo-level checks work on the facts every blob emitted, never by re-reading.
+pub trait RepoCheck: Send + Sync {
+    fn name(&self) -> &'static str;
+    /// The rules this check reports.
+    fn rules(&self) -> Vec<crate::finding::RuleInfo> {
+        Vec::new()
+    }
+    fn check(&self, facts: &[FactRecord], out: &mut Vec<Finding>);
+}
+
 /// Small, per-file facts for repo-level checks (`.sops.yaml` rules, Flux
 /// decryption paths, NetworkPolicy coverage). Detector families add variants.
 #[derive(Clone, Debug)]
@@ -565,7 +584,7 @@ pub fn all(config: &crate::config::Config) -> Vec<Box<dyn Detector>> {
 }
 
 /// Every repo-level check, configured.
-pub fn all_repo_checks(config: &crate::config::Config) -> Vec<Box<dyn crate::scan::RepoCheck>> {
+pub fn all_repo_checks(config: &crate::config::Config) -> Vec<Box<dyn RepoCheck>> {
     let mut v = k8s::repo_checks(config);
     v.extend(encryption::repo_checks(config));
     v.extend(policy::repo_checks(config));
@@ -584,7 +603,7 @@ pub trait Detector: Send + Sync {
     fn name(&self) -> &'static str;
     /// The rules/checks this detector reports, beyond the secret rule set
     /// (for `rules list`, `rules explain` and SARIF metadata).
-    fn rules(&self) -> Vec<crate::report::RuleInfo> {
+    fn rules(&self) -> Vec<crate::finding::RuleInfo> {
         Vec::new()
     }
     fn detect(&self, input: &Input<'_>, cx: &Context<'_>, out: &mut Output);

@@ -7,20 +7,13 @@ pub mod junit;
 pub mod sarif;
 pub mod text;
 
-use crate::finding::{Category, Finding, Severity};
+use crate::finding::{Finding, Severity};
 use crate::scan::{ScanError, Stats};
 use std::io::{self, Write};
 
-/// What a rule or check is, for `rules list`, SARIF rule metadata and `rules explain`.
-#[derive(Clone, Debug)]
-pub struct RuleInfo {
-    pub id: String,
-    pub name: String,
-    pub category: Category,
-    pub severity: Severity,
-    pub description: String,
-    pub remediation: String,
-}
+/// Re-exported: renderers and peers on other branches name it here; it
+/// lives in `finding` so detectors need not import `report`.
+pub use crate::finding::RuleInfo;
 
 /// A finished scan.
 #[derive(Debug)]

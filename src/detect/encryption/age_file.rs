@@ -51,8 +51,8 @@
 
 use super::Rule;
 use crate::detect::{Context, Detector, Input, Output};
+use crate::finding::RuleInfo;
 use crate::finding::{Category, Severity};
-use crate::report::RuleInfo;
 use base64::Engine;
 use std::io::Read;
 
@@ -324,7 +324,7 @@ impl Detector for AgeFiles {
         if !starts_like_age(input.bytes) {
             let what = if input.bytes.is_empty() {
                 "is empty".to_string()
-            } else if crate::scan::is_binary(input.bytes) {
+            } else if crate::detect::suppress::is_binary(input.bytes) {
                 "is binary data that is not an age file".to_string()
             } else {
                 "holds text that is not an age file".to_string()

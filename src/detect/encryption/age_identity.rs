@@ -42,8 +42,8 @@
 
 use super::Rule;
 use crate::detect::{Context, Detector, Input, Output};
+use crate::finding::RuleInfo;
 use crate::finding::{Category, Severity};
-use crate::report::RuleInfo;
 use regex::bytes::Regex;
 use std::sync::LazyLock;
 

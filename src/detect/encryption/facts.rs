@@ -9,10 +9,10 @@
 use super::secret_material::{self, is_k8s_secret, secret_plaintext_value};
 use super::sops_tree::Reading;
 use super::{EncryptionFact, sops_config};
+use crate::detect::suppress::IGNORE_ANNOTATION;
 use crate::detect::{Context, Detector, Fact, Input, Output};
+use crate::finding::RuleInfo;
 use crate::manifest::{Node, Object, objects_of};
-use crate::report::RuleInfo;
-use crate::scan::IGNORE_ANNOTATION;
 
 /// The detector's name (the family keeps it while a check it feeds is enabled).
 pub const NAME: &str = "encryption-facts";

@@ -47,9 +47,9 @@
 use super::facts::{FluxDecryption, PlaintextSecretObject};
 use super::{EncryptionFact, Rule, is_under};
 use crate::detect::Fact;
+use crate::detect::{FactRecord, RepoCheck};
+use crate::finding::RuleInfo;
 use crate::finding::{Category, Finding, Location, Severity, Suppression};
-use crate::report::RuleInfo;
-use crate::scan::{FactRecord, RepoCheck};
 
 pub const RULE: Rule = Rule {
     id: "flux-sops-unencrypted-secret",

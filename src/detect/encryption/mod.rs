@@ -66,9 +66,9 @@ pub mod sops_unencrypted_value;
 
 use crate::config::Config;
 use crate::detect::Detector;
+use crate::detect::RepoCheck;
+use crate::finding::RuleInfo;
 use crate::finding::{Category, Finding, Location, Severity};
-use crate::report::RuleInfo;
-use crate::scan::RepoCheck;
 
 /// Per-file facts the repo-level checks join (see [`facts`]). Small: paths,
 /// names, lines and regex sources, never file contents or secret values.

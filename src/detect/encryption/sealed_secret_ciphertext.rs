@@ -40,9 +40,9 @@
 use super::Rule;
 use super::sops_unencrypted_value::key_path;
 use crate::detect::{Context, Detector, Input, Output};
+use crate::finding::RuleInfo;
 use crate::finding::{Category, Severity};
 use crate::manifest::{Node, Object, objects};
-use crate::report::RuleInfo;
 use base64::Engine;
 
 pub const RULE: Rule = Rule {

@@ -40,8 +40,8 @@ use super::secret_material::is_secret_name;
 use crate::detect::placeholder::is_placeholder;
 use crate::detect::secrets::find_secrets;
 use crate::detect::{Context, Detector, Input, Output};
+use crate::finding::RuleInfo;
 use crate::finding::{Category, Severity};
-use crate::report::RuleInfo;
 
 pub const RULE: Rule = Rule {
     id: "sealed-secret-template-plaintext",

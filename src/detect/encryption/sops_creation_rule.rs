@@ -59,9 +59,9 @@ use super::selector::compile_go_regex;
 use super::sops_config::{CreationRule, SopsConfig};
 use super::{EncryptionFact, parent_dir};
 use crate::detect::Fact;
+use crate::detect::{FactRecord, RepoCheck};
+use crate::finding::RuleInfo;
 use crate::finding::{Category, Finding, Location, Severity, Suppression};
-use crate::report::RuleInfo;
-use crate::scan::{FactRecord, RepoCheck};
 use regex::Regex;
 
 pub const RULE: Rule = Rule {

@@ -24,7 +24,7 @@ use super::{
     sops_missing_version, sops_nothing_encrypted, sops_selector_gap, sops_unencrypted_value,
 };
 use crate::detect::{Context, Detector, Input, Output};
-use crate::report::RuleInfo;
+use crate::finding::RuleInfo;
 
 /// See the module documentation.
 pub struct SopsFiles;

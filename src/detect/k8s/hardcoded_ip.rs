@@ -66,9 +66,9 @@ use super::helm_values_secret::is_values_file;
 use super::scalars::{Visit, Walk, walk};
 use super::{describe, identity, rule_info};
 use crate::detect::{Context, Detector, Input, Output};
+use crate::finding::RuleInfo;
 use crate::finding::{Category, Finding, Severity};
 use crate::manifest::{Document, KeyPath, objects_of};
-use crate::report::RuleInfo;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 

@@ -65,9 +65,9 @@ use super::{describe, rule_info};
 use crate::detect::placeholder::{is_generic_non_secret, is_placeholder};
 use crate::detect::secrets::find_secrets;
 use crate::detect::{Context, Detector, Input, Output};
+use crate::finding::RuleInfo;
 use crate::finding::{Category, Finding, Location, Severity};
 use crate::manifest::{KeyPath, Limits, Node, Object, Span, objects_of, parse_documents};
-use crate::report::RuleInfo;
 use crate::rules::shannon_entropy;
 
 pub const RULE: &str = "helm-values-secret";

@@ -43,11 +43,12 @@
 use super::plaintext_secret_manifest::is_exempt;
 use super::{K8sFact, rule_info, what_leaked};
 use crate::detect::placeholder::is_placeholder;
+use crate::detect::suppress::{IGNORE_ANNOTATION, INLINE_ALLOW, INLINE_ALLOW_NEXT};
 use crate::detect::{Context, Detector, Fact, Input, Output};
+use crate::detect::{FactRecord, RepoCheck};
+use crate::finding::RuleInfo;
 use crate::finding::{Category, Finding, Location, Severity, Snippet, Suppression};
 use crate::manifest::Node;
-use crate::report::RuleInfo;
-use crate::scan::{FactRecord, IGNORE_ANNOTATION, INLINE_ALLOW, INLINE_ALLOW_NEXT, RepoCheck};
 use std::collections::{HashMap, HashSet};
 
 pub const RULE: &str = "kustomize-secret-literal";
@@ -292,7 +293,7 @@ fn emit_source(
 }
 
 /// An inline allow comment on the entry's line, or an allow-next-line
-/// comment on the line before (the tokens of [`crate::scan::INLINE_ALLOW`]).
+/// comment on the line before (the tokens of [`crate::detect::suppress::INLINE_ALLOW`]).
 fn inline_allow(input: &Input<'_>, line_start: usize, line: &str) -> Option<Suppression> {
     let inline = |tok: &str| Suppression::Inline {
         token: tok.to_string(),

@@ -31,12 +31,12 @@ pub mod secret_names;
 
 use crate::config::Config;
 use crate::detect::Detector;
+use crate::detect::RepoCheck;
 use crate::detect::secrets::find_secrets;
 use crate::detect::{Context, Input};
+use crate::finding::RuleInfo;
 use crate::finding::{Location, Severity};
 use crate::manifest::{Node, Object, ScalarStyle};
-use crate::report::RuleInfo;
-use crate::scan::RepoCheck;
 
 /// Per-file facts this family's repo-level checks need. Kept tiny: no file
 /// contents, just what the Kustomize check joins on.

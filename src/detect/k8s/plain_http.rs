@@ -59,9 +59,9 @@ use super::plaintext_secret_manifest::{ARGOCD_CREDENTIAL_TYPES, ARGOCD_SECRET_TY
 use super::scalars::{Seg, Visit, Walk, walk};
 use super::{describe, identity, rule_info};
 use crate::detect::{Context, Detector, Input, Output};
+use crate::finding::RuleInfo;
 use crate::finding::{Category, Finding, Location, Severity};
 use crate::manifest::{Document, KeyPath, Object, objects_of};
-use crate::report::RuleInfo;
 use std::net::IpAddr;
 use std::ops::Range;
 

@@ -71,9 +71,9 @@ use super::secret_names::url_has_password;
 use super::{describe, rule_info, what_leaked};
 use crate::detect::placeholder::is_placeholder;
 use crate::detect::{Context, Detector, Input, Output};
+use crate::finding::RuleInfo;
 use crate::finding::{Category, Finding, Location, Severity};
 use crate::manifest::{KeyPath, Node, Object, objects_of};
-use crate::report::RuleInfo;
 use base64::Engine;
 
 pub const RULE: &str = "plaintext-secret-manifest";

@@ -42,9 +42,9 @@
 use super::secret_names::{is_secret_name, url_has_password};
 use super::{describe, identity, is_literal_non_secret, rule_info, what_leaked};
 use crate::detect::{Context, Detector, Input, Output};
+use crate::finding::RuleInfo;
 use crate::finding::{Category, Finding, Severity};
 use crate::manifest::{ContainerView, Node, Object, objects_of};
-use crate::report::RuleInfo;
 
 pub const RULE: &str = "secret-env-var";
 pub const REF_RULE: &str = "secret-env-var-ref";

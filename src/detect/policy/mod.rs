@@ -46,11 +46,12 @@ pub mod seccomp_profile;
 pub mod trusted_registries;
 
 use crate::config::Config;
+use crate::detect::RepoCheck;
+use crate::detect::suppress::KUBE_LINTER_IGNORE_PREFIX;
 use crate::detect::{Context, Detector, Fact, Input, Output};
+use crate::finding::RuleInfo;
 use crate::finding::{Category, Finding, Severity, Suppression};
 use crate::manifest::{ContainerKind, ContainerView, KeyPath, Node, Object, PodSpecView, Span};
-use crate::report::RuleInfo;
-use crate::scan::{KUBE_LINTER_IGNORE_PREFIX, RepoCheck};
 use aho_corasick::AhoCorasick;
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -188,7 +189,7 @@ pub fn repo_checks(config: &Config) -> Vec<Box<dyn RepoCheck>> {
 
 /// kube-linter checks whose `ignore-check.kube-linter.io/<check>` annotation
 /// means the same as ignoring one of ours: (kube-linter check, our id).
-/// Applied centrally (`scan::apply_annotation_suppressions`).
+/// Applied centrally (`detect::suppress::apply_annotation_suppressions`).
 ///
 /// kube-linter checks that cover only *part* of one of ours are in
 /// [`KUBE_LINTER_PARTIAL`] instead, so that ignoring `host-network` does not
@@ -427,8 +428,8 @@ impl PolicyDetector {
                 anchors.extend(p.token.take());
                 anchors.extend(p.isolation.take());
             }
-            crate::scan::apply_annotation_suppressions(input, &mut anchors);
-            crate::scan::prepare_findings(input, &mut anchors, false);
+            crate::detect::suppress::apply_annotation_suppressions(input, &mut anchors);
+            crate::detect::suppress::prepare_findings(input, &mut anchors, false);
             let mut anchors = anchors.into_iter();
             for (mut p, (token, isolation)) in pods.into_iter().zip(shape) {
                 if token {
@@ -605,7 +606,7 @@ pub struct BuildGroups {
 }
 
 impl BuildGroups {
-    pub fn from_facts(facts: &[crate::scan::FactRecord]) -> Self {
+    pub fn from_facts(facts: &[crate::detect::FactRecord]) -> Self {
         let mut g = BuildGroups::default();
         for r in facts {
             if let Fact::Policy(PolicyFact::Kustomization(k)) = &r.fact {
@@ -974,7 +975,7 @@ mod tests {
 
     #[test]
     fn build_groups_join_a_kustomization_with_what_it_builds() {
-        let record = |path: &str, entries: &[&str]| crate::scan::FactRecord {
+        let record = |path: &str, entries: &[&str]| crate::detect::FactRecord {
             path: path.to_string(),
             commit: None,
             fact: Fact::Policy(PolicyFact::Kustomization(KustomizationFact {

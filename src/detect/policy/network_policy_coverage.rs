@@ -50,10 +50,10 @@
 
 use super::{BuildGroups, CheckMeta, NamespaceIndex, PolicyFact};
 use crate::detect::Fact;
+use crate::detect::{FactRecord, RepoCheck};
+use crate::finding::RuleInfo;
 use crate::finding::{Finding, Provenance, Severity};
 use crate::manifest::{Node, Object};
-use crate::report::RuleInfo;
-use crate::scan::{FactRecord, RepoCheck};
 
 pub const META: CheckMeta = CheckMeta {
     id: "network-policy-coverage",

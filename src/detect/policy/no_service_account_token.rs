@@ -69,10 +69,10 @@
 
 use super::{BuildGroups, CheckMeta, NamespaceIndex, PolicyFact};
 use crate::detect::Fact;
+use crate::detect::{FactRecord, RepoCheck};
+use crate::finding::RuleInfo;
 use crate::finding::{Finding, Provenance, Severity};
 use crate::manifest::{Node, Object};
-use crate::report::RuleInfo;
-use crate::scan::{FactRecord, RepoCheck};
 use std::collections::HashMap;
 
 pub const META: CheckMeta = CheckMeta {

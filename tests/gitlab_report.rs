@@ -36,7 +36,11 @@ fn schema_errors(v: &serde_json::Value) -> Vec<String> {
 
 fn assert_valid(v: &serde_json::Value) {
     let errors = schema_errors(v);
-    assert!(errors.is_empty(), "GitLab schema errors:\n{}", errors.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "GitLab schema errors:\n{}",
+        errors.join("\n")
+    );
 }
 
 #[test]
@@ -69,15 +73,17 @@ fn gitlab_report_of_a_working_tree_validates_and_names_head() {
     assert_eq!(x["identifiers"][0]["type"], "gitops_guard_rule_id");
     assert!(x.get("raw_source_code_extract").is_none());
     assert!(
-        ["Critical", "High", "Medium", "Low", "Info"]
-            .contains(&x["severity"].as_str().unwrap())
+        ["Critical", "High", "Medium", "Low", "Info"].contains(&x["severity"].as_str().unwrap())
     );
     // Ids are stable across runs (GitLab tracks a vulnerability by them).
     let again = json(&gg(dir.path(), &["scan", ".", "-f", "gitlab"]));
     assert_eq!(again["vulnerabilities"][0]["id"], x["id"]);
     // --show-secrets does not put the secret into a report GitLab stores.
     let shown = gg(dir.path(), &["scan", ".", "-f", "gitlab", "--show-secrets"]);
-    assert!(!shown.stdout.contains(&tok), "--show-secrets leaked into -f gitlab");
+    assert!(
+        !shown.stdout.contains(&tok),
+        "--show-secrets leaked into -f gitlab"
+    );
 }
 
 #[test]
@@ -116,7 +122,10 @@ fn gitlab_report_outside_a_repository_uses_the_placeholder_commit() {
     assert!(!out.stdout.contains(&tok));
     let v = json(&out);
     assert_valid(&v);
-    assert_eq!(v["vulnerabilities"][0]["location"]["commit"]["sha"], "0000000");
+    assert_eq!(
+        v["vulnerabilities"][0]["location"]["commit"]["sha"],
+        "0000000"
+    );
 }
 
 #[test]

@@ -161,3 +161,31 @@ fn broken_gitlab_reports_fail_the_schema() {
     no_version.as_object_mut().unwrap().remove("version");
     assert!(!schema_errors(&no_version).is_empty());
 }
+
+/// An incomplete scan is a failed one in GitLab's eyes too (GitLab must not
+/// read missing findings as fixed): `status` is `failure`, each error a
+/// `warn` message, and the exit code stays 3.
+#[test]
+fn incomplete_scan_reports_gitlab_status_failure() {
+    let dir = repo(&[("a.txt", "hello\n"), ("b.yaml", "x: 1\n")]);
+    let blob = git(dir.path(), &["rev-parse", "HEAD:a.txt"]);
+    std::fs::remove_file(
+        dir.path()
+            .join(".git/objects")
+            .join(&blob[..2])
+            .join(&blob[2..]),
+    )
+    .unwrap();
+    let out = gg(dir.path(), &["scan", ".", "--history", "-f", "gitlab"]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    let v = json(&out);
+    assert_valid(&v);
+    assert_eq!(v["scan"]["status"], "failure");
+    let messages = v["scan"]["messages"].as_array().unwrap();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m["level"] == "warn" && m["value"].as_str().unwrap().contains("a.txt")),
+        "{v:#}"
+    );
+}

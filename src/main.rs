@@ -285,6 +285,13 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
         color,
         quiet: args.quiet,
         hidden_below,
+        head_commit: if args.format == Format::Gitlab
+            || args.report.iter().any(|(f, _)| *f == Format::Gitlab)
+        {
+            head_commit(&args.path)
+        } else {
+            None
+        },
     };
     write_report(&report, args.format, &opts, args.output.as_deref())?;
     let file_opts = RenderOptions {
@@ -299,6 +306,23 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
         let _ = report::text::render_summary(&report, false, &mut std::io::stderr());
     }
     Ok(code)
+}
+
+/// HEAD's commit id of the repository `path` lies in (`-f gitlab` names it
+/// for work-tree findings); `None` for standard input, a path outside any
+/// repository, or a repository without commits.
+fn head_commit(path: &std::path::Path) -> Option<String> {
+    if path.as_os_str() == "-" {
+        return None;
+    }
+    let dir = if path.is_file() { path.parent()? } else { path };
+    let dir = if dir.as_os_str().is_empty() {
+        std::path::Path::new(".")
+    } else {
+        dir
+    };
+    let repo = gitops_guard::source::discover_repo(dir).ok()?;
+    repo.head_id().ok().map(|id| id.to_string())
 }
 
 /// Every category but secret material: what a full history scan checks on HEAD's tree.

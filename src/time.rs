@@ -18,9 +18,22 @@ pub fn rfc3339(secs: i64) -> String {
         .to_string()
 }
 
+/// `ts` in UTC as `YYYY-MM-DDTHH:MM:SS`, without zone or fraction: the
+/// shape GitLab's security-report schemas demand for `scan.start_time` and
+/// `scan.end_time` (their pattern refuses a trailing `Z`).
+pub fn utc_seconds(ts: jiff::Timestamp) -> String {
+    ts.strftime("%Y-%m-%dT%H:%M:%S").to_string()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::rfc3339;
+    use super::{rfc3339, utc_seconds};
+
+    #[test]
+    fn utc_seconds_has_no_zone_and_no_fraction() {
+        let ts = jiff::Timestamp::new(1_767_323_045, 999_000_000).unwrap();
+        assert_eq!(utc_seconds(ts), "2026-01-02T03:04:05");
+    }
 
     #[test]
     fn dates_are_rfc3339_utc() {

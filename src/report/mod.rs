@@ -2,6 +2,7 @@
 //! format; each takes a [`Report`] and a writer.
 
 pub mod github;
+pub mod gitlab;
 pub mod json;
 pub mod junit;
 pub mod sarif;
@@ -128,6 +129,9 @@ pub enum Format {
     Github,
     /// JUnit XML (CI test-report widgets).
     Junit,
+    /// GitLab Secret Detection report (gl-secret-detection-report.json);
+    /// secret-material findings only, never the secret itself.
+    Gitlab,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -140,6 +144,10 @@ pub struct RenderOptions {
     /// Findings left out by `--min-severity`, told in the text summary so a
     /// filtered view never looks like a clean one.
     pub hidden_below: usize,
+    /// HEAD's commit id when the scanned path is in a Git repository: the
+    /// commit GitLab's report names for work-tree findings (history
+    /// findings carry their own).
+    pub head_commit: Option<String>,
 }
 
 pub fn render(
@@ -154,6 +162,7 @@ pub fn render(
         Format::Sarif => sarif::render(report, opts, w),
         Format::Github => github::render(report, opts, w),
         Format::Junit => junit::render(report, opts, w),
+        Format::Gitlab => gitlab::render(report, opts, w),
     }
 }
 

@@ -659,6 +659,7 @@ impl Scanner {
             apply_annotation_suppressions(&input, &mut out.findings);
         }
         prepare_findings_of(&input, &mut out.findings, self.options.show_secrets, binary);
+        self.attach_verify_context(bytes, &mut out.findings);
         if !self.options.show_secrets {
             crate::sanitize::scrub_findings(&mut out.findings);
         }
@@ -666,6 +667,28 @@ impl Scanner {
         outcome.findings = out.findings;
         outcome.facts = out.facts;
         outcome
+    }
+
+    /// The second values a finding's verifier needs from this blob
+    /// (`[rule.verify.context]`), looked up while the blob is at hand. Only
+    /// for the few rules that have them, and only when a finding fired.
+    fn attach_verify_context(&self, bytes: &[u8], findings: &mut [Finding]) {
+        for f in findings.iter_mut() {
+            if f.category != Category::Secret {
+                continue;
+            }
+            let Some(spec) = self
+                .rules
+                .get(&f.rule)
+                .and_then(|r| r.spec.verify.as_ref())
+                .filter(|v| !v.context.is_empty())
+            else {
+                continue;
+            };
+            if let Some(s) = &f.secret {
+                f.context = crate::verify::spec::context_values(spec, s.expose(), bytes);
+            }
+        }
     }
 
     /// A fallback rule's finding (the generic secret-named-key rule) yields

@@ -948,13 +948,18 @@ identity = { user = "/login" }"#,
             s.validate().unwrap_or_else(|e| panic!("{id}: {e}"));
             match &s.module {
                 Some(m) => hosts.insert(m.clone()),
-                None => hosts.insert(s.host().unwrap().to_string()),
+                None => match s.host_spec().unwrap() {
+                    spec::HostSpec::AllowListed => {
+                        hosts.insert(s.self_hosted.clone().unwrap())
+                    }
+                    h => hosts.insert(h.to_string()),
+                },
             };
         }
         assert!(hosts.len() >= 60, "{} providers: {hosts:?}", hosts.len());
         // Every shipped verifier renders a request to its own host.
         for (id, s) in &specs {
-            if s.module.is_some() || s.capture.is_some() {
+            if s.module.is_some() || s.capture.is_some() || s.host().is_none() {
                 continue;
             }
             let job = Job {

@@ -949,9 +949,7 @@ identity = { user = "/login" }"#,
             match &s.module {
                 Some(m) => hosts.insert(m.clone()),
                 None => match s.host_spec().unwrap() {
-                    spec::HostSpec::AllowListed => {
-                        hosts.insert(s.self_hosted.clone().unwrap())
-                    }
+                    spec::HostSpec::AllowListed => hosts.insert(s.self_hosted.clone().unwrap()),
                     h => hosts.insert(h.to_string()),
                 },
             };

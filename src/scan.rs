@@ -673,6 +673,9 @@ impl Scanner {
     /// (`[rule.verify.context]`), looked up while the blob is at hand. Only
     /// for the few rules that have them, and only when a finding fired.
     fn attach_verify_context(&self, bytes: &[u8], findings: &mut [Finding]) {
+        // Per rule, when no context regex names the secret: one search of
+        // the blob for all of that rule's findings.
+        let mut by_rule: BTreeMap<String, Vec<(String, Vec<String>)>> = BTreeMap::new();
         for f in findings.iter_mut() {
             if f.category != Category::Secret {
                 continue;
@@ -685,8 +688,19 @@ impl Scanner {
             else {
                 continue;
             };
-            if let Some(s) = &f.secret {
+            let Some(s) = &f.secret else { continue };
+            if spec.context.values().any(|t| t.contains("{secret}")) {
                 f.context = crate::verify::spec::context_values(spec, s.expose(), bytes);
+            } else {
+                f.context = by_rule
+                    .entry(f.rule.clone())
+                    .or_insert_with(|| crate::verify::spec::context_values(spec, s.expose(), bytes))
+                    .clone();
+                // The secret itself is never its own second value.
+                let own = s.expose();
+                for (_, vals) in f.context.iter_mut() {
+                    vals.retain(|v| v != own);
+                }
             }
         }
     }

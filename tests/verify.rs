@@ -1192,9 +1192,20 @@ fn twilio_tokens_are_verified_with_the_sid_found_in_the_same_file() {
         .find(|f| f["path"] == "key.env" && f["rule"] == "twilio-auth-token")
         .unwrap();
     assert_eq!(key["verification"]["status"], "live", "{v}");
+    // The SK… SID finding of the live key is live with it.
+    let sid_finding = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "key.env" && f["rule"] == "twilio-api-key-sid")
+        .unwrap();
+    assert_eq!(sid_finding["verification"]["status"], "live", "{v}");
+    assert_eq!(sid_finding["severity"], "critical");
+    let dead_f = &finding_of(&v, "dead.env")["verification"];
+    assert_eq!(dead_f["status"], "invalid");
     assert_eq!(
-        finding_of(&v, "dead.env")["verification"]["status"],
-        "invalid"
+        dead_f["detail"],
+        "rejected (HTTP 401) with the sid found in the same file"
     );
     let l = finding_of(&v, "lonely.env");
     assert_eq!(l["verification"]["status"], "unknown");

@@ -411,6 +411,27 @@ pub fn verify_findings(
             Some(combine(&specs[&f.rule], &tried))
         })
         .collect();
+    // A value a live attempt used as its second value (Twilio's SK… SID of
+    // a live API key secret) is live too; a rejection says nothing about it.
+    let mut live_partner: HashMap<(String, String, String), Verification> = HashMap::new();
+    for (f, t) in findings.iter().zip(&tries_of) {
+        for j in t.iter().flatten() {
+            if let Some(v) = results.get(j).filter(|v| v.status == VerifyStatus::Live) {
+                let (path, commit) = blob_key(f);
+                for (_, val) in &j.vars {
+                    live_partner
+                        .entry((path.clone(), commit.clone(), val.clone()))
+                        .or_insert_with(|| Verification {
+                            status: VerifyStatus::Live,
+                            detail: Some(match &v.detail {
+                                Some(d) => format!("with the live {} next to it: {d}", f.rule),
+                                None => format!("with the live {} next to it", f.rule),
+                            }),
+                        });
+                }
+            }
+        }
+    }
     // An AWS secret access key shares its key id's verdict.
     let mut aws_by_secret: HashMap<(String, String), Verification> = HashMap::new();
     for ((f, t), v) in findings.iter().zip(&tries_of).zip(&verdicts) {
@@ -438,7 +459,12 @@ pub fn verify_findings(
                             .get(&(k.0 + "\0" + &k.1, f.secret.as_ref()?.expose().to_string()))
                             .cloned()
                     })
-                    .flatten();
+                    .flatten()
+                    .or_else(|| {
+                        let s = f.secret.as_ref()?.expose().to_string();
+                        let (path, commit) = blob_key(f);
+                        live_partner.get(&(path, commit, s)).cloned()
+                    });
                 Some(paired.unwrap_or_else(|| unknown("no verifier for this rule")))
             }
             None => None,
@@ -746,7 +772,18 @@ fn judge(spec: &VerifySpec, job: &Job, r: &HttpResponse) -> Verification {
     if invalid {
         Verification {
             status: VerifyStatus::Invalid,
-            detail: Some(format!("rejected (HTTP {})", r.status)),
+            // With a second value from the file, the rejection may be of
+            // the pairing: say so.
+            detail: Some(if job.vars.is_empty() {
+                format!("rejected (HTTP {})", r.status)
+            } else {
+                let names: Vec<&str> = job.vars.iter().map(|(n, _)| n.as_str()).collect();
+                format!(
+                    "rejected (HTTP {}) with the {} found in the same file",
+                    r.status,
+                    names.join(" and ")
+                )
+            }),
         }
     } else {
         unknown(&format!("unexpected response (HTTP {})", r.status))

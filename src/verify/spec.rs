@@ -130,6 +130,26 @@ pub fn context_regex(template: &str, secret: &str) -> Result<regex::bytes::Regex
         .map_err(|e| format!("verify: context: {e}"))
 }
 
+/// [`context_regex`], compiled once per run for a template that does not
+/// name the secret (most): a history scan may meet thousands of blobs with
+/// a finding of the same rule.
+fn cached_context_regex(template: &str, secret: &str) -> Result<regex::bytes::Regex, String> {
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<BTreeMap<String, regex::bytes::Regex>>> = OnceLock::new();
+    if template.contains("{secret}") {
+        return context_regex(template, secret);
+    }
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(re) = cache.lock().ok().and_then(|m| m.get(template).cloned()) {
+        return Ok(re);
+    }
+    let re = context_regex(template, secret)?;
+    if let Ok(mut m) = cache.lock() {
+        m.insert(template.to_string(), re.clone());
+    }
+    Ok(re)
+}
+
 /// The values each `context` regex finds in `blob` for `secret`: up to
 /// [`MAX_VALUES`] distinct ones per name, in the order found. Values that
 /// are not plain text (control characters, quotes, backslashes, spaces)
@@ -138,7 +158,7 @@ pub fn context_values(spec: &VerifySpec, secret: &str, blob: &[u8]) -> Vec<(Stri
     let mut out = Vec::new();
     for (name, template) in &spec.context {
         let mut vals: Vec<String> = Vec::new();
-        if let Ok(re) = context_regex(template, secret) {
+        if let Ok(re) = cached_context_regex(template, secret) {
             for caps in re.captures_iter(blob) {
                 let m = (1..caps.len())
                     .find_map(|i| caps.get(i))

@@ -850,6 +850,18 @@ fn rules_explain_says_what_verification_sends_where() {
         "{}",
         out.stdout
     );
+    let out = gg(d.path(), &["rules", "explain", "shopify-access-token"]);
+    assert!(
+        out.stdout.contains("(only to NAME.myshopify.com, NAME being the shop of the value or its file and a single host name label; with the shop found in the same file (none found: nothing is sent))"),
+        "{}",
+        out.stdout
+    );
+    let out = gg(d.path(), &["rules", "explain", "okta-api-token"]);
+    assert!(
+        out.stdout.contains("only to the hosts listed under [verification] self-hosted.okta; none listed, nothing is sent"),
+        "{}",
+        out.stdout
+    );
     let out = gg(d.path(), &["rules", "explain", "private-key-rsa"]);
     assert!(!out.stdout.contains("Verified by"));
 }

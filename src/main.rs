@@ -177,6 +177,7 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
         threads: args.threads,
         skip_rules,
         oversize_blocks: false,
+        verify_context: verify,
     };
     let mut _ticker = None;
     let show_progress =

@@ -39,6 +39,10 @@ pub struct ScanOptions {
     /// pre-push, `--range`, `--since-commit`): there a blob that was not read
     /// must not pass.
     pub oversize_blocks: bool,
+    /// `scan --verify`: look up, in each blob, the second values the
+    /// verifiers of its findings need (`[rule.verify.context]`). Off for
+    /// every other scan, which then pays nothing for them.
+    pub verify_context: bool,
 }
 
 /// Most worker threads a scan may ask for (`--threads`): more gains nothing
@@ -67,6 +71,7 @@ impl Default for ScanOptions {
             threads: 0,
             skip_rules: Vec::new(),
             oversize_blocks: false,
+            verify_context: false,
         }
     }
 }
@@ -659,7 +664,9 @@ impl Scanner {
             apply_annotation_suppressions(&input, &mut out.findings);
         }
         prepare_findings_of(&input, &mut out.findings, self.options.show_secrets, binary);
-        self.attach_verify_context(bytes, &mut out.findings);
+        if self.options.verify_context {
+            self.attach_verify_context(bytes, &mut out.findings);
+        }
         if !self.options.show_secrets {
             crate::sanitize::scrub_findings(&mut out.findings);
         }

@@ -538,7 +538,7 @@ fn build_request(spec: &VerifySpec, job: &Job) -> Result<HttpRequest, String> {
         vars.insert(n.clone(), v.clone());
     }
     if let Some(c) = &spec.capture {
-        let re = regex::Regex::new(c).map_err(|e| format!("verify: capture: {e}"))?;
+        let re = spec::capture_regex(c)?;
         let caps = re
             .captures(&job.secret)
             .ok_or("the value does not have the parts the verifier needs")?;

@@ -133,19 +133,41 @@ pub fn context_regex(template: &str, secret: &str) -> Result<regex::bytes::Regex
 /// [`context_regex`], compiled once per run for a template that does not
 /// name the secret (most): a history scan may meet thousands of blobs with
 /// a finding of the same rule.
-fn cached_context_regex(template: &str, secret: &str) -> Result<regex::bytes::Regex, String> {
-    use std::sync::{Mutex, OnceLock};
-    static CACHE: OnceLock<Mutex<BTreeMap<String, regex::bytes::Regex>>> = OnceLock::new();
+fn cached_context_regex(
+    template: &str,
+    secret: &str,
+) -> Result<std::sync::Arc<regex::bytes::Regex>, String> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Cache = Mutex<BTreeMap<String, Arc<regex::bytes::Regex>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
     if template.contains("{secret}") {
-        return context_regex(template, secret);
+        return context_regex(template, secret).map(Arc::new);
     }
+    // Shared, not cloned: a clone of a `Regex` starts with empty search
+    // caches, and rebuilding them per blob costs more than the search.
     let cache = CACHE.get_or_init(Default::default);
     if let Some(re) = cache.lock().ok().and_then(|m| m.get(template).cloned()) {
         return Ok(re);
     }
-    let re = context_regex(template, secret)?;
+    let re = Arc::new(context_regex(template, secret)?);
     if let Ok(mut m) = cache.lock() {
         m.insert(template.to_string(), re.clone());
+    }
+    Ok(re)
+}
+
+/// A spec's `capture` regex, compiled once per run: every request of a
+/// verification run is built (and its spec validated) with it.
+pub fn capture_regex(pattern: &str) -> Result<std::sync::Arc<Regex>, String> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<BTreeMap<String, Arc<Regex>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(re) = cache.lock().ok().and_then(|m| m.get(pattern).cloned()) {
+        return Ok(re);
+    }
+    let re = Arc::new(Regex::new(pattern).map_err(|e| format!("verify: capture: {e}"))?);
+    if let Ok(mut m) = cache.lock() {
+        m.insert(pattern.to_string(), re.clone());
     }
     Ok(re)
 }
@@ -289,8 +311,7 @@ impl VerifySpec {
             return Err("verify: `live` needs a status or body condition".into());
         }
         let groups = match &self.capture {
-            Some(c) => Regex::new(c)
-                .map_err(|e| format!("verify: capture: {e}"))?
+            Some(c) => capture_regex(c)?
                 .capture_names()
                 .flatten()
                 .map(str::to_string)
@@ -306,7 +327,7 @@ impl VerifySpec {
                     "verify: `{name}` is both a capture group and a context value"
                 ));
             }
-            context_regex(re, "x")?;
+            cached_context_regex(re, "x")?;
         }
         if let HostSpec::Label { name, .. } = host_spec
             && !groups.iter().any(|g| g == name)

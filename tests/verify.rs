@@ -1443,6 +1443,7 @@ fn atlassian_tokens_need_the_email_and_site_from_the_same_file() {
     let live = expand("ATATT3xFfGF0<<b64url:180>>=<<HEX:8>>", "atlassian-live").unwrap();
     let dead = expand("ATATT3xFfGF0<<b64url:180>>=<<HEX:8>>", "atlassian-dead").unwrap();
     let lonely = expand("ATATT3xFfGF0<<b64url:180>>=<<HEX:8>>", "atlassian-lonely").unwrap();
+    let hostile = expand("ATATT3xFfGF0<<b64url:180>>=<<HEX:8>>", "atlassian-hostile").unwrap();
     let l = live.clone();
     let p = Provider::start(true, move |s, _| match basic(s) {
         Some((u, k)) if s.sni == "acme.atlassian.net" && u == "bot@acme.io" && k == l => reply(
@@ -1469,6 +1470,13 @@ fn atlassian_tokens_need_the_email_and_site_from_the_same_file() {
             "lonely.yaml",
             &format!("jira:\n  url: https://acme.atlassian.net\n  token: \"{lonely}\"\n"),
         ),
+        // A site that is not one label under atlassian.net: not sent.
+        (
+            "hostile.yaml",
+            &format!(
+                "jira:\n  url: https://evil.example/#.atlassian.net\n  user: bot@acme.io\n  token: \"{hostile}\"\n"
+            ),
+        ),
     ]);
     let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
     let v = json(&out);
@@ -1487,12 +1495,19 @@ fn atlassian_tokens_need_the_email_and_site_from_the_same_file() {
     assert_eq!(only_to(&seen, &live, "acme.atlassian.net"), 1);
     assert_eq!(only_to(&seen, &dead, "acme.atlassian.net"), 1);
     assert_eq!(only_to(&seen, &lonely, "-"), 0);
+    assert_eq!(
+        finding_of(&v, "hostile.yaml")["verification"]["detail"],
+        "not sent: no site for it in the same file"
+    );
+    assert_eq!(only_to(&seen, &hostile, "-"), 0);
+    assert_eq!(seen.len(), 2);
 }
 
 #[test]
 fn docker_hub_tokens_and_docker_io_logins_are_verified_and_other_registries_never_sent() {
     let pat = expand("dckr_pat_<<b64url:27>>", "docker-pat").unwrap();
     let lonely = expand("dckr_pat_<<b64url:27>>", "docker-lonely").unwrap();
+    let dead_pat = expand("dckr_pat_<<b64url:27>>", "docker-dead").unwrap();
     let hub_pw = expand("<<alnum:24>>", "docker-hub-pw").unwrap();
     let ghcr_pw = expand("<<alnum:36>>", "docker-ghcr-pw").unwrap();
     let hub_auth = expand(&format!("<<b64of:ci-bot:{hub_pw}>>"), "x").unwrap();
@@ -1518,6 +1533,10 @@ fn docker_hub_tokens_and_docker_io_logins_are_verified_and_other_registries_neve
             &format!("echo {pat} | docker login -u acme --password-stdin\n"),
         ),
         ("lonely.env", &format!("DOCKERHUB_TOKEN: {lonely}\n")),
+        (
+            "dead.env",
+            &format!("DOCKERHUB_USERNAME=acme\nDOCKERHUB_TOKEN={dead_pat}\n"),
+        ),
         (
             "config.json",
             &format!(
@@ -1548,6 +1567,13 @@ fn docker_hub_tokens_and_docker_io_logins_are_verified_and_other_registries_neve
     assert_eq!(sorted, ["live", "unknown"], "{v}");
     let seen = p.seen();
     assert_eq!(only_to(&seen, &pat, "hub.docker.com"), 1);
+    assert_eq!(only_to(&seen, &dead_pat, "hub.docker.com"), 1);
+    let dead_f = &finding_of(&v, "dead.env")["verification"];
+    assert_eq!(dead_f["status"], "invalid", "{v}");
+    assert_eq!(
+        dead_f["detail"],
+        "rejected (HTTP 401) with the user found in the same file"
+    );
     assert_eq!(only_to(&seen, &hub_pw, "auth.docker.io"), 1);
     assert_eq!(
         only_to(&seen, &ghcr_pw, "-"),
@@ -1564,6 +1590,7 @@ fn docker_hub_tokens_and_docker_io_logins_are_verified_and_other_registries_neve
 #[test]
 fn okta_and_auth0_tenants_are_asked_only_when_the_config_lists_them() {
     let okta = expand("00<<alnum:40>>", "okta-live").unwrap();
+    let okta_dead = expand("00<<alnum:40>>", "okta-dead").unwrap();
     let client_id = expand("<<alnum:32>>", "auth0-id").unwrap();
     let secret = expand("<<alnum:64>>", "auth0-secret").unwrap();
     let dead = expand("<<alnum:64>>", "auth0-dead").unwrap();
@@ -1597,6 +1624,10 @@ fn okta_and_auth0_tenants_are_asked_only_when_the_config_lists_them() {
             format!(
                 "auth0:\n  domain: corp.eu.auth0.com\n  clientId: {client_id}\n  clientSecret: {secret}\n"
             ),
+        ),
+        (
+            "okta-dead.yaml",
+            format!("okta:\n  orgUrl: https://corp.okta.com\n  token: {okta_dead}\n"),
         ),
         (
             "auth0-dead.yaml",
@@ -1641,6 +1672,11 @@ fn okta_and_auth0_tenants_are_asked_only_when_the_config_lists_them() {
     );
     let seen = p.seen();
     assert_eq!(only_to(&seen, &okta, "corp.okta.com"), 1);
+    assert_eq!(only_to(&seen, &okta_dead, "corp.okta.com"), 1);
+    assert_eq!(
+        finding_of(&v, "okta-dead.yaml")["verification"]["status"],
+        "invalid"
+    );
     assert_eq!(only_to(&seen, &secret, "corp.eu.auth0.com"), 1);
     assert_eq!(only_to(&seen, &dead, "corp.eu.auth0.com"), 1);
     common::assert_redacted(&out.stdout, &[&okta, &secret, &dead]);

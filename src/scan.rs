@@ -665,7 +665,7 @@ impl Scanner {
         }
         prepare_findings_of(&input, &mut out.findings, self.options.show_secrets, binary);
         if self.options.verify_context {
-            self.attach_verify_context(bytes, &mut out.findings);
+            self.attach_verify_context(&input, &mut out.findings);
         }
         if !self.options.show_secrets {
             crate::sanitize::scrub_findings(&mut out.findings);
@@ -679,10 +679,11 @@ impl Scanner {
     /// The second values a finding's verifier needs from this blob
     /// (`[rule.verify.context]`), looked up while the blob is at hand. Only
     /// for the few rules that have them, and only when a finding fired.
-    fn attach_verify_context(&self, bytes: &[u8], findings: &mut [Finding]) {
+    fn attach_verify_context(&self, input: &Input<'_>, findings: &mut [Finding]) {
+        use crate::verify::spec::{context_matches, nearest};
         // Per rule, when no context regex names the secret: one search of
         // the blob for all of that rule's findings.
-        let mut by_rule: BTreeMap<String, Vec<(String, Vec<String>)>> = BTreeMap::new();
+        let mut by_rule: BTreeMap<String, crate::verify::spec::ContextMatches> = BTreeMap::new();
         for f in findings.iter_mut() {
             if f.category != Category::Secret {
                 continue;
@@ -696,19 +697,23 @@ impl Scanner {
                 continue;
             };
             let Some(s) = &f.secret else { continue };
-            if spec.context.values().any(|t| t.contains("{secret}")) {
-                f.context = crate::verify::spec::context_values(spec, s.expose(), bytes);
+            let at = if f.location.line > 0 {
+                input.offset_of(f.location.line, f.location.column.saturating_sub(1))
             } else {
-                f.context = by_rule
+                0
+            };
+            f.context = if spec.context.values().any(|t| t.contains("{secret}")) {
+                nearest(
+                    &context_matches(spec, s.expose(), input.bytes),
+                    at,
+                    s.expose(),
+                )
+            } else {
+                let m = by_rule
                     .entry(f.rule.clone())
-                    .or_insert_with(|| crate::verify::spec::context_values(spec, s.expose(), bytes))
-                    .clone();
-                // The secret itself is never its own second value.
-                let own = s.expose();
-                for (_, vals) in f.context.iter_mut() {
-                    vals.retain(|v| v != own);
-                }
-            }
+                    .or_insert_with(|| context_matches(spec, s.expose(), input.bytes));
+                nearest(m, at, s.expose())
+            };
         }
     }
 

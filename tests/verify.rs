@@ -1289,9 +1289,16 @@ fn the_cloudflare_global_key_is_sent_only_with_an_email_from_the_same_file() {
         }
     });
     let d = repo(&[
+        // Many other e-mails earlier in the file: the one next to the key
+        // is tried first.
         (
             "live.env",
-            &format!("CF_API_EMAIL=ops@corp.io\nCF_API_KEY={key}\n"),
+            &format!(
+                "{}CF_API_EMAIL=ops@corp.io\nCF_API_KEY={key}\n",
+                (0..40)
+                    .map(|i| format!("# owner{i}@corp.io\n"))
+                    .collect::<String>()
+            ),
         ),
         (
             "dead.env",
@@ -1318,8 +1325,21 @@ fn the_cloudflare_global_key_is_sent_only_with_an_email_from_the_same_file() {
     assert_eq!(l["status"], "unknown");
     assert_eq!(l["detail"], "not sent: no email for it in the same file");
     let seen = p.seen();
-    assert_eq!(seen.len(), 2);
-    assert_eq!(only_to(&seen, &key, "api.cloudflare.com"), 1);
+    // The live key with the three e-mails nearest to it (ops@ and the two
+    // owners just above), the dead one with its one e-mail.
+    assert_eq!(seen.len(), 4);
+    assert_eq!(only_to(&seen, &key, "api.cloudflare.com"), 3);
+    let emails: std::collections::BTreeSet<_> = seen
+        .iter()
+        .filter(|s| s.header("x-auth-key") == Some(key.as_str()))
+        .map(|s| s.header("x-auth-email").unwrap().to_string())
+        .collect();
+    assert_eq!(
+        emails,
+        ["ops@corp.io", "owner38@corp.io", "owner39@corp.io"]
+            .map(String::from)
+            .into()
+    );
     assert_eq!(only_to(&seen, &lonely, "-"), 0);
 }
 

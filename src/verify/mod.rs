@@ -1077,7 +1077,7 @@ shop = '(?i)([a-z0-9.-]+)\.myshopify\.com'"#,
         s.context
             .insert("email".into(), r"([a-z]+@[a-z]+\.io)".into());
         let blob = b"a.myshopify.com b.myshopify.com a.myshopify.com c.myshopify.com d.myshopify.com\nx@y.io z@y.io\n";
-        let ctx = spec::context_values(&s, "tok", blob);
+        let ctx = spec::context_values(&s, "tok", blob, 0);
         assert_eq!(
             ctx,
             vec![
@@ -1100,11 +1100,37 @@ shop = '(?i)([a-z0-9.-]+)\.myshopify\.com'"#,
         );
         let blob = br#"{"ghcr.io":{"auth":"a+b="},"docker.io":{"auth":"c+d="}}"#;
         assert_eq!(
-            spec::context_values(&d, "c+d=", blob)[0].1,
+            spec::context_values(&d, "c+d=", blob, 0)[0].1,
             vec!["docker.io"]
         );
-        assert_eq!(spec::context_values(&d, "a+b=", blob)[0].1, vec!["ghcr.io"]);
-        assert!(spec::context_values(&d, "e+f=", blob)[0].1.is_empty());
+        assert_eq!(
+            spec::context_values(&d, "a+b=", blob, 0)[0].1,
+            vec!["ghcr.io"]
+        );
+        assert!(spec::context_values(&d, "e+f=", blob, 0)[0].1.is_empty());
+    }
+
+    #[test]
+    fn the_values_nearest_to_the_secret_are_tried_first() {
+        let m: spec::ContextMatches = vec![(
+            "email".into(),
+            vec![
+                (0, "a@x.io".into()),
+                (10, "b@x.io".into()),
+                (30, "d@x.io".into()),
+                (40, "a@x.io".into()),
+                (500, "near@x.io".into()),
+                (600, "s".into()),
+            ],
+        )];
+        assert_eq!(
+            spec::nearest(&m, 505, "s")[0].1,
+            vec!["near@x.io", "a@x.io", "d@x.io"]
+        );
+        assert_eq!(
+            spec::nearest(&m, 0, "s")[0].1,
+            vec!["a@x.io", "b@x.io", "d@x.io"]
+        );
     }
 
     #[test]

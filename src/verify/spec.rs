@@ -29,8 +29,9 @@
 //! (by the scan, while it has the blob); its first capture group that took
 //! part is the value (a regex without groups: the whole match). `{secret}`
 //! inside one stands for the secret, regex-escaped, so the value can be
-//! tied to the secret's own entry. Up to [`MAX_VALUES`] distinct values per
-//! name are tried; with none found nothing is sent (`unknown`).
+//! tied to the secret's own entry. The [`MAX_VALUES`] distinct values per
+//! name nearest to the secret are tried; with none found nothing is sent
+//! (`unknown`).
 //!
 //! The host is literal, with two exceptions that cannot move a secret
 //! off the provider: `https://{name}.fixed.suffix/…`, where `{name}` is a
@@ -172,16 +173,21 @@ pub fn capture_regex(pattern: &str) -> Result<std::sync::Arc<Regex>, String> {
     Ok(re)
 }
 
-/// The values each `context` regex finds in `blob` for `secret`: up to
-/// [`MAX_VALUES`] distinct ones per name, in the order found. Values that
-/// are not plain text (control characters, quotes, backslashes, spaces)
-/// are skipped: they are going into headers, URLs and bodies.
-pub fn context_values(spec: &VerifySpec, secret: &str, blob: &[u8]) -> Vec<(String, Vec<String>)> {
+/// Where each `context` regex matched in a blob: name -> (offset, value),
+/// in blob order, at most [`MAX_MATCHES`] per name. Values that are not
+/// plain text (control characters, quotes, backslashes, spaces) are
+/// skipped: they are going into headers, URLs and bodies.
+pub type ContextMatches = Vec<(String, Vec<(usize, String)>)>;
+
+/// Matches of one context regex looked at in a blob.
+pub const MAX_MATCHES: usize = 1024;
+
+pub fn context_matches(spec: &VerifySpec, secret: &str, blob: &[u8]) -> ContextMatches {
     let mut out = Vec::new();
     for (name, template) in &spec.context {
-        let mut vals: Vec<String> = Vec::new();
+        let mut found: Vec<(usize, String)> = Vec::new();
         if let Ok(re) = cached_context_regex(template, secret) {
-            for caps in re.captures_iter(blob) {
+            for caps in re.captures_iter(blob).take(MAX_MATCHES) {
                 let m = (1..caps.len())
                     .find_map(|i| caps.get(i))
                     .or_else(|| caps.get(0));
@@ -191,23 +197,58 @@ pub fn context_values(spec: &VerifySpec, secret: &str, blob: &[u8]) -> Vec<(Stri
                 };
                 if v.is_empty()
                     || v.len() > 256
-                    || v == secret
                     || v.chars()
                         .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '"' | '\\'))
                 {
                     continue;
                 }
-                if !vals.iter().any(|x| x == v) {
-                    vals.push(v.to_string());
-                    if vals.len() == MAX_VALUES {
-                        break;
-                    }
-                }
+                found.push((m.start(), v.to_string()));
             }
         }
-        out.push((name.clone(), vals));
+        out.push((name.clone(), found));
     }
     out
+}
+
+/// Up to [`MAX_VALUES`] distinct values per name, nearest to the secret
+/// (at byte `at` of the blob) first: in a file with many e-mails, the one
+/// next to the key is the likely pair. Never the secret itself.
+pub fn nearest(matches: &ContextMatches, at: usize, secret: &str) -> Vec<(String, Vec<String>)> {
+    matches
+        .iter()
+        .map(|(name, found)| {
+            let mut best: Vec<(usize, &str)> = Vec::new();
+            for (off, v) in found {
+                if v == secret {
+                    continue;
+                }
+                let d = off.abs_diff(at);
+                match best.iter_mut().find(|(_, x)| *x == v.as_str()) {
+                    Some(e) => e.0 = e.0.min(d),
+                    None => best.push((d, v)),
+                }
+            }
+            best.sort_by_key(|(d, _)| *d);
+            (
+                name.clone(),
+                best.iter()
+                    .take(MAX_VALUES)
+                    .map(|(_, v)| v.to_string())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// The values each `context` regex finds in `blob` for `secret` found at
+/// byte `at`: [`context_matches`], then the [`nearest`] ones.
+pub fn context_values(
+    spec: &VerifySpec,
+    secret: &str,
+    blob: &[u8],
+    at: usize,
+) -> Vec<(String, Vec<String>)> {
+    nearest(&context_matches(spec, secret, blob), at, secret)
 }
 
 fn default_method() -> String {

@@ -1134,6 +1134,23 @@ shop = '(?i)([a-z0-9.-]+)\.myshopify\.com'"#,
     }
 
     #[test]
+    fn a_result_is_cached_per_second_value_and_host() {
+        let plain = job("r", "tok", &[]);
+        let a = job("r", "tok", &[("email", "a@x.io")]);
+        let b = job("r", "tok", &[("email", "b@x.io")]);
+        let on = Job {
+            host: Some("corp.okta.com".into()),
+            ..plain.clone()
+        };
+        assert_eq!(plain.cache_pair(), None);
+        let keys = [a.cache_pair(), b.cache_pair(), on.cache_pair()];
+        assert!(keys.iter().all(Option::is_some));
+        assert_ne!(keys[0], keys[1]);
+        assert_ne!(keys[0], keys[2]);
+        assert_ne!(keys[1], keys[2]);
+    }
+
+    #[test]
     fn an_allow_listed_only_spec_sends_nothing_without_the_config() {
         let s: VerifySpec = toml::from_str(
             r#"url = "https://{host}/api/v1/users/me"

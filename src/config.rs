@@ -33,6 +33,8 @@
 //! cache = ".gitops-guard-verify-cache.json"  # keyed by HMAC (needs GITOPS_GUARD_HMAC_KEY)
 //! cache-ttl-hours = 24
 //! self-hosted = { gitlab = ["gitlab.example.com"] }  # also ask these instances
+//! # Okta and Auth0 tenants are asked only when listed here:
+//! # self-hosted = { okta = ["corp.okta.com"], auth0 = ["corp.eu.auth0.com"] }
 //!
 //! [[rule]]                            # extra rules, in the patterns/*.toml format
 //! id = "acme-token"
@@ -201,8 +203,10 @@ pub struct VerificationConfig {
     #[serde(default)]
     pub cache_ttl_hours: Option<u64>,
     /// Self-hosted instances a verifier may also ask, per kind:
-    /// `gitlab = ["gitlab.example.com"]`. The only way a secret goes to a
-    /// host not written in the built-in verifier.
+    /// `gitlab = ["gitlab.example.com"]`; for tenant-only kinds (`okta`,
+    /// `auth0`) the only hosts asked. The only way a secret goes to a
+    /// host not written in the built-in verifier (besides one validated
+    /// label under a verifier's fixed suffix).
     #[serde(default)]
     pub self_hosted: BTreeMap<String, Vec<String>>,
 }

@@ -310,6 +310,10 @@ pub struct Finding {
     /// What the provider said about the secret (`scan --verify`); `None`
     /// when verification was not asked for.
     pub verification: Option<Verification>,
+    /// Second values its rule's verifier needs, found in the same blob by
+    /// the scan (`[rule.verify.context]`: an e-mail, an account SID, a shop
+    /// name); name -> values. Never reported; never a secret of its own.
+    pub context: Vec<(String, Vec<String>)>,
 }
 
 /// Outcome of checking a secret against its provider (`crate::verify`).
@@ -375,6 +379,7 @@ impl Finding {
             suppressed: None,
             decoded: false,
             verification: None,
+            context: Vec::new(),
         }
     }
 

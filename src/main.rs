@@ -177,6 +177,7 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
         threads: args.threads,
         skip_rules,
         oversize_blocks: false,
+        verify_context: verify,
     };
     let mut _ticker = None;
     let show_progress =
@@ -710,17 +711,32 @@ fn rules(command: RulesCommand) -> Result<u8, Error> {
                             "\nVerified by --verify: a SharedKey-signed GET https://NAME.{}/?comp=list (List Containers), NAME being the AccountName of the key's connection string (3-24 lowercase letters and digits; other EndpointSuffix or a BlobEndpoint: not sent); the key signs, it is not sent.",
                             gitops_guard::verify::azure::SUFFIX
                         ),
-                        Some(v) => writeln!(
-                            w,
-                            "\nVerified by --verify: {} {} (only to {}{}).",
-                            v.method,
-                            v.url,
-                            v.host().unwrap_or("?"),
-                            match &v.self_hosted {
-                                Some(k) => format!(", and to the hosts listed under [verification] self-hosted.{k}"),
-                                None => String::new(),
-                            }
-                        ),
+                        Some(v) => {
+                            use gitops_guard::verify::spec::HostSpec;
+                            let kind = v.self_hosted.as_deref().unwrap_or("?");
+                            let to = match v.host_spec() {
+                                Some(HostSpec::Literal(h)) => match &v.self_hosted {
+                                    Some(k) => format!("only to {h}, and to the hosts listed under [verification] self-hosted.{k}"),
+                                    None => format!("only to {h}"),
+                                },
+                                Some(HostSpec::Label { name, suffix }) => format!(
+                                    "only to NAME.{suffix}, NAME being the {name} of the value or its file and a single host name label"
+                                ),
+                                Some(HostSpec::AllowListed) => format!(
+                                    "only to the hosts listed under [verification] self-hosted.{kind}; none listed, nothing is sent"
+                                ),
+                                None => "?".to_string(),
+                            };
+                            let with = if v.context.is_empty() {
+                                String::new()
+                            } else {
+                                format!(
+                                    "; with the {} found in the same file (none found: nothing is sent)",
+                                    v.context.keys().cloned().collect::<Vec<_>>().join(" and ")
+                                )
+                            };
+                            writeln!(w, "\nVerified by --verify: {} {} ({to}{with}).", v.method, v.url)
+                        }
                         None => Ok(()),
                     }
                 })

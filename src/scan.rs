@@ -39,6 +39,10 @@ pub struct ScanOptions {
     /// pre-push, `--range`, `--since-commit`): there a blob that was not read
     /// must not pass.
     pub oversize_blocks: bool,
+    /// `scan --verify`: look up, in each blob, the second values the
+    /// verifiers of its findings need (`[rule.verify.context]`). Off for
+    /// every other scan, which then pays nothing for them.
+    pub verify_context: bool,
 }
 
 /// Most worker threads a scan may ask for (`--threads`): more gains nothing
@@ -67,6 +71,7 @@ impl Default for ScanOptions {
             threads: 0,
             skip_rules: Vec::new(),
             oversize_blocks: false,
+            verify_context: false,
         }
     }
 }
@@ -659,6 +664,9 @@ impl Scanner {
             apply_annotation_suppressions(&input, &mut out.findings);
         }
         prepare_findings_of(&input, &mut out.findings, self.options.show_secrets, binary);
+        if self.options.verify_context {
+            self.attach_verify_context(&input, &mut out.findings);
+        }
         if !self.options.show_secrets {
             crate::sanitize::scrub_findings(&mut out.findings);
         }
@@ -666,6 +674,47 @@ impl Scanner {
         outcome.findings = out.findings;
         outcome.facts = out.facts;
         outcome
+    }
+
+    /// The second values a finding's verifier needs from this blob
+    /// (`[rule.verify.context]`), looked up while the blob is at hand. Only
+    /// for the few rules that have them, and only when a finding fired.
+    fn attach_verify_context(&self, input: &Input<'_>, findings: &mut [Finding]) {
+        use crate::verify::spec::{context_matches, nearest};
+        // Per rule, when no context regex names the secret: one search of
+        // the blob for all of that rule's findings.
+        let mut by_rule: BTreeMap<String, crate::verify::spec::ContextMatches> = BTreeMap::new();
+        for f in findings.iter_mut() {
+            if f.category != Category::Secret {
+                continue;
+            }
+            let Some(spec) = self
+                .rules
+                .get(&f.rule)
+                .and_then(|r| r.spec.verify.as_ref())
+                .filter(|v| !v.context.is_empty())
+            else {
+                continue;
+            };
+            let Some(s) = &f.secret else { continue };
+            let at = if f.location.line > 0 {
+                input.offset_of(f.location.line, f.location.column.saturating_sub(1))
+            } else {
+                0
+            };
+            f.context = if spec.context.values().any(|t| t.contains("{secret}")) {
+                nearest(
+                    &context_matches(spec, s.expose(), input.bytes),
+                    at,
+                    s.expose(),
+                )
+            } else {
+                let m = by_rule
+                    .entry(f.rule.clone())
+                    .or_insert_with(|| context_matches(spec, s.expose(), input.bytes));
+                nearest(m, at, s.expose())
+            };
+        }
     }
 
     /// A fallback rule's finding (the generic secret-named-key rule) yields

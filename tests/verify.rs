@@ -93,6 +93,17 @@ const HOSTS: &[&str] = &[
     "acmeprod.blob.core.windows.net",
     "acmedead.blob.core.windows.net",
     "oauth2.googleapis.com",
+    "verify.twilio.com",
+    "us21.api.mailchimp.com",
+    "us6.api.mailchimp.com",
+    "api.cloudflare.com",
+    "acme-prod.myshopify.com",
+    "x.myshopify.com",
+    "acme.atlassian.net",
+    "hub.docker.com",
+    "auth.docker.io",
+    "corp.okta.com",
+    "corp.eu.auth0.com",
 ];
 
 impl Provider {
@@ -523,6 +534,13 @@ fn no_secret_goes_to_a_host_other_than_its_verifiers() {
     let stripe = expand("sk_live_<<alnum:99>>", "verify-hosts").unwrap();
     let key_id = aws_key_id("verify-hosts");
     let aws_secret = expand("<<b64:40>>", "verify-hosts").unwrap();
+    // Verifiers whose second value or host label comes from the file.
+    let twilio = expand("<<hex:32>>", "verify-hosts-twilio").unwrap();
+    let mailchimp = expand("<<hex:32>>-us21", "verify-hosts").unwrap();
+    let shopify = expand("shpat_<<hex:32>>", "verify-hosts").unwrap();
+    let cf_global = expand("<<hex:37>>", "verify-hosts").unwrap();
+    let atlassian = expand("ATATT3xFfGF0<<b64url:180>>=<<HEX:8>>", "verify-hosts").unwrap();
+    let docker = expand("dckr_pat_<<b64url:27>>", "verify-hosts").unwrap();
     let kid = key_id.clone();
     let p = Provider::start(true, move |s, _| match s.sni.as_str() {
         "slack.com" => reply(200, r#"{"ok":true,"team":"Acme","user":"deploy-bot"}"#),
@@ -545,6 +563,32 @@ fn no_secret_goes_to_a_host_other_than_its_verifiers() {
                 "[default]\naws_access_key_id = {key_id}\naws_secret_access_key = {aws_secret}\n"
             ),
         ),
+        (
+            "twilio.env",
+            &format!(
+                "TWILIO_ACCOUNT_SID={}\nTWILIO_AUTH_TOKEN={twilio}\n",
+                expand("AC<<hex:32>>", "verify-hosts").unwrap()
+            ),
+        ),
+        ("mailchimp.env", &format!("MAILCHIMP_API_KEY={mailchimp}\n")),
+        (
+            "shopify.env",
+            &format!("SHOP=acme-prod.myshopify.com\nSHOPIFY_TOKEN={shopify}\n"),
+        ),
+        (
+            "cloudflare.env",
+            &format!("CF_API_EMAIL=ops@corp.io\nCF_API_KEY={cf_global}\n"),
+        ),
+        (
+            "jira.yaml",
+            &format!(
+                "jira:\n  url: https://acme.atlassian.net\n  user: bot@acme.io\n  token: \"{atlassian}\"\n"
+            ),
+        ),
+        (
+            "docker.sh",
+            &format!("echo {docker} | docker login -u acme --password-stdin\n"),
+        ),
     ]);
     let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
     let v = json(&out);
@@ -566,12 +610,18 @@ fn no_secret_goes_to_a_host_other_than_its_verifiers() {
         "account 123456789012, arn arn:aws:iam::123456789012:user/ci"
     );
     let seen = p.seen();
-    assert_eq!(seen.len(), 4);
+    assert_eq!(seen.len(), 10);
     for (secret, host) in [
         (gh.as_str(), "api.github.com"),
         (slack.as_str(), "slack.com"),
         (stripe.as_str(), "api.stripe.com"),
         (key_id.as_str(), "sts.amazonaws.com"),
+        (twilio.as_str(), "verify.twilio.com"),
+        (mailchimp.as_str(), "us21.api.mailchimp.com"),
+        (shopify.as_str(), "acme-prod.myshopify.com"),
+        (cf_global.as_str(), "api.cloudflare.com"),
+        (atlassian.as_str(), "acme.atlassian.net"),
+        (docker.as_str(), "hub.docker.com"),
     ] {
         let carrying: Vec<_> = seen
             .iter()
@@ -585,7 +635,21 @@ fn no_secret_goes_to_a_host_other_than_its_verifiers() {
     }
     // The secret access key signs the request; it is never sent.
     assert!(seen.iter().all(|s| !s.all_text().contains(&aws_secret)));
-    common::assert_redacted(&out.stdout, &[&gh, &slack, &stripe, &aws_secret]);
+    common::assert_redacted(
+        &out.stdout,
+        &[
+            &gh,
+            &slack,
+            &stripe,
+            &aws_secret,
+            &twilio,
+            &mailchimp,
+            &shopify,
+            &cf_global,
+            &atlassian,
+            &docker,
+        ],
+    );
 }
 
 #[test]
@@ -783,6 +847,18 @@ fn rules_explain_says_what_verification_sends_where() {
         out.stdout.contains(
             "Verified by --verify: GET https://api.github.com/user (only to api.github.com)."
         ),
+        "{}",
+        out.stdout
+    );
+    let out = gg(d.path(), &["rules", "explain", "shopify-access-token"]);
+    assert!(
+        out.stdout.contains("(only to NAME.myshopify.com, NAME being the shop of the value or its file and a single host name label; with the shop found in the same file (none found: nothing is sent))"),
+        "{}",
+        out.stdout
+    );
+    let out = gg(d.path(), &["rules", "explain", "okta-api-token"]);
+    assert!(
+        out.stdout.contains("only to the hosts listed under [verification] self-hosted.okta; none listed, nothing is sent"),
         "{}",
         out.stdout
     );
@@ -1039,4 +1115,629 @@ fn gcp_service_account_keys_are_verified_by_a_signed_jwt_grant_and_the_key_is_ne
     let refs: Vec<&str> = bodies.iter().map(String::as_str).collect();
     common::assert_redacted(&out.stdout, &refs);
     common::assert_redacted(&out.stderr, &refs);
+}
+
+// ---- Verifiers that need a second value from the same file ----
+
+/// The user and password of a request's Basic authorization.
+fn basic(s: &Seen) -> Option<(String, String)> {
+    use base64::Engine;
+    let b = s.header("authorization")?.strip_prefix("Basic ")?;
+    let d = base64::engine::general_purpose::STANDARD.decode(b).ok()?;
+    let (u, p) = String::from_utf8(d)
+        .ok()?
+        .split_once(':')
+        .map(|(u, p)| (u.to_string(), p.to_string()))?;
+    Some((u, p))
+}
+
+fn finding_of<'a>(v: &'a serde_json::Value, path: &str) -> &'a serde_json::Value {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == path)
+        .unwrap_or_else(|| panic!("no finding in {path}: {v}"))
+}
+
+/// Every request carrying `secret` went to `host` (SNI and Host header).
+fn only_to(seen: &[Seen], secret: &str, host: &str) -> usize {
+    let carrying: Vec<_> = seen
+        .iter()
+        .filter(|s| s.all_text().contains(secret))
+        .collect();
+    for s in &carrying {
+        assert_eq!(s.sni, host, "a secret went to {}", s.sni);
+        assert_eq!(s.host, host);
+    }
+    carrying.len()
+}
+
+#[test]
+fn twilio_tokens_are_verified_with_the_sid_found_in_the_same_file() {
+    let sid = expand("AC<<hex:32>>", "twilio-sid").unwrap();
+    let token = expand("<<hex:32>>", "twilio-token").unwrap();
+    let key_sid = expand("SK<<hex:32>>", "twilio-key").unwrap();
+    let key_secret = expand("<<alnum:32>>", "twilio-key-secret").unwrap();
+    let dead = expand("<<hex:32>>", "twilio-dead").unwrap();
+    let lonely = expand("<<hex:32>>", "twilio-lonely").unwrap();
+    let good = [
+        (sid.clone(), token.clone()),
+        (key_sid.clone(), key_secret.clone()),
+    ];
+    let p = Provider::start(true, move |s, _| match basic(s) {
+        Some(pair) if s.sni == "verify.twilio.com" && good.contains(&pair) => reply(
+            200,
+            &format!(r#"{{"services":[{{"account_sid":"{}"}}]}}"#, good[0].0),
+        ),
+        _ => reply(401, r#"{"code":20003,"message":"Authenticate"}"#),
+    });
+    let d = repo(&[
+        (
+            "live.env",
+            &format!("TWILIO_ACCOUNT_SID={sid}\nTWILIO_AUTH_TOKEN={token}\n"),
+        ),
+        // An API key: its SK… SID is the user. The account SID next to it
+        // is tried too and rejected; one accepted attempt makes it live.
+        (
+            "key.env",
+            &format!(
+                "TWILIO_ACCOUNT_SID={sid}\nTWILIO_API_KEY={key_sid}\nTWILIO_API_SECRET={key_secret}\n"
+            ),
+        ),
+        (
+            "dead.env",
+            &format!("TWILIO_ACCOUNT_SID={sid}\nTWILIO_AUTH_TOKEN={dead}\n"),
+        ),
+        ("lonely.env", &format!("TWILIO_AUTH_TOKEN={lonely}\n")),
+    ]);
+    let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
+    let v = json(&out);
+    let live = finding_of(&v, "live.env");
+    assert_eq!(live["verification"]["status"], "live", "{v}");
+    assert_eq!(live["verification"]["detail"], format!("account {sid}"));
+    assert_eq!(live["severity"], "critical");
+    let key = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "key.env" && f["rule"] == "twilio-auth-token")
+        .unwrap();
+    assert_eq!(key["verification"]["status"], "live", "{v}");
+    // The SK… SID finding of the live key is live with it.
+    let sid_finding = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "key.env" && f["rule"] == "twilio-api-key-sid")
+        .unwrap();
+    assert_eq!(sid_finding["verification"]["status"], "live", "{v}");
+    assert_eq!(sid_finding["severity"], "critical");
+    let dead_f = &finding_of(&v, "dead.env")["verification"];
+    assert_eq!(dead_f["status"], "invalid");
+    assert_eq!(
+        dead_f["detail"],
+        "rejected (HTTP 401) with the sid found in the same file"
+    );
+    let l = finding_of(&v, "lonely.env");
+    assert_eq!(l["verification"]["status"], "unknown");
+    assert_eq!(
+        l["verification"]["detail"],
+        "not sent: no sid for it in the same file"
+    );
+    let seen = p.seen();
+    assert_eq!(only_to(&seen, &token, "verify.twilio.com"), 1);
+    assert_eq!(only_to(&seen, &key_secret, "verify.twilio.com"), 2);
+    assert_eq!(only_to(&seen, &dead, "verify.twilio.com"), 1);
+    assert_eq!(
+        only_to(&seen, &lonely, "-"),
+        0,
+        "a token without a SID is never sent"
+    );
+    common::assert_redacted(&out.stdout, &[&token, &key_secret, &dead, &lonely]);
+    common::assert_redacted(&out.stderr, &[&token, &key_secret, &dead, &lonely]);
+}
+
+#[test]
+fn mailchimp_keys_go_to_their_data_center_and_nowhere_else() {
+    let live = expand("<<hex:32>>-us21", "mailchimp-live").unwrap();
+    let dead = expand("<<hex:32>>-us6", "mailchimp-dead").unwrap();
+    let l = live.clone();
+    let p = Provider::start(true, move |s, _| match basic(s) {
+        Some((_, k)) if s.sni == "us21.api.mailchimp.com" && k == l => {
+            reply(200, r#"{"account_id":"1","account_name":"Acme Shop"}"#)
+        }
+        _ => reply(401, r#"{"title":"API Key Invalid"}"#),
+    });
+    let d = repo(&[
+        ("live.env", &format!("MAILCHIMP_API_KEY={live}\n")),
+        ("dead.env", &format!("MAILCHIMP_API_KEY={dead}\n")),
+    ]);
+    let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
+    let v = json(&out);
+    assert_eq!(finding_of(&v, "live.env")["verification"]["status"], "live");
+    assert_eq!(
+        finding_of(&v, "live.env")["verification"]["detail"],
+        "account Acme Shop"
+    );
+    assert_eq!(
+        finding_of(&v, "dead.env")["verification"]["status"],
+        "invalid"
+    );
+    let seen = p.seen();
+    assert_eq!(only_to(&seen, &live, "us21.api.mailchimp.com"), 1);
+    assert_eq!(only_to(&seen, &dead, "us6.api.mailchimp.com"), 1);
+}
+
+#[test]
+fn the_cloudflare_global_key_is_sent_only_with_an_email_from_the_same_file() {
+    let key = expand("<<hex:37>>", "cf-global").unwrap();
+    let dead = expand("<<hex:37>>", "cf-global-dead").unwrap();
+    let lonely = expand("<<hex:37>>", "cf-global-lonely").unwrap();
+    let k = key.clone();
+    let p = Provider::start(true, move |s, _| {
+        if s.sni == "api.cloudflare.com"
+            && s.header("x-auth-key") == Some(k.as_str())
+            && s.header("x-auth-email") == Some("ops@corp.io")
+        {
+            reply(
+                200,
+                r#"{"success":true,"result":{"id":"u1","email":"ops@corp.io"}}"#,
+            )
+        } else {
+            reply(403, r#"{"success":false,"errors":[{"code":9103}]}"#)
+        }
+    });
+    let d = repo(&[
+        // Many other e-mails earlier in the file: the one next to the key
+        // is tried first.
+        (
+            "live.env",
+            &format!(
+                "{}CF_API_EMAIL=ops@corp.io\nCF_API_KEY={key}\n",
+                (0..40)
+                    .map(|i| format!("# owner{i}@corp.io\n"))
+                    .collect::<String>()
+            ),
+        ),
+        (
+            "dead.env",
+            &format!("CF_API_EMAIL=ops@corp.io\nCF_API_KEY={dead}\n"),
+        ),
+        ("lonely.env", &format!("CF_API_KEY={lonely}\n")),
+    ]);
+    let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
+    let v = json(&out);
+    assert_eq!(
+        finding_of(&v, "live.env")["verification"]["status"],
+        "live",
+        "{v}"
+    );
+    assert_eq!(
+        finding_of(&v, "live.env")["verification"]["detail"],
+        "user ops@corp.io"
+    );
+    assert_eq!(
+        finding_of(&v, "dead.env")["verification"]["status"],
+        "invalid"
+    );
+    let l = &finding_of(&v, "lonely.env")["verification"];
+    assert_eq!(l["status"], "unknown");
+    assert_eq!(l["detail"], "not sent: no email for it in the same file");
+    let seen = p.seen();
+    // The live key with the three e-mails nearest to it (ops@ and the two
+    // owners just above), the dead one with its one e-mail.
+    assert_eq!(seen.len(), 4);
+    assert_eq!(only_to(&seen, &key, "api.cloudflare.com"), 3);
+    let emails: std::collections::BTreeSet<_> = seen
+        .iter()
+        .filter(|s| s.header("x-auth-key") == Some(key.as_str()))
+        .map(|s| s.header("x-auth-email").unwrap().to_string())
+        .collect();
+    assert_eq!(
+        emails,
+        ["ops@corp.io", "owner38@corp.io", "owner39@corp.io"]
+            .map(String::from)
+            .into()
+    );
+    assert_eq!(only_to(&seen, &lonely, "-"), 0);
+}
+
+#[test]
+fn shopify_tokens_go_only_to_their_shop_under_myshopify_com() {
+    let live = expand("shpat_<<hex:32>>", "shopify-live").unwrap();
+    let dead = expand("shpat_<<hex:32>>", "shopify-dead").unwrap();
+    let lonely = expand("shpat_<<hex:32>>", "shopify-lonely").unwrap();
+    let odd = expand("shpat_<<hex:32>>", "shopify-odd").unwrap();
+    let l = live.clone();
+    let p = Provider::start(true, move |s, _| {
+        if s.sni == "acme-prod.myshopify.com"
+            && s.header("x-shopify-access-token") == Some(l.as_str())
+        {
+            reply(
+                200,
+                r#"{"access_scopes":[{"handle":"read_orders"},{"handle":"write_products"}]}"#,
+            )
+        } else {
+            reply(401, r#"{"errors":"[API] Invalid API key or access token"}"#)
+        }
+    });
+    let d = repo(&[
+        (
+            "live.env",
+            &format!("SHOPIFY_STORE=Acme-Prod.myshopify.com\nSHOPIFY_ACCESS_TOKEN={live}\n"),
+        ),
+        (
+            "dead.env",
+            &format!(
+                "SHOPIFY_STORE=https://acme-prod.myshopify.com/admin\nSHOPIFY_ACCESS_TOKEN={dead}\n"
+            ),
+        ),
+        ("lonely.env", &format!("SHOPIFY_ACCESS_TOKEN={lonely}\n")),
+        // A file that tries to steer the token elsewhere: the only host it
+        // can reach is a label under myshopify.com.
+        (
+            "odd.env",
+            &format!(
+                "SHOPIFY_STORE=https://evil.example/@x.myshopify.com\nSHOPIFY_ACCESS_TOKEN={odd}\n"
+            ),
+        ),
+    ]);
+    let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
+    let v = json(&out);
+    let f = &finding_of(&v, "live.env")["verification"];
+    assert_eq!(f["status"], "live", "{v}");
+    assert_eq!(f["detail"], "scopes read_orders write_products");
+    assert_eq!(
+        finding_of(&v, "dead.env")["verification"]["status"],
+        "invalid"
+    );
+    assert_eq!(
+        finding_of(&v, "lonely.env")["verification"]["detail"],
+        "not sent: no shop for it in the same file"
+    );
+    let seen = p.seen();
+    assert_eq!(only_to(&seen, &live, "acme-prod.myshopify.com"), 1);
+    assert_eq!(only_to(&seen, &dead, "acme-prod.myshopify.com"), 1);
+    assert_eq!(only_to(&seen, &lonely, "-"), 0);
+    assert!(only_to(&seen, &odd, "x.myshopify.com") <= 1);
+    assert!(
+        seen.iter().all(|s| s.sni.ends_with(".myshopify.com")),
+        "{:?}",
+        seen.iter().map(|s| &s.sni).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_host_label_that_is_not_one_dns_label_is_never_used() {
+    // A rule of the config whose context regex takes anything: the check
+    // in code still refuses a value that is not one label.
+    let token = expand("tok_<<alnum:32>>", "label-hostile").unwrap();
+    let p = Provider::start(true, |_, _| reply(200, "{}"));
+    let config = r#"
+[[rule]]
+id = "acme-shop-token"
+name = "Acme shop token"
+severity = "high"
+keywords = ["tok_"]
+regex = '''\b(tok_[A-Za-z0-9]{32})\b'''
+
+[rule.verify]
+url = "https://{shop}.myshopify.com/admin/oauth/access_scopes.json"
+headers = { X-Shopify-Access-Token = "{secret}" }
+live = { status = [200] }
+
+[rule.verify.context]
+shop = '''shop=(\S+)\.myshopify\.com'''
+"#;
+    for hostile in [
+        "evil.example/x",
+        "evil.example",
+        "evil.example:443#",
+        "a@evil.example",
+    ] {
+        let d = repo(&[
+            (".gitops-guard.toml", config),
+            (
+                "shop.env",
+                &format!("shop={hostile}.myshopify.com\nACME={token}\n"),
+            ),
+        ]);
+        let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
+        let v = json(&out);
+        let f = &finding_of(&v, "shop.env")["verification"];
+        assert_eq!(f["status"], "unknown", "{hostile}: {v}");
+        assert!(
+            f["detail"]
+                .as_str()
+                .unwrap()
+                .contains("not a single host name label"),
+            "{hostile}: {f}"
+        );
+    }
+    assert!(p.seen().is_empty(), "nothing may be sent");
+}
+
+#[test]
+fn atlassian_tokens_need_the_email_and_site_from_the_same_file() {
+    let live = expand("ATATT3xFfGF0<<b64url:180>>=<<HEX:8>>", "atlassian-live").unwrap();
+    let dead = expand("ATATT3xFfGF0<<b64url:180>>=<<HEX:8>>", "atlassian-dead").unwrap();
+    let lonely = expand("ATATT3xFfGF0<<b64url:180>>=<<HEX:8>>", "atlassian-lonely").unwrap();
+    let hostile = expand("ATATT3xFfGF0<<b64url:180>>=<<HEX:8>>", "atlassian-hostile").unwrap();
+    let l = live.clone();
+    let p = Provider::start(true, move |s, _| match basic(s) {
+        Some((u, k)) if s.sni == "acme.atlassian.net" && u == "bot@acme.io" && k == l => reply(
+            200,
+            r#"{"accountId":"5b10a2844c20165700ede21g","displayName":"Release Bot"}"#,
+        ),
+        _ => reply(401, "Client must be authenticated"),
+    });
+    let d = repo(&[
+        (
+            "live.yaml",
+            &format!(
+                "jira:\n  url: https://acme.atlassian.net\n  user: bot@acme.io\n  token: \"{live}\"\n"
+            ),
+        ),
+        (
+            "dead.yaml",
+            &format!(
+                "jira:\n  url: https://acme.atlassian.net\n  user: bot@acme.io\n  token: \"{dead}\"\n"
+            ),
+        ),
+        // A site but no e-mail: not sent.
+        (
+            "lonely.yaml",
+            &format!("jira:\n  url: https://acme.atlassian.net\n  token: \"{lonely}\"\n"),
+        ),
+        // A site that is not one label under atlassian.net: not sent.
+        (
+            "hostile.yaml",
+            &format!(
+                "jira:\n  url: https://evil.example/#.atlassian.net\n  user: bot@acme.io\n  token: \"{hostile}\"\n"
+            ),
+        ),
+    ]);
+    let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
+    let v = json(&out);
+    let f = &finding_of(&v, "live.yaml")["verification"];
+    assert_eq!(f["status"], "live", "{v}");
+    assert_eq!(f["detail"], "user Release Bot");
+    assert_eq!(
+        finding_of(&v, "dead.yaml")["verification"]["status"],
+        "invalid"
+    );
+    assert_eq!(
+        finding_of(&v, "lonely.yaml")["verification"]["detail"],
+        "not sent: no email for it in the same file"
+    );
+    let seen = p.seen();
+    assert_eq!(only_to(&seen, &live, "acme.atlassian.net"), 1);
+    assert_eq!(only_to(&seen, &dead, "acme.atlassian.net"), 1);
+    assert_eq!(only_to(&seen, &lonely, "-"), 0);
+    assert_eq!(
+        finding_of(&v, "hostile.yaml")["verification"]["detail"],
+        "not sent: no site for it in the same file"
+    );
+    assert_eq!(only_to(&seen, &hostile, "-"), 0);
+    assert_eq!(seen.len(), 2);
+}
+
+#[test]
+fn docker_hub_tokens_and_docker_io_logins_are_verified_and_other_registries_never_sent() {
+    let pat = expand("dckr_pat_<<b64url:27>>", "docker-pat").unwrap();
+    let lonely = expand("dckr_pat_<<b64url:27>>", "docker-lonely").unwrap();
+    let dead_pat = expand("dckr_pat_<<b64url:27>>", "docker-dead").unwrap();
+    let hub_pw = expand("<<alnum:24>>", "docker-hub-pw").unwrap();
+    let ghcr_pw = expand("<<alnum:36>>", "docker-ghcr-pw").unwrap();
+    let hub_auth = expand(&format!("<<b64of:ci-bot:{hub_pw}>>"), "x").unwrap();
+    let ghcr_auth = expand(&format!("<<b64of:deploy:{ghcr_pw}>>"), "x").unwrap();
+    let (pt, ha) = (pat.clone(), hub_auth.clone());
+    let p = Provider::start(true, move |s, _| match s.sni.as_str() {
+        "hub.docker.com" => {
+            let body: serde_json::Value = serde_json::from_str(&s.body).unwrap_or_default();
+            if body["identifier"] == "acme" && body["secret"] == pt.as_str() {
+                reply(200, r#"{"access_token":"eyJ.x.y"}"#)
+            } else {
+                reply(401, r#"{"detail":"incorrect username or password"}"#)
+            }
+        }
+        "auth.docker.io" if s.header("authorization") == Some(&format!("Basic {ha}")) => {
+            reply(200, r#"{"token":"eyJ.x.y"}"#)
+        }
+        _ => reply(401, r#"{"details":"incorrect username or password"}"#),
+    });
+    let d = repo(&[
+        (
+            "login.sh",
+            &format!("echo {pat} | docker login -u acme --password-stdin\n"),
+        ),
+        ("lonely.env", &format!("DOCKERHUB_TOKEN: {lonely}\n")),
+        (
+            "dead.env",
+            &format!("DOCKERHUB_USERNAME=acme\nDOCKERHUB_TOKEN={dead_pat}\n"),
+        ),
+        (
+            "config.json",
+            &format!(
+                "{{\"auths\": {{\n  \"https://index.docker.io/v1/\": {{\"auth\": \"{hub_auth}\"}},\n  \"ghcr.io\": {{\"auth\": \"{ghcr_auth}\"}}\n}}}}\n"
+            ),
+        ),
+    ]);
+    let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
+    let v = json(&out);
+    assert_eq!(
+        finding_of(&v, "login.sh")["verification"]["status"],
+        "live",
+        "{v}"
+    );
+    assert_eq!(
+        finding_of(&v, "lonely.env")["verification"]["detail"],
+        "not sent: no user for it in the same file"
+    );
+    let auths: Vec<_> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "docker-config-auth")
+        .map(|f| f["verification"]["status"].as_str().unwrap().to_string())
+        .collect();
+    let mut sorted = auths.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["live", "unknown"], "{v}");
+    let seen = p.seen();
+    assert_eq!(only_to(&seen, &pat, "hub.docker.com"), 1);
+    assert_eq!(only_to(&seen, &dead_pat, "hub.docker.com"), 1);
+    let dead_f = &finding_of(&v, "dead.env")["verification"];
+    assert_eq!(dead_f["status"], "invalid", "{v}");
+    assert_eq!(
+        dead_f["detail"],
+        "rejected (HTTP 401) with the user found in the same file"
+    );
+    assert_eq!(only_to(&seen, &hub_pw, "auth.docker.io"), 1);
+    assert_eq!(
+        only_to(&seen, &ghcr_pw, "-"),
+        0,
+        "a ghcr.io credential must not go to Docker"
+    );
+    assert_eq!(only_to(&seen, &lonely, "-"), 0);
+    common::assert_redacted(
+        &out.stdout,
+        &[&pat, &hub_pw, &ghcr_pw, &hub_auth, &ghcr_auth],
+    );
+}
+
+#[test]
+fn okta_and_auth0_tenants_are_asked_only_when_the_config_lists_them() {
+    let okta = expand("00<<alnum:40>>", "okta-live").unwrap();
+    let okta_dead = expand("00<<alnum:40>>", "okta-dead").unwrap();
+    let client_id = expand("<<alnum:32>>", "auth0-id").unwrap();
+    let secret = expand("<<alnum:64>>", "auth0-secret").unwrap();
+    let dead = expand("<<alnum:64>>", "auth0-dead").unwrap();
+    let (o, cid, sec) = (okta.clone(), client_id.clone(), secret.clone());
+    let p = Provider::start(true, move |s, _| match s.sni.as_str() {
+        "corp.okta.com" if s.header("authorization") == Some(&format!("SSWS {o}")) => {
+            reply(200, r#"{"id":"00u1","profile":{"login":"admin@corp.io"}}"#)
+        }
+        "corp.eu.auth0.com"
+            if s.body
+                .contains(&format!("client_id={cid}&client_secret={sec}&")) =>
+        {
+            reply(
+                403,
+                r#"{"error":"invalid_grant","error_description":"Invalid authorization code"}"#,
+            )
+        }
+        "corp.eu.auth0.com" => reply(
+            401,
+            r#"{"error":"access_denied","error_description":"Unauthorized"}"#,
+        ),
+        _ => reply(401, r#"{"errorCode":"E0000011"}"#),
+    });
+    let files = [
+        (
+            "okta.yaml",
+            format!("okta:\n  orgUrl: https://corp.okta.com\n  token: {okta}\n"),
+        ),
+        (
+            "auth0.yaml",
+            format!(
+                "auth0:\n  domain: corp.eu.auth0.com\n  clientId: {client_id}\n  clientSecret: {secret}\n"
+            ),
+        ),
+        (
+            "okta-dead.yaml",
+            format!("okta:\n  orgUrl: https://corp.okta.com\n  token: {okta_dead}\n"),
+        ),
+        (
+            "auth0-dead.yaml",
+            format!(
+                "auth0:\n  domain: corp.eu.auth0.com\n  clientId: {client_id}\n  clientSecret: {dead}\n"
+            ),
+        ),
+    ];
+    let files: Vec<(&str, &str)> = files.iter().map(|(a, b)| (*a, b.as_str())).collect();
+    // The tenant named in the file is not enough.
+    let d = repo(&files);
+    let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
+    let v = json(&out);
+    for path in ["okta.yaml", "auth0.yaml"] {
+        let f = &finding_of(&v, path)["verification"];
+        assert_eq!(f["status"], "unknown", "{v}");
+        assert!(
+            f["detail"].as_str().unwrap().contains("allow-listed"),
+            "{f}"
+        );
+    }
+    assert!(p.seen().is_empty());
+    write_tree(
+        d.path(),
+        &[(
+            ".gitops-guard.toml",
+            "[verification]\nself-hosted = { okta = [\"corp.okta.com\"], auth0 = [\"corp.eu.auth0.com\"] }\n",
+        )],
+    );
+    let out = p.gg(d.path(), &["scan", ".", "--verify", "--format", "json"]);
+    let v = json(&out);
+    let f = &finding_of(&v, "okta.yaml")["verification"];
+    assert_eq!(f["status"], "live", "{v}");
+    assert_eq!(f["detail"], "user admin@corp.io on corp.okta.com");
+    assert_eq!(
+        finding_of(&v, "auth0.yaml")["verification"]["status"],
+        "live"
+    );
+    assert_eq!(
+        finding_of(&v, "auth0-dead.yaml")["verification"]["status"],
+        "invalid"
+    );
+    let seen = p.seen();
+    assert_eq!(only_to(&seen, &okta, "corp.okta.com"), 1);
+    assert_eq!(only_to(&seen, &okta_dead, "corp.okta.com"), 1);
+    assert_eq!(
+        finding_of(&v, "okta-dead.yaml")["verification"]["status"],
+        "invalid"
+    );
+    assert_eq!(only_to(&seen, &secret, "corp.eu.auth0.com"), 1);
+    assert_eq!(only_to(&seen, &dead, "corp.eu.auth0.com"), 1);
+    common::assert_redacted(&out.stdout, &[&okta, &secret, &dead]);
+}
+
+#[test]
+fn dry_run_shows_second_values_and_host_labels_redacted_and_sends_none() {
+    let sid = expand("AC<<hex:32>>", "dry-twilio-sid").unwrap();
+    let token = expand("<<hex:32>>", "dry-twilio").unwrap();
+    let shopify = expand("shpat_<<hex:32>>", "dry-shopify").unwrap();
+    let p = Provider::start(true, |_, _| reply(200, "{}"));
+    let d = repo(&[
+        (
+            "twilio.env",
+            &format!("TWILIO_ACCOUNT_SID={sid}\nTWILIO_AUTH_TOKEN={token}\n"),
+        ),
+        (
+            "shopify.env",
+            &format!("SHOP=acme-prod.myshopify.com\nSHOPIFY_TOKEN={shopify}\n"),
+        ),
+    ]);
+    let out = p.gg(
+        d.path(),
+        &["scan", ".", "--verify-dry-run", "--format", "json"],
+    );
+    assert!(p.seen().is_empty());
+    assert!(
+        out.stderr.contains(
+            "GET https://acme-prod.myshopify.com/admin/oauth/access_scopes.json | X-Shopify-Access-Token: shpa…"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "GET https://verify.twilio.com/v2/Services?PageSize=1 | Authorization: Basic base64({}:{})",
+            gitops_guard::finding::redact(&sid),
+            gitops_guard::finding::redact(&token)
+        )),
+        "{}",
+        out.stderr
+    );
+    common::assert_redacted(&out.stderr, &[&sid, &token, &shopify]);
 }

@@ -113,6 +113,141 @@ struct Job {
     /// A self-hosted instance from the config's allow-list, in place of
     /// the spec's host (`None`: the spec's host).
     host: Option<String>,
+    /// One value per `[rule.verify.context]` name, from the secret's blob.
+    vars: Vec<(String, String)>,
+}
+
+impl Job {
+    /// What the cache keys a result by besides rule and secret: the pair,
+    /// and for a job with a second value or another host, those too (an
+    /// `invalid` for a wrong e-mail must not stand for the right one).
+    fn cache_pair(&self) -> Option<String> {
+        if self.host.is_none() && self.vars.is_empty() {
+            return self.pair.clone();
+        }
+        let mut k = self.pair.clone().unwrap_or_default();
+        k.push('\0');
+        k.push_str(self.host.as_deref().unwrap_or(""));
+        for (n, v) in &self.vars {
+            k.push('\0');
+            k.push_str(n);
+            k.push('=');
+            k.push_str(v);
+        }
+        Some(k)
+    }
+}
+
+/// Most attempts one finding may make: the combinations of its context
+/// values and hosts beyond this are not tried.
+pub const MAX_ATTEMPTS: usize = 9;
+
+/// The attempts for one value: each combination of its context values,
+/// on the spec's host and each allow-listed instance. A value that lacks
+/// what the verifier needs gets one attempt that is never sent.
+fn attempts(
+    spec: &VerifySpec,
+    base: Job,
+    context: &[(String, Vec<String>)],
+    opts: &VerifyOptions,
+) -> Vec<Job> {
+    let not_sent = |why: String| {
+        vec![Job {
+            not_sent: Some(why),
+            ..base.clone()
+        }]
+    };
+    if base.not_sent.is_some() {
+        return vec![base];
+    }
+    let mut combos: Vec<Vec<(String, String)>> = vec![Vec::new()];
+    for name in spec.context.keys() {
+        let vals = context
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+            .unwrap_or_default();
+        if vals.is_empty() {
+            return not_sent(format!("not sent: no {name} for it in the same file"));
+        }
+        combos = combos
+            .iter()
+            .flat_map(|c| {
+                vals.iter().map(move |v| {
+                    let mut c = c.clone();
+                    c.push((name.clone(), v.clone()));
+                    c
+                })
+            })
+            .take(MAX_ATTEMPTS)
+            .collect();
+    }
+    let allowed: Vec<String> = spec
+        .self_hosted
+        .as_ref()
+        .and_then(|k| opts.self_hosted.get(k))
+        .cloned()
+        .unwrap_or_default();
+    let mut hosts: Vec<Option<String>> = Vec::new();
+    if spec.host_spec() == Some(spec::HostSpec::AllowListed) {
+        if allowed.is_empty() {
+            return not_sent(format!(
+                "not sent: no {kind} instance allow-listed ([verification] self-hosted = {{ {kind} = [\"…\"] }})",
+                kind = spec.self_hosted.as_deref().unwrap_or("?")
+            ));
+        }
+    } else {
+        hosts.push(None);
+    }
+    hosts.extend(allowed.into_iter().map(Some));
+    let mut out = Vec::new();
+    for vars in &combos {
+        for h in &hosts {
+            if out.len() < MAX_ATTEMPTS {
+                out.push(Job {
+                    host: h.clone(),
+                    vars: vars.clone(),
+                    ..base.clone()
+                });
+            }
+        }
+    }
+    out
+}
+
+/// One verdict over a value's attempts: live anywhere is live (naming the
+/// instance when there are several hosts), invalid only where every
+/// attempt was rejected.
+fn combine(spec: &VerifySpec, tried: &[(&Job, Verification)]) -> Verification {
+    if tried.len() == 1 && spec.host_spec() != Some(spec::HostSpec::AllowListed) {
+        return tried[0].1.clone();
+    }
+    let several_hosts = tried.iter().any(|(j, _)| j.host.is_some());
+    if let Some((j, v)) = tried.iter().find(|(_, v)| v.status == VerifyStatus::Live) {
+        if !several_hosts {
+            return v.clone();
+        }
+        let on = j.host.as_deref().unwrap_or("the provider");
+        return Verification {
+            status: VerifyStatus::Live,
+            detail: Some(match &v.detail {
+                Some(d) => format!("{d} on {on}"),
+                None => format!("on {on}"),
+            }),
+        };
+    }
+    if tried.iter().all(|(_, v)| v.status == VerifyStatus::Invalid) {
+        return tried[0].1.clone();
+    }
+    if tried.len() == 1 {
+        return tried[0].1.clone();
+    }
+    // A single reason shared by every attempt says more than a summary.
+    let first = &tried[0].1;
+    if tried.iter().all(|(_, v)| v == first) {
+        return first.clone();
+    }
+    unknown("not accepted by any attempt, not rejected by all")
 }
 
 /// Check every secret finding that has a verifier, once per distinct value,
@@ -138,18 +273,19 @@ pub fn verify_findings(
                 .push(s.expose().to_string());
         }
     }
-    // Finding index -> job; the distinct jobs in order.
-    let mut job_of: Vec<Option<Job>> = Vec::with_capacity(findings.len());
-    let mut jobs: BTreeMap<Job, ()> = BTreeMap::new();
+    // Finding index -> its attempts; every distinct attempt once.
+    let mut tries_of: Vec<Option<Vec<Job>>> = Vec::with_capacity(findings.len());
+    let mut values: std::collections::BTreeSet<Vec<Job>> = std::collections::BTreeSet::new();
+    let mut jobs: std::collections::BTreeSet<Job> = std::collections::BTreeSet::new();
     for f in findings.iter() {
-        let job = (|| {
+        let tries = (|| {
             if f.category != Category::Secret || f.suppressed.is_some() {
                 return None;
             }
             let secret = f.secret.as_ref()?.expose().to_string();
-            specs.get(&f.rule)?;
+            let spec = specs.get(&f.rule)?;
             let mut not_sent = None;
-            let pair = match specs[&f.rule].module.as_deref() {
+            let pair = match spec.module.as_deref() {
                 Some("aws-sts") => aws_secrets
                     .get(&blob_key(f))
                     .and_then(|v| v.first().cloned()),
@@ -167,43 +303,32 @@ pub fn verify_findings(
                 }
                 _ => None,
             };
-            Some(Job {
+            let base = Job {
                 rule: f.rule.clone(),
                 secret,
                 pair,
                 not_sent,
                 host: None,
-            })
+                vars: Vec::new(),
+            };
+            Some(attempts(spec, base, &f.context, opts))
         })();
-        if let Some(j) = &job {
-            jobs.insert(j.clone(), ());
+        if let Some(t) = &tries {
+            jobs.extend(t.iter().cloned());
+            values.insert(t.clone());
         }
-        job_of.push(job);
+        tries_of.push(tries);
     }
-    stats.distinct = jobs.len();
-    // Each allow-listed self-hosted instance is one more place to ask.
-    let base: Vec<Job> = jobs.keys().cloned().collect();
-    for j in &base {
-        if let Some(kind) = &specs[&j.rule].self_hosted {
-            for h in opts.self_hosted.get(kind).into_iter().flatten() {
-                jobs.insert(
-                    Job {
-                        host: Some(h.clone()),
-                        ..j.clone()
-                    },
-                    (),
-                );
-            }
-        }
-    }
-    let jobs: Vec<Job> = jobs.into_keys().collect();
+    stats.distinct = values.len();
+    let jobs: Vec<Job> = jobs.into_iter().collect();
 
     let mut results: HashMap<Job, Verification> = HashMap::new();
     let mut todo = Vec::new();
     let mut cache = cache;
     for job in jobs {
-        if let Some(c) = cache.as_deref()
-            && let Some(v) = c.get(&job.rule, &job.secret, job.pair.as_deref())
+        if job.not_sent.is_none()
+            && let Some(c) = cache.as_deref()
+            && let Some(v) = c.get(&job.rule, &job.secret, job.cache_pair().as_deref())
         {
             stats.cached += 1;
             results.insert(job, v);
@@ -260,48 +385,59 @@ pub fn verify_findings(
             if let Some(c) = cache.as_deref_mut()
                 && v.status != VerifyStatus::Unknown
             {
-                c.put(&job.rule, &job.secret, job.pair.as_deref(), &v);
+                c.put(&job.rule, &job.secret, job.cache_pair().as_deref(), &v);
             }
             results.insert(job, v);
         }
     }
-    // One verdict per value over its hosts: live anywhere is live (naming
-    // the instance), invalid only where every host rejected it.
-    for j in &base {
-        if specs[&j.rule].self_hosted.is_none() {
-            continue;
-        }
-        let mut all: Vec<(Option<String>, Verification)> = results
-            .iter()
-            .filter(|(k, _)| k.rule == j.rule && k.secret == j.secret && k.pair == j.pair)
-            .map(|(k, v)| (k.host.clone(), v.clone()))
-            .collect();
-        if all.len() < 2 {
-            continue;
-        }
-        all.sort_by(|a, b| a.0.cmp(&b.0));
-        let v = if let Some((h, v)) = all.iter().find(|(_, v)| v.status == VerifyStatus::Live) {
-            let on = h.as_deref().unwrap_or("the provider");
-            Verification {
-                status: VerifyStatus::Live,
-                detail: Some(match &v.detail {
-                    Some(d) => format!("{d} on {on}"),
-                    None => format!("on {on}"),
-                }),
+    // One verdict per finding over its attempts.
+    let verdicts: Vec<Option<Verification>> = findings
+        .iter()
+        .zip(&tries_of)
+        .map(|(f, t)| {
+            let t = t.as_ref()?;
+            let tried: Vec<(&Job, Verification)> = t
+                .iter()
+                .map(|j| {
+                    (
+                        j,
+                        results
+                            .get(j)
+                            .cloned()
+                            .unwrap_or_else(|| unknown("not checked")),
+                    )
+                })
+                .collect();
+            Some(combine(&specs[&f.rule], &tried))
+        })
+        .collect();
+    // A value a live attempt used as its second value (Twilio's SK… SID of
+    // a live API key secret) is live too; a rejection says nothing about it.
+    let mut live_partner: HashMap<(String, String, String), Verification> = HashMap::new();
+    for (f, t) in findings.iter().zip(&tries_of) {
+        for j in t.iter().flatten() {
+            if let Some(v) = results.get(j).filter(|v| v.status == VerifyStatus::Live) {
+                let (path, commit) = blob_key(f);
+                for (_, val) in &j.vars {
+                    live_partner
+                        .entry((path.clone(), commit.clone(), val.clone()))
+                        .or_insert_with(|| Verification {
+                            status: VerifyStatus::Live,
+                            detail: Some(match &v.detail {
+                                Some(d) => format!("with the live {} next to it: {d}", f.rule),
+                                None => format!("with the live {} next to it", f.rule),
+                            }),
+                        });
+                }
             }
-        } else if all.iter().all(|(_, v)| v.status == VerifyStatus::Invalid) {
-            all[0].1.clone()
-        } else {
-            unknown("not accepted by any host, not rejected by all")
-        };
-        results.insert(j.clone(), v);
+        }
     }
     // An AWS secret access key shares its key id's verdict.
     let mut aws_by_secret: HashMap<(String, String), Verification> = HashMap::new();
-    for (f, job) in findings.iter().zip(&job_of) {
-        if let Some(j) = job
-            && let Some(p) = &j.pair
-            && let Some(v) = results.get(j)
+    for ((f, t), v) in findings.iter().zip(&tries_of).zip(&verdicts) {
+        if let (Some(t), Some(v)) = (t, v)
+            && let Some(p) = &t[0].pair
+            && specs[&f.rule].module.as_deref() == Some("aws-sts")
         {
             aws_by_secret.insert(
                 (blob_key(f).0 + "\0" + &blob_key(f).1, p.clone()),
@@ -309,9 +445,9 @@ pub fn verify_findings(
             );
         }
     }
-    for (f, job) in findings.iter_mut().zip(job_of) {
-        let v = match job {
-            Some(j) => results.get(&j).cloned(),
+    for (f, v) in findings.iter_mut().zip(verdicts) {
+        let v = match v {
+            Some(v) => Some(v),
             None if f.category == Category::Secret
                 && f.secret.is_some()
                 && f.suppressed.is_none() =>
@@ -323,7 +459,12 @@ pub fn verify_findings(
                             .get(&(k.0 + "\0" + &k.1, f.secret.as_ref()?.expose().to_string()))
                             .cloned()
                     })
-                    .flatten();
+                    .flatten()
+                    .or_else(|| {
+                        let s = f.secret.as_ref()?.expose().to_string();
+                        let (path, commit) = blob_key(f);
+                        live_partner.get(&(path, commit, s)).cloned()
+                    });
                 Some(paired.unwrap_or_else(|| unknown("no verifier for this rule")))
             }
             None => None,
@@ -390,20 +531,14 @@ fn build_request(spec: &VerifySpec, job: &Job) -> Result<HttpRequest, String> {
         ));
     }
     spec.validate()?;
-    let spec_host = spec.host().ok_or("verify: no host")?;
-    let host = match &job.host {
-        Some(h) if is_host(h) => h.clone(),
-        Some(_) => return Err("a self-hosted instance must be a plain host name".into()),
-        None => spec_host.to_string(),
-    };
-    let url_template = format!(
-        "https://{host}{}",
-        &spec.url["https://".len() + spec_host.len()..]
-    );
+    let host_template = spec.host_template().ok_or("verify: no host")?;
     let mut vars: HashMap<String, String> = HashMap::new();
     vars.insert("secret".into(), job.secret.clone());
+    for (n, v) in &job.vars {
+        vars.insert(n.clone(), v.clone());
+    }
     if let Some(c) = &spec.capture {
-        let re = regex::Regex::new(c).map_err(|e| format!("verify: capture: {e}"))?;
+        let re = spec::capture_regex(c)?;
         let caps = re
             .captures(&job.secret)
             .ok_or("the value does not have the parts the verifier needs")?;
@@ -413,6 +548,32 @@ fn build_request(spec: &VerifySpec, job: &Job) -> Result<HttpRequest, String> {
             }
         }
     }
+    // The host: the spec's, an allow-listed instance, or one validated
+    // label under the spec's suffix. Nothing else can place a host.
+    let host = match (spec.host_spec().ok_or("verify: no host")?, &job.host) {
+        (_, Some(h)) if is_host(h) => h.clone(),
+        (_, Some(_)) => return Err("a self-hosted instance must be a plain host name".into()),
+        (spec::HostSpec::Literal(h), None) => h.to_string(),
+        (spec::HostSpec::AllowListed, None) => {
+            return Err("not sent: no allow-listed instance".into());
+        }
+        (spec::HostSpec::Label { name, suffix }, None) => {
+            let label = vars
+                .get(name)
+                .map(|v| v.to_ascii_lowercase())
+                .ok_or_else(|| format!("not sent: no {name} for it in the same file"))?;
+            if !spec::is_label(&label) {
+                return Err(format!(
+                    "not sent: the {name} found is not a single host name label under {suffix}"
+                ));
+            }
+            format!("{label}.{suffix}")
+        }
+    };
+    let url_template = format!(
+        "https://{host}{}",
+        &spec.url["https://".len() + host_template.len()..]
+    );
     let real = |n: &str| vars.get(n).cloned();
     let shown = |n: &str| vars.get(n).map(|v| crate::finding::redact(v));
     let real_url = |n: &str| vars.get(n).map(|v| url_encode(v));
@@ -611,7 +772,18 @@ fn judge(spec: &VerifySpec, job: &Job, r: &HttpResponse) -> Verification {
     if invalid {
         Verification {
             status: VerifyStatus::Invalid,
-            detail: Some(format!("rejected (HTTP {})", r.status)),
+            // With a second value from the file, the rejection may be of
+            // the pairing: say so.
+            detail: Some(if job.vars.is_empty() {
+                format!("rejected (HTTP {})", r.status)
+            } else {
+                let names: Vec<&str> = job.vars.iter().map(|(n, _)| n.as_str()).collect();
+                format!(
+                    "rejected (HTTP {}) with the {} found in the same file",
+                    r.status,
+                    names.join(" and ")
+                )
+            }),
         }
     } else {
         unknown(&format!("unexpected response (HTTP {})", r.status))
@@ -619,7 +791,7 @@ fn judge(spec: &VerifySpec, job: &Job, r: &HttpResponse) -> Verification {
 }
 
 /// A value from a response body: `/json/pointer` or `<XmlTag>`. Arrays of
-/// strings (scopes) are joined.
+/// strings (scopes) are joined, as are `/list/*/field` of every element.
 fn extract(body: &str, at: &str) -> Option<String> {
     if let Some(tag) = at.strip_prefix('<').and_then(|t| t.strip_suffix('>')) {
         let open = format!("<{tag}>");
@@ -628,6 +800,16 @@ fn extract(body: &str, at: &str) -> Option<String> {
         return Some(body[start..end].trim().to_string());
     }
     let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    // `/list/*/field`: the field of every element (Shopify's scopes).
+    if let Some((list, field)) = at.split_once("/*") {
+        let items: Vec<String> = v
+            .pointer(list)?
+            .as_array()?
+            .iter()
+            .filter_map(|x| x.pointer(field)?.as_str().map(str::to_string))
+            .collect();
+        return (!items.is_empty()).then(|| items.join(" "));
+    }
     match v.pointer(at)? {
         serde_json::Value::String(s) => Some(s.clone()),
         serde_json::Value::Array(a) => Some(
@@ -803,13 +985,16 @@ identity = { user = "/login" }"#,
             s.validate().unwrap_or_else(|e| panic!("{id}: {e}"));
             match &s.module {
                 Some(m) => hosts.insert(m.clone()),
-                None => hosts.insert(s.host().unwrap().to_string()),
+                None => match s.host_spec().unwrap() {
+                    spec::HostSpec::AllowListed => hosts.insert(s.self_hosted.clone().unwrap()),
+                    h => hosts.insert(h.to_string()),
+                },
             };
         }
         assert!(hosts.len() >= 60, "{} providers: {hosts:?}", hosts.len());
         // Every shipped verifier renders a request to its own host.
         for (id, s) in &specs {
-            if s.module.is_some() || s.capture.is_some() {
+            if s.module.is_some() || s.capture.is_some() || s.host().is_none() {
                 continue;
             }
             let job = Job {
@@ -818,6 +1003,7 @@ identity = { user = "/login" }"#,
                 pair: None,
                 not_sent: None,
                 host: None,
+                vars: Vec::new(),
             };
             let r = build_request(s, &job).unwrap();
             assert_eq!(http_host(&r.url), s.host().unwrap(), "{id}");
@@ -827,6 +1013,164 @@ identity = { user = "/login" }"#,
     fn http_host(url: &str) -> &str {
         let rest = url.strip_prefix("https://").unwrap();
         &rest[..rest.find(['/', '?']).unwrap_or(rest.len())]
+    }
+
+    fn shop_spec() -> VerifySpec {
+        toml::from_str(
+            r#"url = "https://{shop}.myshopify.com/admin/oauth/access_scopes.json"
+headers = { X-Shopify-Access-Token = "{secret}" }
+live = { status = [200] }
+[context]
+shop = '(?i)([a-z0-9.-]+)\.myshopify\.com'"#,
+        )
+        .unwrap()
+    }
+
+    fn job(rule: &str, secret: &str, vars: &[(&str, &str)]) -> Job {
+        Job {
+            rule: rule.into(),
+            secret: secret.into(),
+            pair: None,
+            not_sent: None,
+            host: None,
+            vars: vars
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_host_label_goes_under_the_specs_suffix_or_nothing_is_sent() {
+        let s = shop_spec();
+        s.validate().unwrap();
+        let r = build_request(&s, &job("shop", "tok", &[("shop", "Acme-Prod")])).unwrap();
+        assert_eq!(r.host, "acme-prod.myshopify.com");
+        assert!(
+            r.url
+                .starts_with("https://acme-prod.myshopify.com/admin/oauth/")
+        );
+        for bad in [
+            "evil.example",
+            "evil.example/x",
+            "a@b",
+            "x:8443",
+            "-x",
+            "",
+            "a%2Fb",
+            "\u{0430}cme",
+        ] {
+            assert!(
+                build_request(&s, &job("shop", "tok", &[("shop", bad)])).is_err(),
+                "{bad}"
+            );
+        }
+        // No value: nothing to send.
+        let t = attempts(&s, job("shop", "tok", &[]), &[], &VerifyOptions::default());
+        assert_eq!(t.len(), 1);
+        assert!(t[0].not_sent.as_deref().unwrap().contains("no shop"));
+    }
+
+    #[test]
+    fn context_values_come_from_the_blob_and_combine_into_bounded_attempts() {
+        let mut s = shop_spec();
+        s.context
+            .insert("email".into(), r"([a-z]+@[a-z]+\.io)".into());
+        let blob = b"a.myshopify.com b.myshopify.com a.myshopify.com c.myshopify.com d.myshopify.com\nx@y.io z@y.io\n";
+        let ctx = spec::context_values(&s, "tok", blob, 0);
+        assert_eq!(
+            ctx,
+            vec![
+                (
+                    "email".to_string(),
+                    vec!["x@y.io".to_string(), "z@y.io".to_string()]
+                ),
+                ("shop".to_string(), vec!["a".into(), "b".into(), "c".into()]),
+            ]
+        );
+        let t = attempts(&s, job("shop", "tok", &[]), &ctx, &VerifyOptions::default());
+        assert_eq!(t.len(), 6);
+        assert!(t.iter().all(|j| j.not_sent.is_none()));
+        // `{secret}` ties a value to the secret's own entry.
+        let mut d = shop_spec();
+        d.context.clear();
+        d.context.insert(
+            "registry".into(),
+            r#""([a-z.]+)"\s*:\s*\{"auth":"{secret}"\}"#.into(),
+        );
+        let blob = br#"{"ghcr.io":{"auth":"a+b="},"docker.io":{"auth":"c+d="}}"#;
+        assert_eq!(
+            spec::context_values(&d, "c+d=", blob, 0)[0].1,
+            vec!["docker.io"]
+        );
+        assert_eq!(
+            spec::context_values(&d, "a+b=", blob, 0)[0].1,
+            vec!["ghcr.io"]
+        );
+        assert!(spec::context_values(&d, "e+f=", blob, 0)[0].1.is_empty());
+    }
+
+    #[test]
+    fn the_values_nearest_to_the_secret_are_tried_first() {
+        let m: spec::ContextMatches = vec![(
+            "email".into(),
+            vec![
+                (0, "a@x.io".into()),
+                (10, "b@x.io".into()),
+                (30, "d@x.io".into()),
+                (40, "a@x.io".into()),
+                (500, "near@x.io".into()),
+                (600, "s".into()),
+            ],
+        )];
+        assert_eq!(
+            spec::nearest(&m, 505, "s")[0].1,
+            vec!["near@x.io", "a@x.io", "d@x.io"]
+        );
+        assert_eq!(
+            spec::nearest(&m, 0, "s")[0].1,
+            vec!["a@x.io", "b@x.io", "d@x.io"]
+        );
+    }
+
+    #[test]
+    fn a_result_is_cached_per_second_value_and_host() {
+        let plain = job("r", "tok", &[]);
+        let a = job("r", "tok", &[("email", "a@x.io")]);
+        let b = job("r", "tok", &[("email", "b@x.io")]);
+        let on = Job {
+            host: Some("corp.okta.com".into()),
+            ..plain.clone()
+        };
+        assert_eq!(plain.cache_pair(), None);
+        let keys = [a.cache_pair(), b.cache_pair(), on.cache_pair()];
+        assert!(keys.iter().all(Option::is_some));
+        assert_ne!(keys[0], keys[1]);
+        assert_ne!(keys[0], keys[2]);
+        assert_ne!(keys[1], keys[2]);
+    }
+
+    #[test]
+    fn an_allow_listed_only_spec_sends_nothing_without_the_config() {
+        let s: VerifySpec = toml::from_str(
+            r#"url = "https://{host}/api/v1/users/me"
+self_hosted = "okta"
+headers = { Authorization = "SSWS {secret}" }
+live = { status = [200] }"#,
+        )
+        .unwrap();
+        s.validate().unwrap();
+        let t = attempts(&s, job("okta", "tok", &[]), &[], &VerifyOptions::default());
+        assert_eq!(t.len(), 1);
+        assert!(t[0].not_sent.as_deref().unwrap().contains("allow-listed"));
+        let mut opts = VerifyOptions::default();
+        opts.self_hosted
+            .insert("okta".into(), vec!["corp.okta.com".into()]);
+        let t = attempts(&s, job("okta", "tok", &[]), &[], &opts);
+        assert_eq!(t.len(), 1);
+        let r = build_request(&s, &t[0]).unwrap();
+        assert_eq!(r.host, "corp.okta.com");
+        assert_eq!(r.url, "https://corp.okta.com/api/v1/users/me");
     }
 
     #[test]
@@ -845,6 +1189,7 @@ identity = { token = "/token", user = "/user" }"#,
             pair: None,
             not_sent: None,
             host: None,
+            vars: Vec::new(),
         };
         let r = HttpResponse {
             status: 200,
@@ -852,6 +1197,14 @@ identity = { token = "/token", user = "/user" }"#,
             ..Default::default()
         };
         assert_eq!(judge(&spec, &job, &r).detail.as_deref(), Some("user bob"));
+        assert_eq!(
+            extract(
+                r#"{"access_scopes":[{"handle":"read_orders"},{"handle":"write_products"}]}"#,
+                "/access_scopes/*/handle"
+            )
+            .as_deref(),
+            Some("read_orders write_products")
+        );
         assert_eq!(
             extract("<a><Arn>arn:aws:iam::1:user/x</Arn></a>", "<Arn>").as_deref(),
             Some("arn:aws:iam::1:user/x")

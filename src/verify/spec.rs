@@ -14,6 +14,31 @@
 //! to the value whose named groups become placeholders too (`{id}`,
 //! `{key}`), for values that pack several parts. `module` names a code
 //! verifier for signature schemes (`aws-sts`).
+//!
+//! A credential that needs a second value (an e-mail, an account SID, the
+//! shop it belongs to) takes it from the same file or blob:
+//!
+//! ```toml
+//! [rule.verify]
+//! url = "https://{shop}.myshopify.com/admin/oauth/access_scopes.json"
+//! [rule.verify.context]
+//! shop = '(?i)\b([a-z0-9][a-z0-9-]{0,62})\.myshopify\.com\b'
+//! ```
+//!
+//! Each `context` regex is searched in the blob the secret was found in
+//! (by the scan, while it has the blob); its first capture group that took
+//! part is the value (a regex without groups: the whole match). `{secret}`
+//! inside one stands for the secret, regex-escaped, so the value can be
+//! tied to the secret's own entry. The [`MAX_VALUES`] distinct values per
+//! name nearest to the secret are tried; with none found nothing is sent
+//! (`unknown`).
+//!
+//! The host is literal, with two exceptions that cannot move a secret
+//! off the provider: `https://{name}.fixed.suffix/…`, where `{name}` is a
+//! capture group or context value that must be one DNS label (checked in
+//! code: `[a-z0-9-]`, no dot, so only the label under the provider's own
+//! suffix varies), and `https://{host}/…` with `self_hosted`, which is
+//! sent only to the hosts the config allow-lists for that kind.
 
 use regex::Regex;
 use serde::Deserialize;
@@ -50,9 +75,180 @@ pub struct VerifySpec {
     /// The provider also runs self-hosted (`gitlab`): the same request is
     /// sent to the hosts the config allow-lists for this kind
     /// (`[verification.self-hosted] gitlab = [...]`), never to a host
-    /// found in a scanned file.
+    /// found in a scanned file. With `https://{host}/…` as the url there
+    /// is no default host: only the allow-listed ones are asked.
     #[serde(default)]
     pub self_hosted: Option<String>,
+    /// Name -> regex searched in the secret's blob: second values the
+    /// request needs (see the module documentation).
+    #[serde(default)]
+    pub context: BTreeMap<String, String>,
+}
+
+/// Distinct values of one `context` name tried, in the order found.
+pub const MAX_VALUES: usize = 3;
+
+/// Where a spec's requests go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostSpec<'a> {
+    /// Written in the spec.
+    Literal(&'a str),
+    /// `{name}.suffix`: one validated DNS label under a fixed suffix.
+    Label { name: &'a str, suffix: &'a str },
+    /// `{host}`: only the hosts the config allow-lists (`self_hosted`).
+    AllowListed,
+}
+
+impl std::fmt::Display for HostSpec<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HostSpec::Literal(h) => f.write_str(h),
+            HostSpec::Label { suffix, .. } => write!(f, "*.{suffix}"),
+            HostSpec::AllowListed => f.write_str("allow-listed hosts"),
+        }
+    }
+}
+
+/// One DNS label, as a host template's `{name}` must be: lowercase letters,
+/// digits and inner hyphens, 1 to 63 characters. No dot, so the value
+/// cannot reach out of the spec's suffix; no `/`, `@`, `:` or `%`, so it
+/// cannot become a path, userinfo or port.
+pub fn is_label(v: &str) -> bool {
+    !v.is_empty()
+        && v.len() <= 63
+        && !v.starts_with('-')
+        && !v.ends_with('-')
+        && v.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// A `context` regex with `{secret}` standing for the (escaped) secret.
+pub fn context_regex(template: &str, secret: &str) -> Result<regex::bytes::Regex, String> {
+    let re = template.replace("{secret}", &regex::escape(secret));
+    regex::bytes::RegexBuilder::new(&re)
+        .size_limit(1 << 20)
+        .build()
+        .map_err(|e| format!("verify: context: {e}"))
+}
+
+/// [`context_regex`], compiled once per run for a template that does not
+/// name the secret (most): a history scan may meet thousands of blobs with
+/// a finding of the same rule.
+fn cached_context_regex(
+    template: &str,
+    secret: &str,
+) -> Result<std::sync::Arc<regex::bytes::Regex>, String> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Cache = Mutex<BTreeMap<String, Arc<regex::bytes::Regex>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    if template.contains("{secret}") {
+        return context_regex(template, secret).map(Arc::new);
+    }
+    // Shared, not cloned: a clone of a `Regex` starts with empty search
+    // caches, and rebuilding them per blob costs more than the search.
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(re) = cache.lock().ok().and_then(|m| m.get(template).cloned()) {
+        return Ok(re);
+    }
+    let re = Arc::new(context_regex(template, secret)?);
+    if let Ok(mut m) = cache.lock() {
+        m.insert(template.to_string(), re.clone());
+    }
+    Ok(re)
+}
+
+/// A spec's `capture` regex, compiled once per run: every request of a
+/// verification run is built (and its spec validated) with it.
+pub fn capture_regex(pattern: &str) -> Result<std::sync::Arc<Regex>, String> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<BTreeMap<String, Arc<Regex>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(re) = cache.lock().ok().and_then(|m| m.get(pattern).cloned()) {
+        return Ok(re);
+    }
+    let re = Arc::new(Regex::new(pattern).map_err(|e| format!("verify: capture: {e}"))?);
+    if let Ok(mut m) = cache.lock() {
+        m.insert(pattern.to_string(), re.clone());
+    }
+    Ok(re)
+}
+
+/// Where each `context` regex matched in a blob: name -> (offset, value),
+/// in blob order, at most [`MAX_MATCHES`] per name. Values that are not
+/// plain text (control characters, quotes, backslashes, spaces) are
+/// skipped: they are going into headers, URLs and bodies.
+pub type ContextMatches = Vec<(String, Vec<(usize, String)>)>;
+
+/// Matches of one context regex looked at in a blob.
+pub const MAX_MATCHES: usize = 1024;
+
+pub fn context_matches(spec: &VerifySpec, secret: &str, blob: &[u8]) -> ContextMatches {
+    let mut out = Vec::new();
+    for (name, template) in &spec.context {
+        let mut found: Vec<(usize, String)> = Vec::new();
+        if let Ok(re) = cached_context_regex(template, secret) {
+            for caps in re.captures_iter(blob).take(MAX_MATCHES) {
+                let m = (1..caps.len())
+                    .find_map(|i| caps.get(i))
+                    .or_else(|| caps.get(0));
+                let Some(m) = m else { continue };
+                let Ok(v) = std::str::from_utf8(m.as_bytes()) else {
+                    continue;
+                };
+                if v.is_empty()
+                    || v.len() > 256
+                    || v.chars()
+                        .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '"' | '\\'))
+                {
+                    continue;
+                }
+                found.push((m.start(), v.to_string()));
+            }
+        }
+        out.push((name.clone(), found));
+    }
+    out
+}
+
+/// Up to [`MAX_VALUES`] distinct values per name, nearest to the secret
+/// (at byte `at` of the blob) first: in a file with many e-mails, the one
+/// next to the key is the likely pair. Never the secret itself.
+pub fn nearest(matches: &ContextMatches, at: usize, secret: &str) -> Vec<(String, Vec<String>)> {
+    matches
+        .iter()
+        .map(|(name, found)| {
+            let mut best: Vec<(usize, &str)> = Vec::new();
+            for (off, v) in found {
+                if v == secret {
+                    continue;
+                }
+                let d = off.abs_diff(at);
+                match best.iter_mut().find(|(_, x)| *x == v.as_str()) {
+                    Some(e) => e.0 = e.0.min(d),
+                    None => best.push((d, v)),
+                }
+            }
+            best.sort_by_key(|(d, _)| *d);
+            (
+                name.clone(),
+                best.iter()
+                    .take(MAX_VALUES)
+                    .map(|(_, v)| v.to_string())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// The values each `context` regex finds in `blob` for `secret` found at
+/// byte `at`: [`context_matches`], then the [`nearest`] ones.
+pub fn context_values(
+    spec: &VerifySpec,
+    secret: &str,
+    blob: &[u8],
+    at: usize,
+) -> Vec<(String, Vec<String>)> {
+    nearest(&context_matches(spec, secret, blob), at, secret)
 }
 
 fn default_method() -> String {
@@ -87,12 +283,42 @@ impl Matcher {
 pub const MODULES: &[&str] = &["aws-sts", "azure-shared-key", "gcp-jwt"];
 
 impl VerifySpec {
-    /// The host the spec's URL names. Checked by [`VerifySpec::validate`].
+    /// The host the spec's URL names, when it is literal. Checked by
+    /// [`VerifySpec::validate`].
     pub fn host(&self) -> Option<&str> {
+        match self.host_spec()? {
+            HostSpec::Literal(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// The URL's host part as written (`api.x.com`, `{shop}.myshopify.com`).
+    pub fn host_template(&self) -> Option<&str> {
         let rest = self.url.strip_prefix("https://")?;
         let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        let host = &rest[..end];
-        (!host.is_empty() && !host.contains(['{', '}', '@'])).then_some(host)
+        Some(&rest[..end])
+    }
+
+    /// Where the spec sends its requests: a literal host, one label under
+    /// a literal suffix, or the allow-listed self-hosted instances.
+    pub fn host_spec(&self) -> Option<HostSpec<'_>> {
+        let host = self.host_template()?;
+        let literal = |h: &str| {
+            !h.is_empty()
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'))
+        };
+        if literal(host) {
+            return Some(HostSpec::Literal(host));
+        }
+        if host == "{host}" {
+            return self.self_hosted.is_some().then_some(HostSpec::AllowListed);
+        }
+        let (label, suffix) = host.split_once('.')?;
+        let name = label.strip_prefix('{')?.strip_suffix('}')?;
+        // The suffix is the provider's own domain: at least two labels.
+        (is_name(name) && name != "host" && literal(suffix) && suffix.contains('.'))
+            .then_some(HostSpec::Label { name, suffix })
     }
 
     /// Why the spec cannot be used, if it cannot: a secret may only go over
@@ -111,11 +337,11 @@ impl VerifySpec {
         if !self.url.starts_with("https://") {
             return Err("verify: url must start with https://".into());
         }
-        if self.host().is_none() {
+        let Some(host_spec) = self.host_spec() else {
             return Err(
-                "verify: the url's host must be literal (no placeholders or userinfo)".into(),
+                "verify: the url's host must be literal, `{name}.provider.suffix` or `{host}` with self_hosted (no userinfo)".into(),
             );
-        }
+        };
         if !matches!(self.method.as_str(), "GET" | "POST" | "HEAD") {
             return Err(format!(
                 "verify: method `{}` (GET, POST or HEAD)",
@@ -126,15 +352,35 @@ impl VerifySpec {
             return Err("verify: `live` needs a status or body condition".into());
         }
         let groups = match &self.capture {
-            Some(c) => Regex::new(c)
-                .map_err(|e| format!("verify: capture: {e}"))?
+            Some(c) => capture_regex(c)?
                 .capture_names()
                 .flatten()
                 .map(str::to_string)
                 .collect(),
             None => Vec::new(),
         };
-        let mut texts: Vec<&str> = vec![&self.url];
+        for (name, re) in &self.context {
+            if !is_name(name) || matches!(name.as_str(), "secret" | "host") {
+                return Err(format!("verify: context name `{name}`"));
+            }
+            if groups.iter().any(|g| g == name) {
+                return Err(format!(
+                    "verify: `{name}` is both a capture group and a context value"
+                ));
+            }
+            cached_context_regex(re, "x")?;
+        }
+        if let HostSpec::Label { name, .. } = host_spec
+            && !groups.iter().any(|g| g == name)
+            && !self.context.contains_key(name)
+        {
+            return Err(format!(
+                "verify: the host's `{{{name}}}` is neither a named group of `capture` nor a context value"
+            ));
+        }
+        // The host template is checked above; placeholders after it.
+        let after_host = &self.url["https://".len() + self.host_template().map_or(0, str::len)..];
+        let mut texts: Vec<&str> = vec![after_host];
         texts.extend(self.headers.values().map(String::as_str));
         texts.extend(self.body.as_deref());
         if let Some([u, p]) = &self.basic_auth {
@@ -143,9 +389,12 @@ impl VerifySpec {
         }
         for t in texts {
             for name in placeholders(t) {
-                if name != "secret" && !groups.iter().any(|g| g == name) {
+                if name != "secret"
+                    && !groups.iter().any(|g| g == name)
+                    && !self.context.contains_key(name)
+                {
                     return Err(format!(
-                        "verify: placeholder `{{{name}}}` is neither `secret` nor a named group of `capture`"
+                        "verify: placeholder `{{{name}}}` is neither `secret`, a named group of `capture` nor a context value"
                     ));
                 }
             }
@@ -242,6 +491,7 @@ mod tests {
             identity: BTreeMap::new(),
             module: None,
             self_hosted: None,
+            context: BTreeMap::new(),
         }
     }
 
@@ -261,6 +511,68 @@ mod tests {
                 .validate()
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn a_host_is_literal_one_label_under_a_fixed_suffix_or_allow_listed() {
+        let mut s = spec("https://{dc}.api.mailchimp.com/3.0/");
+        assert!(s.validate().is_err(), "{{dc}} must come from somewhere");
+        s.capture = Some("-(?P<dc>us[0-9]{1,2})$".into());
+        s.validate().unwrap();
+        assert_eq!(
+            s.host_spec(),
+            Some(HostSpec::Label {
+                name: "dc",
+                suffix: "api.mailchimp.com"
+            })
+        );
+        assert_eq!(s.host(), None);
+        for bad in [
+            "https://{dc}/3.0/",
+            "https://{dc}.com/",
+            "https://x.{dc}.mailchimp.com/",
+            "https://{dc}{dc}.api.mailchimp.com/",
+            "https://{dc}.api.mailchimp.com@evil.example/",
+            "https://{host}/api",
+        ] {
+            let mut t = spec(bad);
+            t.capture = s.capture.clone();
+            assert!(t.validate().is_err(), "{bad}");
+        }
+        let mut o = spec("https://{host}/api/v1/users/me");
+        o.self_hosted = Some("okta".into());
+        o.validate().unwrap();
+        assert_eq!(o.host_spec(), Some(HostSpec::AllowListed));
+        assert!(is_label("us21") && is_label("acme-prod") && is_label("a"));
+        let long = "a".repeat(64);
+        for bad in [
+            "",
+            "-a",
+            "a-",
+            "A",
+            "a.b",
+            "a/b",
+            "a:1",
+            "a@b",
+            long.as_str(),
+        ] {
+            assert!(!is_label(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn context_names_are_checked() {
+        let mut s = spec("https://api.cloudflare.com/client/v4/user");
+        s.headers.insert("X-Auth-Email".into(), "{email}".into());
+        assert!(s.validate().is_err());
+        s.context
+            .insert("email".into(), r"([\w.+-]+@[\w.-]+)".into());
+        s.validate().unwrap();
+        s.context.insert("secret".into(), "x".into());
+        assert!(s.validate().is_err());
+        s.context.remove("secret");
+        s.context.insert("bad".into(), "(".into());
+        assert!(s.validate().is_err());
     }
 
     #[test]

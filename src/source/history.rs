@@ -84,6 +84,9 @@ pub struct HistoryOptions {
     /// [`crate::cache`]). An empty path means the default directory,
     /// [`crate::cache::DEFAULT_DIR`] under the git dir.
     pub cache: Option<PathBuf>,
+    /// Do not use or keep the cache's findings records (`--verify` needs
+    /// the secret values, which they do not hold).
+    pub no_cache_records: bool,
 }
 
 /// Live counters of a history scan, for a progress display: the library
@@ -168,7 +171,7 @@ pub fn scan(
         } else {
             dir.clone()
         };
-        crate::cache::BlobCache::open(&dir, scanner)
+        crate::cache::BlobCache::open(&dir, scanner, !opts.no_cache_records)
     });
     let cache = cache.as_ref();
     let excludes = glob_set(&scanner.options.exclude)?;
@@ -234,7 +237,10 @@ pub fn scan(
             continue;
         }
         let path = super::pushed::TAG_MESSAGE_PATH;
-        let outcome = scanner.scan_blob(path, &t.message);
+        let mut outcome = scanner.scan_blob(path, &t.message);
+        if let Some(c) = cache {
+            c.annotate(&mut outcome.findings);
+        }
         let p = Provenance {
             commit: t.id.to_string(),
             author: t.tagger.clone(),
@@ -258,9 +264,10 @@ pub fn scan(
             collector.add_facts(COMMIT_MESSAGE_PATH, clean.facts(), Some(&p));
             return;
         }
-        let outcome = scanner.scan_blob(COMMIT_MESSAGE_PATH, msg);
+        let mut outcome = scanner.scan_blob(COMMIT_MESSAGE_PATH, msg);
         if let Some(c) = cache {
-            c.offer(crate::cache::Kind::Message, &parts, &outcome);
+            c.annotate(&mut outcome.findings);
+            c.offer(crate::cache::Kind::Message, &parts, &outcome, COMMIT_MESSAGE_PATH);
         }
         if outcome.findings.is_empty() && outcome.facts.is_empty() {
             collector.add(COMMIT_MESSAGE_PATH, msg.len() as u64, outcome, None);
@@ -280,9 +287,10 @@ pub fn scan(
             collector.add_facts(COMMIT_IDENTITY_PATH, clean.facts(), Some(&p));
             return;
         }
-        let outcome = scanner.scan_blob(COMMIT_IDENTITY_PATH, text);
+        let mut outcome = scanner.scan_blob(COMMIT_IDENTITY_PATH, text);
         if let Some(c) = cache {
-            c.offer(crate::cache::Kind::Identity, &parts, &outcome);
+            c.annotate(&mut outcome.findings);
+            c.offer(crate::cache::Kind::Identity, &parts, &outcome, COMMIT_IDENTITY_PATH);
         }
         if outcome.findings.is_empty() && outcome.facts.is_empty() {
             collector.add(COMMIT_IDENTITY_PATH, text.len() as u64, outcome, None);
@@ -298,6 +306,7 @@ pub fn scan(
         .map(|_| AtomicBool::new(false))
         .collect();
     let mut n_wanted = 0usize;
+    let merger = Merger::default();
     for (i, b) in history.blobs.iter().enumerate() {
         if b.commit == SEED {
             continue;
@@ -318,6 +327,14 @@ pub fn scan(
                 }
                 continue;
             }
+            // Findings without a secret value, as a previous scan gave them:
+            // merged with this run's provenance like a fresh blob's.
+            if let Some((findings, facts)) = c.lookup_findings(&parts, &path) {
+                let p = history.blob_provenance(i as u32);
+                collector.add_facts(&path, facts, Some(&p));
+                merger.offer(findings, &p, b.commit);
+                continue;
+            }
         }
         wanted[i].store(true, Ordering::Relaxed);
         n_wanted += 1;
@@ -330,7 +347,7 @@ pub fn scan(
         cache,
         delivered: AtomicU64::new(0),
         progress: &progress,
-        merger: Merger::default(),
+        merger,
     };
     progress
         .blobs_total
@@ -459,7 +476,8 @@ impl BlobReader<'_> {
                 self.history.blob_ids[i as usize].as_bytes(),
                 path.as_bytes(),
             ];
-            c.offer(crate::cache::Kind::Blob, &parts, &outcome);
+            c.offer(crate::cache::Kind::Blob, &parts, &outcome, &path);
+            c.annotate(&mut outcome.findings);
         }
         if outcome.findings.is_empty() && outcome.facts.is_empty() {
             self.collector.add(&path, bytes.len() as u64, outcome, None);

@@ -1173,7 +1173,53 @@ struct Predecoded {
     shards: Vec<std::sync::Mutex<DecodedShard>>,
 }
 
-type DecodedShard = gix::hashtable::HashMap<ObjectId, (gix::objs::Kind, Box<[u8]>)>;
+type DecodedShard = gix::hashtable::HashMap<ObjectId, Decoded>;
+
+/// A predecoded object: a tree already parsed (in the parallel pass, so the
+/// walk's single thread only follows it), anything else as bytes.
+enum Decoded {
+    Tree(ParsedTree),
+    Raw(gix::objs::Kind, Box<[u8]>),
+}
+
+/// A tree's entries, names in one buffer (no allocation per entry).
+#[derive(Default)]
+struct ParsedTree {
+    /// Mode, id, and the name's end in `names` (it starts where the
+    /// previous one ended).
+    entries: Vec<(gix::objs::tree::EntryMode, ObjectId, u32)>,
+    names: Vec<u8>,
+}
+
+impl ParsedTree {
+    /// Parse a tree's bytes; `Err` with how far it got, as the walk reports.
+    fn parse(data: &[u8]) -> Result<ParsedTree, (ParsedTree, String)> {
+        let mut t = ParsedTree {
+            // An entry is at least 28 bytes (mode, space, name, NUL, id).
+            entries: Vec::with_capacity(data.len() / 28 + 1),
+            names: Vec::with_capacity(data.len().saturating_sub(data.len() / 28 * 27)),
+        };
+        for e in gix::objs::TreeRefIter::from_bytes(data, gix::hash::Kind::Sha1) {
+            match e {
+                Ok(e) => {
+                    t.names.extend_from_slice(e.filename.as_ref());
+                    t.entries
+                        .push((e.mode, e.oid.to_owned(), t.names.len() as u32));
+                }
+                Err(err) => return Err((t, chain(&err))),
+            }
+        }
+        // Held until the walk reaches it: no slack from growing.
+        t.entries.shrink_to_fit();
+        t.names.shrink_to_fit();
+        Ok(t)
+    }
+
+    fn name(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.entries[i - 1].2 as usize };
+        &self.names[start..self.entries[i].2 as usize]
+    }
+}
 
 impl Predecoded {
     const SHARDS: usize = 64;
@@ -1196,10 +1242,18 @@ impl Predecoded {
                 if matches!(kind, gix::objs::Kind::Tree | gix::objs::Kind::Commit)
                     && held.fetch_add(bytes.len() + 64, Ordering::Relaxed) < budget
                 {
+                    let decoded = match kind {
+                        gix::objs::Kind::Tree => match ParsedTree::parse(bytes) {
+                            Ok(t) => Decoded::Tree(t),
+                            // Left to the walk, which reports it.
+                            Err(_) => Decoded::Raw(kind, Box::from(bytes)),
+                        },
+                        _ => Decoded::Raw(kind, Box::from(bytes)),
+                    };
                     pre.shard(&entry.oid)
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
-                        .insert(entry.oid, (kind, Box::from(bytes)));
+                        .insert(entry.oid, decoded);
                 }
                 Ok(())
             };
@@ -1212,7 +1266,7 @@ impl Predecoded {
         &self.shards[id.as_bytes()[0] as usize % Self::SHARDS]
     }
 
-    fn take(&self, id: &ObjectId) -> Option<(gix::objs::Kind, Box<[u8]>)> {
+    fn take(&self, id: &ObjectId) -> Option<Decoded> {
         self.shard(id)
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -1227,7 +1281,15 @@ fn find<'b>(
     id: &ObjectId,
     buf: &'b mut Vec<u8>,
 ) -> gix::Result<Option<gix::objs::Data<'b>>> {
-    if let Some((kind, bytes)) = pre.and_then(|p| p.take(id)) {
+    if let Some(decoded) = pre.and_then(|p| p.take(id)) {
+        let (kind, bytes) = match decoded {
+            Decoded::Raw(kind, bytes) => (kind, bytes),
+            // Not expected here (the tree walk takes trees itself); served
+            // as bytes again all the same.
+            Decoded::Tree(_) => {
+                return gix::objs::Find::try_find(&repo.objects, id, buf);
+            }
+        };
         *buf = bytes.into_vec();
         return Ok(Some(gix::objs::Data {
             kind,
@@ -1568,11 +1630,9 @@ struct TreeWalk<'p> {
     path: Vec<u8>,
 }
 
-type Entry = (gix::objs::tree::EntryMode, ObjectId, Box<[u8]>);
-
 struct Frame {
     id: ObjectId,
-    entries: Vec<Entry>,
+    entries: ParsedTree,
     pos: usize,
     path_len: usize,
     subs: Vec<u32>,
@@ -1606,34 +1666,35 @@ impl TreeWalk<'_> {
         missing: &mut Vec<ObjectId>,
         collector: &Collector,
     ) -> Frame {
-        let mut entries = Vec::new();
-        match find(repo, self.pre, &id, &mut self.buf) {
-            Ok(Some(d)) if d.kind == gix::objs::Kind::Tree => {
-                for e in gix::objs::TreeRefIter::from_bytes(d.data, gix::hash::Kind::Sha1) {
-                    match e {
-                        Ok(e) => {
-                            let name: &[u8] = e.filename.as_ref();
-                            entries.push((e.mode, e.oid.to_owned(), Box::from(name)));
-                        }
-                        Err(err) => {
-                            collector.error(
-                                String::from_utf8_lossy(&self.path[..path_len]).into_owned(),
-                                format!("cannot parse tree {id}: {}", chain(&err)),
-                            );
-                            break;
-                        }
+        let at = |w: &Self| String::from_utf8_lossy(&w.path[..path_len]).into_owned();
+        let mut entries = ParsedTree::default();
+        // Parsed in the parallel pass, or bytes to parse here.
+        let mut raw: Option<(gix::objs::Kind, Vec<u8>)> = None;
+        match self.pre.and_then(|p| p.take(&id)) {
+            Some(Decoded::Tree(t)) => entries = t,
+            Some(Decoded::Raw(kind, bytes)) => raw = Some((kind, bytes.into_vec())),
+            None => match gix::objs::Find::try_find(&repo.objects, &id, &mut self.buf) {
+                Ok(Some(d)) => raw = Some((d.kind, std::mem::take(&mut self.buf))),
+                Ok(None) => missing.push(id),
+                Err(e) => collector.error(at(self), format!("cannot read tree {id}: {}", chain(&e))),
+            },
+        }
+        if let Some((kind, bytes)) = raw {
+            if kind == gix::objs::Kind::Tree {
+                entries = match ParsedTree::parse(&bytes) {
+                    Ok(t) => t,
+                    Err((t, err)) => {
+                        collector.error(
+                            at(self),
+                            format!("cannot parse tree {id}: {err}"),
+                        );
+                        t
                     }
-                }
+                };
+            } else {
+                collector.error(at(self), format!("object {id} is a {kind}, not a tree"));
             }
-            Ok(Some(d)) => collector.error(
-                String::from_utf8_lossy(&self.path[..path_len]).into_owned(),
-                format!("object {id} is a {}, not a tree", d.kind),
-            ),
-            Ok(None) => missing.push(id),
-            Err(e) => collector.error(
-                String::from_utf8_lossy(&self.path[..path_len]).into_owned(),
-                format!("cannot read tree {id}: {}", chain(&e)),
-            ),
+            self.buf = bytes;
         }
         self.tree_ix.insert(id, IN_PROGRESS);
         Frame {
@@ -1667,7 +1728,7 @@ impl TreeWalk<'_> {
             let Some(top) = stack.last_mut() else {
                 return NONE;
             };
-            if top.pos == top.entries.len() {
+            if top.pos == top.entries.entries.len() {
                 let Some(f) = stack.pop() else { return NONE };
                 let idx = self.sub_start.len() as u32;
                 self.sub_start.push(self.subs.len() as u32);
@@ -1683,7 +1744,10 @@ impl TreeWalk<'_> {
                     None => return idx,
                 }
             }
-            let (mode, oid) = (top.entries[top.pos].0, top.entries[top.pos].1);
+            let (mode, oid) = (
+                top.entries.entries[top.pos].0,
+                top.entries.entries[top.pos].1,
+            );
             let pos = top.pos;
             top.pos += 1;
             let base = top.path_len;
@@ -1694,7 +1758,7 @@ impl TreeWalk<'_> {
                     Some(_) => {}
                     None => {
                         self.path.truncate(base);
-                        self.path.extend_from_slice(&top.entries[pos].2);
+                        self.path.extend_from_slice(top.entries.name(pos));
                         self.path.push(b'/');
                         let plen = self.path.len();
                         let f = self.load(repo, oid, plen, missing, collector);
@@ -1711,7 +1775,7 @@ impl TreeWalk<'_> {
                     Some(&b) => b,
                     None => {
                         self.path.truncate(base);
-                        self.path.extend_from_slice(&top.entries[pos].2);
+                        self.path.extend_from_slice(top.entries.name(pos));
                         let p = self.paths.intern(&self.path);
                         let b = self.blobs.len() as u32;
                         self.blobs.push(BlobRec {

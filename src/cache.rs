@@ -237,7 +237,11 @@ impl BlobCache {
         let key = self.record_key(parts);
         let bytes = self.records.get(&key)?;
         let record: Record = serde_json::from_slice(bytes).ok()?;
-        let facts = record.facts.into_iter().map(StoredFact::into_fact).collect();
+        let facts = record
+            .facts
+            .into_iter()
+            .map(StoredFact::into_fact)
+            .collect();
         let findings = record
             .findings
             .into_iter()
@@ -270,6 +274,74 @@ impl BlobCache {
         let mut k = [0u8; 16];
         k.copy_from_slice(&full[..16]);
         k
+    }
+
+    /// The whole-report masking for replayed secrets (whose values are not
+    /// at hand): every substring of `texts` (authors, ref names, scan
+    /// errors) whose keyed digest is a replayed secret's is replaced by its
+    /// redacted form, leftmost-longest, as [`crate::sanitize::Masker`] does
+    /// with the values it knows. Texts are visited through `visit`.
+    pub fn mask_replayed(
+        &self,
+        findings: &[Finding],
+        visit: impl FnOnce(&mut dyn FnMut(&mut String)),
+    ) {
+        // byte length -> digest -> redacted form
+        let mut kept: std::collections::BTreeMap<usize, std::collections::HashMap<[u8; 16], String>> =
+            Default::default();
+        for f in findings {
+            if let Some(s) = &f.secret
+                && let (Some(k), Some(d)) = (s.kept(), s.merge_digest())
+                && k.bytes >= crate::sanitize::MIN_MASKED_LEN
+            {
+                kept.entry(k.bytes).or_default().insert(d, k.redacted.clone());
+            }
+        }
+        if kept.is_empty() {
+            return;
+        }
+        let mut memo: std::collections::HashMap<String, String> = Default::default();
+        let mut mask = |text: &mut String| {
+            if let Some(m) = memo.get(text.as_str()) {
+                text.clone_from(m);
+                return;
+            }
+            let original = text.clone();
+            let mut out = String::new();
+            let mut last = 0;
+            let mut i = 0;
+            while i < original.len() {
+                let mut hit = None;
+                // Longest first.
+                for (&len, digests) in kept.iter().rev() {
+                    let end = i + len;
+                    if end > original.len() || !original.is_char_boundary(end) {
+                        continue;
+                    }
+                    if let Some(r) = digests.get(&self.merge_digest(&original[i..end])) {
+                        hit = Some((end, r));
+                        break;
+                    }
+                }
+                match hit {
+                    Some((end, r)) => {
+                        out.push_str(&original[last..i]);
+                        out.push_str(r);
+                        last = end;
+                        i = end;
+                    }
+                    None => {
+                        i += original[i..].chars().next().map_or(1, char::len_utf8);
+                    }
+                }
+            }
+            if last > 0 {
+                out.push_str(&original[last..]);
+                *text = out;
+            }
+            memo.insert(original, text.clone());
+        };
+        visit(&mut mask);
     }
 
     /// Give the secrets of freshly scanned findings the keyed digest they
@@ -332,7 +404,7 @@ impl BlobCache {
         keys.sort_unstable();
         keys.dedup();
         let mut records = std::mem::take(&mut *self.keep_records.lock().expect("cache lock"));
-        records.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        records.sort_unstable_by_key(|a| a.0);
         records.dedup_by(|a, b| a.0 == b.0);
         let mut out = Vec::with_capacity(HEADER + keys.len() * 16 + TRAILER);
         out.extend_from_slice(MAGIC);
@@ -560,6 +632,7 @@ impl Record {
                     Kept {
                         redacted: s.redacted(),
                         chars: s.chars(),
+                        bytes: s.expose().len(),
                         keyed_fingerprint: crate::finding::hmac_key().map(|_| f.fingerprint()),
                         keyed_hash: s.keyed_hash(),
                         allowlisted_regex: allow.matches_value(s.expose()),
@@ -664,11 +737,7 @@ fn parse(
         .chunks_exact(16)
         .map(|c| c.try_into().expect("16 bytes"))
         .collect();
-    let n_records = u64::from_le_bytes(
-        body[keys_end..keys_end + 8]
-            .try_into()
-            .expect("8 bytes"),
-    );
+    let n_records = u64::from_le_bytes(body[keys_end..keys_end + 8].try_into().expect("8 bytes"));
     let mut records = Records::new();
     let mut at = keys_end + 8;
     for _ in 0..n_records {

@@ -197,6 +197,9 @@ pub struct Kept {
     pub redacted: String,
     /// Its length in characters (part of the keyless fingerprint).
     pub chars: usize,
+    /// Its length in bytes (to find it again by its keyed digest, see
+    /// [`crate::cache::BlobCache::mask_replayed`]).
+    pub bytes: usize,
     /// The finding's fingerprint under the user's key, when one is set.
     pub keyed_fingerprint: Option<String>,
     /// [`Secret::keyed_hash`], when the user's key is set.
@@ -233,6 +236,11 @@ impl Secret {
     /// What is kept of a secret replayed from the history cache.
     pub fn kept(&self) -> Option<&Kept> {
         self.kept.as_deref()
+    }
+
+    /// The keyed digest the secret merges on, if set.
+    pub fn merge_digest(&self) -> Option<[u8; 16]> {
+        self.merge
     }
 
     /// Merge on a keyed digest of the value (see [`Finding::match_key`]).

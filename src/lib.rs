@@ -164,7 +164,7 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
         Mode::Staged => source::staged::scan(&req.target, &scanner, &collector)?,
         Mode::Head { allow_missing } => {
             source::head::scan(&req.target, *allow_missing, &scanner, &collector)?
-        },
+        }
         Mode::Files(paths) => {
             for p in paths {
                 source::worktree::scan(p, &scanner, &collector)?;

@@ -193,7 +193,11 @@ fn findings_are_replayed_and_match_a_fresh_scan() {
 /// `all` (`--all-categories`) blobs whose facts a record cannot replay (a
 /// workload's pod template for the repo checks) are read again.
 fn replay(r: &Path, cache_dir: &Path, tok: &str, all: bool) {
-    let args: Vec<&str> = if all { vec!["--all-categories"] } else { vec![] };
+    let args: Vec<&str> = if all {
+        vec!["--all-categories"]
+    } else {
+        vec![]
+    };
     let c = cache_arg(cache_dir);
     let mut with_cache = args.clone();
     with_cache.push(&c);
@@ -514,7 +518,10 @@ fn replayed_secrets_keep_fingerprints_allowlist_and_merging() {
             Some(1),
             "the allowlist regex suppresses the other"
         );
-        assert_eq!(fresh["findings"][0]["secret_hmac"].is_string(), key.is_some());
+        assert_eq!(
+            fresh["findings"][0]["secret_hmac"].is_string(),
+            key.is_some()
+        );
         let _ = scan_keyed(r, key, &[&c]);
         let cached = scan_keyed(r, key, &[&c]);
         assert_eq!(findings(&cached), findings(&fresh), "key {key:?}");
@@ -543,4 +550,43 @@ fn replayed_secrets_keep_fingerprints_allowlist_and_merging() {
         let sha = Sha256::digest(t.as_bytes());
         assert!(!bytes.windows(8).any(|w| w == &sha[..8]));
     }
+}
+
+/// A secret found in a blob is hidden wherever else the report would show
+/// it (here: the author's name, which the identity scan alone does not
+/// flag), also when the blob's finding is replayed without its value.
+#[test]
+fn a_replayed_secret_is_still_masked_in_author_names() {
+    let repo_dir = tempfile::tempdir().unwrap();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let r = repo_dir.path();
+    // Built at test time: a high-entropy value a keyword rule catches.
+    let value: String = ["Qm9vbGVh", "bkZhbHNl", "MTIzNDU2", "Nzg5x"].concat();
+    git(r, &["init", "-q", "-b", "main"]);
+    write_tree(r, &[("app.env", &format!("DB_PASSWORD={value}\n"))]);
+    git(r, &["add", "-A"]);
+    let (ok, out) = common::git_try(
+        r,
+        &["commit", "-q", "-m", "first"],
+        &[("GIT_AUTHOR_NAME", value.as_str())],
+    );
+    assert!(ok, "{out}");
+    write_tree(r, &[("b.txt", "x\n")]);
+    git(r, &["add", "-A"]);
+    git(r, &["commit", "-q", "-m", "second"]);
+    let c = cache_arg(cache_dir.path());
+    let (_, fresh, _) = scan(r, &[]);
+    let (_, _, _) = scan(r, &[&c]);
+    let (_, cached, _) = scan(r, &[&c]);
+    assert_eq!(cached["stats"]["blobs_scanned"].as_u64(), Some(0));
+    assert_eq!(findings(&cached), findings(&fresh));
+    let text = cached.to_string();
+    assert!(!text.contains(&value), "the value in the cached report");
+    assert!(
+        findings(&cached)[0]["author"]
+            .as_str()
+            .is_some_and(|a| a.contains('…')),
+        "{}",
+        findings(&cached)
+    );
 }

@@ -267,7 +267,12 @@ pub fn scan(
         let mut outcome = scanner.scan_blob(COMMIT_MESSAGE_PATH, msg);
         if let Some(c) = cache {
             c.annotate(&mut outcome.findings);
-            c.offer(crate::cache::Kind::Message, &parts, &outcome, COMMIT_MESSAGE_PATH);
+            c.offer(
+                crate::cache::Kind::Message,
+                &parts,
+                &outcome,
+                COMMIT_MESSAGE_PATH,
+            );
         }
         if outcome.findings.is_empty() && outcome.facts.is_empty() {
             collector.add(COMMIT_MESSAGE_PATH, msg.len() as u64, outcome, None);
@@ -290,7 +295,12 @@ pub fn scan(
         let mut outcome = scanner.scan_blob(COMMIT_IDENTITY_PATH, text);
         if let Some(c) = cache {
             c.annotate(&mut outcome.findings);
-            c.offer(crate::cache::Kind::Identity, &parts, &outcome, COMMIT_IDENTITY_PATH);
+            c.offer(
+                crate::cache::Kind::Identity,
+                &parts,
+                &outcome,
+                COMMIT_IDENTITY_PATH,
+            );
         }
         if outcome.findings.is_empty() && outcome.facts.is_empty() {
             collector.add(COMMIT_IDENTITY_PATH, text.len() as u64, outcome, None);
@@ -372,7 +382,16 @@ pub fn scan(
         reader.by_oid(&repo);
     }
 
-    collector.add_findings(reader.merger.into_findings());
+    let merged = reader.merger.into_findings();
+    let replayed: Vec<crate::finding::Finding> = match cache {
+        Some(_) => merged
+            .iter()
+            .filter(|f| f.secret.as_ref().is_some_and(|s| s.kept().is_some()))
+            .cloned()
+            .collect(),
+        None => Vec::new(),
+    };
+    collector.add_findings(merged);
     clock.lap("read and scan blobs", true);
     if let Some(c) = cache {
         // Holds only what was read and found clean in this run or an
@@ -428,6 +447,11 @@ pub fn scan(
                 missing - MAX_NAMED_ERRORS
             ),
         );
+    }
+    if let Some(c) = cache {
+        // Replayed secrets have no value for the whole-report masking of
+        // authors, ref names and errors: found again by keyed digest.
+        c.mask_replayed(&replayed, |mask| collector.map_report_texts(mask));
     }
     Ok(())
 }
@@ -1216,7 +1240,11 @@ impl ParsedTree {
     }
 
     fn name(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.entries[i - 1].2 as usize };
+        let start = if i == 0 {
+            0
+        } else {
+            self.entries[i - 1].2 as usize
+        };
         &self.names[start..self.entries[i].2 as usize]
     }
 }
@@ -1676,7 +1704,9 @@ impl TreeWalk<'_> {
             None => match gix::objs::Find::try_find(&repo.objects, &id, &mut self.buf) {
                 Ok(Some(d)) => raw = Some((d.kind, std::mem::take(&mut self.buf))),
                 Ok(None) => missing.push(id),
-                Err(e) => collector.error(at(self), format!("cannot read tree {id}: {}", chain(&e))),
+                Err(e) => {
+                    collector.error(at(self), format!("cannot read tree {id}: {}", chain(&e)))
+                }
             },
         }
         if let Some((kind, bytes)) = raw {
@@ -1684,10 +1714,7 @@ impl TreeWalk<'_> {
                 entries = match ParsedTree::parse(&bytes) {
                     Ok(t) => t,
                     Err((t, err)) => {
-                        collector.error(
-                            at(self),
-                            format!("cannot parse tree {id}: {err}"),
-                        );
+                        collector.error(at(self), format!("cannot parse tree {id}: {err}"));
                         t
                     }
                 };

@@ -21,11 +21,11 @@
 //!   versions of a secret, an HMAC of the value under the cache's random key
 //!   (fresh findings of a cached scan merge on the same digest). Under
 //!   `--show-secrets` (source lines unmasked) or `--verify` (which needs
-//!   the value) no record is used or kept. What a record cannot replay:
-//!   the whole-scan masking of a secret in an author name, ref name or scan
-//!   error (see [`crate::sanitize::scrub_report`]) knows only the values at
-//!   hand; an author's secret is still found by the identity scan, which is
-//!   never replayed.
+//!   the value) no record is used or kept. The whole-report masking of a
+//!   secret in an author name, ref name or scan error
+//!   ([`crate::sanitize::scrub_report`]) needs the value: for a replayed
+//!   secret [`BlobCache::mask_replayed`] finds it again by its keyed digest
+//!   (every substring of its byte length) and puts its redacted form.
 //! - Each entry is a 128-bit HMAC-SHA256, keyed by a random key made when
 //!   the cache is created, of what the outcome depends on: the blob id and
 //!   the path it was scanned under (detectors judge by file name), a commit

@@ -287,14 +287,18 @@ impl BlobCache {
         visit: impl FnOnce(&mut dyn FnMut(&mut String)),
     ) {
         // byte length -> digest -> redacted form
-        let mut kept: std::collections::BTreeMap<usize, std::collections::HashMap<[u8; 16], String>> =
-            Default::default();
+        let mut kept: std::collections::BTreeMap<
+            usize,
+            std::collections::HashMap<[u8; 16], String>,
+        > = Default::default();
         for f in findings {
             if let Some(s) = &f.secret
                 && let (Some(k), Some(d)) = (s.kept(), s.merge_digest())
                 && k.bytes >= crate::sanitize::MIN_MASKED_LEN
             {
-                kept.entry(k.bytes).or_default().insert(d, k.redacted.clone());
+                kept.entry(k.bytes)
+                    .or_default()
+                    .insert(d, k.redacted.clone());
             }
         }
         if kept.is_empty() {

@@ -262,8 +262,8 @@ impl RepoCheck for NetworkPolicyCoverage {
         // A history scan holds every version of every workload: the same
         // placement and labels are judged once (whether a policy selects
         // them, how many apply there), not once per version.
-        type Verdict = (bool, usize);
-        let mut memo: HashMap<(Option<&str>, &str, &[(String, String)]), Verdict> = HashMap::new();
+        type Key<'k> = (Option<&'k str>, &'k str, &'k [(String, String)]);
+        let mut memo: HashMap<Key<'_>, (bool, usize)> = HashMap::new();
         for r in facts {
             let Fact::Policy(PolicyFact::Pod(pod)) = &r.fact else {
                 continue;

@@ -312,6 +312,7 @@ impl ScanArgs {
             allow_missing: self.allow_missing,
             progress: None,
             cache: self.cache.clone().map(Option::unwrap_or_default),
+            no_cache_records: self.verify,
         })
     }
 }

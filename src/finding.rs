@@ -174,29 +174,103 @@ impl fmt::Display for Severity {
 
 /// A secret value as found. No `Display`; `Debug` is redacted, so a stray
 /// `{:?}` or a panic message cannot leak it.
+///
+/// A finding replayed from the history cache (`--cache`, see
+/// [`crate::cache`]) holds no value: only what the report shows and
+/// matches on ([`Kept`]), and [`Secret::expose`] is then empty.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub struct Secret {
+    raw: String,
+    /// A keyed digest of the value (HMAC under the history cache's key):
+    /// what [`Finding::match_key`] merges on when set, so a fresh finding
+    /// and one replayed from the cache merge like two fresh ones.
+    merge: Option<[u8; 16]>,
+    kept: Option<Box<Kept>>,
+}
+
+/// What the report needs of a secret whose value is not at hand (a finding
+/// replayed from the history cache): computed from the value when it was
+/// found, none of it the value or an unkeyed hash of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Kept {
+    /// [`redact`] of the value (what every report shows).
+    pub redacted: String,
+    /// Its length in characters (part of the keyless fingerprint).
+    pub chars: usize,
+    /// Its length in bytes (to find it again by its keyed digest, see
+    /// [`crate::cache::BlobCache::mask_replayed`]).
+    pub bytes: usize,
+    /// The finding's fingerprint under the user's key, when one is set.
+    pub keyed_fingerprint: Option<String>,
+    /// [`Secret::keyed_hash`], when the user's key is set.
+    pub keyed_hash: Option<String>,
+    /// Whether a `[allowlist] regexes` entry matches the value.
+    pub allowlisted_regex: bool,
+}
 
 impl Secret {
     pub fn new(raw: impl Into<String>) -> Secret {
-        Secret(raw.into())
+        Secret {
+            raw: raw.into(),
+            merge: None,
+            kept: None,
+        }
+    }
+
+    /// A secret replayed from the history cache: no value.
+    pub fn from_kept(kept: Kept, merge: [u8; 16]) -> Secret {
+        Secret {
+            raw: String::new(),
+            merge: Some(merge),
+            kept: Some(Box::new(kept)),
+        }
     }
 
     /// The raw value. Callers: fingerprinting, `--show-secrets`, redaction of
-    /// code frames. Never format this into a message.
+    /// code frames. Never format this into a message. Empty for a secret
+    /// replayed from the history cache ([`Secret::kept`]).
     pub fn expose(&self) -> &str {
-        &self.0
+        &self.raw
+    }
+
+    /// What is kept of a secret replayed from the history cache.
+    pub fn kept(&self) -> Option<&Kept> {
+        self.kept.as_deref()
+    }
+
+    /// The keyed digest the secret merges on, if set.
+    pub fn merge_digest(&self) -> Option<[u8; 16]> {
+        self.merge
+    }
+
+    /// Merge on a keyed digest of the value (see [`Finding::match_key`]).
+    pub fn set_merge_digest(&mut self, digest: [u8; 16]) {
+        self.merge = Some(digest);
     }
 
     pub fn redacted(&self) -> String {
-        redact(&self.0)
+        match &self.kept {
+            Some(k) => k.redacted.clone(),
+            None => redact(&self.raw),
+        }
+    }
+
+    /// Length of the value in characters.
+    pub fn chars(&self) -> usize {
+        match &self.kept {
+            Some(k) => k.chars,
+            None => self.raw.chars().count(),
+        }
     }
 
     /// HMAC-SHA-256 of the value under the user's key ([`hmac_key`]), to
     /// match a value across reports without showing it; `None` without a
     /// key, since an unkeyed hash would let a report's reader test guesses.
     pub fn keyed_hash(&self) -> Option<String> {
-        hmac_key().map(|k| hmac_hex(k, &[b"gitops-guard/value/v1", self.0.as_bytes()], 32))
+        if let Some(k) = &self.kept {
+            return k.keyed_hash.clone();
+        }
+        hmac_key().map(|k| hmac_hex(k, &[b"gitops-guard/value/v1", self.raw.as_bytes()], 32))
     }
 }
 
@@ -422,6 +496,24 @@ impl Finding {
     fn fingerprint_with(&self, key: Option<&[u8]>) -> String {
         let path = self.location.path.as_bytes();
         match (&self.secret, &self.identity) {
+            (Some(s), _) if s.kept().is_some() => match key {
+                // Computed under the same key when the value was at hand
+                // (the cache's entries are keyed by the user's key too).
+                Some(_) => s
+                    .kept()
+                    .and_then(|k| k.keyed_fingerprint.clone())
+                    .unwrap_or_default(),
+                None => {
+                    let len = s.chars().to_string();
+                    plain_fingerprint(&[
+                        b"secret",
+                        self.rule.as_bytes(),
+                        path,
+                        s.redacted().as_bytes(),
+                        len.as_bytes(),
+                    ])
+                }
+            },
             (Some(s), _) => match key {
                 Some(k) => format!(
                     "{FINGERPRINT_KEYED}{}",
@@ -467,7 +559,13 @@ impl Finding {
         h.update(self.rule.as_bytes());
         h.update([0]);
         match (&self.secret, &self.identity) {
-            (Some(s), _) => h.update(s.expose().as_bytes()),
+            (Some(s), _) => match &s.merge {
+                Some(d) => {
+                    h.update(b"\0keyed\0");
+                    h.update(d);
+                }
+                None => h.update(s.expose().as_bytes()),
+            },
             (None, Some(id)) => {
                 h.update(self.location.path.as_bytes());
                 h.update([0]);

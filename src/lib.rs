@@ -47,8 +47,9 @@ pub enum Mode {
     /// Standard input as one blob, reported under `name` (`scan -`).
     Stdin { name: String },
     /// HEAD's tree (the configuration checks of `scan --history`, see
-    /// [`source::head`]).
-    Head,
+    /// [`source::head`]). `allow_missing`: a blob missing from a partial
+    /// clone is a counted skip, as `--allow-missing` makes it in history.
+    Head { allow_missing: bool },
     /// These files and directories of a work tree, each walked like
     /// [`Mode::Worktree`] (pre-commit's files mode passes the files it
     /// wants checked). Part of a repository: absence checks do not apply.
@@ -100,7 +101,7 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
     let partial = match &req.mode {
         Mode::Pushed(_) | Mode::Staged | Mode::Files(_) => true,
         Mode::History(h) => h.range.is_some() || h.since_commit.is_some(),
-        Mode::Worktree | Mode::Stdin { .. } | Mode::Head => false,
+        Mode::Worktree | Mode::Stdin { .. } | Mode::Head { .. } => false,
     };
     options.oversize_blocks |= partial;
     let chosen_fail_on = req.fail_on.or(req.config.fail_on);
@@ -161,7 +162,9 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
         Mode::History(h) => source::history::scan(&req.target, h, &scanner, &collector)?,
         Mode::Pushed(plan) => source::pushed::scan(plan, &scanner, &collector)?,
         Mode::Staged => source::staged::scan(&req.target, &scanner, &collector)?,
-        Mode::Head => source::head::scan(&req.target, &scanner, &collector)?,
+        Mode::Head { allow_missing } => {
+            source::head::scan(&req.target, *allow_missing, &scanner, &collector)?
+        }
         Mode::Files(paths) => {
             for p in paths {
                 source::worktree::scan(p, &scanner, &collector)?;

@@ -225,7 +225,9 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
     if head_pass {
         report.merge(gitops_guard::scan(ScanRequest {
             target: args.path.clone(),
-            mode: Mode::Head,
+            mode: Mode::Head {
+                allow_missing: args.allow_missing,
+            },
             config: head_config,
             options: head_options,
             baseline: args.baseline.clone(),

@@ -1080,6 +1080,23 @@ impl Collector {
         });
     }
 
+    /// Apply `f` to the text of the collected findings and errors that is
+    /// not from a blob: provenance authors and ref names, error messages
+    /// (what [`crate::sanitize::scrub_report`] masks).
+    pub fn map_report_texts(&self, f: &mut dyn FnMut(&mut String)) {
+        for finding in self.findings.lock().expect("findings lock").iter_mut() {
+            if let Some(p) = finding.provenance.as_mut() {
+                f(&mut p.author);
+                if let Some(r) = p.git_ref.as_mut() {
+                    f(r);
+                }
+            }
+        }
+        for e in self.errors.lock().expect("errors lock").iter_mut() {
+            f(&mut e.message);
+        }
+    }
+
     /// Adjust source-specific stats (commits walked, shallow, …).
     pub fn with_stats(&self, f: impl FnOnce(&mut Stats)) {
         f(&mut self.stats.lock().expect("stats lock"));

@@ -140,6 +140,124 @@ fn cached_and_fresh_scans_report_the_same_findings() {
     }
 }
 
+fn web(image: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: {image}\n          securityContext:\n            privileged: true\n          env:\n            - name: API_URL\n              value: http://api.example.com/v1\n"
+    )
+}
+
+/// Findings are replayed from the cache (a secret's without its value): a
+/// rescan reads only new blobs, and reports exactly what a fresh scan does,
+/// across a secret removed later, a moved file and a new ref.
+#[test]
+fn findings_are_replayed_and_match_a_fresh_scan() {
+    let repo_dir = tempfile::tempdir().unwrap();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let r = repo_dir.path();
+    let tok = github_token("cache-replay");
+    git(r, &["init", "-q", "-b", "main"]);
+    write_tree(
+        r,
+        &[
+            ("deploy/web.yaml", &web("nginx:1.0")),
+            (
+                "deploy/svc.yaml",
+                "apiVersion: v1\nkind: Service\nmetadata:\n  name: db\nspec:\n  externalIPs: [203.0.113.7]\n",
+            ),
+            ("app/config.env", &format!("GITHUB_TOKEN={tok}\n")),
+        ],
+    );
+    git(r, &["add", "-A"]);
+    git(r, &["commit", "-q", "-m", "first"]);
+    // The secret removed later; another version of the workload.
+    write_tree(
+        r,
+        &[
+            ("app/config.env", "GITHUB_TOKEN=\n"),
+            ("deploy/web.yaml", &web("nginx:1.1")),
+        ],
+    );
+    git(r, &["add", "-A"]);
+    git(r, &["commit", "-q", "-m", "rotate"]);
+    // A moved file: the same blob under a new path.
+    std::fs::create_dir_all(r.join("apps")).unwrap();
+    git(r, &["mv", "deploy/web.yaml", "apps/web.yaml"]);
+    git(r, &["commit", "-q", "-m", "move"]);
+
+    for all in [false, true] {
+        replay(r, &cache_dir.path().join(all.to_string()), &tok, all);
+    }
+}
+
+/// Scans of `r` with and without the cache in `cache_dir`, compared; with
+/// `all` (`--all-categories`) blobs whose facts a record cannot replay (a
+/// workload's pod template for the repo checks) are read again.
+fn replay(r: &Path, cache_dir: &Path, tok: &str, all: bool) {
+    let args: Vec<&str> = if all {
+        vec!["--all-categories"]
+    } else {
+        vec![]
+    };
+    let c = cache_arg(cache_dir);
+    let mut with_cache = args.clone();
+    with_cache.push(&c);
+    let (code, fresh, _) = scan(r, &args);
+    assert_eq!(code, 1);
+    let rules: Vec<&str> = findings(&fresh)
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    assert!(rules.contains(&"github-pat-classic"), "{rules:?}");
+    if all {
+        assert!(rules.contains(&"no-privileged"), "{rules:?}");
+    }
+    let (_, first, _) = scan(r, &with_cache);
+    assert_eq!(findings(&first), findings(&fresh));
+    let (code, second, _) = scan(r, &with_cache);
+    assert_eq!(code, 1);
+    assert_eq!(findings(&second), findings(&fresh));
+    // Nothing is read again: clean blobs and blobs with findings (the
+    // secret's too) are known; with every category, the workload's versions
+    // (pod facts) are.
+    assert_eq!(
+        second["stats"]["blobs_scanned"].as_u64(),
+        Some(if all { 3 } else { 0 }),
+        "{}",
+        second["stats"]
+    );
+    let bytes = std::fs::read(cache_file(cache_dir)).unwrap();
+    let contains = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    assert!(!contains(tok.as_bytes()), "a secret in the cache");
+    let sha256 = Sha256::digest(tok.as_bytes());
+    assert!(!contains(&sha256[..8]) && !contains(hex(&sha256).as_bytes()));
+
+    // A new ref with a new version of the workload and a new secret.
+    let tok2 = github_token(&format!("cache-replay-{all}"));
+    let branch = format!("feature-{all}");
+    git(r, &["checkout", "-q", "-b", &branch]);
+    write_tree(
+        r,
+        &[
+            ("apps/web.yaml", &web(&format!("nginx:2.{}", u8::from(all)))),
+            (&format!("apps/more-{all}.env"), &format!("T={tok2}\n")),
+        ],
+    );
+    git(r, &["add", "-A"]);
+    git(r, &["commit", "-q", "-m", "feature"]);
+    git(r, &["checkout", "-q", "main"]);
+    let (_, fresh, _) = scan(r, &args);
+    let (_, cached, _) = scan(r, &with_cache);
+    assert_eq!(findings(&cached), findings(&fresh));
+    assert_eq!(
+        cached["stats"]["blobs_scanned"].as_u64(),
+        Some(if all { 6 } else { 3 }),
+        "only the two new blobs and the new commit's message (and the workload's versions): {}",
+        cached["stats"]
+    );
+}
+
 #[test]
 fn a_rule_config_or_option_change_invalidates_the_cache() {
     let repo_dir = tempfile::tempdir().unwrap();
@@ -331,4 +449,144 @@ fn cache_without_a_history_scan_is_a_usage_error() {
     let out = gg(dir.path(), &["scan", ".", "--cache=x"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("--cache"));
+}
+
+/// `scan --history --format json --all-categories? ARGS .` in `dir` with
+/// the user's HMAC key set (or unset).
+fn scan_keyed(dir: &Path, key: Option<&str>, extra: &[&str]) -> Value {
+    let mut cmd = std::process::Command::new(common::bin());
+    cmd.args(["scan", "--history", "--format", "json"])
+        .args(extra)
+        .arg(".")
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITOPS_GUARD_CONFIG")
+        .env_remove("GITOPS_GUARD_HMAC_KEY");
+    if let Some(k) = key {
+        cmd.env("GITOPS_GUARD_HMAC_KEY", k);
+    }
+    let out = cmd.output().expect("run gitops-guard");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON report")
+}
+
+/// Replayed secrets keep what the report and the filters use of them: the
+/// keyed fingerprint and value HMAC under the user's key (a record made
+/// under another key is not used), the keyless fingerprint, an allowlist
+/// regex's verdict; and they merge with fresh findings of the same value.
+#[test]
+fn replayed_secrets_keep_fingerprints_allowlist_and_merging() {
+    let repo_dir = tempfile::tempdir().unwrap();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let r = repo_dir.path();
+    let tok_a = github_token("cache-allow");
+    let tok_b = github_token("cache-keyed");
+    git(r, &["init", "-q", "-b", "main"]);
+    std::fs::write(
+        r.join(".gitops-guard.toml"),
+        format!("[allowlist]\nregexes = ['''^{}''']\n", &tok_a[..14]),
+    )
+    .unwrap();
+    write_tree(
+        r,
+        &[
+            ("a.env", &format!("A={tok_a}\n")),
+            ("b.env", &format!("B={tok_b}\n")),
+        ],
+    );
+    git(r, &["add", "a.env", "b.env"]);
+    git(r, &["commit", "-q", "-m", "first"]);
+    write_tree(r, &[("a.env", "A=\n")]);
+    git(r, &["add", "a.env"]);
+    git(r, &["commit", "-q", "-m", "drop a"]);
+    std::fs::create_dir_all(r.join("moved")).unwrap();
+    git(r, &["mv", "b.env", "moved/b.env"]);
+    git(r, &["commit", "-q", "-m", "move b"]);
+    let c = cache_arg(cache_dir.path());
+    for key in [None, Some("key-one-0123456789abcdef")] {
+        let fresh = scan_keyed(r, key, &[]);
+        let fs = findings(&fresh).as_array().unwrap();
+        assert_eq!(fs.len(), 1, "{fs:?}");
+        assert_eq!(
+            fresh["stats"]["suppressed"].as_u64(),
+            Some(1),
+            "the allowlist regex suppresses the other"
+        );
+        assert_eq!(
+            fresh["findings"][0]["secret_hmac"].is_string(),
+            key.is_some()
+        );
+        let _ = scan_keyed(r, key, &[&c]);
+        let cached = scan_keyed(r, key, &[&c]);
+        assert_eq!(findings(&cached), findings(&fresh), "key {key:?}");
+        assert_eq!(cached["stats"]["suppressed"].as_u64(), Some(1));
+        assert_eq!(cached["stats"]["blobs_scanned"].as_u64(), Some(0));
+    }
+    // Another key: the records made under the first one are not used.
+    let key2 = Some("key-two-0123456789abcdef");
+    let fresh = scan_keyed(r, key2, &[]);
+    let cached = scan_keyed(r, key2, &[&c]);
+    assert_eq!(findings(&cached), findings(&fresh));
+    assert!(cached["stats"]["blobs_scanned"].as_u64() >= Some(2));
+    // A fresh version of a cached secret merges into the cached finding.
+    write_tree(r, &[("c.env", &format!("C={tok_b}\n"))]);
+    git(r, &["add", "c.env"]);
+    git(r, &["commit", "-q", "-m", "copy b"]);
+    let fresh = scan_keyed(r, key2, &[]);
+    let cached = scan_keyed(r, key2, &[&c]);
+    assert_eq!(findings(&cached), findings(&fresh));
+    assert_eq!(findings(&cached).as_array().unwrap().len(), 1, "merged");
+    // b.env in 2 commits, moved/b.env in 2, c.env in 1: 5 places.
+    assert_eq!(findings(&cached)[0]["occurrences"].as_u64(), Some(4));
+    let bytes = std::fs::read(cache_file(cache_dir.path())).unwrap();
+    for t in [&tok_a, &tok_b] {
+        assert!(!bytes.windows(t.len()).any(|w| w == t.as_bytes()));
+        let sha = Sha256::digest(t.as_bytes());
+        assert!(!bytes.windows(8).any(|w| w == &sha[..8]));
+    }
+}
+
+/// A secret found in a blob is hidden wherever else the report would show
+/// it (here: the author's name, which the identity scan alone does not
+/// flag), also when the blob's finding is replayed without its value.
+#[test]
+fn a_replayed_secret_is_still_masked_in_author_names() {
+    let repo_dir = tempfile::tempdir().unwrap();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let r = repo_dir.path();
+    // Built at test time: a high-entropy value a keyword rule catches.
+    let value: String = ["Qm9vbGVh", "bkZhbHNl", "MTIzNDU2", "Nzg5x"].concat();
+    git(r, &["init", "-q", "-b", "main"]);
+    write_tree(r, &[("app.env", &format!("DB_PASSWORD={value}\n"))]);
+    git(r, &["add", "-A"]);
+    let (ok, out) = common::git_try(
+        r,
+        &["commit", "-q", "-m", "first"],
+        &[("GIT_AUTHOR_NAME", value.as_str())],
+    );
+    assert!(ok, "{out}");
+    write_tree(r, &[("b.txt", "x\n")]);
+    git(r, &["add", "-A"]);
+    git(r, &["commit", "-q", "-m", "second"]);
+    let c = cache_arg(cache_dir.path());
+    let (_, fresh, _) = scan(r, &[]);
+    let (_, _, _) = scan(r, &[&c]);
+    let (_, cached, _) = scan(r, &[&c]);
+    assert_eq!(cached["stats"]["blobs_scanned"].as_u64(), Some(0));
+    assert_eq!(findings(&cached), findings(&fresh));
+    let text = cached.to_string();
+    assert!(!text.contains(&value), "the value in the cached report");
+    assert!(
+        findings(&cached)[0]["author"]
+            .as_str()
+            .is_some_and(|a| a.contains('…')),
+        "{}",
+        findings(&cached)
+    );
 }

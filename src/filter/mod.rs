@@ -71,12 +71,22 @@ impl Allowlist {
         })
     }
 
+    /// Whether a `regexes` entry matches a secret value.
+    pub fn matches_value(&self, value: &str) -> bool {
+        self.regexes.iter().any(|r| r.is_match(value))
+    }
+
     fn reason(&self, f: &Finding) -> Option<String> {
         if self.paths.is_match(&f.location.path) {
             return Some("allowlisted path".into());
         }
         if let Some(s) = &f.secret
-            && self.regexes.iter().any(|r| r.is_match(s.expose()))
+            && match s.kept() {
+                // Replayed from the history cache: judged when it was found
+                // (the allowlist is part of the cache's fingerprint).
+                Some(k) => k.allowlisted_regex,
+                None => self.matches_value(s.expose()),
+            }
         {
             return Some("allowlisted regex".into());
         }

@@ -12,8 +12,15 @@ use gix::ObjectId;
 use std::path::Path;
 
 /// Scan HEAD's tree of the repository at or around `path`. An unborn HEAD
-/// (no commit yet) has nothing to scan; an unreadable object is a scan error.
-pub fn scan(path: &Path, scanner: &Scanner, collector: &Collector) -> Result<(), Error> {
+/// (no commit yet) has nothing to scan; an unreadable object is a scan error,
+/// except a blob missing from a partial clone when `allow_missing`: a
+/// counted skip, as in the history pass.
+pub fn scan(
+    path: &Path,
+    allow_missing: bool,
+    scanner: &Scanner,
+    collector: &Collector,
+) -> Result<(), Error> {
     let repo = super::discover_repo(path)
         .map_err(|e| Error::Scan(format!("cannot open {}: {e}", path.display())))?;
     let excludes = crate::filter::glob_set(&scanner.options.exclude)?;
@@ -54,8 +61,19 @@ pub fn scan(path: &Path, scanner: &Scanner, collector: &Collector) -> Result<(),
             collector.skip(crate::scan::SkipReason::Excluded);
             continue;
         }
-        let size = match repo.find_header(id) {
-            Ok(h) => h.size(),
+        let size = match repo.try_find_header(id) {
+            Ok(Some(h)) => h.size(),
+            Ok(None) if allow_missing => {
+                collector.skip(crate::scan::SkipReason::MissingObject);
+                continue;
+            }
+            Ok(None) => {
+                collector.error(
+                    path,
+                    format!("missing object {id}; --allow-missing skips it"),
+                );
+                continue;
+            }
             Err(e) => {
                 collector.error(path, format!("cannot read: {e}"));
                 continue;

@@ -84,6 +84,9 @@ pub struct HistoryOptions {
     /// [`crate::cache`]). An empty path means the default directory,
     /// [`crate::cache::DEFAULT_DIR`] under the git dir.
     pub cache: Option<PathBuf>,
+    /// Do not use or keep the cache's findings records (`--verify` needs
+    /// the secret values, which they do not hold).
+    pub no_cache_records: bool,
 }
 
 /// Live counters of a history scan, for a progress display: the library
@@ -168,7 +171,7 @@ pub fn scan(
         } else {
             dir.clone()
         };
-        crate::cache::BlobCache::open(&dir, scanner)
+        crate::cache::BlobCache::open(&dir, scanner, !opts.no_cache_records)
     });
     let cache = cache.as_ref();
     let excludes = glob_set(&scanner.options.exclude)?;
@@ -234,7 +237,10 @@ pub fn scan(
             continue;
         }
         let path = super::pushed::TAG_MESSAGE_PATH;
-        let outcome = scanner.scan_blob(path, &t.message);
+        let mut outcome = scanner.scan_blob(path, &t.message);
+        if let Some(c) = cache {
+            c.annotate(&mut outcome.findings);
+        }
         let p = Provenance {
             commit: t.id.to_string(),
             author: t.tagger.clone(),
@@ -258,9 +264,15 @@ pub fn scan(
             collector.add_facts(COMMIT_MESSAGE_PATH, clean.facts(), Some(&p));
             return;
         }
-        let outcome = scanner.scan_blob(COMMIT_MESSAGE_PATH, msg);
+        let mut outcome = scanner.scan_blob(COMMIT_MESSAGE_PATH, msg);
         if let Some(c) = cache {
-            c.offer(crate::cache::Kind::Message, &parts, &outcome);
+            c.annotate(&mut outcome.findings);
+            c.offer(
+                crate::cache::Kind::Message,
+                &parts,
+                &outcome,
+                COMMIT_MESSAGE_PATH,
+            );
         }
         if outcome.findings.is_empty() && outcome.facts.is_empty() {
             collector.add(COMMIT_MESSAGE_PATH, msg.len() as u64, outcome, None);
@@ -280,9 +292,15 @@ pub fn scan(
             collector.add_facts(COMMIT_IDENTITY_PATH, clean.facts(), Some(&p));
             return;
         }
-        let outcome = scanner.scan_blob(COMMIT_IDENTITY_PATH, text);
+        let mut outcome = scanner.scan_blob(COMMIT_IDENTITY_PATH, text);
         if let Some(c) = cache {
-            c.offer(crate::cache::Kind::Identity, &parts, &outcome);
+            c.annotate(&mut outcome.findings);
+            c.offer(
+                crate::cache::Kind::Identity,
+                &parts,
+                &outcome,
+                COMMIT_IDENTITY_PATH,
+            );
         }
         if outcome.findings.is_empty() && outcome.facts.is_empty() {
             collector.add(COMMIT_IDENTITY_PATH, text.len() as u64, outcome, None);
@@ -298,6 +316,7 @@ pub fn scan(
         .map(|_| AtomicBool::new(false))
         .collect();
     let mut n_wanted = 0usize;
+    let merger = Merger::default();
     for (i, b) in history.blobs.iter().enumerate() {
         if b.commit == SEED {
             continue;
@@ -318,6 +337,14 @@ pub fn scan(
                 }
                 continue;
             }
+            // Findings without a secret value, as a previous scan gave them:
+            // merged with this run's provenance like a fresh blob's.
+            if let Some((findings, facts)) = c.lookup_findings(&parts, &path) {
+                let p = history.blob_provenance(i as u32);
+                collector.add_facts(&path, facts, Some(&p));
+                merger.offer(findings, &p, b.commit);
+                continue;
+            }
         }
         wanted[i].store(true, Ordering::Relaxed);
         n_wanted += 1;
@@ -330,7 +357,7 @@ pub fn scan(
         cache,
         delivered: AtomicU64::new(0),
         progress: &progress,
-        merger: Merger::default(),
+        merger,
     };
     progress
         .blobs_total
@@ -355,7 +382,16 @@ pub fn scan(
         reader.by_oid(&repo);
     }
 
-    collector.add_findings(reader.merger.into_findings());
+    let merged = reader.merger.into_findings();
+    let replayed: Vec<crate::finding::Finding> = match cache {
+        Some(_) => merged
+            .iter()
+            .filter(|f| f.secret.as_ref().is_some_and(|s| s.kept().is_some()))
+            .cloned()
+            .collect(),
+        None => Vec::new(),
+    };
+    collector.add_findings(merged);
     clock.lap("read and scan blobs", true);
     if let Some(c) = cache {
         // Holds only what was read and found clean in this run or an
@@ -412,6 +448,11 @@ pub fn scan(
             ),
         );
     }
+    if let Some(c) = cache {
+        // Replayed secrets have no value for the whole-report masking of
+        // authors, ref names and errors: found again by keyed digest.
+        c.mask_replayed(&replayed, |mask| collector.map_report_texts(mask));
+    }
     Ok(())
 }
 
@@ -459,7 +500,8 @@ impl BlobReader<'_> {
                 self.history.blob_ids[i as usize].as_bytes(),
                 path.as_bytes(),
             ];
-            c.offer(crate::cache::Kind::Blob, &parts, &outcome);
+            c.offer(crate::cache::Kind::Blob, &parts, &outcome, &path);
+            c.annotate(&mut outcome.findings);
         }
         if outcome.findings.is_empty() && outcome.facts.is_empty() {
             self.collector.add(&path, bytes.len() as u64, outcome, None);
@@ -1155,7 +1197,57 @@ struct Predecoded {
     shards: Vec<std::sync::Mutex<DecodedShard>>,
 }
 
-type DecodedShard = gix::hashtable::HashMap<ObjectId, (gix::objs::Kind, Box<[u8]>)>;
+type DecodedShard = gix::hashtable::HashMap<ObjectId, Decoded>;
+
+/// A predecoded object: a tree already parsed (in the parallel pass, so the
+/// walk's single thread only follows it), anything else as bytes.
+enum Decoded {
+    Tree(ParsedTree),
+    Raw(gix::objs::Kind, Box<[u8]>),
+}
+
+/// A tree's entries, names in one buffer (no allocation per entry).
+#[derive(Default)]
+struct ParsedTree {
+    /// Mode, id, and the name's end in `names` (it starts where the
+    /// previous one ended).
+    entries: Vec<(gix::objs::tree::EntryMode, ObjectId, u32)>,
+    names: Vec<u8>,
+}
+
+impl ParsedTree {
+    /// Parse a tree's bytes; `Err` with how far it got, as the walk reports.
+    fn parse(data: &[u8]) -> Result<ParsedTree, (ParsedTree, String)> {
+        let mut t = ParsedTree {
+            // An entry is at least 28 bytes (mode, space, name, NUL, id).
+            entries: Vec::with_capacity(data.len() / 28 + 1),
+            names: Vec::with_capacity(data.len().saturating_sub(data.len() / 28 * 27)),
+        };
+        for e in gix::objs::TreeRefIter::from_bytes(data, gix::hash::Kind::Sha1) {
+            match e {
+                Ok(e) => {
+                    t.names.extend_from_slice(e.filename.as_ref());
+                    t.entries
+                        .push((e.mode, e.oid.to_owned(), t.names.len() as u32));
+                }
+                Err(err) => return Err((t, chain(&err))),
+            }
+        }
+        // Held until the walk reaches it: no slack from growing.
+        t.entries.shrink_to_fit();
+        t.names.shrink_to_fit();
+        Ok(t)
+    }
+
+    fn name(&self, i: usize) -> &[u8] {
+        let start = if i == 0 {
+            0
+        } else {
+            self.entries[i - 1].2 as usize
+        };
+        &self.names[start..self.entries[i].2 as usize]
+    }
+}
 
 impl Predecoded {
     const SHARDS: usize = 64;
@@ -1178,10 +1270,18 @@ impl Predecoded {
                 if matches!(kind, gix::objs::Kind::Tree | gix::objs::Kind::Commit)
                     && held.fetch_add(bytes.len() + 64, Ordering::Relaxed) < budget
                 {
+                    let decoded = match kind {
+                        gix::objs::Kind::Tree => match ParsedTree::parse(bytes) {
+                            Ok(t) => Decoded::Tree(t),
+                            // Left to the walk, which reports it.
+                            Err(_) => Decoded::Raw(kind, Box::from(bytes)),
+                        },
+                        _ => Decoded::Raw(kind, Box::from(bytes)),
+                    };
                     pre.shard(&entry.oid)
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
-                        .insert(entry.oid, (kind, Box::from(bytes)));
+                        .insert(entry.oid, decoded);
                 }
                 Ok(())
             };
@@ -1194,7 +1294,7 @@ impl Predecoded {
         &self.shards[id.as_bytes()[0] as usize % Self::SHARDS]
     }
 
-    fn take(&self, id: &ObjectId) -> Option<(gix::objs::Kind, Box<[u8]>)> {
+    fn take(&self, id: &ObjectId) -> Option<Decoded> {
         self.shard(id)
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -1209,7 +1309,15 @@ fn find<'b>(
     id: &ObjectId,
     buf: &'b mut Vec<u8>,
 ) -> gix::Result<Option<gix::objs::Data<'b>>> {
-    if let Some((kind, bytes)) = pre.and_then(|p| p.take(id)) {
+    if let Some(decoded) = pre.and_then(|p| p.take(id)) {
+        let (kind, bytes) = match decoded {
+            Decoded::Raw(kind, bytes) => (kind, bytes),
+            // Not expected here (the tree walk takes trees itself); served
+            // as bytes again all the same.
+            Decoded::Tree(_) => {
+                return gix::objs::Find::try_find(&repo.objects, id, buf);
+            }
+        };
         *buf = bytes.into_vec();
         return Ok(Some(gix::objs::Data {
             kind,
@@ -1550,11 +1658,9 @@ struct TreeWalk<'p> {
     path: Vec<u8>,
 }
 
-type Entry = (gix::objs::tree::EntryMode, ObjectId, Box<[u8]>);
-
 struct Frame {
     id: ObjectId,
-    entries: Vec<Entry>,
+    entries: ParsedTree,
     pos: usize,
     path_len: usize,
     subs: Vec<u32>,
@@ -1588,34 +1694,34 @@ impl TreeWalk<'_> {
         missing: &mut Vec<ObjectId>,
         collector: &Collector,
     ) -> Frame {
-        let mut entries = Vec::new();
-        match find(repo, self.pre, &id, &mut self.buf) {
-            Ok(Some(d)) if d.kind == gix::objs::Kind::Tree => {
-                for e in gix::objs::TreeRefIter::from_bytes(d.data, gix::hash::Kind::Sha1) {
-                    match e {
-                        Ok(e) => {
-                            let name: &[u8] = e.filename.as_ref();
-                            entries.push((e.mode, e.oid.to_owned(), Box::from(name)));
-                        }
-                        Err(err) => {
-                            collector.error(
-                                String::from_utf8_lossy(&self.path[..path_len]).into_owned(),
-                                format!("cannot parse tree {id}: {}", chain(&err)),
-                            );
-                            break;
-                        }
-                    }
+        let at = |w: &Self| String::from_utf8_lossy(&w.path[..path_len]).into_owned();
+        let mut entries = ParsedTree::default();
+        // Parsed in the parallel pass, or bytes to parse here.
+        let mut raw: Option<(gix::objs::Kind, Vec<u8>)> = None;
+        match self.pre.and_then(|p| p.take(&id)) {
+            Some(Decoded::Tree(t)) => entries = t,
+            Some(Decoded::Raw(kind, bytes)) => raw = Some((kind, bytes.into_vec())),
+            None => match gix::objs::Find::try_find(&repo.objects, &id, &mut self.buf) {
+                Ok(Some(d)) => raw = Some((d.kind, std::mem::take(&mut self.buf))),
+                Ok(None) => missing.push(id),
+                Err(e) => {
+                    collector.error(at(self), format!("cannot read tree {id}: {}", chain(&e)))
                 }
+            },
+        }
+        if let Some((kind, bytes)) = raw {
+            if kind == gix::objs::Kind::Tree {
+                entries = match ParsedTree::parse(&bytes) {
+                    Ok(t) => t,
+                    Err((t, err)) => {
+                        collector.error(at(self), format!("cannot parse tree {id}: {err}"));
+                        t
+                    }
+                };
+            } else {
+                collector.error(at(self), format!("object {id} is a {kind}, not a tree"));
             }
-            Ok(Some(d)) => collector.error(
-                String::from_utf8_lossy(&self.path[..path_len]).into_owned(),
-                format!("object {id} is a {}, not a tree", d.kind),
-            ),
-            Ok(None) => missing.push(id),
-            Err(e) => collector.error(
-                String::from_utf8_lossy(&self.path[..path_len]).into_owned(),
-                format!("cannot read tree {id}: {}", chain(&e)),
-            ),
+            self.buf = bytes;
         }
         self.tree_ix.insert(id, IN_PROGRESS);
         Frame {
@@ -1649,7 +1755,7 @@ impl TreeWalk<'_> {
             let Some(top) = stack.last_mut() else {
                 return NONE;
             };
-            if top.pos == top.entries.len() {
+            if top.pos == top.entries.entries.len() {
                 let Some(f) = stack.pop() else { return NONE };
                 let idx = self.sub_start.len() as u32;
                 self.sub_start.push(self.subs.len() as u32);
@@ -1665,7 +1771,10 @@ impl TreeWalk<'_> {
                     None => return idx,
                 }
             }
-            let (mode, oid) = (top.entries[top.pos].0, top.entries[top.pos].1);
+            let (mode, oid) = (
+                top.entries.entries[top.pos].0,
+                top.entries.entries[top.pos].1,
+            );
             let pos = top.pos;
             top.pos += 1;
             let base = top.path_len;
@@ -1676,7 +1785,7 @@ impl TreeWalk<'_> {
                     Some(_) => {}
                     None => {
                         self.path.truncate(base);
-                        self.path.extend_from_slice(&top.entries[pos].2);
+                        self.path.extend_from_slice(top.entries.name(pos));
                         self.path.push(b'/');
                         let plen = self.path.len();
                         let f = self.load(repo, oid, plen, missing, collector);
@@ -1693,7 +1802,7 @@ impl TreeWalk<'_> {
                     Some(&b) => b,
                     None => {
                         self.path.truncate(base);
-                        self.path.extend_from_slice(&top.entries[pos].2);
+                        self.path.extend_from_slice(top.entries.name(pos));
                         let p = self.paths.intern(&self.path);
                         let b = self.blobs.len() as u32;
                         self.blobs.push(BlobRec {

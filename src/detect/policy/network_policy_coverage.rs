@@ -48,6 +48,8 @@
 //!
 //! plus policies that allow the traffic `web` needs.
 
+use std::collections::HashMap;
+
 use super::{BuildGroups, CheckMeta, NamespaceIndex, PolicyFact};
 use crate::detect::Fact;
 use crate::detect::{FactRecord, RepoCheck};
@@ -257,6 +259,11 @@ impl RepoCheck for NetworkPolicyCoverage {
                 }
             }
         }
+        // A history scan holds every version of every workload: the same
+        // placement and labels are judged once (whether a policy selects
+        // them, how many apply there), not once per version.
+        type Key<'k> = (Option<&'k str>, &'k str, &'k [(String, String)]);
+        let mut memo: HashMap<Key<'_>, (bool, usize)> = HashMap::new();
         for r in facts {
             let Fact::Policy(PolicyFact::Pod(pod)) = &r.fact else {
                 continue;
@@ -269,16 +276,22 @@ impl RepoCheck for NetworkPolicyCoverage {
             }
             let ns = pod.namespace.as_deref();
             let here = groups.place(ns, &r.path);
-            let applicable: Vec<&NetworkPolicyFact> = namespaced
-                .matching(here)
-                .copied()
-                .chain(cluster_wide.iter().copied())
-                .collect();
-            if applicable.iter().any(|p| p.selects(&pod.labels)) {
+            let key = (here.namespace, here.dir(), pod.labels.as_slice());
+            let (selected, in_ns) = *memo.entry(key).or_insert_with(|| {
+                let applicable: Vec<&NetworkPolicyFact> = namespaced
+                    .matching(here)
+                    .copied()
+                    .chain(cluster_wide.iter().copied())
+                    .collect();
+                (
+                    applicable.iter().any(|p| p.selects(&pod.labels)),
+                    applicable.len(),
+                )
+            });
+            if selected {
                 continue;
             }
             let shown_ns = ns.unwrap_or("default");
-            let in_ns = applicable.len();
             let labels: Vec<String> = pod.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let message = if in_ns == 0 {
                 format!(

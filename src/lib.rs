@@ -17,6 +17,7 @@ pub mod finding;
 pub mod fleet;
 pub mod hook;
 pub mod manifest;
+pub mod render;
 pub mod report;
 pub mod rules;
 pub mod sanitize;
@@ -90,6 +91,23 @@ pub const DEFAULT_SECRET_FAIL_ON: Severity = Severity::Medium;
 /// [`detect::keyword_cache`]); past it, segments are searched, not kept.
 const KEYWORD_CACHE_BUDGET: usize = 128 * 1024 * 1024;
 
+/// How rendering runs, from the config and the options.
+fn render_options(config: &Config, options: &ScanOptions) -> render::RenderOptions {
+    let mut kustomize_options: Vec<String> = config
+        .render
+        .kustomize_build_options
+        .as_deref()
+        .map(|o| o.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default();
+    kustomize_options.extend(options.kustomize_options.iter().cloned());
+    render::RenderOptions {
+        enabled: true,
+        timeout: std::time::Duration::from_secs(config.render.timeout_seconds.max(1)),
+        kustomize_options,
+        ..render::RenderOptions::default()
+    }
+}
+
 pub fn scan(req: ScanRequest) -> Result<Report, Error> {
     let started = Instant::now();
     let mut options = req.options.clone();
@@ -156,7 +174,26 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
             let h = source::history::HistoryOptions::default();
             source::history::scan(&req.target, &h, &scanner, &collector)?;
         }
-        Mode::Worktree => source::worktree::scan(&req.target, &scanner, &collector)?,
+        Mode::Worktree => {
+            source::worktree::scan(&req.target, &scanner, &collector)?;
+            if scanner.options.render && req.config.render.enabled {
+                let rendering = Instant::now();
+                let stats = render::render_tree(
+                    &req.target,
+                    &scanner,
+                    &collector,
+                    &render_options(&req.config, &scanner.options),
+                );
+                collector.with_stats(|s| {
+                    s.render = Some(stats);
+                    s.phases.push(scan::Phase {
+                        name: "render",
+                        seconds: rendering.elapsed().as_secs_f64(),
+                        parallel: true,
+                    });
+                });
+            }
+        }
         Mode::Stdin { name } => source::worktree::scan_stdin(name, &scanner, &collector),
         Mode::History(h) => source::history::scan(&req.target, h, &scanner, &collector)?,
         Mode::Pushed(plan) => source::pushed::scan(plan, &scanner, &collector)?,
@@ -180,6 +217,21 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
     );
     if !scanner.options.show_secrets {
         sanitize::scrub_report(&mut findings, &mut errors);
+    }
+    if let Some(top) = stats
+        .render
+        .as_ref()
+        .and_then(|_| render::tree_top(&req.target))
+    {
+        render::finish(&mut findings, &top);
+    }
+    if let Some(r) = stats.render.as_mut()
+        && !scanner.options.show_secrets
+    {
+        let masker = sanitize::Masker::for_findings(&findings);
+        for n in r.notes.iter_mut() {
+            masker.mask_in_place(n);
+        }
     }
     if partial {
         findings.retain(|f| !source::WHOLE_REPOSITORY_RULES.contains(&f.rule.as_str()));

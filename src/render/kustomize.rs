@@ -739,7 +739,15 @@ impl KustomizeMap {
     /// Read the build metadata of Kustomize's `output`, built through a
     /// wrapper in `wrapper_dir`.
     fn new(top: &Path, output: &str, wrapper_dir: PathBuf) -> KustomizeMap {
-        let repo = |p: &str| rel_path(top, &normalize(&wrapper_dir, p));
+        // The wrapper's own transformers (an Application's namespace or
+        // images) are not in the repository.
+        let repo = |p: &str| {
+            let abs = normalize(&wrapper_dir, p);
+            if abs.starts_with(&wrapper_dir) {
+                return None;
+            }
+            rel_path(top, &abs)
+        };
         let docs = parse_documents(output, &Limits::default()).unwrap_or_default();
         let infos = docs
             .iter()

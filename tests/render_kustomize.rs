@@ -253,6 +253,23 @@ fn a_weakening_patch_is_reported_at_its_line_naming_the_root() {
         ["overlays/b/harden.yaml:13:no-privileged"],
         "{v:#}"
     );
+    // The report, `roots` and `stats.render` included, is what the shipped schema says.
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/schema/findings.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&v)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    let mut bad = v.clone();
+    bad["findings"][0]["roots"] = serde_json::json!("overlays/b");
+    assert!(!validator.is_valid(&bad), "roots must be a list");
 }
 
 #[test]

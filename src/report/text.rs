@@ -126,7 +126,17 @@ fn frame(report: &Report, f: &Finding, p: &Paint, w: &mut dyn Write) -> io::Resu
         writeln!(w, "  = {line}")?;
     }
     if !f.roots.is_empty() {
-        let roots: Vec<String> = f.roots.iter().map(|r| esc(r).into_owned()).collect();
+        // The first few; the JSON report lists them all.
+        const SHOWN: usize = 5;
+        let mut roots: Vec<String> = f
+            .roots
+            .iter()
+            .take(SHOWN)
+            .map(|r| esc(r).into_owned())
+            .collect();
+        if f.roots.len() > SHOWN {
+            roots.push(format!("and {} more", f.roots.len() - SHOWN));
+        }
         writeln!(w, "  = rendered by: {}", roots.join(", "))?;
     }
     if let Some(v) = &f.verification {

@@ -67,6 +67,9 @@ impl Root {
     }
 }
 
+/// A root a GitOps object points at: (directory, Flux?, wrapper extras).
+type Pointed = (String, bool, Vec<(String, String)>);
+
 /// What the walk of the tree found.
 #[derive(Default)]
 struct Discovery {
@@ -75,7 +78,7 @@ struct Discovery {
     /// Directories some kustomization uses as a resource, base or component.
     referenced: BTreeSet<String>,
     /// (directory, Flux?, wrapper extras) from Argo CD Applications and Flux Kustomizations.
-    pointed: Vec<(String, bool, Vec<(String, String)>)>,
+    pointed: Vec<Pointed>,
     /// `kustomize.buildOptions` of an `argocd-cm` ConfigMap.
     argocd_options: Option<String>,
 }

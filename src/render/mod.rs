@@ -152,8 +152,7 @@ pub fn judge(rendered: &Rendered, map: &dyn SourceMap, scanner: &Scanner, collec
         let found = docs
             .iter()
             .enumerate()
-            .filter(|(_, d)| d.span.line <= line && line <= d.span.end_line)
-            .last();
+            .rfind(|(_, d)| d.span.line <= line && line <= d.span.end_line);
         let (spot, identity) = match found {
             Some((i, d)) => {
                 let path = path_at(&d.root, line, column);
@@ -556,7 +555,10 @@ mod tests {
     fn tool_runs_are_bounded_in_time_and_output() {
         let sh = Path::new("/bin/sh");
         if !sh.exists() {
-            eprintln!("skipped: no /bin/sh");
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                b"SKIPPED: no /bin/sh; the bounded tool run is not tested\n",
+            );
             return;
         }
         let dir = std::env::temp_dir();

@@ -271,8 +271,9 @@ pub struct ScanArgs {
     pub no_render: bool,
 
     /// Extra `kustomize build` options for every rendered root, as Argo
-    /// CD's `kustomize.buildOptions` writes them; only `--load-restrictor`
-    /// and `--enable-helm` are passed (the Argo CD plugin uses it).
+    /// CD's `kustomize.buildOptions` writes them, given with `=`:
+    /// `--kustomize-build-options="--load-restrictor LoadRestrictionsNone"`.
+    /// Only `--load-restrictor` is passed (the Argo CD plugin uses it).
     #[arg(long, value_name = "OPTIONS", allow_hyphen_values = true)]
     pub kustomize_build_options: Option<String>,
     /// Check each distinct secret found with its provider (HTTPS, to the

@@ -169,7 +169,7 @@ pub struct RenderConfig {
     pub timeout_seconds: u64,
     /// Extra `kustomize build` options for every root, as Argo CD's
     /// `kustomize.buildOptions` writes them (`--load-restrictor
-    /// LoadRestrictionsNone`, `--enable-helm`; nothing else is passed).
+    /// LoadRestrictionsNone`; nothing else is passed).
     #[serde(default)]
     pub kustomize_build_options: Option<String>,
 }

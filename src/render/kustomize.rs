@@ -44,8 +44,10 @@ pub const KUSTOMIZATION_FILES: [&str; 3] =
 
 /// Build options passed on to Kustomize (from argocd-cm, the config or the
 /// command line). Anything else is left out with a note: plugins and exec
-/// functions run code from the scanned repository.
-pub const ALLOWED_OPTIONS: &[&str] = &["--load-restrictor", "--enable-helm"];
+/// functions run code from the scanned repository, and `--enable-helm`
+/// lets Kustomize download charts into the scanned tree (`charts/` beside
+/// the kustomization); Helm charts are rendered by the Helm renderer.
+pub const ALLOWED_OPTIONS: &[&str] = &["--load-restrictor"];
 
 /// One root to build.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -236,8 +238,6 @@ fn filter_options(words: &[String], notes: &mut Vec<String>) -> Vec<String> {
                         .into(),
                 ),
             }
-        } else if flag == "--enable-helm" {
-            out.push(w.clone());
         } else {
             notes.push(format!(
                 "kustomize build option {} left out: gitops-guard passes only {}",
@@ -1232,12 +1232,10 @@ mod tests {
         .map(|s| s.to_string())
         .collect();
         let kept = filter_options(&words, &mut notes);
-        assert_eq!(
-            kept,
-            ["--enable-helm", "--load-restrictor", "LoadRestrictionsNone"]
-        );
-        assert_eq!(notes.len(), 1, "{notes:?}");
-        assert!(notes[0].contains("--enable-alpha-plugins"));
+        assert_eq!(kept, ["--load-restrictor", "LoadRestrictionsNone"]);
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].contains("--enable-helm"));
+        assert!(notes[1].contains("--enable-alpha-plugins"));
         let merged = merge_options(
             &[
                 "--load-restrictor".into(),

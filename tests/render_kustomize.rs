@@ -5,6 +5,8 @@
 //! roots; without a tool, or for a broken overlay, a note and the
 //! file-by-file checks. Tests that need a tool say so and skip without one.
 
+mod common;
+
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
@@ -623,4 +625,65 @@ fn argo_cd_applications_build_with_argocd_cm_options_and_their_kustomize_fields(
     let d = findings(&v, "image-digest-pinned");
     assert_eq!(d.len(), 1, "{v:#}");
     assert_eq!(roots(d[0]), ["apps/web"]);
+}
+
+/// A stand-in `kustomize` first on PATH (no real tool needed).
+fn stand_in(script: &str) -> tempfile::TempDir {
+    let tools = tempfile::tempdir().unwrap();
+    let p = tools.path().join("kustomize");
+    std::fs::write(&p, script).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    tools
+}
+
+#[test]
+fn a_hanging_kustomize_is_killed_at_the_timeout_and_named_in_a_note() {
+    let tools = stand_in("#!/bin/sh\nexec sleep 30\n");
+    let dir = tree(&[(".gitops-guard.toml", "[render]\ntimeout-seconds = 1\n")]);
+    let path = format!("{}:/usr/bin:/bin", tools.path().display());
+    let started = std::time::Instant::now();
+    let v = scan_env(dir.path(), &[], Some(Path::new(&path)));
+    assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+    assert_eq!(v["stats"]["render"]["failed"], 2, "{v:#}");
+    let n = notes(&v);
+    assert!(
+        n.iter().any(|n| n.starts_with("overlays/a: not rendered")
+            && n.contains("did not finish within 1 s")),
+        "{n:?}"
+    );
+    // Judged file by file instead.
+    assert!(!findings(&v, "run-as-non-root").is_empty(), "{v:#}");
+}
+
+#[test]
+fn a_secret_in_kustomizes_error_is_not_printed() {
+    // Checksum-valid, built at test time: the secret rules themselves match it.
+    let token = common::github_token("render-error");
+    let tools = stand_in(
+        "#!/bin/sh\necho \"Error: invalid literal in secretGenerator: $LEAK\" >&2\nexit 1\n",
+    );
+    let dir = tree(&[]);
+    let path = format!("{}:/usr/bin:/bin", tools.path().display());
+    let out = Command::new(env!("CARGO_BIN_EXE_gitops-guard"))
+        .current_dir(dir.path())
+        .args(["scan", ".", "--color", "never"])
+        .env("PATH", &path)
+        .env("LEAK", &token)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("kustomize failed: invalid literal in secretGenerator"),
+        "{text}"
+    );
+    assert!(!text.contains(&token), "{text}");
+    assert!(!text.contains(&token[4..]), "{text}");
 }

@@ -494,6 +494,7 @@ fn build(
                 (&format!("{top_s}/"), ""),
                 (&top_s, "."),
                 (&wdir_s, "<wrapper>"),
+                (&format!("'{rel}'"), &format!("'{name}'")),
             ],
             &scanner.rules,
         )

@@ -442,19 +442,27 @@ pub fn sanitize_error(
             t = t.replace(from, to);
         }
     }
-    // kubectl prefixes klog noise (`E1205 05:35:08.376789 27838 run.go:72]`).
+    // kubectl prefixes klog noise (`E1205 05:35:08.376789 27838 run.go:72]
+    // "command failed" err=<` … `>`, or `err="…"`).
     if let Some(i) = t.find("\"command failed\" err=") {
         t = t[i + "\"command failed\" err=".len()..]
-            .trim_matches('"')
+            .trim()
+            .trim_start_matches(['<', '"'])
+            .trim_end_matches(['>', '"'])
             .to_string();
     }
+    let t = t.strip_prefix("Error: ").unwrap_or(&t);
+    let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
     let t = crate::sanitize::scrub_free_text(&t, rules);
     let t = crate::sanitize::escape_control(&t).into_owned();
-    let mut short: String = t.chars().take(400).collect();
-    if short.len() < t.len() {
-        short.push('…');
+    // Kustomize nests its errors, the cause last: keep the start and the end.
+    let chars: Vec<char> = t.chars().collect();
+    if chars.len() <= 400 {
+        return t;
     }
-    short
+    let head: String = chars[..120].iter().collect();
+    let tail: String = chars[chars.len() - 270..].iter().collect();
+    format!("{head} … {tail}")
 }
 
 /// Render every root under `target` and judge what was rendered; fills
@@ -549,6 +557,24 @@ mod tests {
         );
         // Outside everything: the root.
         assert!(path_at(&docs[0].root, 99, 1).is_empty());
+    }
+
+    #[test]
+    fn tool_errors_lose_klog_noise_keep_their_cause_and_mask_tokens() {
+        let rules =
+            crate::rules::RuleSet::build(crate::rules::builtin_specs().unwrap(), &[]).unwrap();
+        let long = "x".repeat(500);
+        let raw = format!(
+            "E1205 06:03:58.351557    3863 run.go:72] \"command failed\" err=<\n\taccumulating resources from '/abs/repo/o': {long}: evalsymlink failure on 'missing'\n >\n"
+        );
+        let t = sanitize_error(&raw, &[("/abs/repo/", "")], &rules);
+        assert!(t.starts_with("accumulating resources from 'o'"), "{t}");
+        assert!(t.ends_with("evalsymlink failure on 'missing'"), "{t}");
+        assert!(t.contains(" … ") && t.chars().count() < 420, "{t}");
+        assert!(!t.contains('\n') && !t.contains("run.go"), "{t}");
+        let token = crate::rules::examples::expand("<<github:ghp_>>", "render-note").unwrap();
+        let t = sanitize_error(&format!("Error: bad value {token}"), &[], &rules);
+        assert!(!t.contains(&token), "{t}");
     }
 
     #[test]

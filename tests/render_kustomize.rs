@@ -687,3 +687,34 @@ fn a_secret_in_kustomizes_error_is_not_printed() {
     assert!(!text.contains(&token), "{text}");
     assert!(!text.contains(&token[4..]), "{text}");
 }
+
+#[test]
+fn inline_allow_comments_and_annotations_still_suppress_rendered_findings() {
+    need_kustomize!();
+    let allowed = WEAK.replace(
+        "privileged: true\n",
+        "privileged: true # gitops-guard:allow debugging sidecar\n",
+    );
+    let dir = tree(&[("overlays/b/harden.yaml", &allowed)]);
+    let v = scan(dir.path(), &["--show-suppressed"]);
+    let p = findings(&v, "no-privileged");
+    assert_eq!(p.len(), 1, "{v:#}");
+    assert_eq!(p[0]["path"], "overlays/b/harden.yaml");
+    assert_eq!(p[0]["suppressed"]["kind"], "inline", "{:#}", p[0]);
+    // The annotation on the base object travels into the rendered one.
+    let d = base()[1].1.replace(
+        "  name: web\n  labels:",
+        "  name: web\n  annotations:\n    gitops-guard.io/ignore: no-host-namespaces=node agent\n  labels:",
+    );
+    let d = d.replace(
+        "      automountServiceAccountToken: false\n",
+        "      automountServiceAccountToken: false\n      hostPID: true\n",
+    );
+    let dir = tree(&[("base/deploy.yaml", &d)]);
+    let v = scan(dir.path(), &[]);
+    assert!(findings(&v, "no-host-namespaces").is_empty(), "{v:#}");
+    let v = scan(dir.path(), &["--show-suppressed"]);
+    let h = findings(&v, "no-host-namespaces");
+    assert_eq!(h.len(), 1, "{v:#}");
+    assert_eq!(h[0]["suppressed"]["kind"], "annotation");
+}

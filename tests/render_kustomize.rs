@@ -718,3 +718,36 @@ fn inline_allow_comments_and_annotations_still_suppress_rendered_findings() {
     assert_eq!(h.len(), 1, "{v:#}");
     assert_eq!(h[0]["suppressed"]["kind"], "annotation");
 }
+
+#[test]
+fn labels_an_overlay_adds_count_for_required_labels() {
+    need_kustomize!();
+    let d = base()[1]
+        .1
+        .replace("{app: web, owner: team, env: all}", "{app: web, env: all}");
+    let with_labels = |name: &str, labels: &str| {
+        format!(
+            "namespace: {name}\nresources:\n  - ../../base\npatches:\n  - path: harden.yaml\n{labels}"
+        )
+    };
+    let a = with_labels(
+        "a",
+        "labels:\n  - pairs: {owner: team}\n    includeTemplates: true\n",
+    );
+    let b = with_labels("b", "commonLabels:\n  owner: team\n");
+    let dir = tree(&[
+        ("base/deploy.yaml", &d),
+        ("overlays/a/kustomization.yaml", &a),
+        ("overlays/b/kustomization.yaml", &b),
+    ]);
+    let v = scan(dir.path(), &[]);
+    assert!(findings(&v, "required-labels").is_empty(), "{v:#}");
+    // Counter-example: an overlay that adds no label leaves the base's gap.
+    let c = with_labels("b", "");
+    std::fs::write(dir.path().join("overlays/b/kustomization.yaml"), c).unwrap();
+    let v = scan(dir.path(), &[]);
+    let l = findings(&v, "required-labels");
+    assert_eq!(l.len(), 1, "{v:#}");
+    assert_eq!(l[0]["path"], "base/deploy.yaml");
+    assert_eq!(roots(l[0]), ["overlays/b"]);
+}

@@ -405,6 +405,17 @@ patches:
     );
     // The component is not a root of its own.
     assert_eq!(v["stats"]["render"]["roots"], 2);
+    // Nor is a component no kustomization uses (Kustomize refuses to build one alone).
+    write(
+        dir.path(),
+        &[(
+            "components/unused/kustomization.yaml",
+            "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nlabels:\n  - pairs: {tier: x}\n",
+        )],
+    );
+    let v = scan(dir.path(), &[]);
+    assert_eq!(v["stats"]["render"]["roots"], 2, "{:#}", v["stats"]);
+    assert_eq!(v["stats"]["render"]["failed"], 0, "{:#}", v["stats"]);
 }
 
 #[test]

@@ -318,6 +318,11 @@ fn discover(top: &Path, target: &Path, scanner: &Scanner) -> Discovery {
             continue;
         };
         for doc in &docs {
+            // A Component is built only by the kustomizations that use it
+            // (alone, Kustomize refuses it): never a root of its own.
+            if doc.root.get("kind").and_then(Node::as_str) == Some("Component") {
+                d.referenced.insert(dir.to_string());
+            }
             for key in ["resources", "bases", "components"] {
                 for entry in doc.root.get(key).and_then(Node::as_seq).unwrap_or(&[]) {
                     if let Some(other) = entry.as_str().and_then(|e| join(dir, e))
@@ -491,10 +496,11 @@ fn build(
         super::sanitize_error(
             e,
             &[
+                // The wrapper's path to the root first: it holds the tree's path.
+                (&rel, &name),
+                (&wdir_s, "<wrapper>"),
                 (&format!("{top_s}/"), ""),
                 (&top_s, "."),
-                (&wdir_s, "<wrapper>"),
-                (&format!("'{rel}'"), &format!("'{name}'")),
             ],
             &scanner.rules,
         )

@@ -263,6 +263,19 @@ pub struct ScanArgs {
     /// Print where the time went (each phase of a history scan) on stderr.
     #[arg(long, short = 'v')]
     pub verbose: bool,
+
+    /// Judge Kustomize overlays file by file instead of rendering them
+    /// (`kustomize build` / `kubectl kustomize`) first [config: `[render]
+    /// enabled`].
+    #[arg(long)]
+    pub no_render: bool,
+
+    /// Extra `kustomize build` options for every rendered root, as Argo
+    /// CD's `kustomize.buildOptions` writes them, given with `=`:
+    /// `--kustomize-build-options="--load-restrictor LoadRestrictionsNone"`.
+    /// Only `--load-restrictor` is passed (the Argo CD plugin uses it).
+    #[arg(long, value_name = "OPTIONS", allow_hyphen_values = true)]
+    pub kustomize_build_options: Option<String>,
     /// Check each distinct secret found with its provider (HTTPS, to the
     /// host in the rule's verifier only) and mark findings live, invalid or
     /// unknown; live ones become critical. Sends the secrets found to their

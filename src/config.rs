@@ -130,6 +130,8 @@ pub struct Config {
     pub verify: bool,
     #[serde(default)]
     pub verification: VerificationConfig,
+    #[serde(default)]
+    pub render: RenderConfig,
     /// Where the config was read from, for messages (`None`: defaults).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -155,6 +157,41 @@ pub struct RulesConfig {
     /// Severity overrides by rule or check id.
     #[serde(default)]
     pub severity: BTreeMap<String, Severity>,
+}
+
+/// `[render]`: rendering Kustomize roots before the policy checks.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RenderConfig {
+    /// Render at all (default true; `--no-render` turns it off for one run).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Wall-time limit of one build, in seconds (default 60).
+    #[serde(default = "sixty")]
+    pub timeout_seconds: u64,
+    /// Extra `kustomize build` options for every root, as Argo CD's
+    /// `kustomize.buildOptions` writes them (`--load-restrictor
+    /// LoadRestrictionsNone`; nothing else is passed).
+    #[serde(default)]
+    pub kustomize_build_options: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn sixty() -> u64 {
+    60
+}
+
+impl Default for RenderConfig {
+    fn default() -> Self {
+        RenderConfig {
+            enabled: true,
+            timeout_seconds: 60,
+            kustomize_build_options: None,
+        }
+    }
 }
 
 /// What may pass without being read.

@@ -388,6 +388,11 @@ pub struct Finding {
     /// the scan (`[rule.verify.context]`: an e-mail, an account SID, a shop
     /// name); name -> values. Never reported; never a secret of its own.
     pub context: Vec<(String, Vec<String>)>,
+    /// The render roots (Kustomize overlays, Helm releases) whose output
+    /// held this finding, when it was judged on rendered manifests and
+    /// mapped back to the line that wrote the value (`render`); empty for
+    /// a finding on a file as written.
+    pub roots: Vec<String>,
 }
 
 /// Outcome of checking a secret against its provider (`crate::verify`).
@@ -454,6 +459,7 @@ impl Finding {
             decoded: false,
             verification: None,
             context: Vec::new(),
+            roots: Vec::new(),
         }
     }
 

@@ -17,6 +17,7 @@ pub mod finding;
 pub mod fleet;
 pub mod hook;
 pub mod manifest;
+pub mod render;
 pub mod report;
 pub mod rules;
 pub mod sanitize;
@@ -91,6 +92,50 @@ pub const DEFAULT_SECRET_FAIL_ON: Severity = Severity::Medium;
 /// [`detect::keyword_cache`]); past it, segments are searched, not kept.
 const KEYWORD_CACHE_BUDGET: usize = 128 * 1024 * 1024;
 
+/// Render the Kustomize roots under `target` (paths relative to `top`, else
+/// to its repository) into the collector, with `stats.render` and a phase.
+fn render_here(
+    target: &std::path::Path,
+    top: Option<&std::path::Path>,
+    req: &ScanRequest,
+    scanner: &Scanner,
+    collector: &Collector,
+) {
+    let rendering = Instant::now();
+    let stats = render::render_tree(
+        target,
+        top,
+        scanner,
+        collector,
+        &render_options(&req.config, &scanner.options),
+    );
+    collector.with_stats(|s| {
+        s.render = Some(stats);
+        s.phases.push(scan::Phase {
+            name: "render",
+            seconds: rendering.elapsed().as_secs_f64(),
+            parallel: true,
+        });
+    });
+}
+
+/// How rendering runs, from the config and the options.
+fn render_options(config: &Config, options: &ScanOptions) -> render::RenderOptions {
+    let mut kustomize_options: Vec<String> = config
+        .render
+        .kustomize_build_options
+        .as_deref()
+        .map(|o| o.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default();
+    kustomize_options.extend(options.kustomize_options.iter().cloned());
+    render::RenderOptions {
+        enabled: true,
+        timeout: std::time::Duration::from_secs(config.render.timeout_seconds.max(1)),
+        kustomize_options,
+        ..render::RenderOptions::default()
+    }
+}
+
 pub fn scan(req: ScanRequest) -> Result<Report, Error> {
     let started = Instant::now();
     let mut options = req.options.clone();
@@ -140,6 +185,10 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
         scanner.remember_across_blobs(KEYWORD_CACHE_BUDGET);
     }
     let collector = Collector::new();
+    // Where rendered findings' source files are (the work tree, or HEAD's
+    // copy, kept until the report is built).
+    let mut render_top: Option<PathBuf> = None;
+    let mut head_tree: Option<tempfile::TempDir> = None;
     match &req.mode {
         Mode::History(h) if source::remote::is_remote(&req.target) => {
             let url = req.target.to_string_lossy();
@@ -157,11 +206,32 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
             let h = source::history::HistoryOptions::default();
             source::history::scan(&req.target, &h, &scanner, &collector)?;
         }
-        Mode::Worktree => source::worktree::scan(&req.target, &scanner, &collector)?,
+        Mode::Worktree => {
+            source::worktree::scan(&req.target, &scanner, &collector)?;
+            if scanner.options.render && req.config.render.enabled {
+                render_here(&req.target, None, &req, &scanner, &collector);
+                render_top = render::tree_top(&req.target);
+            }
+        }
         Mode::Stdin { name } => source::worktree::scan_stdin(name, &scanner, &collector),
         Mode::History(h) => source::history::scan(&req.target, h, &scanner, &collector)?,
         Mode::Pushed(plan) => source::pushed::scan(plan, &scanner, &collector)?,
         Mode::Staged => source::staged::scan(&req.target, &scanner, &collector)?,
+        Mode::Head { allow_missing } if scanner.options.render && req.config.render.enabled => {
+            // HEAD's tree is written to a temporary directory when it holds
+            // a kustomization, and rendered there.
+            let tree = tempfile::Builder::new()
+                .prefix("gitops-guard-head")
+                .tempdir()
+                .map_err(|e| Error::Scan(format!("cannot make a temporary directory: {e}")))?;
+            let top = std::fs::canonicalize(tree.path())
+                .map_err(|e| Error::Scan(format!("cannot use a temporary directory: {e}")))?;
+            if source::head::scan_into(&req.target, *allow_missing, &scanner, &collector, Some(&top))? {
+                render_here(&top, Some(&top), &req, &scanner, &collector);
+                render_top = Some(top);
+                head_tree = Some(tree);
+            }
+        }
         Mode::Head { allow_missing } => {
             source::head::scan(&req.target, *allow_missing, &scanner, &collector)?
         }
@@ -183,6 +253,18 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
     );
     if !scanner.options.show_secrets {
         sanitize::scrub_report(&mut findings, &mut errors);
+    }
+    if let Some(top) = render_top.as_deref().filter(|_| stats.render.is_some()) {
+        render::finish(&mut findings, top);
+    }
+    drop(head_tree);
+    if let Some(r) = stats.render.as_mut()
+        && !scanner.options.show_secrets
+    {
+        let masker = sanitize::Masker::for_findings(&findings);
+        for n in r.notes.iter_mut() {
+            masker.mask_in_place(n);
+        }
     }
     if partial {
         findings.retain(|f| !source::WHOLE_REPOSITORY_RULES.contains(&f.rule.as_str()));

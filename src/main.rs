@@ -178,6 +178,12 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
         skip_rules,
         oversize_blocks: false,
         verify_context: verify,
+        render: !args.no_render,
+        kustomize_options: args
+            .kustomize_build_options
+            .as_deref()
+            .map(|o| o.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default(),
     };
     let mut _ticker = None;
     let show_progress =

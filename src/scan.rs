@@ -43,6 +43,11 @@ pub struct ScanOptions {
     /// verifiers of its findings need (`[rule.verify.context]`). Off for
     /// every other scan, which then pays nothing for them.
     pub verify_context: bool,
+    /// Render Kustomize roots before the policy checks (working-tree scans
+    /// only; `--no-render` and `[render] enabled = false` turn it off).
+    pub render: bool,
+    /// Extra `kustomize build` options for every root (`--kustomize-build-options`).
+    pub kustomize_options: Vec<String>,
 }
 
 /// Most worker threads a scan may ask for (`--threads`): more gains nothing
@@ -72,6 +77,8 @@ impl Default for ScanOptions {
             skip_rules: Vec::new(),
             oversize_blocks: false,
             verify_context: false,
+            render: true,
+            kustomize_options: Vec::new(),
         }
     }
 }
@@ -171,7 +178,29 @@ pub struct Stats {
     /// History scans with `--cache`: objects skipped as known clean, added.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cache: Option<crate::cache::CacheStats>,
+    /// Kustomize roots rendered before the policy checks (see `render`);
+    /// `None` when the scan did not render (a mode that does not, or
+    /// `--no-render`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub render: Option<RenderStats>,
     pub elapsed_ms: u64,
+}
+
+/// What rendering did (`stats.render`): roots found, built, failed and not
+/// built for want of a tool, and a note for every root that was not built
+/// (so a missing tool or a broken overlay is never a silent pass).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RenderStats {
+    pub roots: u64,
+    pub rendered: u64,
+    pub failed: u64,
+    pub not_rendered: u64,
+    /// Files the successful renders read (their policy findings come from
+    /// the rendered objects, mapped back to them).
+    pub files_consumed: u64,
+    /// The tool that rendered (`kubectl kustomize`, `kustomize`), if any.
+    pub tool: Option<String>,
+    pub notes: Vec<String>,
 }
 
 /// One phase of a scan and its wall time, for `--verbose`: `parallel` says
@@ -631,6 +660,34 @@ impl Scanner {
         }
     }
 
+    /// Judge rendered manifests (`render`): only the `policy` detector
+    /// runs, and the object annotations (`gitops-guard.io/ignore`,
+    /// kube-linter's and kubeaudit's overrides) are applied; code frames
+    /// and inline comments belong to the source files the findings are
+    /// mapped back to, so they are left to the caller. Secret rules and the
+    /// other manifest checks stay on the files as written.
+    pub fn scan_rendered(&self, path: &str, text: &str) -> BlobOutcome {
+        let mut outcome = BlobOutcome::default();
+        let input = Input::new(path, text.as_bytes());
+        let cx = Context {
+            rules: &self.rules,
+            keyword_cache: None,
+            doc_memo: None,
+            skip_rules: &self.options.skip_rules,
+        };
+        let mut out = Output::default();
+        for d in self.detectors.iter().filter(|d| d.name() == "policy") {
+            d.detect(&input, &cx, &mut out);
+        }
+        out.findings
+            .retain(|f| self.wants(f.category) && cx.wants_rule(&f.rule));
+        apply_annotation_suppressions(&input, &mut out.findings);
+        outcome.yaml_refused = input.yaml_refused();
+        outcome.findings = out.findings;
+        outcome.facts = out.facts;
+        outcome
+    }
+
     /// [`Scanner::scan_blob`] without opening archives: one file.
     fn scan_file(&self, path: &str, bytes: &[u8]) -> BlobOutcome {
         let mut outcome = BlobOutcome::default();
@@ -1016,6 +1073,17 @@ impl Collector {
             commit: commit.clone(),
             fact,
         }));
+    }
+
+    /// Keep only the findings `keep` accepts (rendering replaces the
+    /// file-by-file policy findings of the files it consumed).
+    pub fn retain_findings(&self, keep: impl FnMut(&Finding) -> bool) {
+        self.findings.lock().expect("findings lock").retain(keep);
+    }
+
+    /// Keep only the facts `keep` accepts (see [`Collector::retain_findings`]).
+    pub fn retain_facts(&self, keep: impl FnMut(&FactRecord) -> bool) {
+        self.facts.lock().expect("facts lock").retain(keep);
     }
 
     pub fn skip(&self, reason: SkipReason) {

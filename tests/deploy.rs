@@ -629,3 +629,123 @@ fn the_scan_jobs_fail_only_on_findings_the_baseline_does_not_hold() {
         assert!(text.contains("value: /config/gitops-guard.toml"), "{job}");
     }
 }
+
+/// Issue 15 item 7: the plugin renders the application's path with real
+/// Kustomize (a stand-in `kustomize` over `kubectl kustomize`), judges
+/// what it renders, finds the problems in the bases the overlay pulls in
+/// from outside its path, and applies the repository root's config.
+#[test]
+fn the_argo_cd_plugin_renders_the_app_path_with_the_repository_config() {
+    let kubectl = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|d| d.join("kubectl"))
+        .find(|p| p.is_file());
+    let Some(kubectl) = kubectl else {
+        eprintln!("SKIPPED: no kubectl on PATH; the plugin's rendering is not tested");
+        return;
+    };
+    let script = cmp_generate_script();
+    let dir = TempDir::new().unwrap();
+    let tools = dir.path().join("bin");
+    write_tree(
+        &tools,
+        &[(
+            "kustomize",
+            &format!(
+                "#!/bin/sh\n[ \"$1\" = build ] && shift\nexec {} kustomize \"$@\"\n",
+                kubectl.display()
+            ),
+        )],
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            tools.join("kustomize"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+    }
+    let path = format!(
+        "{}:{}:/usr/bin:/bin",
+        tools.display(),
+        bin().parent().unwrap().display(),
+    );
+    // Argo CD's copy of the repository: no `.git`.
+    let repo = dir.path().join("repo");
+    let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      hostPID: true\n      containers:\n        - name: app\n          image: nginx:1.25\n";
+    write_tree(
+        &repo,
+        &[
+            (
+                "base/kustomization.yaml",
+                "resources:\n  - deploy.yaml\n  - secret.yaml\n",
+            ),
+            ("base/deploy.yaml", deploy),
+            (
+                "base/secret.yaml",
+                &format!(
+                    "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  token: \"{}\"\n",
+                    github_token("cmp-render")
+                ),
+            ),
+            (
+                "apps/web/prod/kustomization.yaml",
+                "namespace: prod\nresources:\n  - ../../../base\n",
+            ),
+        ],
+    );
+    let app = repo.join("apps/web/prod");
+    let generate = |env: &[(&str, &str)]| {
+        let mut c = Command::new("sh");
+        c.arg("-c")
+            .arg(&script)
+            .current_dir(&app)
+            .env("PATH", &path)
+            .env("ARGOCD_APP_SOURCE_PATH", "apps/web/prod")
+            .env_remove("GITOPS_GUARD_CONFIG");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let o = c.output().unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, stderr) = generate(&[]);
+    assert_ne!(code, Some(0), "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    // The base's violation, rendered by the app path, at the base's line.
+    assert!(
+        stderr.contains("../../../base/deploy.yaml:8:") && stderr.contains("no-host-namespaces"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("rendered by: ."), "{stderr}");
+    // The base's plaintext Secret: scanned although outside the app path.
+    assert!(stderr.contains("../../../base/secret.yaml:6:"), "{stderr}");
+    assert!(
+        stderr.contains("rendered 1 of 1 kustomization root(s)"),
+        "{stderr}"
+    );
+    // The repository root's config applies; Argo CD's build options pass.
+    std::fs::remove_file(repo.join("base/secret.yaml")).unwrap();
+    write_tree(
+        &repo,
+        &[
+            ("base/kustomization.yaml", "resources:\n  - deploy.yaml\n"),
+            (
+                ".gitops-guard.toml",
+                "[rules]\ndisable = [\"no-host-namespaces\"]\n",
+            ),
+        ],
+    );
+    let (code, stdout, stderr) = generate(&[(
+        "ARGOCD_ENV_KUSTOMIZE_BUILD_OPTIONS",
+        "--load-restrictor LoadRestrictionsNone",
+    )]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("namespace: prod"), "{stdout}");
+    assert!(!stderr.contains("no-host-namespaces"), "{stderr}");
+    assert!(!stderr.contains("left out"), "{stderr}");
+}

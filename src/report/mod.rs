@@ -95,6 +95,10 @@ impl Report {
         // HEAD reads blobs the history pass already counted (every blob at
         // HEAD is in history), so adding them would count blobs twice.
         self.stats.elapsed_ms += other.stats.elapsed_ms;
+        // HEAD's pass renders (`scan --history`): its render stats are the report's.
+        if self.stats.render.is_none() {
+            self.stats.render = other.stats.render;
+        }
         self.sort();
     }
 

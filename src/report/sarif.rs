@@ -120,6 +120,10 @@ fn result_json(f: &Finding, rule_index: Option<usize>, show_secrets: bool) -> Va
         r["properties"]["date"] = json!(p.date);
         r["properties"]["occurrences"] = json!(p.occurrences);
     }
+    if !f.roots.is_empty() {
+        // The Kustomize roots whose rendered output held it (`render`).
+        r["properties"]["roots"] = json!(f.roots);
+    }
     if let Some(v) = &f.verification {
         r["properties"]["verification"] = json!(v.status.as_str());
         if let Some(d) = &v.detail {

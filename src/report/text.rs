@@ -125,6 +125,20 @@ fn frame(report: &Report, f: &Finding, p: &Paint, w: &mut dyn Write) -> io::Resu
         }
         writeln!(w, "  = {line}")?;
     }
+    if !f.roots.is_empty() {
+        // The first few; the JSON report lists them all.
+        const SHOWN: usize = 5;
+        let mut roots: Vec<String> = f
+            .roots
+            .iter()
+            .take(SHOWN)
+            .map(|r| esc(r).into_owned())
+            .collect();
+        if f.roots.len() > SHOWN {
+            roots.push(format!("and {} more", f.roots.len() - SHOWN));
+        }
+        writeln!(w, "  = rendered by: {}", roots.join(", "))?;
+    }
     if let Some(v) = &f.verification {
         let status = match v.status {
             crate::finding::VerifyStatus::Live => p.s(ERROR, "live"),
@@ -206,6 +220,21 @@ fn summary(report: &Report, p: &Paint, w: &mut dyn Write) -> io::Result<()> {
             w,
             "note: the work tree has uncommitted changes, which a history scan does not see"
         )?;
+    }
+    if let Some(r) = &st.render
+        && r.roots > 0
+    {
+        let tool = r.tool.as_deref().unwrap_or("no tool");
+        writeln!(
+            w,
+            "rendered {} of {} kustomization root(s) with {tool}",
+            r.rendered, r.roots
+        )?;
+    }
+    if let Some(r) = &st.render {
+        for n in &r.notes {
+            writeln!(w, "note: {}", esc(n))?;
+        }
     }
     if let Some(stale) = st.baseline_stale.filter(|s| *s > 0) {
         writeln!(

@@ -21,13 +21,29 @@ pub fn scan(
     scanner: &Scanner,
     collector: &Collector,
 ) -> Result<(), Error> {
+    scan_into(path, allow_missing, scanner, collector, None).map(|_| ())
+}
+
+/// [`scan`], and, when `tree` is given and HEAD's tree holds a Kustomize
+/// kustomization, write every blob that was read (not excluded, within the
+/// size limit) under `tree` at its repository path, so that the roots can be
+/// rendered (`render`): returns whether it did. Paths with `.`, `..` or
+/// `.git` components are not written; symbolic links and submodules carry
+/// no content and are not either.
+pub fn scan_into(
+    path: &Path,
+    allow_missing: bool,
+    scanner: &Scanner,
+    collector: &Collector,
+    tree: Option<&Path>,
+) -> Result<bool, Error> {
     let repo = super::discover_repo(path)
         .map_err(|e| Error::Scan(format!("cannot open {}: {e}", path.display())))?;
     let excludes = crate::filter::glob_set(&scanner.options.exclude)?;
-    let Ok(tree) = repo.head_tree_id() else {
-        return Ok(());
+    let Ok(head) = repo.head_tree_id() else {
+        return Ok(false);
     };
-    let mut stack: Vec<(Vec<u8>, ObjectId)> = vec![(Vec::new(), tree.detach())];
+    let mut stack: Vec<(Vec<u8>, ObjectId)> = vec![(Vec::new(), head.detach())];
     let mut blobs: Vec<(String, ObjectId)> = Vec::new();
     while let Some((prefix, id)) = stack.pop() {
         let tree = match repo.find_tree(id) {
@@ -56,6 +72,12 @@ pub fn scan(
             // Symbolic links and submodules carry no content of their own.
         }
     }
+    let write_to = tree.filter(|_| {
+        blobs.iter().any(|(p, _)| {
+            let name = p.rsplit('/').next().unwrap_or(p);
+            crate::render::kustomize::KUSTOMIZATION_FILES.contains(&name)
+        })
+    });
     for (path, id) in blobs {
         if excludes.is_match(&path) {
             collector.skip(crate::scan::SkipReason::Excluded);
@@ -85,11 +107,42 @@ pub fn scan(
         }
         match repo.find_blob(id) {
             Ok(blob) => {
+                if let Some(dir) = write_to
+                    && let Some(dest) = safe_join(dir, &path)
+                {
+                    let written = dest
+                        .parent()
+                        .map_or(Ok(()), std::fs::create_dir_all)
+                        .and_then(|_| std::fs::write(&dest, &blob.data));
+                    if let Err(e) = written {
+                        collector.error(
+                            path.clone(),
+                            format!("cannot write HEAD's copy for rendering: {e}"),
+                        );
+                    }
+                }
                 let outcome = scanner.scan_blob(&path, &blob.data);
                 collector.add(&path, size, outcome, None);
             }
             Err(e) => collector.error(path, format!("cannot read: {e}")),
         }
     }
-    Ok(())
+    Ok(write_to.is_some())
+}
+
+/// `dir/path` for a repository path made of plain names only.
+fn safe_join(dir: &Path, path: &str) -> Option<std::path::PathBuf> {
+    let mut out = dir.to_path_buf();
+    for part in path.split('/') {
+        if part.is_empty()
+            || part == "."
+            || part == ".."
+            || part.eq_ignore_ascii_case(".git")
+            || part.contains('\\')
+        {
+            return None;
+        }
+        out.push(part);
+    }
+    Some(out)
 }

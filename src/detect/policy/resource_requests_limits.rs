@@ -243,7 +243,7 @@ pub struct ResourceRequestsLimits;
 
 impl RepoCheck for ResourceRequestsLimits {
     fn name(&self) -> &'static str {
-        META.id
+        "resource-requests-limits"
     }
 
     fn rules(&self) -> Vec<RuleInfo> {

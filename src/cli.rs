@@ -209,6 +209,12 @@ pub struct ScanArgs {
     #[arg(long, short = 'q')]
     pub quiet: bool,
 
+    /// Judge Helm charts (and Kustomize roots) file by file, without
+    /// rendering them first (config: `[render] enabled = false`). Working-tree
+    /// scans render by default when `helm` is on PATH.
+    #[arg(long)]
+    pub no_render: bool,
+
     /// Scan the Git history (every ref) instead of the working tree: each
     /// unique blob once, reported with the commit that introduced it.
     #[arg(long, help_heading = "History")]

@@ -128,6 +128,10 @@ pub struct Config {
     pub verify: bool,
     #[serde(default)]
     pub verification: VerificationConfig,
+    /// Rendering of Helm charts (and Kustomize roots) before the policy
+    /// checks; `--no-render` turns it off.
+    #[serde(default)]
+    pub render: RenderConfig,
     /// Where the config was read from, for messages (`None`: defaults).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -248,6 +252,19 @@ impl SecretsConfig {
             )),
         }
     }
+}
+
+/// `[render]`: whether working-tree scans render Helm charts (and
+/// Kustomize roots) before judging them, and the time one render may take.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RenderConfig {
+    /// `false` judges every file as written (as `--no-render`) [default: true].
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// Seconds one `helm template` may run before it is killed [default: 60].
+    #[serde(default)]
+    pub timeout_secs: Option<u64>,
 }
 
 /// Settings of the `policy` checks.

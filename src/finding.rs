@@ -310,6 +310,11 @@ pub struct Finding {
     /// What the provider said about the secret (`scan --verify`); `None`
     /// when verification was not asked for.
     pub verification: Option<Verification>,
+    /// The render roots (Kustomize overlays, Helm releases) whose output
+    /// held this finding, when it was judged on rendered manifests and
+    /// mapped back to the line that wrote the value (`render`); empty for
+    /// a finding on a file as written.
+    pub roots: Vec<String>,
 }
 
 /// Outcome of checking a secret against its provider (`crate::verify`).
@@ -375,6 +380,7 @@ impl Finding {
             suppressed: None,
             decoded: false,
             verification: None,
+            roots: Vec::new(),
         }
     }
 

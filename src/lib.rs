@@ -17,6 +17,7 @@ pub mod finding;
 pub mod fleet;
 pub mod hook;
 pub mod manifest;
+pub mod render;
 pub mod report;
 pub mod rules;
 pub mod sanitize;
@@ -139,6 +140,9 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
         scanner.remember_across_blobs(KEYWORD_CACHE_BUDGET);
     }
     let collector = Collector::new();
+    // The repository root rendered findings' paths are relative to, when
+    // the working tree was rendered (see `render`).
+    let mut render_top: Option<PathBuf> = None;
     match &req.mode {
         Mode::History(h) if source::remote::is_remote(&req.target) => {
             let url = req.target.to_string_lossy();
@@ -156,7 +160,10 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
             let h = source::history::HistoryOptions::default();
             source::history::scan(&req.target, &h, &scanner, &collector)?;
         }
-        Mode::Worktree => source::worktree::scan(&req.target, &scanner, &collector)?,
+        Mode::Worktree => {
+            source::worktree::scan(&req.target, &scanner, &collector)?;
+            render_top = render_worktree(&req, &scanner, &collector);
+        }
         Mode::Stdin { name } => source::worktree::scan_stdin(name, &scanner, &collector),
         Mode::History(h) => source::history::scan(&req.target, h, &scanner, &collector)?,
         Mode::Pushed(plan) => source::pushed::scan(plan, &scanner, &collector)?,
@@ -170,6 +177,9 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
     }
     let finishing = Instant::now();
     let (mut findings, mut stats, mut errors) = collector.finish(&scanner);
+    if let Some(top) = &render_top {
+        render::helm::finish(&mut findings, top);
+    }
     stats.phases.insert(
         0,
         scan::Phase {
@@ -210,4 +220,25 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
     };
     report.sort();
     Ok(report)
+}
+
+/// Render the Helm charts of a working-tree directory scan before the repo
+/// checks (unless `[render] enabled = false` / `--no-render`, or the
+/// `policy` category is not asked for). Only the working tree renders: the
+/// other modes judge blobs of git history, staged or pushed, which are not
+/// a checked-out tree a renderer could read. Returns the repository root
+/// the rendered findings are relative to.
+fn render_worktree(req: &ScanRequest, scanner: &Scanner, collector: &Collector) -> Option<PathBuf> {
+    let opts = render::RenderOptions::from_config(&req.config);
+    if !opts.enabled || !scanner.wants(finding::Category::Policy) || !req.target.is_dir() {
+        return None;
+    }
+    let abs = std::fs::canonicalize(&req.target).ok()?;
+    let top = config::repo_root(&abs).unwrap_or_else(|| abs.clone());
+    let mut stats = scan::RenderStats::default();
+    render::helm::render(&top, &abs, scanner, collector, &opts, &mut stats);
+    if stats.roots > 0 || !stats.notes.is_empty() {
+        collector.set_render_stats(stats);
+    }
+    Some(top)
 }

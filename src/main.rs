@@ -133,6 +133,9 @@ fn scan(args: ScanArgs) -> Result<u8, Error> {
     };
     let mut config = Config::discover(args.config.as_deref(), config_root)?;
     warn_unknown_rule_ids(&config);
+    if args.no_render {
+        config.render.enabled = Some(false);
+    }
     if let Some(depth) = args.decode_depth {
         config.secrets.decode_depth = Some(depth);
         config.secrets.depth().map_err(Error::Usage)?;

@@ -166,7 +166,29 @@ pub struct Stats {
     /// History scans with `--cache`: objects skipped as known clean, added.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cache: Option<crate::cache::CacheStats>,
+    /// Kustomize roots and Helm charts rendered before the policy checks
+    /// (see `render`); `None` when the scan did not render (a mode that
+    /// does not, or `--no-render`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub render: Option<RenderStats>,
     pub elapsed_ms: u64,
+}
+
+/// What rendering did (`stats.render`): roots found, built, failed and not
+/// built for want of a tool, and a note for every root that was not built
+/// (so a missing tool or a broken chart is never a silent pass).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RenderStats {
+    pub roots: u64,
+    pub rendered: u64,
+    pub failed: u64,
+    pub not_rendered: u64,
+    /// Files the successful renders read (their policy findings come from
+    /// the rendered objects, mapped back to them).
+    pub files_consumed: u64,
+    /// The tool that rendered (`helm`, `kubectl kustomize`, `kustomize`), if any.
+    pub tool: Option<String>,
+    pub notes: Vec<String>,
 }
 
 /// One phase of a scan and its wall time, for `--verbose`: `parallel` says
@@ -418,7 +440,7 @@ impl Scanner {
         !self.large_files.is_empty() && self.large_files.is_match(path)
     }
 
-    fn wants(&self, category: Category) -> bool {
+    pub fn wants(&self, category: Category) -> bool {
         self.options.categories.is_empty() || self.options.categories.contains(&category)
     }
 
@@ -626,6 +648,34 @@ impl Scanner {
         }
     }
 
+    /// Judge rendered manifests (`render`): only the `policy` detector
+    /// runs, and the object annotations (`gitops-guard.io/ignore`,
+    /// kube-linter's and kubeaudit's overrides) are applied; code frames
+    /// and inline comments belong to the source files the findings are
+    /// mapped back to, so they are left to the caller. Secret rules and the
+    /// other manifest checks stay on the files as written.
+    pub fn scan_rendered(&self, path: &str, text: &str) -> BlobOutcome {
+        let mut outcome = BlobOutcome::default();
+        let input = Input::new(path, text.as_bytes());
+        let cx = Context {
+            rules: &self.rules,
+            keyword_cache: None,
+            doc_memo: None,
+            skip_rules: &self.options.skip_rules,
+        };
+        let mut out = Output::default();
+        for d in self.detectors.iter().filter(|d| d.name() == "policy") {
+            d.detect(&input, &cx, &mut out);
+        }
+        out.findings
+            .retain(|f| self.wants(f.category) && cx.wants_rule(&f.rule));
+        apply_annotation_suppressions(&input, &mut out.findings);
+        outcome.yaml_refused = input.yaml_refused();
+        outcome.findings = out.findings;
+        outcome.facts = out.facts;
+        outcome
+    }
+
     /// [`Scanner::scan_blob`] without opening archives: one file.
     fn scan_file(&self, path: &str, bytes: &[u8]) -> BlobOutcome {
         let mut outcome = BlobOutcome::default();
@@ -700,6 +750,11 @@ impl Scanner {
         if findings.iter().any(is_fallback) {
             drop_overlapping(findings, |f| !f.decoded && is_fallback(f), plain, false);
         }
+    }
+
+    /// The compiled secret rules (renderers scrub tool errors with them).
+    pub fn rule_set(&self) -> &RuleSet {
+        &self.rules
     }
 
     pub fn repo_checks(&self) -> &[Box<dyn RepoCheck>] {
@@ -967,6 +1022,22 @@ impl Collector {
             commit: commit.clone(),
             fact,
         }));
+    }
+
+    /// Record what rendering did (reported in `stats.render`).
+    pub fn set_render_stats(&self, render: RenderStats) {
+        self.stats.lock().expect("stats lock").render = Some(render);
+    }
+
+    /// Keep only the findings `keep` accepts (rendering replaces the
+    /// file-by-file policy findings of the files it consumed).
+    pub fn retain_findings(&self, keep: impl FnMut(&Finding) -> bool) {
+        self.findings.lock().expect("findings lock").retain(keep);
+    }
+
+    /// Keep only the facts `keep` accepts (see [`Collector::retain_findings`]).
+    pub fn retain_facts(&self, keep: impl FnMut(&FactRecord) -> bool) {
+        self.facts.lock().expect("facts lock").retain(keep);
     }
 
     pub fn skip(&self, reason: SkipReason) {

@@ -49,6 +49,9 @@ pub fn finding_json(f: &Finding, show_secrets: bool) -> Value {
     if let Some(v) = &f.verification {
         obj.insert("verification".into(), json!(v));
     }
+    if !f.roots.is_empty() {
+        obj.insert("roots".into(), json!(f.roots));
+    }
     v
 }
 

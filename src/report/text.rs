@@ -125,6 +125,10 @@ fn frame(report: &Report, f: &Finding, p: &Paint, w: &mut dyn Write) -> io::Resu
         }
         writeln!(w, "  = {line}")?;
     }
+    if !f.roots.is_empty() {
+        let roots: Vec<String> = f.roots.iter().map(|r| esc(r).into_owned()).collect();
+        writeln!(w, "  = rendered by: {}", roots.join(", "))?;
+    }
     if let Some(v) = &f.verification {
         let status = match v.status {
             crate::finding::VerifyStatus::Live => p.s(ERROR, "live"),
@@ -206,6 +210,11 @@ fn summary(report: &Report, p: &Paint, w: &mut dyn Write) -> io::Result<()> {
             w,
             "note: the work tree has uncommitted changes, which a history scan does not see"
         )?;
+    }
+    if let Some(render) = &st.render {
+        for note in &render.notes {
+            writeln!(w, "note: {}", crate::sanitize::escape_control(note))?;
+        }
     }
     if let Some(stale) = st.baseline_stale.filter(|s| *s > 0) {
         writeln!(

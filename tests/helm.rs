@@ -336,6 +336,20 @@ fn privileged_from_chart_values_is_reported_at_the_values_line() {
     assert_eq!(policy(&report).len(), 2, "{:#?}", policy(&report));
     assert_eq!(report["stats"]["render"]["rendered"], 2);
     assert_eq!(report["stats"]["render"]["tool"], "helm");
+    // The JSON schema describes `roots` and `stats.render`.
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/schema/findings.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
     // The arguments: three renders, the release's namespace and name, its
     // inline values in a file outside the tree.
     let calls = std::fs::read_to_string(&bin.log).unwrap();

@@ -228,10 +228,10 @@ pub fn discover_charts(top: &Path, under: &Path) -> Vec<Chart> {
             .unwrap_or_else(|| dir.rsplit('/').next().unwrap_or("chart"))
             .to_string();
         let mut deps: Vec<String> = dep_names(root);
-        if let Some(req) = read_text(top, &join(dir, "requirements.yaml").unwrap_or_default()) {
-            if let Some(d) = parse(&req).first() {
-                deps.extend(dep_names(&d.root));
-            }
+        if let Some(req) = read_text(top, &join(dir, "requirements.yaml").unwrap_or_default())
+            && let Some(d) = parse(&req).first()
+        {
+            deps.extend(dep_names(&d.root));
         }
         let missing = deps
             .into_iter()
@@ -269,6 +269,10 @@ fn vendored(charts: &Path, name: &str) -> bool {
     })
 }
 
+/// One data key of a ConfigMap of the tree: (file, document, keys to the
+/// value, ConfigMap name, namespace).
+type ConfigMapKey = (String, usize, Vec<String>, String, Option<String>);
+
 /// The values sets the GitOps objects of the tree give each chart (by
 /// chart directory), and notes on what could not be followed.
 pub fn discover_values_sets(
@@ -279,7 +283,7 @@ pub fn discover_values_sets(
     let chart_dirs: BTreeSet<&str> = charts.iter().map(|c| c.dir.as_str()).collect();
     let mut sets: BTreeMap<String, Vec<ValuesSet>> = BTreeMap::new();
     let mut notes = Vec::new();
-    let mut configmaps: Vec<(String, usize, Vec<String>, String, Option<String>)> = Vec::new();
+    let mut configmaps: Vec<ConfigMapKey> = Vec::new();
     let mut releases = Vec::new();
     for entry in ignore::WalkBuilder::new(under)
         .hidden(false)
@@ -372,7 +376,7 @@ fn flux_values_set(
     di: usize,
     obj: &crate::manifest::Object<'_>,
     chart_dirs: &BTreeSet<&str>,
-    configmaps: &[(String, usize, Vec<String>, String, Option<String>)],
+    configmaps: &[ConfigMapKey],
     notes: &mut Vec<String>,
 ) -> Option<(String, ValuesSet)> {
     let name = obj.name.unwrap_or("<unnamed>");
@@ -893,10 +897,8 @@ fn search_template(text: &str, path: &[Seg]) -> TemplateHit {
             } else {
                 lead as isize
             };
-            if hit.line.is_some() && level <= parent && i > start.saturating_sub(1) {
-                if !(dash && lead as isize == parent) {
-                    break;
-                }
+            if hit.line.is_some() && level <= parent && !(dash && lead as isize == parent) {
+                break;
             }
             match seg {
                 Seg::Key(k) => {
@@ -1364,8 +1366,7 @@ fn judge(text: &str, render: &Render<'_>, n: usize, scanner: &Scanner, collector
             .unwrap_or("");
         let doc = docs
             .iter()
-            .filter(|d| d.span.line <= line && line <= d.span.end_line)
-            .next_back();
+            .rfind(|d| d.span.line <= line && line <= d.span.end_line);
         let path = doc
             .map(|d| path_at(&d.root, line, column))
             .unwrap_or_default();

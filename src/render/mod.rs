@@ -174,13 +174,11 @@ fn is_executable(p: &Path) -> bool {
 mod tests {
     use super::*;
 
+    // Unix only: it drives /bin/sh.
+    #[cfg(unix)]
     #[test]
     fn tool_runs_are_bounded_in_time_and_output() {
         let sh = Path::new("/bin/sh");
-        if !sh.exists() {
-            eprintln!("skipped tool_runs_are_bounded_in_time_and_output: no /bin/sh");
-            return;
-        }
         let dir = std::env::temp_dir();
         let run = |script: &str, max: usize| {
             run_tool(

@@ -110,6 +110,42 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$ns" ] || { echo "Error: no namespace" >&2; exit 69; }
+if [ -f "$chart/templates/debug.yaml" ]; then
+  # What helm prints for the debug template below: its value is written
+  # in the template itself.
+  cat <<EOF
+---
+# Source: $(sed -n 's/^name: *//p' "$chart/Chart.yaml")/templates/debug.yaml
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $release-debug
+  namespace: $ns
+  labels:
+    app: web
+    owner: team
+    env: prod
+spec:
+  hostNetwork: true
+  serviceAccountName: $release
+  automountServiceAccountToken: false
+  securityContext:
+    runAsNonRoot: true
+    seccompProfile:
+      type: RuntimeDefault
+  containers:
+    - name: debug
+      image: "ghcr.io/acme/web@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+      securityContext:
+        allowPrivilegeEscalation: false
+        capabilities:
+          drop:
+          - ALL
+        readOnlyRootFilesystem: true
+      resources:
+        limits: {cpu: 100m, memory: 64Mi}
+EOF
+fi
 priv=false
 for f in $files; do
   v=$(sed -n 's/^ *privileged: *\([a-z]*\).*/\1/p' "$f" | tail -n 1)
@@ -380,6 +416,31 @@ fn walk(dir: &Path) -> Vec<String> {
         }
     }
     out
+}
+
+/// A value written in the template itself is reported at the template line.
+#[test]
+fn a_value_written_in_the_template_is_reported_at_the_template_line() {
+    let bin = stand_in();
+    let dir = repo();
+    let debug = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Release.Name }}-debug\n  labels:\n    {{- include \"web.labels\" . | nindent 4 }}\nspec:\n  {{- if .Values.debug }}\n  hostNetwork: true\n  {{- end }}\n  serviceAccountName: {{ .Release.Name }}\n";
+    write(
+        &dir.path().join("charts/hardened/templates/debug.yaml"),
+        debug,
+    );
+    let (_, report, err) = gg(dir.path(), &path_with(Some(&bin.path)), &[], &[]);
+    let found: Vec<_> = policy(&report)
+        .into_iter()
+        .filter(|f| f["rule"] == "no-host-namespaces")
+        .collect();
+    assert_eq!(found.len(), 1, "{err}\n{found:#?}");
+    assert_eq!(found[0]["path"], "charts/hardened/templates/debug.yaml");
+    assert_eq!(
+        found[0]["line"].as_u64().unwrap() as usize,
+        line_of(debug, "hostNetwork: true")
+    );
+    // Both renders of the hardened chart (defaults, the HelmRelease) hold it.
+    assert_eq!(found[0]["roots"].as_array().unwrap().len(), 2, "{found:#?}");
 }
 
 #[test]

@@ -94,6 +94,7 @@ const STAND_IN: &str = r#"#!/bin/sh
 case "$HELM_MODE" in
   fail) echo "Error: template: web/templates/deployment.yaml:3: parse error in $3/templates (token ghp_$TOKEN_TAIL)" >&2; exit 1 ;;
   hang) exec sleep 30 ;;
+  bare) unset HELM_MODE; "$0" "$@" | sed '/^  namespace:/d; /^          resources:/,$d'; exit ;;
 esac
 [ "$1" = template ] || { echo "Error: expected template, got $1" >&2; exit 64; }
 release=$2; chart=$3; shift 3
@@ -416,6 +417,58 @@ fn walk(dir: &Path) -> Vec<String> {
         }
     }
     out
+}
+
+/// A rendered object without a namespace is installed into the release's
+/// namespace: a LimitRange of that namespace elsewhere in the repository
+/// supplies its defaults (the HelmRelease's render), not those of the
+/// default-values render, which nothing deploys.
+#[test]
+fn release_namespace_joins_a_limit_range_of_the_repository() {
+    let bin = stand_in();
+    let dir = repo();
+    let roots_at_template = |with_limits: bool| -> Vec<String> {
+        let lr = dir.path().join("platform/limits.yaml");
+        if with_limits {
+            write(
+                &lr,
+                "apiVersion: v1\nkind: LimitRange\nmetadata:\n  name: defaults\n  namespace: prod\nspec:\n  limits:\n  - type: Container\n    default: {cpu: 500m, memory: 256Mi}\n",
+            );
+        } else {
+            let _ = std::fs::remove_file(&lr);
+        }
+        let (_, report, err) = gg(
+            dir.path(),
+            &path_with(Some(&bin.path)),
+            &[("HELM_MODE", "bare")],
+            &[],
+        );
+        let found: Vec<_> = policy(&report)
+            .into_iter()
+            .filter(|f| {
+                f["rule"] == "resource-requests-limits"
+                    && f["path"] == "charts/hardened/templates/deployment.yaml"
+            })
+            .collect();
+        assert_eq!(found.len(), 1, "{err}\n{:#?}", policy(&report));
+        found[0]["roots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        roots_at_template(false),
+        [
+            "helm charts/hardened (HelmRelease prod/web (clusters/prod/hardened.yaml))",
+            "helm charts/hardened (default values)"
+        ]
+    );
+    assert_eq!(
+        roots_at_template(true),
+        ["helm charts/hardened (default values)"]
+    );
 }
 
 /// A value written in the template itself is reported at the template line.

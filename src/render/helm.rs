@@ -105,7 +105,11 @@ pub struct ValuesSet {
     pub namespace: String,
     /// Values sources, lowest precedence first (the chart's `values.yaml`
     /// is below them all and not listed).
-    sources: Vec<(Origin, Option<String>)>,
+    sources: Vec<Origin>,
+    /// The namespace a GitOps object deploys the release to (`None` for the
+    /// default-values render, which nothing deploys): namespace-less
+    /// rendered objects land there, as helm and the controllers place them.
+    deployed_to: Option<String>,
     sets: Vec<SetArg>,
 }
 
@@ -116,6 +120,7 @@ impl ValuesSet {
             release: release_name(&chart.name).unwrap_or_else(|| "release-name".to_string()),
             namespace: "default".to_string(),
             sources: Vec::new(),
+            deployed_to: None,
             sets: Vec::new(),
         }
     }
@@ -417,7 +422,7 @@ fn flux_values_set(
         .unwrap_or(&[])
     {
         match f.as_str().and_then(normalize) {
-            Some(p) => sources.push((Origin::File(p), None)),
+            Some(p) => sources.push(Origin::File(p)),
             None => notes.push(format!(
                 "{who}: valuesFiles entry outside the tree not read"
             )),
@@ -449,28 +454,22 @@ fn flux_values_set(
             n == vname && keys[1] == key && cns.as_deref().unwrap_or(ns) == ns
         });
         match hit {
-            Some((path, doc, keys, _, _)) => sources.push((
-                Origin::Embedded {
-                    path: path.clone(),
-                    doc: *doc,
-                    keys: keys.clone(),
-                },
-                None,
-            )),
+            Some((path, doc, keys, _, _)) => sources.push(Origin::Embedded {
+                path: path.clone(),
+                doc: *doc,
+                keys: keys.clone(),
+            }),
             None => notes.push(format!(
                 "{who}: valuesFrom ConfigMap/{vname} (key {key:?}) is not in this tree; not applied"
             )),
         }
     }
     if spec.get("values").is_some_and(|v| v.as_map().is_some()) {
-        sources.push((
-            Origin::Node {
-                path: rel.to_string(),
-                doc: di,
-                keys: vec!["spec".into(), "values".into()],
-            },
-            None,
-        ));
+        sources.push(Origin::Node {
+            path: rel.to_string(),
+            doc: di,
+            keys: vec!["spec".into(), "values".into()],
+        });
     }
     Some((
         dir,
@@ -479,6 +478,7 @@ fn flux_values_set(
             release,
             namespace: namespace.to_string(),
             sources,
+            deployed_to: Some(namespace.to_string()),
             sets: Vec::new(),
         },
     ))
@@ -546,7 +546,7 @@ fn argo_values_sets(
                     continue;
                 }
                 match join(&dir, f) {
-                    Some(p) => sources.push((Origin::File(p), None)),
+                    Some(p) => sources.push(Origin::File(p)),
                     None => {
                         notes.push(format!("{who}: value file {f:?} outside the tree not read"))
                     }
@@ -560,23 +560,17 @@ fn argo_values_sets(
             };
             let object = h.get("valuesObject").filter(|v| v.as_map().is_some());
             if object.is_some() {
-                sources.push((
-                    Origin::Node {
-                        path: rel.to_string(),
-                        doc: di,
-                        keys: at("valuesObject"),
-                    },
-                    None,
-                ));
+                sources.push(Origin::Node {
+                    path: rel.to_string(),
+                    doc: di,
+                    keys: at("valuesObject"),
+                });
             } else if h.get("values").and_then(Node::as_str).is_some() {
-                sources.push((
-                    Origin::Embedded {
-                        path: rel.to_string(),
-                        doc: di,
-                        keys: at("values"),
-                    },
-                    None,
-                ));
+                sources.push(Origin::Embedded {
+                    path: rel.to_string(),
+                    doc: di,
+                    keys: at("values"),
+                });
             }
             for p in h.get("parameters").and_then(Node::as_seq).unwrap_or(&[]) {
                 let (Some(n), Some(v)) = (p.get("name"), p.get("value")) else {
@@ -605,6 +599,7 @@ fn argo_values_sets(
                 release,
                 namespace: namespace.to_string(),
                 sources,
+                deployed_to: Some(namespace.to_string()),
                 sets,
             },
         ));
@@ -1072,7 +1067,7 @@ impl Render<'_> {
                 });
             }
         }
-        for (origin, _) in self.set.sources.iter().rev() {
+        for origin in self.set.sources.iter().rev() {
             if let Some(spot) = spot_in_source(self.top, origin, &full) {
                 return Some(spot);
             }
@@ -1228,8 +1223,7 @@ pub fn render(
                 "--namespace".to_string(),
                 set.namespace.clone(),
             ];
-            let mut unread = false;
-            for (i, (origin, _)) in set.sources.iter().enumerate() {
+            for (i, origin) in set.sources.iter().enumerate() {
                 let file = match origin {
                     Origin::File(p) => match std::fs::canonicalize(top.join(p)) {
                         Ok(real) if real.starts_with(top) && real.is_file() => real,
@@ -1237,18 +1231,17 @@ pub fn render(
                             stats.notes.push(format!(
                                 "{root}: values file {p} not found in the tree; rendered without it"
                             ));
-                            unread = true;
                             continue;
                         }
                     },
                     _ => {
-                        let Some(text) = source_text(top, origin) else {
-                            unread = true;
-                            continue;
-                        };
                         let f = tmp.path().join(format!("values-{renders}-{i}.yaml"));
-                        if std::fs::write(&f, text).is_err() {
-                            unread = true;
+                        let written = source_text(top, origin)
+                            .is_some_and(|text| std::fs::write(&f, text).is_ok());
+                        if !written {
+                            stats.notes.push(format!(
+                                "{root}: inline values could not be read; rendered without them"
+                            ));
                             continue;
                         }
                         f
@@ -1257,7 +1250,6 @@ pub fn render(
                 args.push("--values".to_string());
                 args.push(file.to_string_lossy().into_owned());
             }
-            let _ = unread;
             for s in &set.sets {
                 let flag = if s.string { "--set-string" } else { "--set" };
                 args.push(format!("{flag}={}={}", s.name, s.value));
@@ -1400,6 +1392,9 @@ fn judge(text: &str, render: &Render<'_>, n: usize, scanner: &Scanner, collector
     findings.iter_mut().for_each(&relocate);
     let mut facts = outcome.facts;
     for fact in &mut facts {
+        if let Some(ns) = &render.set.deployed_to {
+            place_in(fact, ns);
+        }
         if let Fact::Policy(PolicyFact::Pod(p)) = fact {
             p.token.iter_mut().for_each(&relocate);
             p.isolation.iter_mut().for_each(&relocate);
@@ -1410,6 +1405,24 @@ fn judge(text: &str, render: &Render<'_>, n: usize, scanner: &Scanner, collector
     }
     collector.add_findings(findings);
     collector.add_facts(&virtual_path, facts, None);
+}
+
+/// A rendered object without `metadata.namespace` is installed into the
+/// release's namespace: say so in its fact, so the repo checks join it with
+/// the NetworkPolicies, LimitRanges and ServiceAccounts of that namespace
+/// elsewhere in the repository.
+fn place_in(fact: &mut Fact, ns: &str) {
+    let slot = match fact {
+        Fact::Policy(PolicyFact::Pod(p)) => &mut p.namespace,
+        Fact::Policy(PolicyFact::NetworkPolicy(p)) if !p.cluster_wide => &mut p.namespace,
+        Fact::Policy(PolicyFact::LimitRange(l)) => &mut l.namespace,
+        Fact::Policy(PolicyFact::ServiceAccount(a)) => &mut a.namespace,
+        Fact::Policy(PolicyFact::ServiceAccountBinding(b)) => &mut b.namespace,
+        _ => return,
+    };
+    if slot.is_none() {
+        *slot = Some(ns.to_string());
+    }
 }
 
 /// The last step over a report's findings once the repo checks ran: the

@@ -872,6 +872,8 @@ fn search_template(text: &str, path: &[Seg]) -> TemplateHit {
     let mut hit = TemplateHit::default();
     // (content indent of the parent key, its line), -1 for the document.
     let mut parent: isize = -1;
+    // The parent is a list item (its block ends at the next item), on this line.
+    let mut item_line: Option<usize> = None;
     let mut start = 0usize;
     let keys_total = path.iter().filter(|s| matches!(s, Seg::Key(_))).count();
     let mut keys_found = 0usize;
@@ -892,7 +894,12 @@ fn search_template(text: &str, path: &[Seg]) -> TemplateHit {
             } else {
                 lead as isize
             };
-            if hit.line.is_some() && level <= parent && !(dash && lead as isize == parent) {
+            let sibling = dash && lead as isize == parent;
+            let left = match item_line {
+                Some(own) => i != own && lead as isize <= parent,
+                None => level <= parent && !sibling,
+            };
+            if hit.line.is_some() && left {
                 break;
             }
             match seg {
@@ -935,10 +942,14 @@ fn search_template(text: &str, path: &[Seg]) -> TemplateHit {
         start = match seg {
             Seg::Key(_) => {
                 keys_found += 1;
+                item_line = None;
                 i + 1
             }
             // The item's own line may hold its first key.
-            Seg::Item(..) => i,
+            Seg::Item(..) => {
+                item_line = Some(i);
+                i
+            }
         };
     }
     let Some(line) = hit.line else { return hit };
@@ -1558,6 +1569,23 @@ spec:
         // Not there at all.
         let hit = search_template(DEPLOYMENT, &keys(&["status"]));
         assert_eq!(hit.line, None);
+    }
+
+    #[test]
+    fn template_search_stays_inside_the_list_item() {
+        // The first container has no securityContext: the second one's is
+        // not the first's.
+        let t = "containers:\n  - name: a\n    image: x\n  - name: b\n    securityContext:\n      privileged: true\n";
+        let mut p = keys(&["containers"]);
+        p.push(Seg::Item(0, Some("a".into())));
+        p.extend(keys(&["securityContext", "privileged"]));
+        let hit = search_template(t, &p);
+        assert_eq!(hit.line, Some(1));
+        assert_eq!(hit.matched, 2);
+        let mut p = keys(&["containers"]);
+        p.push(Seg::Item(1, Some("b".into())));
+        p.extend(keys(&["securityContext", "privileged"]));
+        assert_eq!(search_template(t, &p).line, Some(5));
     }
 
     #[test]

@@ -1602,6 +1602,63 @@ spec:
     }
 
     #[test]
+    fn subchart_values_come_from_the_parent_under_its_name_else_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let top = std::fs::canonicalize(dir.path()).unwrap();
+        let put = |p: &str, t: &str| {
+            let p = top.join(p);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, t).unwrap();
+        };
+        put(
+            "web/Chart.yaml",
+            "apiVersion: v2\nname: web\nversion: 1.0.0\n",
+        );
+        put(
+            "web/values.yaml",
+            "db:\n  securityContext:\n    privileged: true\n",
+        );
+        put(
+            "web/charts/db/Chart.yaml",
+            "apiVersion: v2\nname: db\nversion: 1.0.0\n",
+        );
+        put(
+            "web/charts/db/values.yaml",
+            "securityContext:\n  privileged: false\nhostNetwork: true\n",
+        );
+        put(
+            "web/charts/db/templates/sts.yaml",
+            "kind: StatefulSet\nspec:\n  template:\n    spec:\n      hostNetwork: {{ .Values.hostNetwork }}\n      containers:\n        - name: db\n          securityContext:\n            {{- toYaml .Values.securityContext | nindent 12 }}\n",
+        );
+        let chart = Chart {
+            dir: "web".into(),
+            name: "web".into(),
+            missing: Vec::new(),
+        };
+        let set = ValuesSet::defaults(&chart);
+        let render = Render {
+            top: &top,
+            chart: &chart,
+            set: &set,
+            root: String::new(),
+        };
+        let mut p = keys(&["spec", "template", "spec", "containers"]);
+        p.push(Seg::Item(0, Some("db".into())));
+        p.extend(keys(&["securityContext", "privileged"]));
+        let spot = render.locate("web/charts/db/templates/sts.yaml", &p);
+        assert_eq!((spot.path.as_str(), spot.line), ("web/values.yaml", 3));
+        let p = keys(&["spec", "template", "spec", "hostNetwork"]);
+        let spot = render.locate("web/charts/db/templates/sts.yaml", &p);
+        assert_eq!(
+            (spot.path.as_str(), spot.line),
+            ("web/charts/db/values.yaml", 3)
+        );
+        // A template that is not on disk: the chart's Chart.yaml.
+        let spot = render.locate("web/charts/gone/templates/x.yaml", &p);
+        assert_eq!((spot.path.as_str(), spot.line), ("web/Chart.yaml", 1));
+    }
+
+    #[test]
     fn output_is_split_at_source_comments() {
         let out = "---\n# Source: web/templates/sa.yaml\napiVersion: v1\nkind: ServiceAccount\n---\n# Source: web/templates/deploy.yaml\napiVersion: apps/v1\nkind: Deployment\n";
         assert_eq!(

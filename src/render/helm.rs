@@ -988,6 +988,30 @@ fn search_template(text: &str, path: &[Seg]) -> TemplateHit {
     hit
 }
 
+/// The text-only steps of mapping a render back, for the fuzz target
+/// (`fuzz/fuzz_targets/helm_output.rs`): split `rendered` at its `# Source:`
+/// lines, take the key path at the start of every line of every document,
+/// and look for it in `template`. Returns (document start line, the
+/// template line found) per line.
+#[doc(hidden)]
+pub fn map_text_for_fuzzing(template: &str, rendered: &str) -> Vec<(usize, Option<usize>)> {
+    let mut out = Vec::new();
+    let sources = split_sources(rendered);
+    let docs = parse(rendered);
+    for d in &docs {
+        for line in d.span.line..=d.span.end_line.min(d.span.line + 200) {
+            let path = path_at(&d.root, line, 1);
+            let hit = search_template(template, &path);
+            let start = sources
+                .iter()
+                .find(|(a, b, _)| *a <= line && line <= *b)
+                .map_or(0, |(a, _, _)| *a);
+            out.push((start, hit.line));
+        }
+    }
+    out
+}
+
 /// One render's source map: the chart, its values set and the stream.
 struct Render<'a> {
     top: &'a Path,
@@ -1656,6 +1680,25 @@ spec:
         // A template that is not on disk: the chart's Chart.yaml.
         let spot = render.locate("web/charts/gone/templates/x.yaml", &p);
         assert_eq!((spot.path.as_str(), spot.line), ("web/Chart.yaml", 1));
+    }
+
+    #[test]
+    fn odd_templates_and_output_never_panic() {
+        let odd = [
+            "",
+            "---",
+            "# Source:",
+            "- - - -\n-\n- name:\n  - name: {{",
+            "a: [1, {b: c}]\n---\n# Source: x\n\u{feff}k: v\n",
+            "é: ü\n  ä:\n\t- x\n",
+        ];
+        for t in odd {
+            for r in odd {
+                for (_, line) in map_text_for_fuzzing(t, r) {
+                    assert!(line.is_none_or(|l| l < t.lines().count()));
+                }
+            }
+        }
     }
 
     #[test]

@@ -20,7 +20,7 @@ SHARED=$ROOT/../shared/corpus
 SECS=${1:-60}
 shift || true
 ALL=(manifest_yaml scan_blob sops_tree sops_config age sealed_secret kustomization
-  hook_stdin config_toml baseline_json decoders)
+  hook_stdin config_toml baseline_json decoders helm_output)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=("${ALL[@]}")
 
@@ -46,7 +46,7 @@ seeds() {
     sealed_secret) add "$ROOT/fixtures/encryption/sealed-secret-not-ciphertext" "$ROOT/fixtures/encryption/sealed-secret-template-plaintext" "$SHARED/sealed-secrets" ;;
     config_toml) add "$ROOT/patterns" ;;
     decoders) add "$ROOT/fixtures/encryption/sops-malformed-value" "$ROOT/fixtures/k8s" ;;
-    hook_stdin | baseline_json) ;; # made below
+    hook_stdin | baseline_json | helm_output) ;; # made below
   esac
   [ ${#d[@]} -eq 0 ] || printf '%s\n' "${d[@]}"
 }
@@ -62,6 +62,9 @@ prepare() {
     kustomization) find "$ROOT/fixtures" "$SHARED" -name 'kustomization.y*ml' 2>/dev/null |
       while read -r f; do cp "$f" "$c/seed-$(cksum <"$f" | cut -d' ' -f1)"; done ;;
     config_toml) cp "$ROOT/.gitops-guard.toml" "$c/seed-self.toml" ;;
+    helm_output)
+      # A template, a NUL, and what helm prints for it.
+      printf 'spec:\n  template:\n    spec:\n      containers:\n        - name: {{ .Chart.Name }}\n          securityContext:\n            {{- toYaml .Values.securityContext | nindent 12 }}\n\0---\n# Source: web/templates/d.yaml\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          securityContext:\n            privileged: true\n' >"$c/seed-deployment" ;;
     hook_stdin)
       z=0000000000000000000000000000000000000000
       a=1111111111111111111111111111111111111111

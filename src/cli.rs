@@ -264,9 +264,9 @@ pub struct ScanArgs {
     #[arg(long, short = 'v')]
     pub verbose: bool,
 
-    /// Judge Kustomize overlays file by file instead of rendering them
-    /// (`kustomize build` / `kubectl kustomize`) first [config: `[render]
-    /// enabled`].
+    /// Judge Kustomize overlays and Helm charts file by file instead of
+    /// rendering them (`kustomize build` / `kubectl kustomize`, `helm
+    /// template`) first [config: `[render] enabled`].
     #[arg(long)]
     pub no_render: bool,
 

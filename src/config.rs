@@ -130,6 +130,8 @@ pub struct Config {
     pub verify: bool,
     #[serde(default)]
     pub verification: VerificationConfig,
+    /// Rendering of Helm charts (and Kustomize roots) before the policy
+    /// checks; `--no-render` turns it off.
     #[serde(default)]
     pub render: RenderConfig,
     /// Where the config was read from, for messages (`None`: defaults).

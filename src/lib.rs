@@ -119,6 +119,13 @@ fn render_here(
     });
 }
 
+/// Whether this scan renders: not with `--no-render` or `[render] enabled =
+/// false`, and only when the `policy` category is asked for (rendering
+/// judges nothing else, so `--only secrets` never pays for it).
+fn wants_render(req: &ScanRequest, scanner: &Scanner) -> bool {
+    scanner.options.render && req.config.render.enabled && scanner.wants(finding::Category::Policy)
+}
+
 /// How rendering runs, from the config and the options.
 fn render_options(config: &Config, options: &ScanOptions) -> render::RenderOptions {
     let mut kustomize_options: Vec<String> = config
@@ -208,7 +215,7 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
         }
         Mode::Worktree => {
             source::worktree::scan(&req.target, &scanner, &collector)?;
-            if scanner.options.render && req.config.render.enabled {
+            if wants_render(&req, &scanner) {
                 render_here(&req.target, None, &req, &scanner, &collector);
                 render_top = render::tree_top(&req.target);
             }
@@ -217,7 +224,7 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
         Mode::History(h) => source::history::scan(&req.target, h, &scanner, &collector)?,
         Mode::Pushed(plan) => source::pushed::scan(plan, &scanner, &collector)?,
         Mode::Staged => source::staged::scan(&req.target, &scanner, &collector)?,
-        Mode::Head { allow_missing } if scanner.options.render && req.config.render.enabled => {
+        Mode::Head { allow_missing } if wants_render(&req, &scanner) => {
             // HEAD's tree is written to a temporary directory when it holds
             // a kustomization, and rendered there.
             let tree = tempfile::Builder::new()
@@ -226,7 +233,13 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
                 .map_err(|e| Error::Scan(format!("cannot make a temporary directory: {e}")))?;
             let top = std::fs::canonicalize(tree.path())
                 .map_err(|e| Error::Scan(format!("cannot use a temporary directory: {e}")))?;
-            if source::head::scan_into(&req.target, *allow_missing, &scanner, &collector, Some(&top))? {
+            if source::head::scan_into(
+                &req.target,
+                *allow_missing,
+                &scanner,
+                &collector,
+                Some(&top),
+            )? {
                 render_here(&top, Some(&top), &req, &scanner, &collector);
                 render_top = Some(top);
                 head_tree = Some(tree);

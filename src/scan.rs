@@ -178,9 +178,9 @@ pub struct Stats {
     /// History scans with `--cache`: objects skipped as known clean, added.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cache: Option<crate::cache::CacheStats>,
-    /// Kustomize roots rendered before the policy checks (see `render`);
-    /// `None` when the scan did not render (a mode that does not, or
-    /// `--no-render`).
+    /// Kustomize roots and Helm charts rendered before the policy checks
+    /// (see `render`); `None` when the scan did not render (a mode that
+    /// does not, or `--no-render`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub render: Option<RenderStats>,
     pub elapsed_ms: u64,
@@ -188,7 +188,7 @@ pub struct Stats {
 
 /// What rendering did (`stats.render`): roots found, built, failed and not
 /// built for want of a tool, and a note for every root that was not built
-/// (so a missing tool or a broken overlay is never a silent pass).
+/// (so a missing tool or a broken chart is never a silent pass).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct RenderStats {
     pub roots: u64,
@@ -198,7 +198,7 @@ pub struct RenderStats {
     /// Files the successful renders read (their policy findings come from
     /// the rendered objects, mapped back to them).
     pub files_consumed: u64,
-    /// The tool that rendered (`kubectl kustomize`, `kustomize`), if any.
+    /// The tool that rendered (`helm`, `kubectl kustomize`, `kustomize`), if any.
     pub tool: Option<String>,
     pub notes: Vec<String>,
 }
@@ -452,7 +452,7 @@ impl Scanner {
         !self.large_files.is_empty() && self.large_files.is_match(path)
     }
 
-    fn wants(&self, category: Category) -> bool {
+    pub fn wants(&self, category: Category) -> bool {
         self.options.categories.is_empty() || self.options.categories.contains(&category)
     }
 
@@ -808,6 +808,11 @@ impl Scanner {
         }
     }
 
+    /// The compiled secret rules (renderers scrub tool errors with them).
+    pub fn rule_set(&self) -> &RuleSet {
+        &self.rules
+    }
+
     pub fn repo_checks(&self) -> &[Box<dyn RepoCheck>] {
         &self.repo_checks
     }
@@ -1073,6 +1078,11 @@ impl Collector {
             commit: commit.clone(),
             fact,
         }));
+    }
+
+    /// Record what rendering did (reported in `stats.render`).
+    pub fn set_render_stats(&self, render: RenderStats) {
+        self.stats.lock().expect("stats lock").render = Some(render);
     }
 
     /// Keep only the findings `keep` accepts (rendering replaces the

@@ -725,7 +725,7 @@ fn the_argo_cd_plugin_renders_the_app_path_with_the_repository_config() {
     // The base's plaintext Secret: scanned although outside the app path.
     assert!(stderr.contains("../../../base/secret.yaml:6:"), "{stderr}");
     assert!(
-        stderr.contains("rendered 1 of 1 kustomization root(s)"),
+        stderr.contains("rendered 1 of 1 root(s) (kustomizations, charts)"),
         "{stderr}"
     );
     // The repository root's config applies; Argo CD's build options pass.

@@ -449,6 +449,79 @@ fn network_policy_in_a_sibling_directory_of_one_kustomize_build_covers_its_workl
     assert_eq!(build(false), 1, "not in one build: not covered");
 }
 
+/// Issue 15 item 5: a namespace-less LimitRange in a sibling directory of one
+/// Kustomize build supplies the defaults of the build's workloads (the
+/// binary, JSON output); outside the build it does not.
+#[test]
+fn limit_range_of_one_kustomize_build_satisfies_resource_requests_limits() {
+    let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: ghcr.io/acme/web:1.0.0\n";
+    let limits = |items: &str| {
+        format!(
+            "apiVersion: v1\nkind: LimitRange\nmetadata:\n  name: defaults\nspec:\n  limits:\n  - type: Container\n{items}"
+        )
+    };
+    let messages = |linked: bool, items: &str| -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("base");
+        std::fs::create_dir_all(base.join("lr")).unwrap();
+        std::fs::write(base.join("deploy.yaml"), deploy).unwrap();
+        std::fs::write(base.join("lr/limits.yaml"), limits(items)).unwrap();
+        let resources = if linked {
+            "resources:\n- deploy.yaml\n- ./lr\n"
+        } else {
+            "resources:\n- deploy.yaml\n"
+        };
+        std::fs::write(base.join("kustomization.yaml"), resources).unwrap();
+        let (code, out, err) = gg(
+            dir.path(),
+            &[
+                "scan",
+                "--quiet",
+                "--format",
+                "json",
+                "--fail-on",
+                "low",
+                ".",
+            ],
+        );
+        assert!(code == 0 || code == 1, "{code}: {err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "resource-requests-limits")
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let both = "    default: {cpu: 500m, memory: 256Mi}\n";
+    assert_eq!(
+        messages(true, both),
+        Vec::<String>::new(),
+        "defaults cover all four"
+    );
+    assert_eq!(
+        messages(false, both).len(),
+        1,
+        "not in one build: not covered"
+    );
+    // Only the resources it defaults: memory here, so cpu stays missing.
+    let memory = "    defaultRequest: {memory: 64Mi}\n    default: {memory: 256Mi}\n";
+    assert_eq!(
+        messages(true, memory),
+        ["Deployment/web: container \"app\" has no cpu request, cpu limit"]
+    );
+    // defaultRequest alone: the limits stay missing.
+    let requests = "    defaultRequest: {cpu: 100m, memory: 64Mi}\n";
+    assert_eq!(
+        messages(true, requests),
+        ["Deployment/web: container \"app\" has no cpu limit, memory limit"]
+    );
+    // A `type: Pod` item defaults nothing for containers.
+    let pod = "    max: {cpu: \"2\"}\n  - type: Pod\n    max: {memory: 1Gi}\n";
+    assert_eq!(messages(true, pod).len(), 1);
+}
+
 #[test]
 fn config_disables_checks_and_overrides_severities() {
     let dir = tempfile::tempdir().unwrap();

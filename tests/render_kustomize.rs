@@ -458,7 +458,7 @@ fn a_broken_overlay_is_a_note_and_its_files_are_judged_one_by_one() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("note: overlays/b: not rendered"), "{text}");
     assert!(
-        text.contains("rendered 1 of 2 kustomization root(s)"),
+        text.contains("rendered 1 of 2 root(s) (kustomizations, charts)"),
         "{text}"
     );
 }

@@ -147,12 +147,16 @@ fn shift_fact(fact: &mut Fact, path: &str, delta: isize) -> bool {
             for f in [&mut p.token, &mut p.isolation].into_iter().flatten() {
                 move_finding(f, path, delta);
             }
+            for g in &mut p.resource_gaps {
+                move_finding(&mut g.anchor, path, delta);
+            }
             true
         }
         Fact::Policy(
             PolicyFact::ServiceAccount(_)
             | PolicyFact::ServiceAccountBinding(_)
-            | PolicyFact::NetworkPolicy(_),
+            | PolicyFact::NetworkPolicy(_)
+            | PolicyFact::LimitRange(_),
         ) => true,
         // A kustomization's entries are directories relative to its path.
         Fact::Policy(PolicyFact::Kustomization(_)) | Fact::K8s(_) | Fact::Encryption(_) => false,

@@ -505,7 +505,7 @@ fn build(
             &scanner.rules,
         )
     };
-    let out = match super::run_tool(program, &args, &wdir, opts.timeout, opts.max_output) {
+    let out = match super::run_tool(program, &args, &wdir, &[], opts.timeout, opts.max_output) {
         ToolRun::Ok(o) => o,
         ToolRun::Failed(e) => return Err(fail(format!("kustomize failed: {}", clean(&e)))),
         ToolRun::TimedOut => {

@@ -16,6 +16,7 @@
 //! [`Scanner::scan_rendered`]) and below the library's `scan` entry point.
 //! Nothing below (detect, manifest, finding) names it.
 
+pub mod helm;
 pub mod kustomize;
 
 use crate::detect::policy::PolicyFact;
@@ -332,19 +333,22 @@ pub fn run_tool(
     program: &Path,
     args: &[String],
     dir: &Path,
+    env: &[(&str, PathBuf)],
     timeout: Duration,
     max_output: usize,
 ) -> ToolRun {
-    let mut child = match Command::new(program)
-        .args(args)
+    let mut cmd = Command::new(program);
+    cmd.args(args)
         .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         // No prompt for credentials of a remote base: fail instead.
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .spawn()
-    {
+        .env("GIT_TERMINAL_PROMPT", "0");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => return ToolRun::NotStarted(e.to_string()),
     };
@@ -486,7 +490,10 @@ pub fn render_tree(
         Some(t) => t.to_path_buf(),
         None => crate::config::repo_root(&abs).unwrap_or_else(|| abs.clone()),
     };
-    let consumed = kustomize::render(&top, &abs, scanner, collector, opts, &mut stats);
+    let mut consumed = kustomize::render(&top, &abs, scanner, collector, opts, &mut stats);
+    consumed.extend(helm::render(
+        &top, &abs, scanner, collector, opts, &mut stats,
+    ));
     stats.files_consumed = consumed.len() as u64;
     // The files a render read outside the scanned directory (the bases of
     // an overlay scanned alone, as the Argo CD plugin does) are scanned too.
@@ -593,6 +600,7 @@ mod tests {
                 sh,
                 &["-c".to_string(), script.to_string()],
                 &dir,
+                &[],
                 Duration::from_millis(300),
                 max,
             )

@@ -227,7 +227,7 @@ fn summary(report: &Report, p: &Paint, w: &mut dyn Write) -> io::Result<()> {
         let tool = r.tool.as_deref().unwrap_or("no tool");
         writeln!(
             w,
-            "rendered {} of {} kustomization root(s) with {tool}",
+            "rendered {} of {} root(s) (kustomizations, charts) with {tool}",
             r.rendered, r.roots
         )?;
     }

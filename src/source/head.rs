@@ -25,7 +25,7 @@ pub fn scan(
 }
 
 /// [`scan`], and, when `tree` is given and HEAD's tree holds a Kustomize
-/// kustomization, write every blob that was read (not excluded, within the
+/// kustomization or a Helm chart, write every blob that was read (not excluded, within the
 /// size limit) under `tree` at its repository path, so that the roots can be
 /// rendered (`render`): returns whether it did. Paths with `.`, `..` or
 /// `.git` components are not written; symbolic links and submodules carry
@@ -75,7 +75,7 @@ pub fn scan_into(
     let write_to = tree.filter(|_| {
         blobs.iter().any(|(p, _)| {
             let name = p.rsplit('/').next().unwrap_or(p);
-            crate::render::kustomize::KUSTOMIZATION_FILES.contains(&name)
+            crate::render::kustomize::KUSTOMIZATION_FILES.contains(&name) || name == "Chart.yaml"
         })
     });
     for (path, id) in blobs {

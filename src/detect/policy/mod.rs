@@ -13,7 +13,8 @@
 //!   DeploymentConfig, PodTemplate — also inside `kind: List`), and see all
 //!   three container lists (`containers`, `initContainers`,
 //!   `ephemeralContainers`).
-//! - Repo-level checks ([`no_service_account_token`], [`network_policy_coverage`])
+//! - Repo-level checks ([`no_service_account_token`], [`network_policy_coverage`],
+//!   [`resource_requests_limits`]: a namespace's LimitRange supplies defaults)
 //!   need several files: the detector emits small [`PolicyFact`]s and the
 //!   checks join them after the scan.
 //!
@@ -145,7 +146,6 @@ fn pod_checks(config: &Config) -> Vec<Box<dyn PodCheck>> {
         Box::new(proc_mount_default::ProcMountDefault),
         Box::new(safe_sysctls::SafeSysctls),
         Box::new(no_apparmor_selinux_override::NoApparmorSelinuxOverride),
-        Box::new(resource_requests_limits::ResourceRequestsLimits),
         Box::new(no_default_service_account::NoDefaultServiceAccount),
         Box::new(image_tag_pinned::ImageTagPinned),
         Box::new(image_digest_pinned::ImageDigestPinned),
@@ -172,6 +172,7 @@ pub fn detectors(config: &Config) -> Vec<Box<dyn Detector>> {
         checks: pod_checks(config),
         token_facts: enabled(config, &no_service_account_token::META),
         isolation_facts: enabled(config, &network_policy_coverage::META),
+        resource_facts: enabled(config, &resource_requests_limits::META),
     })]
 }
 
@@ -183,6 +184,9 @@ pub fn repo_checks(config: &Config) -> Vec<Box<dyn RepoCheck>> {
     }
     if enabled(config, &network_policy_coverage::META) {
         v.push(Box::new(network_policy_coverage::NetworkPolicyCoverage));
+    }
+    if enabled(config, &resource_requests_limits::META) {
+        v.push(Box::new(resource_requests_limits::ResourceRequestsLimits));
     }
     v
 }
@@ -326,6 +330,7 @@ static PREFILTER: LazyLock<AhoCorasick> = LazyLock::new(|| {
         "ServiceAccount",
         "RoleBinding",
         "NetworkPolicy",
+        "LimitRange",
     ])
     .expect("static patterns")
 });
@@ -334,6 +339,9 @@ struct PolicyDetector {
     checks: Vec<Box<dyn PodCheck>>,
     token_facts: bool,
     isolation_facts: bool,
+    /// `resource-requests-limits` is judged after the scan, once the
+    /// namespace's LimitRanges are known.
+    resource_facts: bool,
 }
 
 impl Detector for PolicyDetector {
@@ -388,12 +396,17 @@ impl PolicyDetector {
                 for check in &self.checks {
                     check.check(&w, &mut out.findings);
                 }
-                if self.token_facts || self.isolation_facts {
-                    pods.push(PodFact::new(&w, self.token_facts, self.isolation_facts));
+                if self.token_facts || self.isolation_facts || self.resource_facts {
+                    pods.push(PodFact::new(
+                        &w,
+                        self.token_facts,
+                        self.isolation_facts,
+                        self.resource_facts,
+                    ));
                 }
                 continue;
             }
-            if kustomization && (self.token_facts || self.isolation_facts) {
+            if kustomization && (self.token_facts || self.isolation_facts || self.resource_facts) {
                 out.facts
                     .extend(kustomization_fact(input, obj).map(Fact::Policy));
                 continue;
@@ -406,6 +419,11 @@ impl PolicyDetector {
                 }
                 Some("RoleBinding" | "ClusterRoleBinding") if self.token_facts => {
                     no_service_account_token::binding_facts(obj)
+                }
+                Some("LimitRange") if self.resource_facts => {
+                    resource_requests_limits::limit_range_fact(obj)
+                        .into_iter()
+                        .collect()
                 }
                 Some(_) if self.isolation_facts => {
                     network_policy_coverage::network_policy_fact(obj)
@@ -427,6 +445,7 @@ impl PolicyDetector {
                 shape.push((p.token.is_some(), p.isolation.is_some()));
                 anchors.extend(p.token.take());
                 anchors.extend(p.isolation.take());
+                anchors.extend(p.resource_gaps.iter().map(|g| g.anchor.clone()));
             }
             crate::detect::suppress::apply_annotation_suppressions(input, &mut anchors);
             crate::detect::suppress::prepare_findings(input, &mut anchors, false);
@@ -437,6 +456,11 @@ impl PolicyDetector {
                 }
                 if isolation {
                     p.isolation = anchors.next();
+                }
+                for g in &mut p.resource_gaps {
+                    if let Some(a) = anchors.next() {
+                        g.anchor = a;
+                    }
                 }
                 out.facts.push(Fact::Policy(PolicyFact::Pod(Box::new(p))));
             }
@@ -459,6 +483,8 @@ pub enum PolicyFact {
     NetworkPolicy(network_policy_coverage::NetworkPolicyFact),
     /// A `kustomization.yaml` and the local entries it builds from.
     Kustomization(KustomizationFact),
+    /// A LimitRange and the container requests and limits it defaults.
+    LimitRange(resource_requests_limits::LimitRangeFact),
 }
 
 /// The `resources:`, `bases:` and `components:` entries of a Kustomize
@@ -512,10 +538,13 @@ pub struct PodFact {
     pub token: Option<Finding>,
     /// The finding `network-policy-coverage` reports, message to be filled in.
     pub isolation: Option<Finding>,
+    /// The containers `resource-requests-limits` may report, unless a
+    /// LimitRange of the namespace supplies what they leave out.
+    pub resource_gaps: Vec<resource_requests_limits::ResourceGap>,
 }
 
 impl PodFact {
-    fn new(w: &Workload<'_, '_>, token: bool, isolation: bool) -> PodFact {
+    fn new(w: &Workload<'_, '_>, token: bool, isolation: bool, resources: bool) -> PodFact {
         let pod = &w.pod;
         let sa_node = pod
             .get("serviceAccountName")
@@ -557,6 +586,11 @@ impl PodFact {
             host_network: pod.get("hostNetwork").and_then(Node::as_bool_yaml11) == Some(true),
             token: token_finding,
             isolation: isolation_finding,
+            resource_gaps: if resources {
+                resource_requests_limits::gaps(w)
+            } else {
+                Vec::new()
+            },
         }
     }
 }
@@ -1000,7 +1034,8 @@ mod tests {
             names,
             [
                 no_service_account_token::META.id,
-                network_policy_coverage::META.id
+                network_policy_coverage::META.id,
+                resource_requests_limits::META.id
             ]
         );
     }

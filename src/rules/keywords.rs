@@ -22,8 +22,11 @@ pub struct KeywordHit {
     pub end: usize,
 }
 
-/// Bits of the prefix hash (the bitsets have `1 << HASH_BITS` bits).
-const HASH_BITS: u32 = 16;
+/// Bits of the four-byte prefix hash (`filter4` has `1 << BITS4` bits,
+/// 32 KiB: ~800 prefixes set one bit in 300, so few false candidates).
+const BITS4: u32 = 18;
+/// Bits of the three-byte prefix hash (`filter3`: 8 KiB).
+const BITS3: u32 = 16;
 
 /// The keywords, indexed by prefix.
 #[derive(Debug)]
@@ -39,14 +42,19 @@ pub struct KeywordIndex {
     /// Hash of a three-byte prefix (a fourth byte zero) -> whether a keyword
     /// of two or three bytes may start so.
     filter3: Box<[u64]>,
-    /// Pattern indices of the keywords of two or three bytes.
-    short: Box<[u32]>,
+    /// The keywords of two or three bytes: (bytes as a little-endian word,
+    /// mask of their length, pattern index).
+    short: Box<[(u32, u32, u32)]>,
     /// Keywords of one byte (rare: the rule set has none today).
     single: Box<[u32]>,
 }
 
-fn hash(w: u32) -> usize {
-    (w.wrapping_mul(0x9E37_79B1) >> (32 - HASH_BITS)) as usize
+fn hash4(w: u32) -> usize {
+    (w.wrapping_mul(0x9E37_79B1) >> (32 - BITS4)) as usize
+}
+
+fn hash3(w: u32) -> usize {
+    (w.wrapping_mul(0x85EB_CA77) >> (32 - BITS3)) as usize
 }
 
 fn word(b: &[u8]) -> u32 {
@@ -76,9 +84,8 @@ impl KeywordIndex {
             .iter()
             .map(|k| k.to_ascii_lowercase().into_bytes().into_boxed_slice())
             .collect();
-        let words = 1usize << HASH_BITS >> 6;
-        let mut filter4 = vec![0u64; words];
-        let mut filter3 = vec![0u64; words];
+        let mut filter4 = vec![0u64; 1 << BITS4 >> 6];
+        let mut filter3 = vec![0u64; 1 << BITS3 >> 6];
         let mut long: Vec<(u32, u32)> = Vec::new();
         let mut short = Vec::new();
         let mut single = Vec::new();
@@ -89,18 +96,18 @@ impl KeywordIndex {
                 1 => single.push(i),
                 2 => {
                     // the third byte is anything, the end of the text too (0)
-                    short.push(i);
+                    short.push((word(k), 0xFFFF, i));
                     for b in 0..=255u8 {
-                        set(&mut filter3, hash(word(&[k[0], k[1], b])));
+                        set(&mut filter3, hash3(word(&[k[0], k[1], b])));
                     }
                 }
                 3 => {
-                    short.push(i);
-                    set(&mut filter3, hash(word(k)));
+                    short.push((word(k), 0x00FF_FFFF, i));
+                    set(&mut filter3, hash3(word(k)));
                 }
                 _ => {
                     let w = word(k);
-                    set(&mut filter4, hash(w));
+                    set(&mut filter4, hash4(w));
                     long.push((w, i));
                 }
             }
@@ -113,7 +120,7 @@ impl KeywordIndex {
         while at < long.len() {
             let w = long[at].0;
             let end = at + long[at..].iter().take_while(|x| x.0 == w).count();
-            let mut s = hash(w) & (cap - 1);
+            let mut s = hash4(w) & (cap - 1);
             while slots[s].2 != 0 {
                 s = (s + 1) & (cap - 1);
             }
@@ -134,7 +141,7 @@ impl KeywordIndex {
     /// The keywords with four-byte prefix `w`.
     fn with_prefix(&self, w: u32) -> &[u32] {
         let mask = self.slots.len() - 1;
-        let mut s = hash(w) & mask;
+        let mut s = hash4(w) & mask;
         loop {
             let (key, from, to) = self.slots[s];
             if to == 0 {
@@ -167,9 +174,8 @@ impl KeywordIndex {
 
     /// `lower` is the text lowercased plus four zero bytes; `n` its length.
     fn search(&self, lower: &[u8], n: usize, out: &mut Vec<KeywordHit>) {
-        const WORDS: usize = 1 << HASH_BITS >> 6;
-        let f4: &[u64; WORDS] = self.filter4[..].try_into().expect("filter size");
-        let f3: &[u64; WORDS] = self.filter3[..].try_into().expect("filter size");
+        let f4: &[u64; 1 << BITS4 >> 6] = self.filter4[..].try_into().expect("filter size");
+        let f3: &[u64; 1 << BITS3 >> 6] = self.filter3[..].try_into().expect("filter size");
         let padded = &lower[..n + 3];
         // The hot loop: two independent bitset tests per position, nothing
         // else; the rare candidates are checked out of line.
@@ -177,7 +183,7 @@ impl KeywordIndex {
         while at < n {
             let b = &padded[at..at + 4];
             let w = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-            let (a, c) = (hash(w), hash(w & 0x00FF_FFFF));
+            let (a, c) = (hash4(w), hash3(w & 0x00FF_FFFF));
             if (f4[a >> 6] >> (a & 63)) & 1 | (f3[c >> 6] >> (c & 63)) & 1 != 0 {
                 self.candidate(&lower[..n], at, w, out);
             }
@@ -197,15 +203,18 @@ impl KeywordIndex {
     /// (zero-padded at the end of the text), given that a filter passed.
     #[inline(never)]
     fn candidate(&self, text: &[u8], at: usize, w: u32, out: &mut Vec<KeywordHit>) {
-        let c = hash(w & 0x00FF_FFFF);
-        if test(&self.filter4, hash(w)) {
+        if test(&self.filter4, hash4(w)) {
             for &id in self.with_prefix(w) {
+                // the first four bytes are equal (a zero byte of padding
+                // is no keyword byte: `emit` checks the length)
                 self.emit(text, id, at, out);
             }
         }
-        if test(&self.filter3, c) {
-            for &id in self.short.iter() {
-                self.emit(text, id, at, out);
+        if test(&self.filter3, hash3(w & 0x00FF_FFFF)) {
+            for &(kw, mask, id) in self.short.iter() {
+                if w & mask == kw {
+                    self.emit(text, id, at, out);
+                }
             }
         }
     }
@@ -249,12 +258,19 @@ mod tests {
         let keywords: Vec<String> = keywords.iter().map(|s| s.to_string()).collect();
         let mut got = KeywordIndex::new(&keywords).find_all(text);
         got.sort_unstable_by_key(|h| (h.start, h.end, h.pattern));
-        assert_eq!(got, reference(&keywords, text), "{:?}", String::from_utf8_lossy(text));
+        assert_eq!(
+            got,
+            reference(&keywords, text),
+            "{:?}",
+            String::from_utf8_lossy(text)
+        );
     }
 
     #[test]
     fn hits_are_the_aho_corasick_overlapping_matches() {
-        let kws = ["q~", "pwd", "password", "pass", "passw", "x", "://", "sk_", "sk_live_"];
+        let kws = [
+            "q~", "pwd", "password", "pass", "passw", "x", "://", "sk_", "sk_live_",
+        ];
         check(&kws, b"");
         check(&kws, b"q");
         check(&kws, b"q~");
@@ -283,7 +299,11 @@ mod tests {
             x ^= x >> 7;
             x ^= x << 17;
             let b = alphabet[(x % alphabet.len() as u64) as usize];
-            text.push(if x & 0x100 != 0 { b.to_ascii_uppercase() } else { b });
+            text.push(if x & 0x100 != 0 {
+                b.to_ascii_uppercase()
+            } else {
+                b
+            });
         }
         for k in kws.iter().take(400) {
             text.extend_from_slice(k.to_ascii_uppercase().as_bytes());

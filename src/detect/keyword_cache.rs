@@ -97,7 +97,7 @@ impl KeywordCache {
     }
 
     /// Every keyword hit in `bytes`, overlapping, in segment order (the
-    /// order within a segment is the automaton's).
+    /// order within a segment is the keyword index's: by start).
     pub fn hits(&self, rules: &RuleSet, bytes: &[u8]) -> Vec<Hit> {
         let mut out = Vec::new();
         for seg in segments(bytes) {
@@ -131,16 +131,13 @@ impl KeywordCache {
     }
 }
 
-/// Every keyword hit in `bytes`, read by the automaton.
-pub fn direct_hits<'a>(rules: &'a RuleSet, bytes: &'a [u8]) -> impl Iterator<Item = Hit> + 'a {
-    rules
-        .automaton(bytes.len())
-        .find_overlapping_iter(bytes)
-        .map(|m| Hit {
-            pattern: m.pattern().as_u32(),
-            start: m.start(),
-            end: m.end(),
-        })
+/// Every keyword hit in `bytes`, read by the keyword index.
+pub fn direct_hits(rules: &RuleSet, bytes: &[u8]) -> impl Iterator<Item = Hit> + use<> {
+    rules.keyword_hits(bytes).into_iter().map(|m| Hit {
+        pattern: m.pattern,
+        start: m.start,
+        end: m.end,
+    })
 }
 
 /// The segments of `bytes`: consecutive ranges covering it, each ending just

@@ -154,7 +154,14 @@ pub(crate) fn prepare_findings_of(
         v.sort_unstable();
         v.dedup();
         (!v.is_empty())
-            .then(|| aho_corasick::AhoCorasick::new(&v).ok())
+            // a contiguous NFA: a DFA per file costs more to build than the
+            // few frames it searches
+            .then(|| {
+                aho_corasick::AhoCorasick::builder()
+                    .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                    .build(&v)
+                    .ok()
+            })
             .flatten()
             .map(|ac| {
                 let lens: Vec<usize> = v.iter().map(|s| s.chars().count()).collect();

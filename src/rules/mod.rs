@@ -1,12 +1,12 @@
 //! Secret rules as data: the built-in `patterns/*.toml` files plus user rules
 //! from `.gitops-guard.toml`, compiled once into a [`RuleSet`] with one
-//! Aho-Corasick automaton over every keyword.
+//! keyword index over every keyword ([`keywords::KeywordIndex`]).
 
 pub mod checksum;
 pub mod examples;
+pub mod keywords;
 
 use crate::finding::Severity;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use checksum::Checksum;
 use regex::bytes::Regex;
 use serde::Deserialize;
@@ -183,24 +183,15 @@ pub struct RuleError {
     pub message: String,
 }
 
-/// Every enabled rule, and the keyword automaton that decides which run.
+/// Every enabled rule, and the keyword index that decides which run.
 #[derive(Debug)]
 pub struct RuleSet {
     pub rules: Vec<Rule>,
-    /// The keywords, lowercased, in automaton pattern order (the DFA is
-    /// built from them on demand).
+    /// The keywords, lowercased and distinct, in pattern order.
     keywords: Vec<String>,
-    /// A contiguous NFA over the keywords, built at load: a few ms for 1,300
-    /// keywords, where the DFA takes ~10 ms and megabytes of fresh pages, which
-    /// is most of a pre-commit hook's run on one staged file.
-    nfa: AhoCorasick,
-    /// The DFA, built once [`DFA_AFTER`] bytes have been searched: the NFA's
-    /// failure transitions cost ~3x more per byte, which matters only on
-    /// megabytes (trees, histories), never on a hook's few kilobytes.
-    dfa: OnceLock<AhoCorasick>,
-    /// Bytes searched so far with the NFA (saturates past [`DFA_AFTER`]).
-    searched: std::sync::atomic::AtomicUsize,
-    /// Automaton pattern index -> indices of the rules that own the keyword.
+    /// The search over them (built at load: well under a millisecond).
+    index: keywords::KeywordIndex,
+    /// Keyword pattern index -> indices of the rules that own the keyword.
     keyword_rules: Vec<Vec<usize>>,
     /// Longest `window` over all rules: how far past a hit a regex may read.
     pub max_window: usize,
@@ -298,15 +289,7 @@ impl RuleSet {
                 }
             }
         }
-        // Built now so that a keyword set the automaton cannot hold is a load
-        // error; the DFA over the same keywords follows on demand.
-        let nfa = keyword_automaton(&keywords, AhoCorasickKind::ContiguousNFA).map_err(|e| {
-            RuleError {
-                origin: "patterns".into(),
-                id: "*".into(),
-                message: e.to_string(),
-            }
-        })?;
+        let index = keywords::KeywordIndex::new(&keywords);
         let max_window = rules.iter().map(|r| r.spec.window).max().unwrap_or(0);
         let keywords_within_lines = keywords.iter().all(|k| !k.contains('\n'));
         let by_id = rules
@@ -317,9 +300,7 @@ impl RuleSet {
         Ok(RuleSet {
             rules,
             keywords,
-            nfa,
-            dfa: OnceLock::new(),
-            searched: std::sync::atomic::AtomicUsize::new(0),
+            index,
             keyword_rules,
             max_window,
             by_id,
@@ -333,23 +314,15 @@ impl RuleSet {
         self.keywords_within_lines
     }
 
-    /// The keyword automaton to search `len` more bytes with: the NFA until
-    /// [`DFA_AFTER`] bytes have been searched in all, then the DFA. Both
-    /// report the same overlapping matches in the same order.
-    pub fn automaton(&self, len: usize) -> &AhoCorasick {
-        use std::sync::atomic::Ordering;
-        if let Some(dfa) = self.dfa.get() {
-            return dfa;
-        }
-        let before = self.searched.fetch_add(len, Ordering::Relaxed);
-        if before.saturating_add(len) < DFA_AFTER {
-            return &self.nfa;
-        }
-        self.dfa.get_or_init(|| {
-            // the NFA over the same keywords built, so this cannot fail
-            keyword_automaton(&self.keywords, AhoCorasickKind::DFA)
-                .expect("keywords the NFA holds make a DFA")
-        })
+    /// Every keyword occurrence in `text` (overlapping, ASCII
+    /// case-insensitive), ordered by start.
+    pub fn keyword_hits(&self, text: &[u8]) -> Vec<keywords::KeywordHit> {
+        self.index.find_all(text)
+    }
+
+    /// The keywords, lowercased, in pattern order.
+    pub fn keywords(&self) -> &[String] {
+        &self.keywords
     }
 
     pub fn rules_for_keyword(&self, pattern: usize) -> &[usize] {
@@ -382,23 +355,6 @@ fn compile_severity_when(spec: &RuleSpec) -> Result<Vec<(Regex, Severity)>, Stri
                 .map_err(|e| format!("bad severity_when regex: {}", first_line(&e.to_string())))
         })
         .collect()
-}
-
-/// Bytes a rule set searches with its NFA before it builds the DFA: a hook's
-/// staged files stay below it, a tree or history scan passes it early.
-pub const DFA_AFTER: usize = 1 << 20;
-
-/// The keyword automaton of `kind`: ASCII case-insensitive, overlapping
-/// (every keyword hit, so every rule that owns one runs).
-fn keyword_automaton(
-    keywords: &[String],
-    kind: AhoCorasickKind,
-) -> Result<AhoCorasick, aho_corasick::BuildError> {
-    AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
-        .match_kind(MatchKind::Standard)
-        .kind(Some(kind))
-        .build(keywords)
 }
 
 /// Parse every built-in rule file (from the JSON build.rs made of it; the
@@ -540,27 +496,6 @@ mod tests {
         let set = RuleSet::build(vec![(origin, builtin)], &[]).unwrap();
         assert!(set.rules[0].allowlist.get().is_none(), "compiled at load");
         assert!(set.rules[0].allowlist()[0].is_match(b"k12"));
-    }
-
-    /// Whichever automaton a search gets (the NFA for the first bytes, the
-    /// DFA after [`DFA_AFTER`]), the hits are the same, in the same order.
-    #[test]
-    fn nfa_and_dfa_report_the_same_keyword_hits() {
-        let set = RuleSet::builtin().unwrap();
-        let text =
-            b"password: AKIA ghp_ xoxb- Sendgrid SG. -----BEGIN token=abc://x@y okta rookTable"
-                .repeat(50);
-        let hits = |a: &AhoCorasick| -> Vec<(usize, usize, usize)> {
-            a.find_overlapping_iter(&text[..])
-                .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
-                .collect()
-        };
-        let from_nfa = hits(set.automaton(text.len()));
-        assert!(set.dfa.get().is_none());
-        assert!(from_nfa.len() > 50);
-        let dfa = set.automaton(DFA_AFTER);
-        assert!(set.dfa.get().is_some());
-        assert_eq!(hits(dfa), from_nfa);
     }
 
     #[test]

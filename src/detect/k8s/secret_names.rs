@@ -250,20 +250,23 @@ pub fn is_url_name(name: &str) -> bool {
 /// Whether `value` holds a URL with a password in its userinfo
 /// (`scheme://user:password@host`), the password not a placeholder.
 /// Words without which no key is secret-named (see `is_secret_name`) and
-/// no `kind: Secret` is written; matched ASCII case-insensitively.
-static KEY_WORDS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
-    aho_corasick::AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .build(
+/// no `kind: Secret` is written; matched ASCII case-insensitively, with the
+/// secret rules' keyword index (cheaper per byte than a DFA). Every word is
+/// made of key bytes, so all the hits inside one key decide alike and
+/// overlapping hits change no answer.
+static KEY_WORDS: std::sync::LazyLock<crate::rules::keywords::KeywordIndex> =
+    std::sync::LazyLock::new(|| {
+        let words: Vec<String> =
             "pass pwd secret token cred auth bearer jwt hmac apikey api_key api-key \
                  privatekey private_key private-key accesskey access_key access-key signingkey \
                  signing_key encryptionkey encryption_key masterkey master_key licensekey \
                  license_key accountkey account_key sharedkey shared_key sessionkey session_key \
                  clientkey client_key servicekey service_key"
-                .split_whitespace(),
-        )
-        .expect("static patterns")
-});
+                .split_whitespace()
+                .map(String::from)
+                .collect();
+        crate::rules::keywords::KeywordIndex::new(&words)
+    });
 
 /// Whether the text may hold secret material a parse would find besides a
 /// `kind: Secret` (checked apart): a secret word inside a key given a scalar
@@ -275,17 +278,17 @@ static KEY_WORDS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::La
 /// a multi-MB file.
 pub fn text_keys_a_secret(bytes: &[u8], json: bool) -> bool {
     let key_byte = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
-    KEY_WORDS.find_iter(bytes).any(|m| {
+    KEY_WORDS.find_all(bytes).into_iter().any(|m| {
         // The whole key around the word must be secret-named, as the checks
         // that parse decide it (`existingSecret:`, `passwordFile:` are not).
-        let start = bytes[..m.start()]
+        let start = bytes[..m.start]
             .iter()
             .rposition(|b| !key_byte(b))
             .map_or(0, |i| i + 1);
-        let end = bytes[m.end()..]
+        let end = bytes[m.end..]
             .iter()
             .position(|b| !key_byte(b))
-            .map_or(bytes.len(), |i| m.end() + i);
+            .map_or(bytes.len(), |i| m.end + i);
         if !std::str::from_utf8(&bytes[start..end]).is_ok_and(is_secret_name) {
             return false;
         }

@@ -43,7 +43,7 @@ cp -r "$src_git/refs/." "$repo/refs/"
 [[ -f $src_git/packed-refs ]] && cp "$src_git/packed-refs" "$repo/"
 cp "$src_git/HEAD" "$repo/HEAD"
 
-args=(scan --history --quiet --format json --verbose)
+args=(scan --history --no-render --quiet --format json --verbose)
 [[ $(missing_objects "$repo" | wc -l) -gt 0 ]] && args+=(--allow-missing)
 # shellcheck disable=SC2206
 args+=(${GG_ARGS:-})

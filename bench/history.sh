@@ -101,7 +101,7 @@ for repo in "${repos[@]}"; do
 	pack=$(du -sh "$(git -C "$repo" rev-parse --absolute-git-dir)/objects" | cut -f1)
 	nmissing=$(missing_objects "$repo" | wc -l)
 	corpus+=("| $label | $ncommits | $nrefs | $nblobs | $blob_mib MiB | $pack | $nmissing |")
-	gg_args=(scan --history --quiet --format json)
+	gg_args=(scan --history --no-render --quiet --format json)
 	gg_label="gitops-guard scan --history"
 	if [[ $nmissing -gt 0 ]]; then
 		gg_args+=(--allow-missing)

@@ -140,7 +140,7 @@ for name in $PEER_REPOS; do
 			label="$name history, $n threads"
 			case $tool in
 			gitops-guard)
-				cell gitops-guard "$label" $(pinned "$n") "$GG" scan --history --allow-missing --threads "$n" --quiet --format json "$repo"
+				cell gitops-guard "$label" $(pinned "$n") "$GG" scan --history --no-render --allow-missing --threads "$n" --quiet --format json "$repo"
 				;;
 			betterleaks)
 				cell betterleaks "$label" $(pinned "$n") env GOMAXPROCS="$n" "$BETTERLEAKS" git "$peer_repo" --no-banner --no-color --log-level=error -o -
@@ -163,7 +163,7 @@ echo "| scan | tool | wall (median) | CPU (median) | CPU runs | peak RSS | findi
 echo "|---|---|---|---|---|---|---|"
 for n in $threads; do
 	label="argo-cd tree, $n threads"
-	cell gitops-guard "$label" $(pinned "$n") "$GG" scan --threads "$n" --quiet --format json "$tree"
+	cell gitops-guard "$label" $(pinned "$n") "$GG" scan --no-render --threads "$n" --quiet --format json "$tree"
 	cell ripsecrets "$label" $(pinned "$n") "$RIPSECRETS" "$tree"
 	cell betterleaks "$label" $(pinned "$n") env GOMAXPROCS="$n" "$BETTERLEAKS" fs "$tree" --no-banner --no-color --log-level=error -o -
 	cell kingfisher "$label" $(pinned "$n") "$KINGFISHER" scan "$tree" --git-history none -j "$n" --no-validate --no-update-check -f json

@@ -102,7 +102,7 @@ for t in "${targets[@]}"; do
 
 	if [[ -n $GG ]]; then
 		bench_tool gitops-guard "0 1" "$out/gitops-guard.json" hyperfine \
-			"$GG" scan --quiet --format json "$dir"
+			"$GG" scan --no-render --quiet --format json "$dir"
 	else
 		rows+=("| $label | gitops-guard | not built | - | - | - | - | - |")
 	fi

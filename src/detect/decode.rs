@@ -20,6 +20,7 @@
 //! span (`Scanner::drop_shadowed_fallbacks`), so a `kind: Secret` `data:`
 //! value stays reported once, by the plaintext-Secret check.
 
+use super::keyword_cache::{self, KeywordCache};
 use super::secrets::find_secrets_with;
 use crate::rules::RuleSet;
 use base64::Engine;
@@ -114,6 +115,7 @@ pub fn find_encoded_secrets(
     path: Option<&str>,
     bytes: &[u8],
     depth: u8,
+    cache: Option<&KeywordCache>,
 ) -> Vec<DecodedMatch> {
     let mut out = Vec::new();
     if depth == 0 {
@@ -121,10 +123,37 @@ pub fn find_encoded_secrets(
     }
     let mut budget = BLOB_BUDGET;
     let mut chain = Vec::new();
-    walk(
+    // In a history scan, the candidate runs of a large blob are looked for
+    // segment by segment, and a segment already seen to hold none is not
+    // read again: runs end at line ends and segments are cut at line ends,
+    // so the candidates (in order) are the same as those of the whole text.
+    let cands = match cache {
+        Some(cache) if bytes.len() >= keyword_cache::MIN_BLOB => {
+            let mut all = Vec::new();
+            for seg in keyword_cache::segments(bytes) {
+                let part = &bytes[seg.clone()];
+                let digest = xxhash_rust::xxh3::xxh3_128(part);
+                if cache.known_undecodable(digest) {
+                    continue;
+                }
+                let found = candidates(part);
+                if found.is_empty() {
+                    cache.keep_undecodable(digest);
+                }
+                all.extend(found.into_iter().map(|c| Candidate {
+                    span: c.span.start + seg.start..c.span.end + seg.start,
+                    encoding: c.encoding,
+                }));
+            }
+            all
+        }
+        _ => candidates(bytes),
+    };
+    walk_candidates(
         rules,
         path,
         bytes,
+        cands,
         depth,
         &mut chain,
         &|r| r,
@@ -161,7 +190,33 @@ fn walk(
     budget: &mut usize,
     out: &mut Vec<DecodedMatch>,
 ) {
-    for cand in candidates(text) {
+    walk_candidates(
+        rules,
+        path,
+        text,
+        candidates(text),
+        depth,
+        chain,
+        to_root,
+        budget,
+        out,
+    );
+}
+
+/// [`walk`] over candidate runs already found in `text`.
+#[allow(clippy::too_many_arguments)]
+fn walk_candidates(
+    rules: &RuleSet,
+    path: Option<&str>,
+    text: &[u8],
+    cands: Vec<Candidate>,
+    depth: u8,
+    chain: &mut Vec<Encoding>,
+    to_root: &dyn Fn(Range<usize>) -> Range<usize>,
+    budget: &mut usize,
+    out: &mut Vec<DecodedMatch>,
+) {
+    for cand in cands {
         if *budget == 0 {
             return;
         }
@@ -615,7 +670,7 @@ entropy = 3.0
     }
 
     fn found_at(text: &str, depth: u8) -> Vec<(String, String, String)> {
-        find_encoded_secrets(&set(), None, text.as_bytes(), depth)
+        find_encoded_secrets(&set(), None, text.as_bytes(), depth, None)
             .into_iter()
             .map(|m| (text[m.span].to_string(), m.secret, describe(&m.chain)))
             .collect()
@@ -633,6 +688,46 @@ entropy = 3.0
             got,
             vec![(enc, TOKEN.to_string(), "(base64-decoded)".into())]
         );
+    }
+
+    #[test]
+    fn large_blobs_found_segment_by_segment_with_a_cache_match_the_whole_text() {
+        // A large file of varied lines (so it is cut into many segments)
+        // with encoded tokens in different segments; scanned twice with one
+        // cache (the second time most segments are known to hold no run),
+        // then once changed: every answer equals the uncached whole-text one.
+        let b64 = STANDARD.encode(TOKEN);
+        let hex = hex_of(TOKEN);
+        let mut text = String::new();
+        for i in 0..3000 {
+            text.push_str(&format!(
+                "line {i}: value-{} plain words here\n",
+                i * 7919 % 1013
+            ));
+            match i {
+                5 => text.push_str(&format!("  a: {b64}\n")),
+                1500 => text.push_str(&format!("  b: \"{hex}\"\n")),
+                2900 => text.push_str(&format!("  c: x%41%42{}\n", "%43".repeat(5))),
+                _ => {}
+            }
+        }
+        assert!(text.len() > 4 * keyword_cache::MIN_BLOB);
+        let spans =
+            |t: &str, cache: Option<&KeywordCache>| -> Vec<(Range<usize>, String, String)> {
+                find_encoded_secrets(&set(), None, t.as_bytes(), DEFAULT_DEPTH, cache)
+                    .into_iter()
+                    .map(|m| (m.span, m.secret, describe(&m.chain)))
+                    .collect()
+            };
+        let whole = spans(&text, None);
+        assert_eq!(whole.len(), 2, "{whole:?}");
+        let cache = KeywordCache::new(1 << 20);
+        assert_eq!(spans(&text, Some(&cache)), whole);
+        assert_eq!(spans(&text, Some(&cache)), whole);
+        let changed = text.replacen("line 2000:", &format!("line 2000: {b64} "), 1);
+        let again = spans(&changed, None);
+        assert_eq!(again.len(), 3);
+        assert_eq!(spans(&changed, Some(&cache)), again);
     }
 
     #[test]

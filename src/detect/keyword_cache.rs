@@ -48,6 +48,10 @@ pub struct KeywordCache {
     segments: SharedMap<u128, Box<[SegmentHit]>>,
     /// (rule, region digest) -> the validated secrets' ranges in the region.
     regions: SharedMap<RegionKey, Box<[(u32, u32)]>>,
+    /// Digests of segments that hold no run the decoder would decode
+    /// (`detect::decode`): its runs never cross a line end, so a segment
+    /// seen once needs no second look in a later version of a file.
+    undecodable: SharedMap<u128, ()>,
     /// What both maps hold together.
     budget: Budget,
     /// Segment bytes answered from the cache / read by the automaton.
@@ -61,6 +65,7 @@ impl KeywordCache {
         KeywordCache {
             segments: SharedMap::new(),
             regions: SharedMap::new(),
+            undecodable: SharedMap::new(),
             budget: Budget::new(budget),
             reused_bytes: AtomicUsize::new(0),
             scanned_bytes: AtomicUsize::new(0),
@@ -94,6 +99,16 @@ impl KeywordCache {
         self.regions
             .keep(key, key.1, stored, 64 + found.len() * 8, &self.budget);
         found
+    }
+
+    /// Whether a segment with this digest was seen to hold no decoder run.
+    pub fn known_undecodable(&self, digest: u128) -> bool {
+        self.undecodable.read(&digest, digest, |_| ()).is_some()
+    }
+
+    /// Remember that a segment with this digest holds no decoder run.
+    pub fn keep_undecodable(&self, digest: u128) {
+        self.undecodable.keep(digest, digest, (), 48, &self.budget);
     }
 
     /// Every keyword hit in `bytes`, overlapping, in segment order (the

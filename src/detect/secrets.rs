@@ -310,6 +310,7 @@ impl Detector for SecretRules {
             Some(input.path),
             input.bytes,
             self.decode_depth,
+            cx.keyword_cache,
         );
         for m in found {
             let rule = &cx.rules.rules[m.rule];

@@ -36,7 +36,7 @@
 //! Names taken from the repository (release, namespace) are checked before
 //! they reach helm's command line, so none can pass as an option.
 
-use super::{RenderOptions, ToolRun, find_on_path, run_tool};
+use super::{RenderOptions, Seg, ToolRun, find_on_path, path_at, run_tool};
 use crate::detect::Fact;
 use crate::detect::policy::PolicyFact;
 use crate::finding::{Category, Finding, Location};
@@ -749,58 +749,6 @@ fn spot_in_source(top: &Path, origin: &Origin, path: &[String]) -> Option<Spot> 
             })
         }
     }
-}
-
-/// One segment of the key path of a value inside a rendered object.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Seg {
-    Key(String),
-    /// A list item: its index and its `name`, if it has one.
-    Item(usize, Option<String>),
-}
-
-/// The key path of the deepest node of `root` that holds (`line`, `column`).
-fn path_at(root: &Node, line: usize, column: usize) -> Vec<Seg> {
-    let pos = (line, column);
-    let inside = |n: &Node| {
-        let s = &n.span;
-        (s.line, s.column) <= pos && pos < (s.end_line, s.end_column.max(s.column + 1))
-            || (s.line, s.column) == pos
-    };
-    let mut out = Vec::new();
-    let mut node = root;
-    'walk: loop {
-        match &node.value {
-            Value::Map(entries) => {
-                for (k, v) in entries {
-                    let Some(key) = k.as_str() else { continue };
-                    if inside(k) {
-                        out.push(Seg::Key(key.to_string()));
-                        break 'walk;
-                    }
-                    if inside(v) {
-                        out.push(Seg::Key(key.to_string()));
-                        node = v;
-                        continue 'walk;
-                    }
-                }
-                break;
-            }
-            Value::Seq(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    if inside(item) {
-                        let name = item.get("name").and_then(Node::as_str).map(str::to_string);
-                        out.push(Seg::Item(i, name));
-                        node = item;
-                        continue 'walk;
-                    }
-                }
-                break;
-            }
-            Value::Scalar(_) => break,
-        }
-    }
-    out
 }
 
 /// What a line search of a template found for a key path.

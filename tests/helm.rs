@@ -606,7 +606,7 @@ fn a_failing_render_is_a_redacted_note() {
     let n = notes(&report);
     assert_eq!(n.len(), 1, "{err}\n{n:?}");
     assert!(
-        n[0].starts_with("helm web (default values) not rendered: helm template failed: Error: template: web/templates/deployment.yaml:3: parse error"),
+        n[0].starts_with("helm web (default values) not rendered: helm template failed: template: web/templates/deployment.yaml:3: parse error"),
         "{}",
         n[0]
     );

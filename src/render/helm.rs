@@ -36,10 +36,10 @@
 //! Names taken from the repository (release, namespace) are checked before
 //! they reach helm's command line, so none can pass as an option.
 
-use super::{RenderOptions, Seg, ToolRun, find_on_path, path_at, run_tool};
+use super::{RenderOptions, Seg, Spot, ToolRun, find_on_path, path_at, run_tool};
 use crate::detect::Fact;
 use crate::detect::policy::PolicyFact;
-use crate::finding::{Category, Finding, Location};
+use crate::finding::{Finding, Location};
 use crate::manifest::{Limits, Node, ScalarStyle, Value, objects, parse_documents};
 use crate::scan::{Collector, RenderStats, Scanner};
 use std::collections::{BTreeMap, BTreeSet};
@@ -665,16 +665,6 @@ fn source_text(top: &Path, origin: &Origin) -> Option<String> {
     }
 }
 
-/// A place in a file of the tree.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Spot {
-    pub path: String,
-    pub line: usize,
-    pub column: usize,
-    /// End column (exclusive) on the same line, for the caret.
-    pub end_column: usize,
-}
-
 /// Where the value at `path` (keys; list indexes as numbers) is set by the
 /// source `origin`, if it sets it: the line of its key.
 fn spot_in_source(top: &Path, origin: &Origin, path: &[String]) -> Option<Spot> {
@@ -698,25 +688,18 @@ fn spot_in_source(top: &Path, origin: &Origin, path: &[String]) -> Option<Spot> 
         }
     };
     match origin {
-        Origin::File(p) => {
+        Origin::File(p) | Origin::Node { path: p, .. } => {
             let text = read_text(top, p)?;
             let docs = parse(&text);
-            let (line, column, end_column) = locate(&docs.first()?.root)?;
-            Some(Spot {
-                path: p.clone(),
-                line,
-                column,
-                end_column,
-            })
-        }
-        Origin::Node { path: p, doc, keys } => {
-            let text = read_text(top, p)?;
-            let docs = parse(&text);
-            let node = node_at(&docs.get(*doc)?.root, keys)?;
+            let node = match origin {
+                Origin::Node { doc, keys, .. } => node_at(&docs.get(*doc)?.root, keys)?,
+                _ => &docs.first()?.root,
+            };
             let (line, column, end_column) = locate(node)?;
             Some(Spot {
                 path: p.clone(),
                 line,
+                end_line: line,
                 column,
                 end_column,
             })
@@ -744,6 +727,7 @@ fn spot_in_source(top: &Path, origin: &Origin, path: &[String]) -> Option<Spot> 
             Some(Spot {
                 path: p.clone(),
                 line: first + line - 1,
+                end_line: first + line - 1,
                 column: column + shift,
                 end_column: end_column + shift,
             })
@@ -977,6 +961,7 @@ impl Render<'_> {
         let first_line = |p: String| Spot {
             path: p,
             line: 1,
+            end_line: 1,
             column: 1,
             end_column: 1,
         };
@@ -1025,6 +1010,7 @@ impl Render<'_> {
                 Spot {
                     path: template,
                     line: l + 1,
+                    end_line: l + 1,
                     column: col,
                     end_column: col + key_len,
                 }
@@ -1045,6 +1031,7 @@ impl Render<'_> {
                 return Some(Spot {
                     path: s.path.clone(),
                     line: s.line,
+                    end_line: s.line,
                     column: s.column,
                     end_column: s.end_column,
                 });
@@ -1095,29 +1082,11 @@ fn split_sources(text: &str) -> Vec<(usize, usize, String)> {
     out
 }
 
-/// A tool's error for a note: the temporary and scanned directories
-/// removed, token-shaped words masked by the rules, control characters
-/// escaped, cut short.
-fn sanitize_error(text: &str, replace: &[(String, &str)], rules: &crate::rules::RuleSet) -> String {
-    let mut t = text.trim().to_string();
-    for (from, to) in replace {
-        if !from.is_empty() {
-            t = t.replace(from.as_str(), to);
-        }
-    }
-    let t = crate::sanitize::scrub_free_text(&t, rules);
-    let t = crate::sanitize::escape_control(&t).into_owned();
-    let mut short: String = t.chars().take(400).collect();
-    if short.len() < t.len() {
-        short.push('…');
-    }
-    short
-}
-
 /// Render every chart under `abs` (inside the repository `top`) and judge
-/// what was rendered; counts and notes go to `stats`. Returns the files
-/// whose file-by-file policy findings the renders replace (the rendered
-/// charts' templates).
+/// what was rendered; counts and notes go to `stats`. Returns the
+/// directories (with a trailing `/`) whose file-by-file policy findings the
+/// renders replace: the rendered charts' `templates/` and `charts/`
+/// (`render::render_tree` drops them).
 pub fn render(
     top: &Path,
     abs: &Path,
@@ -1245,10 +1214,12 @@ pub fn render(
                 opts.timeout,
                 opts.max_output,
             );
+            let (tmp_dir, top_dir) = (tmp.path().to_string_lossy(), top.to_string_lossy());
+            let top_slash = format!("{top_dir}/");
             let replace = [
-                (tmp.path().to_string_lossy().into_owned(), "<tmp>"),
-                (format!("{}/", top.to_string_lossy()), ""),
-                (top.to_string_lossy().into_owned(), "."),
+                (tmp_dir.as_ref(), "<tmp>"),
+                (top_slash.as_str(), ""),
+                (top_dir.as_ref(), "."),
             ];
             let failure = match run {
                 ToolRun::Ok(out) => match String::from_utf8(out) {
@@ -1272,7 +1243,7 @@ pub fn render(
                 },
                 ToolRun::Failed(err) => Some(format!(
                     "helm template failed: {}",
-                    sanitize_error(&err, &replace, scanner.rule_set())
+                    super::sanitize_error(&err, &replace, scanner.rule_set())
                 )),
                 ToolRun::TimedOut => Some(format!(
                     "helm template did not finish within {}s",
@@ -1308,16 +1279,6 @@ pub fn render(
             None => "helm".to_string(),
         });
     }
-    let prefixes: Vec<String> = consumed.iter().cloned().collect();
-    let under = |p: &str| prefixes.iter().any(|d| p.starts_with(d.as_str()));
-    collector.retain_findings(|f| {
-        !(f.category == Category::Policy && f.roots.is_empty() && under(&f.location.path))
-    });
-    collector.retain_facts(|r| {
-        !(matches!(&r.fact, Fact::Policy(p) if !matches!(p, PolicyFact::Kustomization(_)))
-            && under(&r.path))
-    });
-    stats.files_consumed += consumed.len() as u64;
     consumed
 }
 
@@ -1368,7 +1329,7 @@ fn judge(text: &str, render: &Render<'_>, n: usize, scanner: &Scanner, collector
             path: spot.path,
             line: spot.line,
             column: spot.column,
-            end_line: spot.line,
+            end_line: spot.end_line,
             end_column: spot.end_column.max(spot.column + 1),
         };
         f.snippet = None;

@@ -306,12 +306,22 @@ pub fn finish(findings: &mut Vec<Finding>, top: &Path) {
 /// replaced by the rendered judgement: the `policy` category, and the
 /// per-object policy facts (Kustomization facts stay: they join directories).
 pub fn replaced_finding(f: &Finding, consumed: &BTreeSet<String>) -> bool {
-    f.category == Category::Policy && f.roots.is_empty() && consumed.contains(&f.location.path)
+    f.category == Category::Policy && f.roots.is_empty() && is_consumed(&f.location.path, consumed)
 }
 
 pub fn replaced_fact(r: &FactRecord, consumed: &BTreeSet<String>) -> bool {
     matches!(&r.fact, Fact::Policy(p) if !matches!(p, PolicyFact::Kustomization(_)))
-        && consumed.contains(&r.path)
+        && is_consumed(&r.path, consumed)
+}
+
+/// Whether a render consumed `path`: the file itself (a Kustomize resource
+/// or patch), or a directory it lies under, written with a trailing `/` (a
+/// rendered chart's `templates/` and `charts/`).
+fn is_consumed(path: &str, consumed: &BTreeSet<String>) -> bool {
+    consumed.contains(path)
+        || path
+            .match_indices('/')
+            .any(|(i, _)| consumed.contains(&path[..=i]))
 }
 
 /// What one run of an external tool gave.
@@ -546,6 +556,23 @@ pub fn tree_top(target: &Path) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn consumed_files_and_directories_are_matched_by_path() {
+        let consumed: BTreeSet<String> = ["base/deploy.yaml", "charts/web/templates/"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        assert!(is_consumed("base/deploy.yaml", &consumed));
+        assert!(is_consumed(
+            "charts/web/templates/deployment.yaml",
+            &consumed
+        ));
+        assert!(is_consumed("charts/web/templates/sub/x.yaml", &consumed));
+        assert!(!is_consumed("base/deploy.yaml.bak", &consumed));
+        assert!(!is_consumed("charts/web/values.yaml", &consumed));
+        assert!(!is_consumed("charts/web/templates-old/x.yaml", &consumed));
+    }
 
     #[test]
     fn path_at_finds_the_deepest_node_and_names_list_items() {

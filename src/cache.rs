@@ -65,7 +65,7 @@ const RECORD_TAG: u8 = 0xf0;
 const MAX_RECORD: usize = 1 << 20;
 
 /// First bytes of a cache file; the last byte is the format version.
-const MAGIC: &[u8; 8] = b"GGCACHE\x02";
+const MAGIC: &[u8; 8] = b"GGCACHE\x03";
 /// The file's name in the cache directory.
 pub const FILE_NAME: &str = "history.ggcache";
 /// The directory used by `--cache` without a value, under the git dir.
@@ -265,15 +265,21 @@ impl BlobCache {
         self.key_tagged(Kind::Blob, RECORD_TAG, &all)
     }
 
-    /// The digest fresh and replayed findings of this scan merge on.
-    fn merge_digest(&self, value: &str) -> [u8; 16] {
-        let mut m = self.mac.clone();
-        m.update(b"gitops-guard/merge/v1\0");
+    /// The digest fresh and replayed findings of this scan merge on: an
+    /// HMAC under the user's key ([`crate::finding::hmac_key`]). Never under
+    /// the cache's own key alone: that key is stored in the cache file, so a
+    /// digest under it would let whoever holds the file test guesses of the
+    /// secret. Without a user key there is none, and records of blobs with
+    /// secrets are not kept (see [`Cache::offer`]).
+    fn merge_digest(&self, value: &str) -> Option<[u8; 16]> {
+        let user = crate::finding::hmac_key()?;
+        let mut m = hmac::Hmac::<Sha256>::new_from_slice(user).expect("HMAC takes any key length");
+        m.update(b"gitops-guard/merge/v2\0");
         m.update(value.as_bytes());
         let full = m.finalize().into_bytes();
         let mut k = [0u8; 16];
         k.copy_from_slice(&full[..16]);
-        k
+        Some(k)
     }
 
     /// The whole-report masking for replayed secrets (whose values are not
@@ -322,7 +328,10 @@ impl BlobCache {
                     if end > original.len() || !original.is_char_boundary(end) {
                         continue;
                     }
-                    if let Some(r) = digests.get(&self.merge_digest(&original[i..end])) {
+                    if let Some(r) = self
+                        .merge_digest(&original[i..end])
+                        .and_then(|d| digests.get(&d))
+                    {
                         hit = Some((end, r));
                         break;
                     }
@@ -355,8 +364,9 @@ impl BlobCache {
             if let Some(s) = f.secret.as_mut()
                 && s.kept().is_none()
             {
-                let d = self.merge_digest(s.expose());
-                s.set_merge_digest(d);
+                if let Some(d) = self.merge_digest(s.expose()) {
+                    s.set_merge_digest(d);
+                }
             }
         }
     }
@@ -376,8 +386,16 @@ impl BlobCache {
         let Some(allow) = &self.allowlist else {
             return;
         };
-        if let Some(record) = Record::of(outcome, path, allow, |v| self.merge_digest(v))
-            && let Ok(bytes) = serde_json::to_vec(&record)
+        // A secret is kept only as a digest under the user's key: without
+        // one, such a blob is read again next time.
+        if crate::finding::hmac_key().is_none()
+            && outcome.findings.iter().any(|f| f.secret.is_some())
+        {
+            return;
+        }
+        if let Some(record) = Record::of(outcome, path, allow, |v| {
+            self.merge_digest(v).expect("a user key is set")
+        }) && let Ok(bytes) = serde_json::to_vec(&record)
             && bytes.len() <= MAX_RECORD
         {
             let key = self.record_key(parts);

@@ -363,10 +363,9 @@ impl BlobCache {
         for f in findings {
             if let Some(s) = f.secret.as_mut()
                 && s.kept().is_none()
+                && let Some(d) = self.merge_digest(s.expose())
             {
-                if let Some(d) = self.merge_digest(s.expose()) {
-                    s.set_merge_digest(d);
-                }
+                s.set_merge_digest(d);
             }
         }
     }

@@ -264,11 +264,14 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
             parallel: false,
         },
     );
-    if !scanner.options.show_secrets {
-        sanitize::scrub_report(&mut findings, &mut errors);
-    }
+    // Rendered findings get their code frames from the source files here,
+    // before the report is scrubbed with every secret of the scan: a frame
+    // read back from a file must not show a secret found elsewhere in it.
     if let Some(top) = render_top.as_deref().filter(|_| stats.render.is_some()) {
         render::finish(&mut findings, top);
+    }
+    if !scanner.options.show_secrets {
+        sanitize::scrub_report(&mut findings, &mut errors);
     }
     drop(head_tree);
     if let Some(r) = stats.render.as_mut()

@@ -762,3 +762,27 @@ fn labels_an_overlay_adds_count_for_required_labels() {
     assert_eq!(l[0]["path"], "base/deploy.yaml");
     assert_eq!(roots(l[0]), ["overlays/b"]);
 }
+
+#[test]
+fn a_rendered_findings_code_frame_never_shows_a_secret_of_its_source_line() {
+    need_kustomize!();
+    // The weakening patch carries a token in a comment on the very line the
+    // no-privileged finding points at: the rendered finding's code frame is
+    // read back from that file, and must be scrubbed like every other.
+    let token = common::github_token("render-frame");
+    let weak = WEAK.replace("privileged: true", &format!("privileged: true # {token}"));
+    let dir = tree(&[("overlays/b/harden.yaml", weak.as_str())]);
+    let v = scan(dir.path(), &[]);
+    let priv_ = findings(&v, "no-privileged");
+    assert_eq!(priv_.len(), 1, "{v:#}");
+    assert_eq!(roots(priv_[0]), ["overlays/b"]);
+    assert!(
+        !findings(&v, "github-pat-classic").is_empty(),
+        "the token is found file by file"
+    );
+    let text = v.to_string();
+    assert!(
+        !text.contains(&token),
+        "the token is printed in full: {text}"
+    );
+}

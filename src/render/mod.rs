@@ -294,6 +294,15 @@ pub fn finish(findings: &mut Vec<Finding>, top: &Path) {
         };
         let input = Input::new(&path, &bytes);
         let mut group: Vec<Finding> = idx.iter().map(|&i| merged[i].clone()).collect();
+        // The file's own secret findings ride along, so the frames read
+        // back from it are masked with its secrets, as `scan_file` masks
+        // every frame of a blob; only the rendered findings are written back.
+        group.extend(
+            merged
+                .iter()
+                .filter(|f| f.roots.is_empty() && f.secret.is_some() && f.location.path == path)
+                .cloned(),
+        );
         crate::detect::suppress::prepare_findings(&input, &mut group, false);
         for (i, f) in idx.into_iter().zip(group) {
             merged[i] = f;

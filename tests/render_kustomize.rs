@@ -786,3 +786,24 @@ fn a_rendered_findings_code_frame_never_shows_a_secret_of_its_source_line() {
         "the token is printed in full: {text}"
     );
 }
+
+#[test]
+fn missing_resources_in_a_rendered_base_are_reported_at_the_base_with_the_roots() {
+    need_kustomize!();
+    // The base without `resources:`: the repo-level resource-requests-limits
+    // check reports it at the base's container, once, naming both overlays
+    // (not at a line of the rendered stream).
+    let no_resources = base()[1]
+        .1
+        .replace(
+            "          resources:\n            requests: {cpu: 10m, memory: 10Mi}\n            limits: {cpu: 10m, memory: 10Mi}\n",
+            "",
+        );
+    assert!(!no_resources.contains("resources:"));
+    let dir = tree(&[("base/deploy.yaml", no_resources.as_str())]);
+    let v = scan(dir.path(), &[]);
+    let gaps = findings(&v, "resource-requests-limits");
+    assert_eq!(gaps.len(), 1, "{v:#}");
+    assert_eq!(gaps[0]["path"], "base/deploy.yaml", "{v:#}");
+    assert_eq!(roots(gaps[0]), ["overlays/a", "overlays/b"]);
+}

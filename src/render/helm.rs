@@ -1343,11 +1343,7 @@ fn judge(text: &str, render: &Render<'_>, n: usize, scanner: &Scanner, collector
             place_in(fact, ns);
         }
         if let Fact::Policy(PolicyFact::Pod(p)) = fact {
-            p.token.iter_mut().for_each(&relocate);
-            p.isolation.iter_mut().for_each(&relocate);
-            for g in &mut p.resource_gaps {
-                relocate(&mut g.anchor);
-            }
+            p.anchors_mut().for_each(&relocate);
         }
     }
     collector.add_findings(findings);

@@ -180,8 +180,7 @@ pub fn judge(rendered: &Rendered, map: &dyn SourceMap, scanner: &Scanner, collec
     let mut facts = outcome.facts;
     for fact in &mut facts {
         if let Fact::Policy(PolicyFact::Pod(p)) = fact {
-            p.token.iter_mut().for_each(&relocate);
-            p.isolation.iter_mut().for_each(&relocate);
+            p.anchors_mut().for_each(&relocate);
         }
     }
     collector.add_findings(findings);

@@ -544,6 +544,19 @@ pub struct PodFact {
 }
 
 impl PodFact {
+    /// The ready-made findings this fact carries for the repo checks (the
+    /// token, isolation and resource-gap anchors), to move them together
+    /// when the object is judged somewhere else than where it was written
+    /// (`render`).
+    pub fn anchors_mut(&mut self) -> impl Iterator<Item = &mut Finding> {
+        self.token
+            .iter_mut()
+            .chain(self.isolation.iter_mut())
+            .chain(self.resource_gaps.iter_mut().map(|g| &mut g.anchor))
+    }
+}
+
+impl PodFact {
     fn new(w: &Workload<'_, '_>, token: bool, isolation: bool, resources: bool) -> PodFact {
         let pod = &w.pod;
         let sa_node = pod

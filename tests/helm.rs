@@ -88,12 +88,14 @@ fn chart(root: &Path, dir: &str, name: &str, values: &str) {
 /// --namespace NS [--values FILE]… [--set=…]`), appends them to
 /// `$HELM_LOG`, and prints a `helm template` stream for the chart whose
 /// `privileged:` is the last one the chart's values.yaml and the values
-/// files set. `$HELM_MODE` = `fail` or `hang` makes it fail or hang.
+/// files set. `$HELM_MODE` = `fail` or `hang` makes it fail or hang;
+/// `deep` prints output nested past the YAML parser's limit.
 const STAND_IN: &str = r#"#!/bin/sh
 [ -n "$HELM_LOG" ] && printf '%s\n' "$*" >> "$HELM_LOG"
 case "$HELM_MODE" in
   fail) echo "Error: template: web/templates/deployment.yaml:3: parse error in $3/templates (token ghp_$TOKEN_TAIL)" >&2; exit 1 ;;
   hang) exec sleep 30 ;;
+  deep) printf -- '---\n# Source: web/templates/deployment.yaml\nspec: '; i=0; while [ $i -lt 2000 ]; do printf '['; i=$((i+1)); done; echo; exit 0 ;;
   bare) unset HELM_MODE; "$0" "$@" | sed '/^  namespace:/d; /^          resources:/,$d'; exit ;;
 esac
 [ "$1" = template ] || { echo "Error: expected template, got $1" >&2; exit 64; }
@@ -617,6 +619,29 @@ fn a_failing_render_is_a_redacted_note() {
         n[0]
     );
     assert_eq!(report["stats"]["render"]["failed"], 1);
+}
+
+#[test]
+fn output_the_yaml_parser_refuses_is_a_note_not_a_silent_pass() {
+    let bin = stand_in();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    chart(dir.path(), "web", "web", HARDENED_VALUES);
+    let (_, report, err) = gg(
+        dir.path(),
+        &path_with(Some(&bin.path)),
+        &[("HELM_MODE", "deep")],
+        &[],
+    );
+    let n = notes(&report);
+    assert_eq!(n.len(), 1, "{err}\n{n:?}");
+    assert!(
+        n[0].contains("its output was refused by the YAML parser"),
+        "{}",
+        n[0]
+    );
+    assert_eq!(report["stats"]["render"]["failed"], 1);
+    assert_eq!(report["stats"]["render"]["rendered"], 0);
 }
 
 #[test]

@@ -1223,22 +1223,28 @@ pub fn render(
             ];
             let failure = match run {
                 ToolRun::Ok(out) => match String::from_utf8(out) {
-                    Ok(text) => {
-                        judge(
-                            &text,
-                            &Render {
-                                top,
-                                chart,
-                                set,
-                                root: root.clone(),
-                            },
-                            renders,
-                            scanner,
-                            collector,
-                        );
-                        chart_ok = true;
-                        None
-                    }
+                    // Output the YAML parser refuses (its limits) would be
+                    // judged as nothing: a note, and the chart's files stay
+                    // judged file by file, as for Kustomize.
+                    Ok(text) => match parse_documents(&text, &Limits::default()) {
+                        Err(e) => Some(format!("its output was refused by the YAML parser: {e}")),
+                        Ok(_) => {
+                            judge(
+                                &text,
+                                &Render {
+                                    top,
+                                    chart,
+                                    set,
+                                    root: root.clone(),
+                                },
+                                renders,
+                                scanner,
+                                collector,
+                            );
+                            chart_ok = true;
+                            None
+                        }
+                    },
                     Err(_) => Some("output is not UTF-8".to_string()),
                 },
                 ToolRun::Failed(err) => Some(format!(

@@ -92,7 +92,7 @@ pub const DEFAULT_SECRET_FAIL_ON: Severity = Severity::Medium;
 /// [`detect::keyword_cache`]); past it, segments are searched, not kept.
 const KEYWORD_CACHE_BUDGET: usize = 128 * 1024 * 1024;
 
-/// Render the Kustomize roots under `target` (paths relative to `top`, else
+/// Render the Kustomize roots and Helm charts under `target` (paths relative to `top`, else
 /// to its repository) into the collector, with `stats.render` and a phase.
 fn render_here(
     target: &std::path::Path,
@@ -136,7 +136,6 @@ fn render_options(config: &Config, options: &ScanOptions) -> render::RenderOptio
         .unwrap_or_default();
     kustomize_options.extend(options.kustomize_options.iter().cloned());
     render::RenderOptions {
-        enabled: true,
         timeout: std::time::Duration::from_secs(config.render.timeout_seconds.max(1)),
         kustomize_options,
         ..render::RenderOptions::default()
@@ -226,7 +225,7 @@ pub fn scan(req: ScanRequest) -> Result<Report, Error> {
         Mode::Staged => source::staged::scan(&req.target, &scanner, &collector)?,
         Mode::Head { allow_missing } if wants_render(&req, &scanner) => {
             // HEAD's tree is written to a temporary directory when it holds
-            // a kustomization, and rendered there.
+            // a kustomization or a Chart.yaml, and rendered there.
             let tree = tempfile::Builder::new()
                 .prefix("gitops-guard-head")
                 .tempdir()

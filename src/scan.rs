@@ -195,8 +195,9 @@ pub struct RenderStats {
     pub rendered: u64,
     pub failed: u64,
     pub not_rendered: u64,
-    /// Files the successful renders read (their policy findings come from
-    /// the rendered objects, mapped back to them).
+    /// Files the successful Kustomize builds read, and the `templates/` and
+    /// `charts/` directories of the rendered Helm charts (their policy
+    /// findings come from the rendered objects, mapped back to them).
     pub files_consumed: u64,
     /// The tool that rendered (`helm`, `kubectl kustomize`, `kustomize`), if any.
     pub tool: Option<String>,
@@ -1078,11 +1079,6 @@ impl Collector {
             commit: commit.clone(),
             fact,
         }));
-    }
-
-    /// Record what rendering did (reported in `stats.render`).
-    pub fn set_render_stats(&self, render: RenderStats) {
-        self.stats.lock().expect("stats lock").render = Some(render);
     }
 
     /// Keep only the findings `keep` accepts (rendering replaces the

@@ -132,7 +132,7 @@ pub fn render(
             });
         }
     }
-    stats.roots = roots.len() as u64;
+    stats.roots += roots.len() as u64;
     if roots.is_empty() {
         stats.notes.extend(notes);
         return BTreeSet::new();
@@ -144,7 +144,7 @@ pub fn render(
                 .map(|p| (p, vec!["kustomize".to_string()], "kubectl kustomize"))
         });
     let Some((program, sub, tool_name)) = tool else {
-        stats.not_rendered = roots.len() as u64;
+        stats.not_rendered += roots.len() as u64;
         notes.push(format!(
             "{} kustomization(s) not rendered: no kustomize on PATH (install kustomize or \
              kubectl); their files were judged one by one",

@@ -9,7 +9,8 @@
 //! judging of a rendered stream ([`judge`]), the bounded run of an external
 //! tool ([`run_tool`]) and the last step over the report ([`finish`]:
 //! code frames from the source files, one finding per source location with
-//! the list of roots). `kustomize` is the Kustomize renderer.
+//! the list of roots). `kustomize` and `helm` are the renderers; [`render_tree`]
+//! runs both.
 //!
 //! Layering: a renderer reads files and runs tools, like a source; it sits
 //! beside `source`, above `scan` (it hands rendered text to
@@ -33,8 +34,6 @@ use std::time::{Duration, Instant};
 /// How rendering runs (`[render]` in the config, `--no-render`).
 #[derive(Clone, Debug)]
 pub struct RenderOptions {
-    /// Render at all (`--no-render`, `[render] enabled = false`: no).
-    pub enabled: bool,
     /// Wall-time limit of one build; past it the tool is killed and the
     /// root is a note (judged file by file).
     pub timeout: Duration,
@@ -49,7 +48,6 @@ pub struct RenderOptions {
 impl Default for RenderOptions {
     fn default() -> Self {
         RenderOptions {
-            enabled: true,
             timeout: Duration::from_secs(60),
             max_output: 64 * 1024 * 1024,
             kustomize_options: Vec::new(),
@@ -488,8 +486,9 @@ pub fn sanitize_error(
 }
 
 /// Render every root under `target` and judge what was rendered; fills
-/// `stats.render`. Called by the library's working-tree scan, after the
-/// files were scanned one by one and before the repo checks.
+/// `stats.render`. Called by the library's working-tree scan and the HEAD
+/// pass of `--history`, after the files were scanned one by one and before
+/// the repo checks.
 pub fn render_tree(
     target: &Path,
     top: Option<&Path>,

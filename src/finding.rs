@@ -358,6 +358,27 @@ pub enum Suppression {
     Baseline,
 }
 
+/// The second values a finding's verifier needs, by name (see
+/// [`Finding::context`]). They can be another finding's secret (a Twilio
+/// `SK…` SID beside its secret), so `Debug` shows names and counts only.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct VerifyContext(pub Vec<(String, Vec<String>)>);
+
+impl std::ops::Deref for VerifyContext {
+    type Target = Vec<(String, Vec<String>)>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for VerifyContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(name, values)| (name, values.len())))
+            .finish()
+    }
+}
+
 /// One thing found, at one place.
 #[derive(Clone, Debug)]
 pub struct Finding {
@@ -387,7 +408,7 @@ pub struct Finding {
     /// Second values its rule's verifier needs, found in the same blob by
     /// the scan (`[rule.verify.context]`: an e-mail, an account SID, a shop
     /// name); name -> values. Never reported; never a secret of its own.
-    pub context: Vec<(String, Vec<String>)>,
+    pub context: VerifyContext,
     /// The render roots (Kustomize overlays, Helm releases) whose output
     /// held this finding, when it was judged on rendered manifests and
     /// mapped back to the line that wrote the value (`render`); empty for
@@ -458,7 +479,7 @@ impl Finding {
             suppressed: None,
             decoded: false,
             verification: None,
-            context: Vec::new(),
+            context: VerifyContext::default(),
             roots: Vec::new(),
         }
     }
@@ -659,6 +680,16 @@ mod tests {
         assert!(!a.fingerprint().contains(&h[..32]));
         assert_ne!(a.match_key(), d.match_key());
         assert_eq!(a.match_key(), b.match_key());
+    }
+
+    #[test]
+    fn debug_of_a_verify_context_shows_names_and_counts_not_values() {
+        let value = ["SK", "0123456789abcdef", "0123456789abcdef"].concat();
+        let c = VerifyContext(vec![("sid".to_string(), vec![value.clone()])]);
+        let shown = format!("{c:?}");
+        assert_eq!(shown, r#"{"sid": 1}"#);
+        assert!(!shown.contains(&value));
+        assert_eq!(c.len(), 1, "reads like the list it holds");
     }
 
     #[test]

@@ -760,18 +760,20 @@ impl Scanner {
             } else {
                 0
             };
-            f.context = if spec.context.values().any(|t| t.contains("{secret}")) {
-                nearest(
-                    &context_matches(spec, s.expose(), input.bytes),
-                    at,
-                    s.expose(),
-                )
-            } else {
-                let m = by_rule
-                    .entry(f.rule.clone())
-                    .or_insert_with(|| context_matches(spec, s.expose(), input.bytes));
-                nearest(m, at, s.expose())
-            };
+            f.context = crate::finding::VerifyContext(
+                if spec.context.values().any(|t| t.contains("{secret}")) {
+                    nearest(
+                        &context_matches(spec, s.expose(), input.bytes),
+                        at,
+                        s.expose(),
+                    )
+                } else {
+                    let m = by_rule
+                        .entry(f.rule.clone())
+                        .or_insert_with(|| context_matches(spec, s.expose(), input.bytes));
+                    nearest(m, at, s.expose())
+                },
+            );
         }
     }
 

@@ -247,8 +247,6 @@ pub fn is_url_name(name: &str) -> bool {
         .is_some_and(|l| matches!(l.as_str(), "url" | "uri" | "dsn" | "connection" | "string"))
 }
 
-/// Whether `value` holds a URL with a password in its userinfo
-/// (`scheme://user:password@host`), the password not a placeholder.
 /// Words without which no key is secret-named (see `is_secret_name`) and
 /// no `kind: Secret` is written; matched ASCII case-insensitively, with the
 /// secret rules' keyword index (cheaper per byte than a DFA). Every word is

@@ -12,10 +12,16 @@
 # 4. The rescan with the cache, and (CACHE_FRESH=1, the default) the same
 #    rescan without it, side by side; their findings are compared.
 #
+# The cache keeps the findings of a blob with a secret only under the user's
+# key, so the scans run with GITOPS_GUARD_HMAC_KEY (a fixed bench key unless
+# set; GITOPS_GUARD_HMAC_KEY= empty measures a keyless cache, which reads those
+# blobs again).
+#
 # Environment: GG_ARGS (extra flags, e.g. --all-categories), GG_BUILD=0 to skip
 # `cargo build --release`, CACHE_FRESH=0 to skip the fresh rescan. Outputs under
 # bench/out/cache-*.
 set -euo pipefail
+export GITOPS_GUARD_HMAC_KEY="${GITOPS_GUARD_HMAC_KEY-bench-cache-key-0123456789abcdef}"
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 
